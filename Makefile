@@ -1,0 +1,59 @@
+# Peer Groups: the two commands a newcomer needs are `make dev` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+DYNAMODB_LOCAL_VERSION := 2.9.30
+DYNAMODB_JAR := .local/dynamodb/DynamoDBLocal.jar
+FUNCTIONS := $(notdir $(wildcard functions/*))
+GO_BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
+
+.PHONY: help dev test deps build bench fuzz assets dev-reset clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+deps: node_modules/.package-lock.json $(DYNAMODB_JAR) ## install the local stand-ins and browser-test tools
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# DynamoDB Local is AWS's own; only the emulator folder of the npm package is needed.
+$(DYNAMODB_JAR):
+	mkdir -p .local/dynamodb
+	npm pack --silent --pack-destination .local amplify-dynamodb-simulator@$(DYNAMODB_LOCAL_VERSION) >/dev/null
+	tar -xzf .local/amplify-dynamodb-simulator-$(DYNAMODB_LOCAL_VERSION).tgz -C .local/dynamodb --strip-components=2 package/emulator
+	rm -f .local/amplify-dynamodb-simulator-$(DYNAMODB_LOCAL_VERSION).tgz
+	@test -f $@
+
+dev: deps ## run the whole service on http://127.0.0.1:8080 with the stand-ins
+	go run ./internal/cmd/dev
+
+test: deps ## start the stand-ins on free ports, run every test, stop them
+	go run ./internal/cmd/withstack -- go test -race -count=1 -timeout 15m ./...
+
+build: ## build every function as bootstrap for linux/arm64 in .aws-sam-free build/
+	@for f in $(FUNCTIONS); do \
+		echo "build functions/$$f"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o build/$$f/bootstrap ./functions/$$f; \
+	done
+
+# sam build calls these, one per function (BuildMethod: makefile).
+build-WebFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/web
+
+bench: deps ## measure start-up, binary sizes and requests per sign-up
+	go run ./internal/cmd/withstack -- go run ./internal/cmd/bench
+
+fuzz: ## fuzz the form decoding and the link tokens for a while each
+	go test ./internal/peergroups -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
+	go test ./internal/links -run '^$$' -fuzz FuzzOpen -fuzztime 30s
+
+assets: deps ## rebuild the stylesheet from GOV.UK Frontend
+	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps internal/web/assets/app.scss internal/web/static/app.css
+
+dev-reset: ## delete the local data (.local/ minus the installed stand-ins)
+	rm -rf .local/dynamodb-data .local/s3.db .local/link.key .local/stand-ins.log
+
+clean: ## delete build output
+	rm -rf build .aws-sam

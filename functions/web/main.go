@@ -1,0 +1,34 @@
+// Command web is the HTTP API function: the service's web handler, run in Lambda
+// behind an API Gateway HTTP API (payload format 2.0).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/peergroups/peergroups/internal/app"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	cfg, err := app.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
+	awsCfg, err := app.AWSConfig(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "error", err)
+		os.Exit(1)
+	}
+	a, err := app.New(cfg, app.NewClients(awsCfg), log)
+	if err != nil {
+		log.Error("compose", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(httpadapter.NewV2(a.Handler()).ProxyWithContext)
+}

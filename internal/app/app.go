@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/peergroups/peergroups/internal/councils"
+	"github.com/peergroups/peergroups/internal/dynamo"
+	"github.com/peergroups/peergroups/internal/links"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/ses"
+	"github.com/peergroups/peergroups/internal/web"
+)
+
+// Clients are the AWS clients the service uses, built once per process.
+type Clients struct {
+	DynamoDB *dynamodb.Client
+	SES      *sesv2.Client
+}
+
+// AWSConfig loads the SDK configuration the standard way: credentials, region and
+// endpoints (AWS_ENDPOINT_URL_<SERVICE> for the local stand-ins) from the environment.
+func AWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+	}
+	return cfg, nil
+}
+
+// NewClients builds the clients from an SDK configuration.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			// DynamoDB Local's error responses fail the SDK's checksum check.
+			o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != ""
+		}),
+		SES: sesv2.NewFromConfig(cfg),
+	}
+}
+
+// App is the composed service.
+type App struct {
+	Store   *dynamo.Store
+	Service *pg.Service
+	Web     *web.Server
+}
+
+// New composes store → service → handlers.
+func New(cfg Config, clients Clients, log *slog.Logger) (*App, error) {
+	list, err := councils.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load councils: %w", err)
+	}
+	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	store := dynamo.New(clients.DynamoDB, cfg.TableName)
+	service := &pg.Service{
+		Store:    store,
+		Mailer:   &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet},
+		Links:    sealer,
+		Councils: list,
+		BaseURL:  cfg.BaseURL,
+		Limits:   pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
+		Now:      time.Now,
+		Pseudonym: func(parts ...string) string {
+			return links.Keyed(cfg.LinkKey, "rate", parts...)
+		},
+	}
+	server := &web.Server{
+		Service:  service,
+		Councils: list,
+		CSRF:     &web.CSRF{Key: cfg.LinkKey, Secure: cfg.Secure()},
+		Log:      log,
+	}
+	return &App{Store: store, Service: service, Web: server}, nil
+}
+
+// Handler returns the web handler.
+func (a *App) Handler() http.Handler { return a.Web.Handler() }

@@ -1,0 +1,98 @@
+// Package app composes the service from its configuration: it builds each AWS client
+// once and wires store, mailer, service and handlers. The Lambda functions and the
+// local server use it, so there is one way things are wired.
+package app
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Var is one environment variable the service reads.
+type Var struct {
+	Name    string
+	Default string // "" with Required false means empty is allowed
+	Require bool
+	Help    string
+}
+
+// Vars lists every environment variable the service reads, with its default. The
+// README's configuration table and template.yaml are checked against this list.
+var Vars = []Var{
+	{Name: "TABLE_NAME", Default: "peergroups", Help: "DynamoDB table holding people, groups and memberships."},
+	{Name: "BASE_URL", Default: "http://127.0.0.1:8080", Help: "Public address of the service, used in links in emails. Cookies are Secure when it starts with https://."},
+	{Name: "MAIL_FROM", Default: "Peer Groups <peergroups@example.org>", Help: "From address of every email; its domain must be verified in SES."},
+	{Name: "REPLY_TO", Default: "", Help: "Reply-To address of every email (the admin mailbox); empty for none."},
+	{Name: "SES_CONFIGURATION_SET", Default: "", Help: "SES configuration set to send with; empty for none."},
+	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: seals links in emails and signs CSRF tokens. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
+	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Sign-ups and link requests allowed per email address per hour."},
+	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
+}
+
+// Config is the service's configuration, read from the environment.
+type Config struct {
+	TableName        string
+	BaseURL          string
+	MailFrom         string
+	ReplyTo          string
+	ConfigurationSet string
+	LinkKey          []byte
+	LimitPerEmail    int
+	LimitPerIP       int
+}
+
+// Secure reports whether the service is served over HTTPS.
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// LoadConfig reads the configuration through getenv (os.Getenv in production).
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var missing []string
+	for _, v := range Vars {
+		if v.Require && getenv(v.Name) == "" {
+			missing = append(missing, v.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return Config{}, fmt.Errorf("missing configuration: %s", strings.Join(missing, ", "))
+	}
+	c := Config{
+		TableName:        get("TABLE_NAME"),
+		BaseURL:          strings.TrimRight(get("BASE_URL"), "/"),
+		MailFrom:         get("MAIL_FROM"),
+		ReplyTo:          get("REPLY_TO"),
+		ConfigurationSet: get("SES_CONFIGURATION_SET"),
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Config{}, fmt.Errorf("BASE_URL %q is not an http(s) address", c.BaseURL)
+	}
+	key, err := base64.StdEncoding.DecodeString(get("LINK_KEY"))
+	if err != nil || len(key) != 32 {
+		return Config{}, fmt.Errorf("LINK_KEY must be the base64 of 32 bytes")
+	}
+	c.LinkKey = key
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{{"SIGNUP_LIMIT_PER_EMAIL", &c.LimitPerEmail}, {"SIGNUP_LIMIT_PER_IP", &c.LimitPerIP}} {
+		v, err := strconv.Atoi(get(n.name))
+		if err != nil || v < 1 {
+			return Config{}, fmt.Errorf("%s must be a whole number above 0", n.name)
+		}
+		*n.dst = v
+	}
+	return c, nil
+}

@@ -1,0 +1,131 @@
+// Command dev runs the whole service on one machine: it starts the local stand-ins,
+// creates the table and buckets, seeds the groups and councils, and serves the web
+// handler on http://127.0.0.1:8080. Ctrl-C stops everything it started.
+//
+//	go run ./internal/cmd/dev   (or: make dev)
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/devstack"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "where to serve the service")
+	dynamoPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local's port")
+	sesPort := flag.Int("ses-port", 8005, "the SES stand-in's port (its page of sent mail is there)")
+	s3Port := flag.Int("s3-port", 8006, "the S3 stand-in's port")
+	flag.Parse()
+	if err := run(*addr, *dynamoPort, *sesPort, *s3Port); err != nil {
+		fmt.Fprintln(os.Stderr, "make dev:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr string, dynamoPort, sesPort, s3Port int) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot serve on %s (is another `make dev` running?): %w", addr, err)
+	}
+	defer ln.Close()
+
+	logFile, err := os.Create(filepath.Join(root, ".local", "stand-ins.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	stack, err := devstack.Start(ctx, devstack.Options{Root: root, Persist: true, DynamoPort: dynamoPort, SESPort: sesPort, S3Port: s3Port, Output: logFile})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	for k, v := range stack.Env() {
+		os.Setenv(k, v)
+	}
+	key, err := linkKey(filepath.Join(root, ".local", "link.key"))
+	if err != nil {
+		return err
+	}
+	os.Setenv("LINK_KEY", key)
+	if os.Getenv("BASE_URL") == "" {
+		os.Setenv("BASE_URL", "http://"+addr)
+	}
+	cfg, err := app.LoadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := app.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
+	clients := app.NewClients(awsCfg)
+	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if err := devstack.Prepare(ctx, clients.DynamoDB, s3c, cfg.TableName); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	a, err := app.New(cfg, clients, log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+
+	fmt.Printf(`
+Peer Groups is running.
+
+  The service          %s
+  Sent mail (SES)      %s
+  DynamoDB Local       %s   (table %q, data in .local/dynamodb-data)
+  S3 stand-in          %s   (buckets %s)
+  Stand-ins' output    .local/stand-ins.log
+
+Press Ctrl-C to stop everything.
+`, cfg.BaseURL, stack.SESURL, stack.DynamoURL, cfg.TableName, stack.S3URL, strings.Join(devstack.Buckets, ", "))
+
+	<-ctx.Done()
+	fmt.Println("\nStopping...")
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+	return nil
+}
+
+// linkKey returns the local link key, making one the first time.
+func linkKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	key := base64.StdEncoding.EncodeToString(raw)
+	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+}

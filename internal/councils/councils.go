@@ -1,0 +1,63 @@
+// Package councils reads the UK local authorities data (mySociety, MIT licence),
+// compiled into the binary, so that the council picker costs no request.
+package councils
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"io"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+//go:embed data/uk_local_authorities_current.csv
+var data []byte
+
+// Load returns the current councils.
+func Load() (*pg.Councils, error) {
+	list, err := Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return pg.NewCouncils(list), nil
+}
+
+// Parse reads the CSV, keeping rows whose current-authority column is True.
+func Parse(r io.Reader) ([]pg.Council, error) {
+	cr := csv.NewReader(r)
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read councils header: %w", err)
+	}
+	col := map[string]int{}
+	for i, name := range header {
+		col[name] = i
+	}
+	for _, need := range []string{"local-authority-code", "official-name", "nation", "region", "current-authority"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("councils data has no %q column", need)
+		}
+	}
+	var list []pg.Council
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read councils: %w", err)
+		}
+		if row[col["current-authority"]] != "True" {
+			continue
+		}
+		list = append(list, pg.Council{
+			Code:   row[col["local-authority-code"]],
+			Name:   row[col["official-name"]],
+			Nation: row[col["nation"]],
+			Region: row[col["region"]],
+		})
+	}
+	return list, nil
+}

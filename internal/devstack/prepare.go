@@ -1,0 +1,55 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/peergroups/peergroups/internal/councils"
+	"github.com/peergroups/peergroups/internal/dynamo"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// Buckets are the buckets the design needs: kits, and raw inbound mail.
+var Buckets = []string{"peergroups-kits", "peergroups-inbound-mail"}
+
+// Prepare creates the table and buckets if missing and seeds the starting groups and
+// the councils. Running it again changes nothing that is already there.
+func Prepare(ctx context.Context, db *dynamodb.Client, s3c *s3.Client, table string) error {
+	if err := dynamo.CreateTable(ctx, db, table); err != nil {
+		return err
+	}
+	if s3c != nil {
+		for _, b := range Buckets {
+			_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})
+			var owned *s3types.BucketAlreadyOwnedByYou
+			var exists *s3types.BucketAlreadyExists
+			if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+	}
+	return Seed(ctx, dynamo.New(db, table))
+}
+
+// Seed adds the starting groups that are missing, and the councils.
+func Seed(ctx context.Context, store *dynamo.Store) error {
+	for _, g := range pg.StartingGroups() {
+		if err := store.CreateGroup(ctx, g); err != nil && pg.KindOf(err) != pg.KindConflict {
+			return fmt.Errorf("seed groups: %w", err)
+		}
+	}
+	list, err := councils.Load()
+	if err != nil {
+		return err
+	}
+	if err := store.PutCouncils(ctx, list.All()); err != nil {
+		return fmt.Errorf("seed councils: %w", err)
+	}
+	return nil
+}

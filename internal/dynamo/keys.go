@@ -1,0 +1,60 @@
+// Package dynamo keeps the domain in one DynamoDB table.
+package dynamo
+
+import "strings"
+
+// The table has a partition key pk, a sort key sk and one global secondary index,
+// gsi1 (gsi1pk, gsi1sk). Every item and access pattern is listed here, so that the
+// design can be reviewed in one sitting. No request path uses Scan.
+//
+//	item                 pk                  sk                  gsi1pk            gsi1sk
+//	person's profile     PERSON#<email>      PROFILE
+//	pending sign-up      PERSON#<email>      SIGNUP              (ttl)
+//	membership           PERSON#<email>      MEMBERSHIP#<group>  GROUP#<group>     <status>#<email>
+//	pending membership   PERSON#<email>      PENDING#<group>     GROUP#<group>     pending#<email>  (ttl)
+//	interest in region   PERSON#<email>      INTEREST#<region>   INTEREST#<region> <email>
+//	group                GROUPS              GROUP#<group>
+//	council              COUNCILS            COUNCIL#<code>
+//	rate-limit counter   RATE#<pseudonym>    RATE                                                   (ttl)
+//
+// Access patterns:
+//   - everything about a person (sign-up, confirm, manage, unsubscribe): Query pk = PERSON#<email>
+//   - every group (home page, join form): Query pk = GROUPS
+//   - a group's members by status (consoles, announcements): Query gsi1 gsi1pk = GROUP#<group>,
+//     begins_with(gsi1sk, "<status>#")
+//   - who is waiting for a group in a region: Query gsi1 gsi1pk = INTEREST#<region>
+//   - every council (the register): Query pk = COUNCILS
+//   - a rate-limit counter: UpdateItem on RATE#<pseudonym> inside the write it guards
+const (
+	attrPK     = "pk"
+	attrSK     = "sk"
+	attrGSI1PK = "gsi1pk"
+	attrGSI1SK = "gsi1sk"
+	attrTTL    = "ttl"
+	indexGSI1  = "gsi1"
+
+	skProfile = "PROFILE"
+	skSignup  = "SIGNUP"
+	skRate    = "RATE"
+	pkGroups  = "GROUPS"
+	pkCouncil = "COUNCILS"
+)
+
+func personPK(email string) string              { return "PERSON#" + email }
+func membershipSK(group string) string          { return "MEMBERSHIP#" + group }
+func pendingSK(group string) string             { return "PENDING#" + group }
+func interestSK(region string) string           { return "INTEREST#" + region }
+func groupSK(group string) string               { return "GROUP#" + group }
+func councilSK(code string) string              { return "COUNCIL#" + code }
+func rateLimitPK(pseudonym string) string       { return "RATE#" + pseudonym }
+func groupMembersPK(group string) string        { return "GROUP#" + group }
+func groupMemberSK(status, email string) string { return status + "#" + email }
+func interestPK(region string) string           { return "INTEREST#" + region }
+
+// kindOf returns what an item of a person's partition is, from its sort key.
+func kindOf(sk string) (kind, rest string) {
+	if i := strings.IndexByte(sk, '#'); i >= 0 {
+		return sk[:i], sk[i+1:]
+	}
+	return sk, ""
+}

@@ -1,0 +1,75 @@
+package peergroups
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+)
+
+// Header is one extra header of an email. Values are ours (URLs), never user text.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Message is an email ready to send: a text part, an HTML part and extra headers.
+type Message struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	Headers []Header
+}
+
+//go:embed emails
+var emailFiles embed.FS
+
+var (
+	textEmails = texttemplate.Must(texttemplate.ParseFS(emailFiles, "emails/*.txt"))
+	htmlEmails = htmltemplate.Must(htmltemplate.ParseFS(emailFiles, "emails/*.html"))
+)
+
+// emailData is what every email template may use.
+type emailData struct {
+	Name       string
+	Groups     []Group
+	Interest   string
+	Link       string // the email's main link
+	ManageLink string // "Manage your membership"
+	Hours      int
+}
+
+// render builds a message from the text and HTML templates called name.
+func render(to, subject, name string, data emailData) (Message, error) {
+	var text, html bytes.Buffer
+	if err := textEmails.ExecuteTemplate(&text, name+".txt", data); err != nil {
+		return Message{}, fmt.Errorf("render %s text: %w", name, err)
+	}
+	page := struct {
+		Subject string
+		emailData
+	}{subject, data}
+	if err := htmlEmails.ExecuteTemplate(&html, name+".html", page); err != nil {
+		return Message{}, fmt.Errorf("render %s html: %w", name, err)
+	}
+	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// groupNames joins group names for a subject line: "London and South".
+func groupNames(groups []Group) string {
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	default:
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+}

@@ -1,0 +1,495 @@
+package peergroups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/peergroups/peergroups/internal/links"
+)
+
+// How long links last.
+const (
+	ConfirmLinkTTL     = 48 * time.Hour
+	ManageLinkTTL      = 90 * 24 * time.Hour
+	ManageLinkTTLAsked = 24 * time.Hour // a link asked for from the "email me a link" page
+	UnsubscribeLinkTTL = 365 * 24 * time.Hour
+	// A pending sign-up is kept for a week past its link's expiry, so that someone with
+	// an expired link can still ask for a new one without typing everything again.
+	SignupRetention = 7 * 24 * time.Hour
+	groupsCacheTTL  = time.Minute
+)
+
+// Store keeps people, groups and memberships.
+type Store interface {
+	Groups(ctx context.Context) ([]Group, error)
+	Person(ctx context.Context, email string) (Person, error)
+	// SaveSignup stores a pending sign-up, replacing any earlier one, and counts it
+	// against the rate limits, all or nothing. Over a limit it returns a KindTooMany error.
+	SaveSignup(ctx context.Context, p Person, s Signup, limits []RateLimit) error
+	// ConfirmSignup turns a pending sign-up into memberships if its nonce hash is still
+	// the stored one; otherwise it returns ErrLinkUsed.
+	ConfirmSignup(ctx context.Context, p Person, s Signup, at time.Time) error
+	// SetGroups makes the person a confirmed member of join and leaves leave.
+	SetGroups(ctx context.Context, p Person, join, leave []string, withdraw []string, at time.Time) error
+	// CountRequest counts one request against the limits; over one it returns KindTooMany.
+	CountRequest(ctx context.Context, limits []RateLimit) error
+}
+
+// Mailer sends one email.
+type Mailer interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// RateLimit is a counter that may reach Limit before Until. Key is pseudonymous.
+type RateLimit struct {
+	Key   string
+	Limit int
+	Until time.Time
+}
+
+// Limits says how many requests an address and a client may make an hour.
+type Limits struct {
+	PerEmail int
+	PerIP    int
+}
+
+// Service is what people can do: join, confirm, manage and leave.
+type Service struct {
+	Store    Store
+	Mailer   Mailer
+	Links    *links.Sealer
+	Councils *Councils
+	BaseURL  string // where links in emails point, without a trailing slash
+	Limits   Limits
+	Now      func() time.Time
+	// Pseudonym turns an address or IP into a key that does not reveal it.
+	Pseudonym func(parts ...string) string
+
+	mu       sync.Mutex
+	groups   []Group
+	groupsAt time.Time
+}
+
+// Groups returns every group, cached for a minute per instance.
+func (s *Service) Groups(ctx context.Context) ([]Group, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.Now()
+	if s.groups != nil && now.Sub(s.groupsAt) < groupsCacheTTL {
+		return s.groups, nil
+	}
+	groups, err := s.Store.Groups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	s.groups, s.groupsAt = groups, now
+	return groups, nil
+}
+
+// Join records a pending sign-up and emails a confirmation link. It answers the same
+// whether or not the address is already known.
+func (s *Service) Join(ctx context.Context, f SignupForm, clientIP string) error {
+	email := NormaliseEmail(f.Email)
+	person, err := s.Store.Person(ctx, email)
+	if err != nil {
+		return fmt.Errorf("join: %w", err)
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	signup := Signup{
+		Email: email,
+		Profile: Profile{
+			Name:         f.Name,
+			CouncilCode:  f.Council,
+			Organisation: f.Organisation,
+			JobTitle:     f.JobTitle,
+			Facilitate:   f.Facilitate,
+		},
+		Groups: f.Groups,
+		Form:   "join",
+	}
+	if signup.Profile.CouncilCode == NotACouncil {
+		signup.Profile.CouncilCode = ""
+	}
+	if f.Interest {
+		signup.Interest = f.Region(s.Councils)
+	}
+	return s.sendConfirmation(ctx, person, signup, groups, clientIP)
+}
+
+// sendConfirmation stores signup with a fresh nonce and emails its link.
+func (s *Service) sendConfirmation(ctx context.Context, person Person, signup Signup, groups []Group, clientIP string) error {
+	nonce, err := s.Links.NewNonce()
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	signup.NonceHash = links.HashNonce(nonce)
+	signup.CreatedAt = now
+	signup.ExpiresAt = now.Add(ConfirmLinkTTL)
+	if err := s.Store.SaveSignup(ctx, person, signup, s.limits(signup.Email, clientIP)); err != nil {
+		return fmt.Errorf("save signup: %w", err)
+	}
+	token, err := s.Links.Seal(links.Claims{Purpose: links.Confirm, Email: signup.Email, Nonce: nonce}, ConfirmLinkTTL)
+	if err != nil {
+		return err
+	}
+	data, err := s.emailData(signup.Email, signup.Profile.Name, groupsByID(groups, signup.Groups))
+	if err != nil {
+		return err
+	}
+	data.Link = s.link("/join/confirm", token)
+	data.Interest = signup.Interest
+	data.Hours = int(ConfirmLinkTTL / time.Hour)
+	msg, err := render(signup.Email, "Confirm that you want to join Peer Groups", "confirm", data)
+	if err != nil {
+		return err
+	}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return Wrap(KindUnavailable, fmt.Errorf("send confirmation: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	}
+	return nil
+}
+
+// PendingSignup returns the sign-up a confirmation link is for, if it can still be
+// confirmed. It changes nothing, so that mail scanners following links do no harm.
+func (s *Service) PendingSignup(ctx context.Context, token string) (Signup, []Group, error) {
+	_, person, err := s.openConfirm(ctx, token)
+	if err != nil {
+		return Signup{}, nil, err
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return Signup{}, nil, err
+	}
+	return *person.Signup, groupsByID(groups, person.Signup.Groups), nil
+}
+
+// Confirm turns the pending sign-up of a confirmation link into memberships, records
+// the consent, and sends a welcome email. It returns the groups joined.
+func (s *Service) Confirm(ctx context.Context, token string) (Signup, []Group, error) {
+	_, person, err := s.openConfirm(ctx, token)
+	if err != nil {
+		return Signup{}, nil, err
+	}
+	signup := *person.Signup
+	now := s.Now()
+	if err := s.Store.ConfirmSignup(ctx, person, signup, now); err != nil {
+		return Signup{}, nil, fmt.Errorf("confirm signup: %w", err)
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return Signup{}, nil, err
+	}
+	joined := groupsByID(groups, signup.Groups)
+	// The membership is confirmed whatever happens to the welcome email; a failure to
+	// send it is logged by the mailer's caller and does not undo the confirmation.
+	data, err := s.emailData(signup.Email, signup.Profile.Name, joined)
+	if err != nil {
+		return signup, joined, err
+	}
+	data.Interest = signup.Interest
+	msg, err := render(signup.Email, "You have joined Peer Groups", "welcome", data)
+	if err != nil {
+		return signup, joined, err
+	}
+	unsubscribe, err := s.Links.Seal(links.Claims{Purpose: links.Unsubscribe, Email: signup.Email, Groups: signup.Groups}, UnsubscribeLinkTTL)
+	if err != nil {
+		return signup, joined, err
+	}
+	msg.Headers = ListUnsubscribe(s.link("/unsubscribe", unsubscribe))
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return signup, joined, Wrap(KindUnavailable, fmt.Errorf("send welcome: %w", err), "")
+	}
+	return signup, joined, nil
+}
+
+// ListUnsubscribe returns the RFC 8058 one-click unsubscribe headers for a link.
+func ListUnsubscribe(link string) []Header {
+	return []Header{
+		{Name: "List-Unsubscribe", Value: "<" + link + ">"},
+		{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
+	}
+}
+
+// ResendConfirmation sends a new confirmation link for the sign-up an old (perhaps
+// expired) link was for. The old links stop working.
+func (s *Service) ResendConfirmation(ctx context.Context, token, clientIP string) error {
+	claims, err := s.Links.Open(token, links.Confirm)
+	if err != nil && !errors.Is(err, links.ErrExpired) {
+		return ErrLinkInvalid
+	}
+	person, err := s.Store.Person(ctx, claims.Email)
+	if err != nil {
+		return fmt.Errorf("resend: %w", err)
+	}
+	if person.Signup == nil {
+		return Errorf(KindNotFound, "We no longer have the details you gave. Fill in the form again.")
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	return s.sendConfirmation(ctx, person, *person.Signup, groups, clientIP)
+}
+
+// openConfirm checks a confirmation link against what is stored.
+func (s *Service) openConfirm(ctx context.Context, token string) (links.Claims, Person, error) {
+	claims, err := s.Links.Open(token, links.Confirm)
+	switch {
+	case errors.Is(err, links.ErrExpired):
+		return claims, Person{}, ErrLinkExpired
+	case err != nil:
+		return claims, Person{}, ErrLinkInvalid
+	}
+	person, err := s.Store.Person(ctx, claims.Email)
+	if err != nil {
+		return claims, Person{}, fmt.Errorf("open confirmation link: %w", err)
+	}
+	switch {
+	case person.Signup == nil:
+		return claims, person, ErrLinkUsed
+	case person.Signup.NonceHash != links.HashNonce(claims.Nonce):
+		return claims, person, ErrLinkReplaced
+	case person.Signup.Expired(s.Now()):
+		return claims, person, ErrLinkExpired
+	}
+	return claims, person, nil
+}
+
+// Membership is what "Manage your membership" shows.
+type MembershipView struct {
+	Person  Person
+	Groups  []Group // every active group, for changing
+	Member  []Group // groups the person is a confirmed member of
+	Pending []Group // groups waiting for confirmation
+}
+
+// Manage returns the membership a manage link is for.
+func (s *Service) Manage(ctx context.Context, token string) (MembershipView, error) {
+	claims, err := s.Links.Open(token, links.Manage)
+	switch {
+	case errors.Is(err, links.ErrExpired):
+		return MembershipView{}, ErrLinkExpired
+	case err != nil:
+		return MembershipView{}, ErrLinkInvalid
+	}
+	return s.membership(ctx, claims.Email)
+}
+
+func (s *Service) membership(ctx context.Context, email string) (MembershipView, error) {
+	person, err := s.Store.Person(ctx, email)
+	if err != nil {
+		return MembershipView{}, fmt.Errorf("manage: %w", err)
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return MembershipView{}, err
+	}
+	v := MembershipView{Person: person}
+	for _, g := range groups {
+		if !g.Paused {
+			v.Groups = append(v.Groups, g)
+		}
+		if person.IsMember(g.ID) {
+			v.Member = append(v.Member, g)
+		} else if person.Signup != nil && !person.Signup.Expired(s.Now()) && slices.Contains(person.Signup.Groups, g.ID) {
+			v.Pending = append(v.Pending, g)
+		}
+	}
+	return v, nil
+}
+
+// ChangeGroups makes the person of a manage link a member of exactly the groups in
+// want (from the active groups); an empty want leaves every group and withdraws every
+// registered interest.
+func (s *Service) ChangeGroups(ctx context.Context, token string, want []string) (MembershipView, error) {
+	claims, err := s.Links.Open(token, links.Manage)
+	switch {
+	case errors.Is(err, links.ErrExpired):
+		return MembershipView{}, ErrLinkExpired
+	case err != nil:
+		return MembershipView{}, ErrLinkInvalid
+	}
+	view, err := s.membership(ctx, claims.Email)
+	if err != nil {
+		return view, err
+	}
+	if !view.Person.Known {
+		return view, Errorf(KindInvalid, "Confirm your email address first, using the link in the email we sent you.")
+	}
+	var join, leave, withdraw []string
+	for _, id := range want {
+		g, ok := FindGroup(view.Groups, id)
+		if !ok {
+			return view, Errorf(KindInvalid, "Select peer groups from the list")
+		}
+		if !view.Person.IsMember(g.ID) && !slices.Contains(join, g.ID) {
+			join = append(join, g.ID)
+		}
+	}
+	for _, id := range view.Person.ConfirmedGroups() {
+		if !slices.Contains(want, id) {
+			leave = append(leave, id)
+		}
+	}
+	if len(want) == 0 {
+		for _, in := range view.Person.Interests {
+			withdraw = append(withdraw, in.Region)
+		}
+	}
+	if err := s.Store.SetGroups(ctx, view.Person, join, leave, withdraw, s.Now()); err != nil {
+		return view, fmt.Errorf("change groups: %w", err)
+	}
+	return s.membership(ctx, claims.Email)
+}
+
+// LeaveGroup takes the person of a manage link out of one group.
+func (s *Service) LeaveGroup(ctx context.Context, token, groupID string) (MembershipView, error) {
+	claims, err := s.Links.Open(token, links.Manage)
+	switch {
+	case errors.Is(err, links.ErrExpired):
+		return MembershipView{}, ErrLinkExpired
+	case err != nil:
+		return MembershipView{}, ErrLinkInvalid
+	}
+	person, err := s.Store.Person(ctx, claims.Email)
+	if err != nil {
+		return MembershipView{}, fmt.Errorf("leave group: %w", err)
+	}
+	if person.IsMember(groupID) {
+		if err := s.Store.SetGroups(ctx, person, nil, []string{groupID}, nil, s.Now()); err != nil {
+			return MembershipView{}, fmt.Errorf("leave group %s: %w", groupID, err)
+		}
+	}
+	return s.membership(ctx, claims.Email)
+}
+
+// Unsubscribe takes the person of an unsubscribe link out of the groups it names (all
+// their groups when it names none). It is idempotent, and honours expired links:
+// leaving a list must always work.
+func (s *Service) Unsubscribe(ctx context.Context, token string) ([]Group, error) {
+	claims, err := s.Links.Open(token, links.Unsubscribe)
+	if err != nil && !errors.Is(err, links.ErrExpired) {
+		return nil, ErrLinkInvalid
+	}
+	person, err := s.Store.Person(ctx, claims.Email)
+	if err != nil {
+		return nil, fmt.Errorf("unsubscribe: %w", err)
+	}
+	var leave, withdraw []string
+	for _, id := range person.ConfirmedGroups() {
+		if len(claims.Groups) == 0 || slices.Contains(claims.Groups, id) {
+			leave = append(leave, id)
+		}
+	}
+	if len(claims.Groups) == 0 {
+		for _, in := range person.Interests {
+			withdraw = append(withdraw, in.Region)
+		}
+	}
+	if len(leave)+len(withdraw) > 0 {
+		if err := s.Store.SetGroups(ctx, person, nil, leave, withdraw, s.Now()); err != nil {
+			return nil, fmt.Errorf("unsubscribe: %w", err)
+		}
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(claims.Groups) == 0 {
+		return groupsByID(groups, person.ConfirmedGroups()), nil
+	}
+	return groupsByID(groups, claims.Groups), nil
+}
+
+// UnsubscribeGroups returns the groups an unsubscribe link names, without changing anything.
+func (s *Service) UnsubscribeGroups(ctx context.Context, token string) ([]Group, error) {
+	claims, err := s.Links.Open(token, links.Unsubscribe)
+	if err != nil && !errors.Is(err, links.ErrExpired) {
+		return nil, ErrLinkInvalid
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupsByID(groups, claims.Groups), nil
+}
+
+// SendManageLink emails a fresh manage link to an address that has a membership or a
+// pending sign-up. It answers the same whether or not the address is known.
+func (s *Service) SendManageLink(ctx context.Context, email, clientIP string) error {
+	email = NormaliseEmail(email)
+	if err := s.Store.CountRequest(ctx, s.limits(email, clientIP)); err != nil {
+		return fmt.Errorf("manage link: %w", err)
+	}
+	person, err := s.Store.Person(ctx, email)
+	if err != nil {
+		return fmt.Errorf("manage link: %w", err)
+	}
+	if !person.Known && person.Signup == nil {
+		return nil
+	}
+	token, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: email}, ManageLinkTTLAsked)
+	if err != nil {
+		return err
+	}
+	data, err := s.emailData(email, person.Profile.Name, nil)
+	if err != nil {
+		return err
+	}
+	data.Link = s.link("/manage", token)
+	data.ManageLink = data.Link
+	data.Hours = int(ManageLinkTTLAsked / time.Hour)
+	msg, err := render(email, "Manage your Peer Groups membership", "manage", data)
+	if err != nil {
+		return err
+	}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return Wrap(KindUnavailable, fmt.Errorf("send manage link: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	}
+	return nil
+}
+
+// emailData fills what every email carries: the manage link.
+func (s *Service) emailData(email, name string, groups []Group) (emailData, error) {
+	manage, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: email}, ManageLinkTTL)
+	if err != nil {
+		return emailData{}, err
+	}
+	return emailData{Name: name, Groups: groups, ManageLink: s.link("/manage", manage)}, nil
+}
+
+func (s *Service) link(path, token string) string {
+	return s.BaseURL + path + "?token=" + url.QueryEscape(token)
+}
+
+// limits returns the rate limits one request from email at clientIP counts against.
+func (s *Service) limits(email, clientIP string) []RateLimit {
+	now := s.Now().UTC()
+	hour := now.Truncate(time.Hour)
+	until := hour.Add(time.Hour)
+	stamp := hour.Format("2006010215")
+	limits := []RateLimit{{Key: "email#" + s.Pseudonym("email", email, stamp), Limit: s.Limits.PerEmail, Until: until}}
+	if clientIP != "" {
+		limits = append(limits, RateLimit{Key: "ip#" + s.Pseudonym("ip", clientIP, stamp), Limit: s.Limits.PerIP, Until: until})
+	}
+	return limits
+}
+
+func groupsByID(groups []Group, ids []string) []Group {
+	var out []Group
+	for _, g := range groups {
+		if slices.Contains(ids, g.ID) {
+			out = append(out, g)
+		}
+	}
+	return out
+}

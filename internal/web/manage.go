@@ -1,0 +1,105 @@
+package web
+
+import (
+	"net/http"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	view, err := s.Service.Manage(r.Context(), tok)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view})
+}
+
+func (s *Server) manageGroups(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	view, err := s.Service.ChangeGroups(r.Context(), tok, values(r)["groups"])
+	if pg.KindOf(err) == pg.KindInvalid {
+		s.render(w, r, http.StatusBadRequest, "manage", page{Title: "Manage your membership", Token: tok, Membership: view,
+			Errors: pg.FieldErrors{{Field: "groups", Message: pg.MessageOf(err)}}})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	banner := "Your groups have been saved"
+	if len(view.Member) == 0 {
+		banner = "You have left all peer groups"
+	}
+	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: banner})
+}
+
+func (s *Server) manageLeave(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	groupID := values(r).Get("group")
+	view, err := s.Service.LeaveGroup(r.Context(), tok, groupID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	banner := "You have left the group"
+	if g, ok := pg.FindGroup(view.Groups, groupID); ok {
+		banner = "You have left the " + g.Name + " peer group"
+	}
+	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: banner})
+}
+
+func (s *Server) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	view, err := s.Service.ChangeGroups(r.Context(), tok, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: "You have left all peer groups"})
+}
+
+func (s *Server) manageLinkForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "manage-link", page{Title: "Get a link to manage your membership"})
+}
+
+func (s *Server) manageLink(w http.ResponseWriter, r *http.Request) {
+	email, errs := pg.DecodeEmail(values(r))
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusBadRequest, "manage-link", page{Title: "Get a link to manage your membership", Errors: errs, Form: pg.SignupForm{Email: email}})
+		return
+	}
+	if err := s.Service.SendManageLink(r.Context(), email, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "manage-link", page{Title: "Check your email", Done: true, Hours: int(pg.ManageLinkTTLAsked.Hours())})
+}
+
+func (s *Server) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	groups, err := s.Service.UnsubscribeGroups(r.Context(), tok)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "unsubscribe", page{Title: "Unsubscribe", Token: tok, Joined: groups})
+}
+
+// unsubscribe leaves on POST, from the page's button or from a mail client's
+// one-click request (RFC 8058: body "List-Unsubscribe=One-Click", no cookies).
+func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	groups, err := s.Service.Unsubscribe(r.Context(), r.URL.Query().Get("token"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if values(r).Get("List-Unsubscribe") == "One-Click" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte("You have been unsubscribed.\n"))
+		return
+	}
+	s.render(w, r, http.StatusOK, "unsubscribe", page{Title: "You have unsubscribed", Done: true, Joined: groups})
+}

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// pages holds one template set per page, each with the shared layout.
+var pages = func() map[string]*template.Template {
+	names := []string{"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem"}
+	m := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return m
+}()
+
+// page is what a page template may use. Each page uses the fields it needs.
+type page struct {
+	Title   string
+	CSRF    string
+	Errors  pg.FieldErrors
+	Message string
+	Banner  string
+
+	Form     pg.SignupForm
+	Councils []pg.Council
+	Groups   []pg.Group
+	Hidden   url.Values      // answers carried from the details page
+	Chosen   map[string]bool // groups ticked
+	Region   string
+	// Suggested is set when the groups were ticked for the person's region.
+	Suggested     bool
+	NoGroupRegion string
+
+	Token      string
+	Signup     pg.Signup
+	Joined     []pg.Group
+	Membership pg.MembershipView
+	Hours      int
+	Resend     bool
+	Used       bool
+	Done       bool
+}
+
+// render writes a page with a status. Pages are never cached: many carry tokens.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if p.CSRF == "" {
+		p.CSRF = s.CSRF.Token(w, r)
+	}
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.Log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
+		http.Error(w, "Sorry, there is a problem with the service", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// problem shows a page that says what went wrong and what to do.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	s.render(w, r, status, "problem", page{Title: title, Message: message})
+}
+
+// fail maps an error from the domain to a status and a page, in one place. Only
+// internal errors and unavailable dependencies are logged as errors.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, pg.ErrLinkExpired):
+		s.render(w, r, http.StatusGone, "link-problem", page{Title: "This link has expired", Message: pg.MessageOf(err)})
+		return
+	case errors.Is(err, pg.ErrLinkUsed), errors.Is(err, pg.ErrLinkReplaced):
+		s.render(w, r, http.StatusGone, "link-problem", page{Title: "This link cannot be used again", Message: pg.MessageOf(err), Used: true})
+		return
+	case errors.Is(err, pg.ErrLinkInvalid):
+		s.render(w, r, http.StatusNotFound, "link-problem", page{Title: "This link is not valid", Message: pg.MessageOf(err)})
+		return
+	}
+	msg := pg.MessageOf(err)
+	switch pg.KindOf(err) {
+	case pg.KindInvalid:
+		s.problem(w, r, http.StatusBadRequest, "There is a problem", msg)
+	case pg.KindNotFound:
+		s.problem(w, r, http.StatusNotFound, "We could not find that", msg)
+	case pg.KindGone:
+		s.problem(w, r, http.StatusGone, "This is no longer available", msg)
+	case pg.KindConflict:
+		s.problem(w, r, http.StatusConflict, "Something changed", msg)
+	case pg.KindForbidden:
+		s.problem(w, r, http.StatusForbidden, "You cannot do that", msg)
+	case pg.KindTooMany:
+		s.Log.WarnContext(r.Context(), "rate limit reached", "path", r.URL.Path)
+		s.problem(w, r, http.StatusTooManyRequests, "Too many requests", msg)
+	case pg.KindUnavailable:
+		s.Log.ErrorContext(r.Context(), "dependency unavailable", "path", r.URL.Path, "error", err)
+		if msg == "" {
+			msg = "The service is not available just now. Try again in a few minutes."
+		}
+		s.problem(w, r, http.StatusServiceUnavailable, "Sorry, the service is unavailable", msg)
+	default:
+		s.Log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "error", err)
+		s.problem(w, r, http.StatusInternalServerError, "Sorry, there is a problem with the service", "Try again later. Nothing you sent has been lost: if you were filling in a form, go back and send it again.")
+	}
+}

@@ -1,0 +1,190 @@
+// Package web is the service's HTTP interface: server-rendered GOV.UK Frontend pages
+// over net/http, run in Lambda behind API Gateway and directly by the local server.
+package web
+
+import (
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+const MaxBodyBytes = 64 << 10
+
+//go:embed static
+var static embed.FS
+
+// Server holds what the handlers need.
+type Server struct {
+	Service  *pg.Service
+	Councils *pg.Councils
+	CSRF     *CSRF
+	Log      *slog.Logger
+}
+
+// Routes returns the patterns the server serves, each with its handler. The router is
+// built from this list, and so is the authorisation test.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{"GET /{$}", s.home},
+		{"GET /join", s.joinForm},
+		{"POST /join", s.joinDetails},
+		{"POST /join/groups", s.joinGroups},
+		{"GET /join/check-email", s.checkEmail},
+		{"GET /join/confirm", s.confirmForm},
+		{"POST /join/confirm", s.confirm},
+		{"POST /join/resend", s.resend},
+		{"GET /manage", s.manage},
+		{"POST /manage/groups", s.manageGroups},
+		{"POST /manage/leave", s.manageLeave},
+		{"POST /manage/leave-all", s.manageLeaveAll},
+		{"GET /manage/link", s.manageLinkForm},
+		{"POST /manage/link", s.manageLink},
+		{"GET /unsubscribe", s.unsubscribeForm},
+		{"POST /unsubscribe", s.unsubscribe},
+		{"GET /assets/", s.assets()},
+	}
+}
+
+// Route is one pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler http.HandlerFunc
+}
+
+// csrfExempt lists the state-changing routes that take no CSRF token: one-click
+// unsubscribe is posted by mail clients without cookies (RFC 8058) and is authorised
+// by its signed link alone.
+var csrfExempt = map[string]bool{"POST /unsubscribe": true}
+
+// Handler returns the whole service as one http.Handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		h := http.Handler(rt.Handler)
+		if strings.HasPrefix(rt.Pattern, "POST ") {
+			h = s.acceptForm(h, !csrfExempt[rt.Pattern])
+		}
+		mux.Handle(rt.Pattern, h)
+	}
+	return s.secure(s.friendlyErrors(mux))
+}
+
+func (s *Server) assets() http.HandlerFunc {
+	sub, _ := fs.Sub(static, "static")
+	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}
+}
+
+// secure sets the headers every response carries.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		// Links carry tokens: never send them on to another site.
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// acceptForm checks what every POST must be: a URL-encoded form of at most 64 KB,
+// carrying a valid CSRF token when csrf is set. It parses the form.
+func (s *Server) acceptForm(next http.Handler, csrf bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mediaType != "application/x-www-form-urlencoded" {
+			s.problem(w, r, http.StatusUnsupportedMediaType, "This form could not be read", "The form was sent in a way we do not accept. Go back, then try again.")
+			return
+		}
+		if r.ContentLength > MaxBodyBytes {
+			s.problem(w, r, http.StatusRequestEntityTooLarge, "What you sent is too large", "The form was larger than we accept. Go back, shorten your answers, then try again.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				s.problem(w, r, http.StatusRequestEntityTooLarge, "What you sent is too large", "The form was larger than we accept. Go back, shorten your answers, then try again.")
+				return
+			}
+			s.problem(w, r, http.StatusBadRequest, "This form could not be read", "The form was not sent correctly. Go back, then try again.")
+			return
+		}
+		if csrf && !s.CSRF.Valid(r, r.PostForm.Get("csrf")) {
+			s.problem(w, r, http.StatusForbidden, "Your form has expired", "For your security, forms only work from the page we sent them from. Go back, refresh the page, then try again.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// friendlyErrors replaces the router's plain-text 404 and 405 with pages.
+func (s *Server) friendlyErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			iw := &intercept{ResponseWriter: w}
+			mux.ServeHTTP(iw, r)
+			switch iw.status {
+			case http.StatusMethodNotAllowed:
+				s.problem(w, r, http.StatusMethodNotAllowed, "You cannot do that on this page", "This page does not accept that kind of request.")
+			case http.StatusNotFound:
+				s.problem(w, r, http.StatusNotFound, "Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address.")
+			}
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// intercept keeps the router's status and headers (Allow) and drops its body.
+type intercept struct {
+	http.ResponseWriter
+	status int
+}
+
+func (i *intercept) WriteHeader(code int) {
+	i.status = code
+	if code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
+		i.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (i *intercept) Write(b []byte) (int, error) {
+	if i.status == http.StatusNotFound || i.status == http.StatusMethodNotAllowed {
+		return len(b), nil
+	}
+	return i.ResponseWriter.Write(b)
+}
+
+// clientIP returns the address of the client: API Gateway's source IP in Lambda (the
+// adapter puts it in RemoteAddr), the peer's address locally.
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// token returns the link token of a request, from the form or the query.
+func token(r *http.Request) string {
+	if t := r.PostForm.Get("token"); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("token")
+}
+
+// values returns the posted form.
+func values(r *http.Request) url.Values { return r.PostForm }
