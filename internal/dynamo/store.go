@@ -90,7 +90,9 @@ func parseStamp(s string) time.Time {
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: s(pk), attrSK: s(sk)}
@@ -308,9 +310,9 @@ func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, a
 
 func (st *Store) joinItem(email, group, form string, at time.Time) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName:        aws.String(st.Table),
-		Key:              key(personPK(email), membershipSK(group)),
-		UpdateExpression: aws.String("SET groupId = :g, #status = :s, joinedAt = :at, consentForm = :f, gsi1pk = :gpk, gsi1sk = :gsk REMOVE leftAt"),
+		TableName:                aws.String(st.Table),
+		Key:                      key(personPK(email), membershipSK(group)),
+		UpdateExpression:         aws.String("SET groupId = :g, #status = :s, joinedAt = :at, consentForm = :f, gsi1pk = :gpk, gsi1sk = :gsk REMOVE leftAt"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":g": s(group), ":s": s(string(pg.StatusConfirmed)), ":at": s(stamp(at)), ":f": s(form),
