@@ -56,13 +56,27 @@ type App struct {
 	Web     *web.Server
 }
 
+// Option changes how New composes the service; tests use them.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes the service tell the time with now (tests freeze or move time).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // New composes store → service → handlers.
-func New(cfg Config, clients Clients, log *slog.Logger) (*App, error) {
+func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	list, err := councils.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load councils: %w", err)
 	}
-	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, time.Now)
+	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +88,7 @@ func New(cfg Config, clients Clients, log *slog.Logger) (*App, error) {
 		Councils: list,
 		BaseURL:  cfg.BaseURL,
 		Limits:   pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
-		Now:      time.Now,
+		Now:      o.now,
 		Pseudonym: func(parts ...string) string {
 			return links.Keyed(cfg.LinkKey, "rate", parts...)
 		},

@@ -1,0 +1,162 @@
+package app_test
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/testenv"
+)
+
+// site is the whole service on a test server, against the stand-ins, with a browser-
+// like client that keeps cookies and does not follow redirects.
+type site struct {
+	t      *testing.T
+	URL    string
+	App    *app.App
+	Clock  *testenv.Clock
+	Table  string
+	client *http.Client
+	csrf   string
+}
+
+func newSite(t *testing.T, extra map[string]string) *site {
+	t.Helper()
+	awsCfg := testenv.AWSConfig(t)
+	clients := app.NewClients(awsCfg)
+	table := testenv.Table(t, clients.DynamoDB)
+	clock := testenv.NewClock()
+	s := &site{t: t, Clock: clock, Table: table}
+	srv := httptest.NewUnstartedServer(nil)
+	s.URL = "http://" + srv.Listener.Addr().String()
+	a, err := app.New(testenv.Config(t, table, s.URL, extra), clients, testenv.Logger(t), app.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.App = a
+	srv.Config.Handler = a.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	s.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return s
+}
+
+// response is what came back.
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (s *site) do(req *http.Request) response {
+	s.t.Helper()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfInput.FindSubmatch(body); m != nil {
+		s.csrf = html.UnescapeString(string(m[1]))
+	}
+	return response{resp.StatusCode, resp.Header, string(body)}
+}
+
+// get fetches a path (or a full URL).
+func (s *site) get(path string) response {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.abs(path), nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.do(req)
+}
+
+// post sends a form with the CSRF token of the last page seen.
+func (s *site) post(path string, form url.Values) response {
+	s.t.Helper()
+	if s.csrf == "" {
+		s.get("/join")
+	}
+	if form.Get("csrf") == "" {
+		form.Set("csrf", s.csrf)
+	}
+	return s.postRaw(path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+func (s *site) postRaw(path, contentType, body string) response {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.abs(path), strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return s.do(req)
+}
+
+func (s *site) abs(path string) string {
+	if strings.HasPrefix(path, "http") {
+		return path
+	}
+	return s.URL + path
+}
+
+// joinForm returns a valid join form for an address: Birmingham (West Midlands),
+// joining the Midlands group.
+func joinForm(email string) url.Values {
+	return url.Values{
+		"name":     {"Ada Lovelace"},
+		"email":    {email},
+		"council":  {"BIR"},
+		"jobTitle": {"Service designer"},
+		"groups":   {"midlands"},
+	}
+}
+
+// tokenOf returns the token query parameter of a link.
+func tokenOf(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("token")
+}
+
+// join signs up an address and returns the confirmation link from its email.
+func (s *site) join(email string) string {
+	s.t.Helper()
+	if r := s.post("/join/groups", joinForm(email)); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/join/check-email" {
+		s.t.Fatalf("join: got %d to %q, want 303 to /join/check-email\n%s", r.Status, r.Header.Get("Location"), r.Body)
+	}
+	return testenv.Link(s.t, testenv.LastMail(s.t, email).Body.Text, "/join/confirm")
+}
+
+// joinAndConfirm signs up and confirms an address, returning its welcome email.
+func (s *site) joinAndConfirm(email string) testenv.Email {
+	s.t.Helper()
+	link := s.join(email)
+	if r := s.post("/join/confirm", url.Values{"token": {tokenOf(s.t, link)}}); r.Status != http.StatusOK || !strings.Contains(r.Body, "You have joined") {
+		s.t.Fatalf("confirm: got %d\n%s", r.Status, r.Body)
+	}
+	return testenv.LastMail(s.t, email)
+}
+
+func mustContain(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("page does not say %q", w)
+		}
+	}
+}

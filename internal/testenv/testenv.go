@@ -1,0 +1,214 @@
+// Package testenv gives integration tests the local stand-ins that `make test`
+// starts (see internal/cmd/withstack): a fresh table each, the composed service, and
+// the SES stand-in's store of sent mail.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/devstack"
+)
+
+// Require skips the test when the stand-ins are not running, except in CI, where it
+// fails: there, a skipped integration test would hide a broken set-up.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Getenv("PEERGROUPS_STACK") == "1" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("the local stand-ins are not running: run the tests with `make test`")
+	}
+	t.Skip("needs the local stand-ins: run `make test`")
+}
+
+// Root returns the repository root.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// AWSConfig returns the SDK configuration pointing at the stand-ins.
+func AWSConfig(t testing.TB) aws.Config {
+	t.Helper()
+	Require(t)
+	cfg, err := app.AWSConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// Table creates a fresh, seeded table for one test and deletes it afterwards.
+func Table(t testing.TB, db *dynamodb.Client) string {
+	t.Helper()
+	name := "test-" + strings.ToLower(RandomID())
+	ctx := context.Background()
+	if err := devstack.Prepare(ctx, db, nil, name); err != nil {
+		t.Fatalf("prepare table: %v", err)
+	}
+	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	return name
+}
+
+// RandomID returns a short random identifier.
+func RandomID() string {
+	b := make([]byte, 9)
+	rand.Read(b)
+	return strings.NewReplacer("-", "x", "_", "y").Replace(base64.RawURLEncoding.EncodeToString(b))
+}
+
+// Address returns a fresh email address, so that tests sharing the SES stand-in
+// never read each other's mail.
+func Address(prefix string) string {
+	return prefix + "-" + strings.ToLower(RandomID()) + "@example.org"
+}
+
+// Config returns a configuration for a fresh table.
+func Config(t testing.TB, table, baseURL string, extra map[string]string) app.Config {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	env := map[string]string{
+		"TABLE_NAME": table,
+		"BASE_URL":   baseURL,
+		"LINK_KEY":   base64.StdEncoding.EncodeToString(key),
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cfg, err := app.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// Logger returns a logger that writes to the test's log.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// Email is a message as the SES stand-in recorded it.
+type Email struct {
+	MessageID   string `json:"messageId"`
+	From        string `json:"from"`
+	ReplyTo     []string
+	Destination struct {
+		To []string `json:"to"`
+	} `json:"destination"`
+	Subject string `json:"subject"`
+	Body    struct {
+		Text string `json:"text"`
+		HTML string `json:"html"`
+	} `json:"body"`
+	Headers []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"headers"`
+}
+
+// Header returns the value of a header, or "".
+func (e Email) Header(name string) string {
+	for _, h := range e.Headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+// Mail returns every email sent to an address, oldest first.
+func Mail(t testing.TB, to string) []Email {
+	t.Helper()
+	resp, err := http.Get(os.Getenv("PEERGROUPS_SES_STORE"))
+	if err != nil {
+		t.Fatalf("read the SES stand-in's store: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var store struct {
+		Emails []Email `json:"emails"`
+	}
+	if err := json.Unmarshal(body, &store); err != nil {
+		t.Fatalf("decode the SES stand-in's store: %v", err)
+	}
+	var out []Email
+	for _, e := range store.Emails {
+		for _, addr := range e.Destination.To {
+			if strings.EqualFold(addr, to) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// LastMail returns the newest email sent to an address, failing if there is none.
+func LastMail(t testing.TB, to string) Email {
+	t.Helper()
+	mail := Mail(t, to)
+	if len(mail) == 0 {
+		t.Fatalf("no email was sent to %s", to)
+	}
+	return mail[len(mail)-1]
+}
+
+// Link returns the first link in text whose path starts with path.
+func Link(t testing.TB, text, path string) string {
+	t.Helper()
+	for _, field := range strings.Fields(text) {
+		if i := strings.Index(field, path+"?token="); i >= 0 && strings.HasPrefix(field, "http") {
+			return field
+		}
+	}
+	t.Fatalf("no %s link in:\n%s", path, text)
+	return ""
+}
+
+// Clock is a clock tests can move, safe for use by the server's goroutines.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock stopped at now.
+func NewClock() *Clock { return &Clock{t: time.Now()} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock on.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
