@@ -1,10 +1,10 @@
-// Package councils reads the UK local authorities data (mySociety, MIT licence),
-// compiled into the binary, so that the council picker costs no request.
+// Package councils holds the UK local authorities data (mySociety, MIT licence; the
+// CSV is in data/). The current councils are compiled into the binary as a Go table,
+// generated from the CSV, so that neither start-up nor the council picker costs
+// anything: `go test ./internal/councils -update` regenerates it after the CSV changes.
 package councils
 
 import (
-	"bytes"
-	_ "embed"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -12,16 +12,9 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-//go:embed data/uk_local_authorities_current.csv
-var data []byte
-
-// Load returns the current councils.
+// Load returns the current councils, sorted by name.
 func Load() (*pg.Councils, error) {
-	list, err := Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	return pg.NewCouncils(list), nil
+	return pg.NewCouncils(current), nil
 }
 
 // Parse reads the CSV, keeping rows whose current-authority column is True.

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sync"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -14,12 +15,17 @@ import (
 //go:embed templates
 var templateFiles embed.FS
 
-// pages holds one template set per page, each with the shared layout.
-var pages = func() map[string]*template.Template {
-	names := []string{"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem"}
-	m := make(map[string]*template.Template, len(names))
-	for _, name := range names {
-		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+// pageNames lists every page template.
+var pageNames = []string{"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem"}
+
+// pages holds one template set per page, each with the shared layout, parsed on first
+// use: a cold start parses only the page it is asked for.
+var pages = func() map[string]func() (*template.Template, error) {
+	m := make(map[string]func() (*template.Template, error), len(pageNames))
+	for _, name := range pageNames {
+		m[name] = sync.OnceValues(func() (*template.Template, error) {
+			return template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		})
 	}
 	return m
 }()
@@ -58,7 +64,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.CSRF = s.CSRF.Token(w, r)
 	}
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	tmpl, err := pages[name]()
+	if err == nil {
+		err = tmpl.ExecuteTemplate(&buf, "layout", p)
+	}
+	if err != nil {
 		s.Log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
 		http.Error(w, "Sorry, there is a problem with the service", http.StatusInternalServerError)
 		return

@@ -1,0 +1,137 @@
+// Command bench measures what the service costs to run: each function's cold start
+// against a hello-world baseline, the size of each binary, and the AWS requests one
+// sign-up and one confirmation make. It needs the local stand-ins, so run it with
+//
+//	make bench
+//
+// Each figure is printed on a line of its own as `name: value`, so that two runs can be
+// compared by a script; progress goes to standard error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+func main() {
+	runs := flag.Int("runs", 21, "cold starts of each binary, interleaved")
+	startTimeout := flag.Duration("start-timeout", 10*time.Second, "longest a binary may take to ask the Runtime API for work")
+	flag.Parse()
+	if os.Getenv("PEERGROUPS_STACK") == "" {
+		fmt.Fprintln(os.Stderr, "bench: the local stand-ins are not running. Run the bench with `make bench` from the repository root.")
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Stdout, *runs, *startTimeout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duration) error {
+	if runs < 1 {
+		return fmt.Errorf("-runs must be at least 1")
+	}
+	names, err := functions("functions")
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "peergroups-bench-*")
+	if err != nil {
+		return fmt.Errorf("make build folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	bins := []binary{{Name: "hello", Package: "./internal/bench/hello"}}
+	for _, n := range names {
+		bins = append(bins, binary{Name: n, Package: "./functions/" + n})
+	}
+	if err := buildAll(ctx, dir, bins); err != nil {
+		return err
+	}
+	env, err := lambdaEnv()
+	if err != nil {
+		return err
+	}
+	medians, err := coldStarts(ctx, bins, env, runs, startTimeout)
+	if err != nil {
+		return err
+	}
+	hello := medians[0]
+	figure(out, "coldstart.hello.ms", ms(hello))
+	for i, b := range bins[1:] {
+		figure(out, "coldstart."+b.Name+".ms", ms(medians[i+1]))
+		figure(out, "coldstart."+b.Name+".ratio", fmt.Sprintf("%.2f", float64(medians[i+1])/float64(hello)))
+	}
+	for _, b := range bins {
+		fi, err := os.Stat(b.Path)
+		if err != nil {
+			return fmt.Errorf("size of %s: %w", b.Name, err)
+		}
+		figure(out, "binary."+b.Name+".bytes", fmt.Sprint(fi.Size()))
+	}
+
+	j, err := countJourney(ctx)
+	if err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		name  string
+		count requests
+	}{{"signup", j.signup}, {"confirm", j.confirm}} {
+		figure(out, step.name+".dynamodb_requests", fmt.Sprint(step.count.service("DynamoDB")))
+		figure(out, step.name+".ses_calls", fmt.Sprint(step.count.service("SESv2")))
+	}
+	for _, step := range []struct {
+		name  string
+		count requests
+	}{{"signup", j.signup}, {"confirm", j.confirm}} {
+		for _, op := range step.count.sorted() {
+			figure(out, step.name+"."+op.key, fmt.Sprint(op.n))
+		}
+	}
+	return nil
+}
+
+// functions lists the functions: the folders under dir.
+func functions(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list functions (run the bench from the repository root): %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), "main.go")); err == nil {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no functions under %s", dir)
+	}
+	return names, nil
+}
+
+// figure prints one result as `name: value`.
+func figure(out io.Writer, name, value string) {
+	fmt.Fprintf(out, "%s: %s\n", name, value)
+}
+
+// ms formats a duration in milliseconds with two decimals.
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond))
+}
+
+// progress tells the person running the bench what it is doing.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}

@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/devstack"
+)
+
+// opKey names one API operation of one service.
+type opKey struct{ Service, Operation string }
+
+// requests is how many requests were sent, by operation.
+type requests map[opKey]int
+
+// service returns the requests sent to one service (its SDK service ID).
+func (r requests) service(id string) int {
+	n := 0
+	for k, v := range r {
+		if k.Service == id {
+			n += v
+		}
+	}
+	return n
+}
+
+type opCount struct {
+	key string // "dynamodb.GetItem"
+	n   int
+}
+
+// sorted returns the count of each operation, by service then operation.
+func (r requests) sorted() []opCount {
+	var out []opCount
+	for k, v := range r {
+		out = append(out, opCount{strings.ToLower(k.Service) + "." + k.Operation, v})
+	}
+	slices.SortFunc(out, func(a, b opCount) int { return strings.Compare(a.key, b.key) })
+	return out
+}
+
+// counter counts the requests the SDK sends. It sits after the retry middleware, so
+// each attempt counts.
+type counter struct {
+	mu sync.Mutex
+	n  requests
+}
+
+func (c *counter) middleware(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("BenchCountRequests",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			c.n[opKey{awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)}]++
+			c.mu.Unlock()
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+// take returns the counts so far and starts again from zero.
+func (c *counter) take() requests {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = requests{}
+	return n
+}
+
+// journey is what one sign-up and its confirmation sent to AWS.
+type journey struct {
+	signup, confirm requests
+}
+
+// countJourney composes the real service against the stand-ins, with every AWS request
+// counted, and goes through a sign-up and its confirmation as a browser would.
+func countJourney(ctx context.Context) (journey, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	progress("count the requests of a sign-up and a confirmation")
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return journey{}, fmt.Errorf("make link key: %w", err)
+	}
+	vars := map[string]string{
+		"LINK_KEY":   base64.StdEncoding.EncodeToString(key),
+		"TABLE_NAME": "bench-" + randomHex(4),
+		"BASE_URL":   "http://127.0.0.1",
+	}
+	cfg, err := app.LoadConfig(func(name string) string { return vars[name] })
+	if err != nil {
+		return journey{}, err
+	}
+	awsCfg, err := app.AWSConfig(ctx)
+	if err != nil {
+		return journey{}, err
+	}
+	count := &counter{n: requests{}}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware)
+	clients := app.NewClients(awsCfg)
+	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName); err != nil {
+		return journey{}, fmt.Errorf("prepare table: %w", err)
+	}
+	defer clients.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(cfg.TableName)})
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.New(cfg, clients, log)
+	if err != nil {
+		return journey{}, err
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	b, err := newBrowser(srv.URL, os.Getenv("PEERGROUPS_SES_STORE"))
+	if err != nil {
+		return journey{}, err
+	}
+
+	csrf, err := b.csrf(ctx)
+	if err != nil {
+		return journey{}, err
+	}
+	// A whole journey first, so that the group list is cached as in a warm instance.
+	warm := "bench-warm-" + randomHex(4) + "@example.org"
+	if err := b.signUpAndConfirm(ctx, csrf, warm); err != nil {
+		return journey{}, fmt.Errorf("warm-up: %w", err)
+	}
+
+	var j journey
+	email := "bench-" + randomHex(4) + "@example.org"
+	count.take()
+	if err := b.signUp(ctx, csrf, email); err != nil {
+		return journey{}, err
+	}
+	j.signup = count.take()
+	token, err := b.confirmToken(ctx, email)
+	if err != nil {
+		return journey{}, err
+	}
+	count.take()
+	if err := b.confirm(ctx, csrf, token); err != nil {
+		return journey{}, err
+	}
+	j.confirm = count.take()
+	return j, nil
+}
+
+// browser goes through the service's pages with cookies, as a person would, and reads
+// the mail the SES stand-in received.
+type browser struct {
+	base   string // the service
+	store  string // the SES stand-in's store of sent mail
+	client *http.Client
+}
+
+func newBrowser(base, store string) (*browser, error) {
+	if store == "" {
+		return nil, fmt.Errorf("PEERGROUPS_SES_STORE is not set: run the bench with `make bench`")
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	return &browser{base: base, store: store, client: &http.Client{
+		Jar:     jar,
+		Timeout: 10 * time.Second,
+		// Redirects are checked, not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}, nil
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+
+// csrf opens the first page of the form, which sets the CSRF cookie, and returns the
+// form's token.
+func (b *browser) csrf(ctx context.Context) (string, error) {
+	status, body, _, err := b.do(ctx, http.MethodGet, "/join", nil)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("GET /join: status %d", status)
+	}
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		return "", fmt.Errorf("GET /join: no csrf field in the page")
+	}
+	return html.UnescapeString(m[1]), nil
+}
+
+// signUpAndConfirm signs email up to the midlands group and confirms it with the link
+// from the email.
+func (b *browser) signUpAndConfirm(ctx context.Context, csrf, email string) error {
+	if err := b.signUp(ctx, csrf, email); err != nil {
+		return err
+	}
+	token, err := b.confirmToken(ctx, email)
+	if err != nil {
+		return err
+	}
+	return b.confirm(ctx, csrf, token)
+}
+
+// signUp posts the whole form (details and groups) as the groups page does.
+func (b *browser) signUp(ctx context.Context, csrf, email string) error {
+	form := url.Values{
+		"csrf":         {csrf},
+		"name":         {"Bench Person"},
+		"email":        {email},
+		"council":      {"BIR"},
+		"organisation": {""},
+		"jobTitle":     {""},
+		"groups":       {"midlands"},
+	}
+	status, body, header, err := b.do(ctx, http.MethodPost, "/join/groups", form)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusSeeOther || header.Get("Location") != "/join/check-email" {
+		return fmt.Errorf("sign-up: want 303 to /join/check-email, got %d to %q: %s", status, header.Get("Location"), pageTitle(body))
+	}
+	return nil
+}
+
+// sentMail is the SES stand-in's store of sent mail.
+type sentMail struct {
+	Emails []struct {
+		Destination struct {
+			To []string `json:"to"`
+		} `json:"destination"`
+		Subject string `json:"subject"`
+		Body    struct {
+			Text string `json:"text"`
+		} `json:"body"`
+	} `json:"emails"`
+}
+
+var confirmLink = regexp.MustCompile(`https?://\S+/join/confirm\?token=\S+`)
+
+// confirmToken returns the token of the latest confirmation link sent to email.
+func (b *browser) confirmToken(ctx context.Context, email string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.store, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return "", fmt.Errorf("read sent mail: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("read sent mail: status %d", resp.StatusCode)
+	}
+	var mail sentMail
+	if err := json.NewDecoder(resp.Body).Decode(&mail); err != nil {
+		return "", fmt.Errorf("read sent mail: %w", err)
+	}
+	for _, m := range slices.Backward(mail.Emails) {
+		if !slices.Contains(m.Destination.To, email) {
+			continue
+		}
+		link := confirmLink.FindString(m.Body.Text)
+		if link == "" {
+			continue
+		}
+		u, err := url.Parse(link)
+		if err != nil {
+			return "", fmt.Errorf("confirmation link in %q: %w", m.Subject, err)
+		}
+		return u.Query().Get("token"), nil
+	}
+	return "", fmt.Errorf("no email with a confirmation link to %s among the %d the SES stand-in received", email, len(mail.Emails))
+}
+
+func (b *browser) confirm(ctx context.Context, csrf, token string) error {
+	status, body, _, err := b.do(ctx, http.MethodPost, "/join/confirm", url.Values{"csrf": {csrf}, "token": {token}})
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK || !strings.Contains(body, "You have joined") {
+		return fmt.Errorf("confirm: want 200 and “You have joined”, got %d: %s", status, pageTitle(body))
+	}
+	return nil
+}
+
+// do sends one request (a form when form is not nil) and returns the response.
+func (b *browser) do(ctx context.Context, method, path string, form url.Values) (int, string, http.Header, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, body)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return resp.StatusCode, string(page), resp.Header, nil
+}
+
+var titleTag = regexp.MustCompile(`(?s)<title>(.*?)</title>`)
+
+// pageTitle returns a page's title, to say in an error what the service answered.
+func pageTitle(page string) string {
+	if m := titleTag.FindStringSubmatch(page); m != nil {
+		return "page “" + strings.Join(strings.Fields(html.UnescapeString(m[1])), " ") + "”"
+	}
+	if len(page) > 200 {
+		page = page[:200]
+	}
+	return fmt.Sprintf("%q", page)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
