@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"sort"
 	"testing"
-
 )
 
 var update = flag.Bool("update", false, "regenerate current.go from the CSV")
