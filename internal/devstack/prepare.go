@@ -39,17 +39,9 @@ func Prepare(ctx context.Context, db *dynamodb.Client, s3c *s3.Client, table str
 
 // Seed adds the starting groups that are missing, and the councils.
 func Seed(ctx context.Context, store *dynamo.Store) error {
-	for _, g := range pg.StartingGroups() {
-		if err := store.CreateGroup(ctx, g); err != nil && pg.KindOf(err) != pg.KindConflict {
-			return fmt.Errorf("seed groups: %w", err)
-		}
-	}
 	list, err := councils.Load()
 	if err != nil {
 		return err
 	}
-	if err := store.PutCouncils(ctx, list.All()); err != nil {
-		return fmt.Errorf("seed councils: %w", err)
-	}
-	return nil
+	return store.Seed(ctx, pg.StartingGroups(), list.All())
 }

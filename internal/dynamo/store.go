@@ -418,3 +418,17 @@ func (st *Store) CreateGroup(ctx context.Context, g pg.Group) error {
 	}
 	return nil
 }
+
+// Seed adds the groups that are missing (an existing group is left as it is) and
+// writes the councils.
+func (st *Store) Seed(ctx context.Context, groups []pg.Group, councils []pg.Council) error {
+	for _, g := range groups {
+		if err := st.CreateGroup(ctx, g); err != nil && pg.KindOf(err) != pg.KindConflict {
+			return fmt.Errorf("seed groups: %w", err)
+		}
+	}
+	if err := st.PutCouncils(ctx, councils); err != nil {
+		return fmt.Errorf("seed councils: %w", err)
+	}
+	return nil
+}

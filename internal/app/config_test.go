@@ -1,0 +1,65 @@
+package app_test
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/testenv"
+)
+
+func TestLoadConfig(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string // part of the error, "" for none
+	}{
+		{"defaults and a key are enough", map[string]string{"LINK_KEY": key}, ""},
+		{"the link key is required", map[string]string{}, "missing configuration: LINK_KEY"},
+		{"a short link key is refused", map[string]string{"LINK_KEY": base64.StdEncoding.EncodeToString(make([]byte, 16))}, "32 bytes"},
+		{"a base URL must be http(s)", map[string]string{"LINK_KEY": key, "BASE_URL": "ftp://x"}, "BASE_URL"},
+		{"a limit must be a number", map[string]string{"LINK_KEY": key, "SIGNUP_LIMIT_PER_IP": "many"}, "SIGNUP_LIMIT_PER_IP"},
+		{"a limit must be above 0", map[string]string{"LINK_KEY": key, "SIGNUP_LIMIT_PER_EMAIL": "0"}, "SIGNUP_LIMIT_PER_EMAIL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := app.LoadConfig(func(k string) string { return tc.env[k] })
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v, want an error about %s", err, tc.want)
+			case tc.want == "" && (cfg.TableName != "peergroups" || cfg.LimitPerEmail != 5 || cfg.Secure()):
+				t.Fatalf("defaults not applied: %+v", cfg)
+			}
+		})
+	}
+}
+
+// The README's configuration table lists every variable with its default.
+func TestTheReadmeListsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(testenv.Root(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range app.Vars {
+		def := v.Default
+		if def == "" {
+			def = "(none)"
+			if v.Require {
+				def = "(required)"
+			}
+		}
+		row := "| `" + v.Name + "` | `" + def + "` |"
+		if def == "(none)" || def == "(required)" {
+			row = "| `" + v.Name + "` | " + def + " |"
+		}
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no configuration row starting %q", row)
+		}
+	}
+}
