@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -29,8 +32,17 @@ type site struct {
 
 func newSite(t *testing.T, extra map[string]string) *site {
 	t.Helper()
+	return newSiteWithSES(t, extra, "")
+}
+
+// newSiteWithSES is newSite with SES reached through another endpoint (a faulty proxy).
+func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *site {
+	t.Helper()
 	awsCfg := testenv.AWSConfig(t)
 	clients := app.NewClients(awsCfg)
+	if sesEndpoint != "" {
+		clients.SES = sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(sesEndpoint) })
+	}
 	table := testenv.Table(t, clients.DynamoDB)
 	clock := testenv.NewClock()
 	s := &site{t: t, Clock: clock, Table: table}

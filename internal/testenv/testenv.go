@@ -11,6 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -211,4 +214,57 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// FaultySES is a proxy in front of the SES stand-in that fails on demand.
+type FaultySES struct {
+	URL string
+
+	mu       sync.Mutex
+	fail     int // how many more requests to fail
+	requests int
+}
+
+// NewFaultySES starts a proxy to the SES stand-in for the length of the test.
+func NewFaultySES(t testing.TB) *FaultySES {
+	t.Helper()
+	target, err := url.Parse(strings.TrimSuffix(os.Getenv("PEERGROUPS_SES_STORE"), "/store"))
+	if err != nil || target.Host == "" {
+		t.Fatal("no SES stand-in: run the tests with `make test`")
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	f := &FaultySES{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests++
+		failing := f.fail > 0
+		if failing {
+			f.fail--
+		}
+		f.mu.Unlock()
+		if !failing {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"message":"Service unavailable (injected)"}`))
+	}))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// Fail makes the next n requests fail without reaching SES.
+func (f *FaultySES) Fail(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = n
+}
+
+// Requests returns how many requests reached the proxy.
+func (f *FaultySES) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
 }

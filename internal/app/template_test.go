@@ -1,0 +1,591 @@
+package app_test
+
+// These tests read template.yaml (AWS SAM) and check it against the code, for the mistakes
+// that nothing else notices before a deploy, or before the first request in AWS: a variable
+// the code reads but the function is not given, a table whose keys differ from the ones the
+// store queries, a function that sam build cannot build, an IAM wildcard, a public bucket.
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"gopkg.in/yaml.v3"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/dynamo"
+)
+
+// templateRoot is the repository root (template.yaml, Makefile, go.mod) seen from this package.
+const templateRoot = "../.."
+
+// webFunction is the logical ID of the function that serves the web pages.
+const webFunction = "WebFunction"
+
+const functionType = "AWS::Serverless::Function"
+
+// samTemplate is the part of template.yaml these tests read.
+type samTemplate struct {
+	Globals struct {
+		Function map[string]any `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]samResource `yaml:"Resources"`
+}
+
+type samResource struct {
+	Type           string         `yaml:"Type"`
+	Properties     map[string]any `yaml:"Properties"`
+	Metadata       map[string]any `yaml:"Metadata"`
+	DeletionPolicy string         `yaml:"DeletionPolicy"`
+}
+
+// policyStatement is one statement of an IAM or resource policy, with where it was found.
+type policyStatement struct {
+	where string
+	body  map[string]any
+}
+
+// --- 1. sam build can build every function -------------------------------------------------
+
+func TestTemplateFunctionsBuildFromTheirCodeUri(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, id := range tpl.functions(t) {
+		t.Run(id, func(t *testing.T) {
+			pkg := functionPackage(t, tpl, id)
+			if testing.Short() {
+				t.Skip("skipping go build in -short mode")
+			}
+			// The same target as the Makefile's build-<LogicalId>: Lambda on arm64, no cgo.
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", os.DevNull, pkg)
+			cmd.Dir = templateRoot
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: go build %s for linux/arm64 failed: %v\n%s", id, pkg, err, out)
+			}
+		})
+	}
+}
+
+func TestTemplateDeclaresEveryFunctionDirectory(t *testing.T) {
+	tpl := loadTemplate(t)
+	declared := map[string]string{} // package -> logical ID
+	for _, id := range tpl.functions(t) {
+		declared[functionPackage(t, tpl, id)] = id
+	}
+	dirs, err := filepath.Glob(filepath.Join(templateRoot, "functions", "*", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("found no functions/*/main.go: is templateRoot right?")
+	}
+	for _, mainFile := range dirs {
+		pkg := "./functions/" + filepath.Base(filepath.Dir(mainFile))
+		if _, ok := declared[pkg]; !ok {
+			t.Errorf("%s has a main.go but no %s in template.yaml builds it, so it is never deployed", pkg, functionType)
+		}
+	}
+}
+
+// functionPackage checks how sam build builds function id and returns the Go package it builds
+// (like "./functions/web"). With BuildMethod makefile, sam build runs `make build-<id>` in
+// CodeUri and deploys $(ARTIFACTS_DIR)/bootstrap; with go1.x it builds CodeUri itself.
+func functionPackage(t *testing.T, tpl samTemplate, id string) string {
+	t.Helper()
+	codeURI, _ := tpl.functionProperty(id, "CodeUri").(string)
+	if codeURI == "" {
+		t.Fatalf("%s has no CodeUri: sam build needs a directory of this repository", id)
+	}
+	dir := filepath.Join(templateRoot, filepath.FromSlash(codeURI))
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		t.Fatalf("%s: CodeUri %q is not a directory relative to the repository root", id, codeURI)
+	}
+	switch method := yamlAt(tpl.Resources[id].Metadata, "BuildMethod"); method {
+	case "makefile":
+		recipe := makeRecipe(t, filepath.Join(dir, "Makefile"), "build-"+id)
+		if !strings.Contains(recipe, "$(ARTIFACTS_DIR)/bootstrap") {
+			t.Fatalf("%s: the Makefile target build-%s does not write $(ARTIFACTS_DIR)/bootstrap, so sam build would package no handler:\n%s", id, id, recipe)
+		}
+		pkg := regexp.MustCompile(`\./functions/[A-Za-z0-9_-]+`).FindString(recipe)
+		if pkg == "" {
+			t.Fatalf("%s: the Makefile target build-%s builds no ./functions/<name> package:\n%s", id, id, recipe)
+		}
+		return pkg
+	case "go1.x":
+		return "./" + filepath.ToSlash(filepath.Clean(codeURI))
+	default:
+		t.Fatalf("%s: Metadata.BuildMethod is %v; a provided.al2023 function needs makefile (or go1.x), or sam build packages no binary", id, method)
+		return ""
+	}
+}
+
+// makeRecipe returns the recipe lines of target in the Makefile at path, failing if the
+// target is missing.
+func makeRecipe(t *testing.T, path, target string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("BuildMethod makefile needs a Makefile in CodeUri: %v", err)
+	}
+	var recipe []string
+	inTarget := false
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, target+":"):
+			inTarget = true
+		case inTarget && strings.HasPrefix(line, "\t"):
+			recipe = append(recipe, strings.TrimSpace(line))
+		case inTarget:
+			inTarget = false
+		}
+	}
+	if recipe == nil {
+		t.Fatalf("%s has no target %q with a recipe: sam build runs `make %s`", path, target, target)
+	}
+	return strings.Join(recipe, "\n")
+}
+
+// --- 2. every function gets exactly the variables the code reads ---------------------------
+
+func TestTemplateSetsExactlyTheVariablesTheCodeReads(t *testing.T) {
+	tpl := loadTemplate(t)
+	read := map[string]bool{}
+	for _, v := range app.Vars {
+		read[v.Name] = true
+	}
+	for _, id := range tpl.functions(t) {
+		env := tpl.environment(id)
+		for _, v := range app.Vars {
+			value, ok := env[v.Name]
+			switch {
+			case !ok:
+				t.Errorf("%s does not set %s (%s)", id, v.Name, v.Help)
+			case v.Require && (value == nil || value == ""):
+				t.Errorf("%s sets the required %s to nothing", id, v.Name)
+			}
+		}
+		for _, name := range yamlKeys(env) {
+			if !read[name] {
+				t.Errorf("%s sets %s, which app.Vars does not list: the code does not read it (add it to app.Vars when it does)", id, name)
+			}
+		}
+	}
+}
+
+// --- 3. least privilege ----------------------------------------------------------------------
+
+// Allow statements must name their actions and resources. Deny statements may use
+// wildcards (like the buckets' "deny s3:* without TLS"): a wider Deny only takes access away.
+func TestTemplatePoliciesAllowNoWildcards(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, id := range tpl.functions(t) {
+		for i, p := range yamlList(tpl.Resources[id].Properties["Policies"]) {
+			if m, ok := p.(map[string]any); !ok || m["Statement"] == nil {
+				t.Errorf("%s: Policies[%d] is a managed policy or a SAM policy template (%v); write explicit statements so that this test can read them", id, i, p)
+			}
+		}
+	}
+	statements := tpl.statements()
+	if len(statements) == 0 {
+		t.Fatal("found no policy statements in template.yaml")
+	}
+	for _, s := range statements {
+		if s.body["Effect"] != "Allow" {
+			continue
+		}
+		if s.body["NotAction"] != nil || s.body["NotResource"] != nil {
+			t.Errorf("%s: an Allow with NotAction or NotResource allows everything else", s.where)
+		}
+		for _, action := range yamlStrings(s.body["Action"]) {
+			if strings.Contains(action, "*") {
+				t.Errorf("%s: Action %q is a wildcard; list the actions", s.where, action)
+			}
+		}
+		if slices.Contains(yamlStrings(s.body["Resource"]), "*") {
+			t.Errorf("%s: Resource \"*\"; name the resources", s.where)
+		}
+		if slices.Contains(yamlStrings(s.body["Principal"]), "*") || yamlAt(s.body, "Principal", "AWS") == "*" {
+			t.Errorf("%s: Allow to Principal \"*\" makes the resource public", s.where)
+		}
+	}
+}
+
+func TestTemplateWebFunctionCannotScan(t *testing.T) {
+	tpl := loadTemplate(t)
+	if tpl.Resources[webFunction].Type != functionType {
+		t.Fatalf("template.yaml has no %s %s", functionType, webFunction)
+	}
+	for _, s := range statementsIn(tpl.Resources[webFunction].Properties["Policies"], webFunction+".Policies") {
+		for _, action := range yamlStrings(s.body["Action"]) {
+			if strings.EqualFold(action, "dynamodb:Scan") && s.body["Effect"] == "Allow" {
+				t.Errorf("%s allows dynamodb:Scan: no request may scan the table (use a Query on a key or an index)", s.where)
+			}
+		}
+	}
+}
+
+// --- 4. buckets ------------------------------------------------------------------------------
+
+func TestTemplateBucketsArePrivateEncryptedAndKept(t *testing.T) {
+	tpl := loadTemplate(t)
+	buckets := tpl.ofType("AWS::S3::Bucket")
+	if len(buckets) == 0 {
+		t.Fatal("template.yaml declares no AWS::S3::Bucket")
+	}
+	for _, id := range buckets {
+		props := tpl.Resources[id].Properties
+		for _, flag := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+			if !yamlTrue(yamlAt(props, "PublicAccessBlockConfiguration", flag)) {
+				t.Errorf("%s: PublicAccessBlockConfiguration.%s is not true", id, flag)
+			}
+		}
+		rules := yamlList(yamlAt(props, "BucketEncryption", "ServerSideEncryptionConfiguration"))
+		if len(rules) == 0 || yamlAt(rules[0], "ServerSideEncryptionByDefault", "SSEAlgorithm") == nil {
+			t.Errorf("%s has no BucketEncryption with an SSEAlgorithm", id)
+		}
+		if tpl.Resources[id].DeletionPolicy != "Retain" {
+			t.Errorf("%s: DeletionPolicy is %q, not Retain: deleting the stack would delete its objects", id, tpl.Resources[id].DeletionPolicy)
+		}
+		if !tpl.bucketDeniesInsecureTransport(id) {
+			t.Errorf("%s has no AWS::S3::BucketPolicy that denies requests without TLS (aws:SecureTransport false)", id)
+		}
+	}
+}
+
+// bucketDeniesInsecureTransport reports whether a bucket policy on bucket id denies requests
+// whose aws:SecureTransport is false.
+func (tpl samTemplate) bucketDeniesInsecureTransport(id string) bool {
+	for _, policyID := range tpl.ofType("AWS::S3::BucketPolicy") {
+		props := tpl.Resources[policyID].Properties
+		if yamlAt(props, "Bucket", "Ref") != id {
+			continue
+		}
+		for _, s := range statementsIn(props["PolicyDocument"], policyID) {
+			secure := yamlAt(s.body, "Condition", "Bool", "aws:SecureTransport")
+			if s.body["Effect"] == "Deny" && (secure == false || secure == "false") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// --- 5. the table is the one the store expects ---------------------------------------------
+
+func TestTemplateTableMatchesTableDefinition(t *testing.T) {
+	tpl := loadTemplate(t)
+	tables := tpl.ofType("AWS::DynamoDB::Table")
+	if len(tables) != 1 {
+		t.Fatalf("template.yaml declares %d AWS::DynamoDB::Table resources %v; the design has one table", len(tables), tables)
+	}
+	id := tables[0]
+	props := tpl.Resources[id].Properties
+	want := dynamo.TableDefinition("any")
+
+	compare := func(what string, got, want any) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s %s: template.yaml has %v, dynamo.TableDefinition has %v", id, what, got, want)
+		}
+	}
+	compare("BillingMode", props["BillingMode"], string(want.BillingMode))
+	compare("AttributeDefinitions", templateAttributes(props["AttributeDefinitions"]), definitionAttributes(want.AttributeDefinitions))
+	compare("KeySchema", templateKeySchema(props["KeySchema"]), definitionKeySchema(want.KeySchema))
+	compare("GlobalSecondaryIndexes", templateIndexes(props["GlobalSecondaryIndexes"]), definitionGSIs(want.GlobalSecondaryIndexes))
+	compare("LocalSecondaryIndexes", templateIndexes(props["LocalSecondaryIndexes"]), definitionLSIs(want.LocalSecondaryIndexes))
+
+	if got := yamlAt(props, "TimeToLiveSpecification", "AttributeName"); got != dynamo.TTLAttribute {
+		t.Errorf("%s: TTL attribute is %v, the store writes expiry times to %q", id, got, dynamo.TTLAttribute)
+	}
+	if !yamlTrue(yamlAt(props, "TimeToLiveSpecification", "Enabled")) {
+		t.Errorf("%s: TimeToLiveSpecification.Enabled is not true: expired sign-ups would never be deleted", id)
+	}
+	if !yamlTrue(yamlAt(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) {
+		t.Errorf("%s: point-in-time recovery is not enabled", id)
+	}
+	if !yamlTrue(yamlAt(props, "SSESpecification", "SSEEnabled")) {
+		t.Errorf("%s: SSESpecification.SSEEnabled is not true", id)
+	}
+	if tpl.Resources[id].DeletionPolicy != "Retain" {
+		t.Errorf("%s: DeletionPolicy is %q, not Retain: deleting the stack would delete every member", id, tpl.Resources[id].DeletionPolicy)
+	}
+	for _, fn := range tpl.functions(t) {
+		if got := yamlAt(tpl.environment(fn), "TABLE_NAME", "Ref"); got != id {
+			t.Errorf("%s: TABLE_NAME is not Ref: %s", fn, id)
+		}
+	}
+}
+
+// The table's keys and indexes as sorted or ordered strings, from either side.
+
+func templateAttributes(v any) []string {
+	var out []string
+	for _, a := range yamlList(v) {
+		out = append(out, fmt.Sprintf("%v:%v", yamlAt(a, "AttributeName"), yamlAt(a, "AttributeType")))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func definitionAttributes(defs []types.AttributeDefinition) []string {
+	var out []string
+	for _, a := range defs {
+		out = append(out, fmt.Sprintf("%s:%s", aws.ToString(a.AttributeName), a.AttributeType))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func templateKeySchema(v any) []string {
+	var out []string
+	for _, k := range yamlList(v) {
+		out = append(out, fmt.Sprintf("%v:%v", yamlAt(k, "AttributeName"), yamlAt(k, "KeyType")))
+	}
+	return out
+}
+
+func definitionKeySchema(keys []types.KeySchemaElement) []string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s:%s", aws.ToString(k.AttributeName), k.KeyType))
+	}
+	return out
+}
+
+// templateIndexes describes each index as "name keys projection non-key-attributes", sorted.
+func templateIndexes(v any) []string {
+	var out []string
+	for _, ix := range yamlList(v) {
+		out = append(out, fmt.Sprintf("%v %v %v %v", yamlAt(ix, "IndexName"), templateKeySchema(yamlAt(ix, "KeySchema")),
+			yamlAt(ix, "Projection", "ProjectionType"), yamlStrings(yamlAt(ix, "Projection", "NonKeyAttributes"))))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func definitionGSIs(indexes []types.GlobalSecondaryIndex) []string {
+	var out []string
+	for _, ix := range indexes {
+		out = append(out, definitionIndex(ix.IndexName, ix.KeySchema, ix.Projection))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func definitionLSIs(indexes []types.LocalSecondaryIndex) []string {
+	var out []string
+	for _, ix := range indexes {
+		out = append(out, definitionIndex(ix.IndexName, ix.KeySchema, ix.Projection))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func definitionIndex(name *string, keys []types.KeySchemaElement, p *types.Projection) string {
+	projection, nonKey := "<nil>", []string(nil)
+	if p != nil {
+		projection, nonKey = string(p.ProjectionType), p.NonKeyAttributes
+	}
+	return fmt.Sprintf("%s %v %s %v", aws.ToString(name), definitionKeySchema(keys), projection, nonKey)
+}
+
+// --- 6. runtime --------------------------------------------------------------------------------
+
+func TestTemplateFunctionsRunBootstrapOnAL2023Arm64(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, id := range tpl.functions(t) {
+		if got := tpl.functionProperty(id, "Runtime"); got != "provided.al2023" {
+			t.Errorf("%s: Runtime is %v, want provided.al2023 (the Go binary is the bootstrap of an OS-only runtime)", id, got)
+		}
+		if got := yamlStrings(tpl.functionProperty(id, "Architectures")); !slices.Equal(got, []string{"arm64"}) {
+			t.Errorf("%s: Architectures is %v, want [arm64]: the Makefile builds for GOARCH=arm64", id, got)
+		}
+		if got := tpl.functionProperty(id, "Handler"); got != "bootstrap" {
+			t.Errorf("%s: Handler is %v, want bootstrap (the name of the built binary)", id, got)
+		}
+	}
+}
+
+// --- reading the template ----------------------------------------------------------------------
+
+// loadTemplate parses template.yaml, refusing short-form intrinsics (!Ref, !Sub ...), which
+// plain YAML would read as something else than CloudFormation does.
+func loadTemplate(t *testing.T) samTemplate {
+	t.Helper()
+	path := filepath.Join(templateRoot, "template.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read template: %v", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s is not YAML: %v", path, err)
+	}
+	if tagged := shortFormTags(&doc); len(tagged) > 0 {
+		t.Fatalf("%s uses short-form intrinsics (write Ref:, Fn::Sub: ... instead): %s", path, strings.Join(tagged, ", "))
+	}
+	var tpl samTemplate
+	if err := doc.Decode(&tpl); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return tpl
+}
+
+// shortFormTags lists "line N: !Tag" for every node tagged with a local tag like !Ref.
+func shortFormTags(n *yaml.Node) []string {
+	var out []string
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		out = append(out, fmt.Sprintf("line %d: %s", n.Line, n.Tag))
+	}
+	for _, c := range n.Content {
+		out = append(out, shortFormTags(c)...)
+	}
+	return out
+}
+
+// ofType returns the logical IDs of the resources of type typ, sorted.
+func (tpl samTemplate) ofType(typ string) []string {
+	var ids []string
+	for id, r := range tpl.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// functions returns the logical IDs of the template's functions, failing if there are none.
+func (tpl samTemplate) functions(t *testing.T) []string {
+	t.Helper()
+	ids := tpl.ofType(functionType)
+	if len(ids) == 0 {
+		t.Fatalf("template.yaml declares no %s", functionType)
+	}
+	return ids
+}
+
+// functionProperty is the function's own property, or else the one in Globals.Function.
+func (tpl samTemplate) functionProperty(id, name string) any {
+	if v, ok := tpl.Resources[id].Properties[name]; ok {
+		return v
+	}
+	return tpl.Globals.Function[name]
+}
+
+// environment merges the function's environment variables over those in Globals, as SAM does.
+func (tpl samTemplate) environment(id string) map[string]any {
+	env := map[string]any{}
+	for _, vars := range []any{
+		yamlAt(tpl.Globals.Function, "Environment", "Variables"),
+		yamlAt(tpl.Resources[id].Properties, "Environment", "Variables"),
+	} {
+		if m, ok := vars.(map[string]any); ok {
+			for k, v := range m {
+				env[k] = v
+			}
+		}
+	}
+	return env
+}
+
+// statements returns every policy statement anywhere in the resources: function Policies,
+// IAM roles and policies, bucket policies.
+func (tpl samTemplate) statements() []policyStatement {
+	var out []policyStatement
+	for _, id := range slices.Sorted(maps.Keys(tpl.Resources)) {
+		out = append(out, statementsIn(tpl.Resources[id].Properties, id)...)
+	}
+	return out
+}
+
+// statementsIn finds the statements of every policy document under v.
+func statementsIn(v any, where string) []policyStatement {
+	var out []policyStatement
+	switch v := v.(type) {
+	case map[string]any:
+		if stmts, ok := v["Statement"]; ok {
+			for i, s := range yamlList(stmts) {
+				if body, ok := s.(map[string]any); ok {
+					name := fmt.Sprintf("%s statement %d", where, i)
+					if sid, ok := body["Sid"].(string); ok {
+						name = fmt.Sprintf("%s statement %s", where, sid)
+					}
+					out = append(out, policyStatement{where: name, body: body})
+				}
+			}
+			return out
+		}
+		for _, k := range yamlKeys(v) {
+			out = append(out, statementsIn(v[k], where+"."+k)...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, statementsIn(e, fmt.Sprintf("%s[%d]", where, i))...)
+		}
+	}
+	return out
+}
+
+// yamlAt follows keys through nested maps, returning nil where one is missing.
+func yamlAt(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// yamlList returns v as a list: a single value stands for a list of one.
+func yamlList(v any) []any {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	default:
+		return []any{v}
+	}
+}
+
+// yamlStrings returns the strings of a value or list of values, including the text of
+// Fn::Sub, so that "*" is found however it is written.
+func yamlStrings(v any) []string {
+	var out []string
+	for _, e := range yamlList(v) {
+		switch e := e.(type) {
+		case string:
+			out = append(out, e)
+		case map[string]any:
+			sub := e["Fn::Sub"]
+			if list, ok := sub.([]any); ok && len(list) > 0 {
+				sub = list[0] // the long form: [text, variables]
+			}
+			if s, ok := sub.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// yamlTrue accepts true written as a YAML boolean or as the string CloudFormation also accepts.
+func yamlTrue(v any) bool {
+	return v == true || v == "true" || v == "True"
+}
+
+func yamlKeys(m map[string]any) []string {
+	return slices.Sorted(maps.Keys(m))
+}
