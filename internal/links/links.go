@@ -96,7 +96,7 @@ func (s *Sealer) Open(token string, purpose Purpose) (Claims, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		return Claims{}, ErrInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
 		return Claims{}, ErrInvalid
 	}
