@@ -264,7 +264,7 @@ func (s *Service) openConfirm(ctx context.Context, token string) (links.Claims, 
 	return claims, person, nil
 }
 
-// Membership is what "Manage your membership" shows.
+// MembershipView is what "Manage your membership" shows.
 type MembershipView struct {
 	Person  Person
 	Groups  []Group // every active group, for changing
@@ -274,14 +274,23 @@ type MembershipView struct {
 
 // Manage returns the membership a manage link is for.
 func (s *Service) Manage(ctx context.Context, token string) (MembershipView, error) {
+	claims, err := s.openManage(token)
+	if err != nil {
+		return MembershipView{}, err
+	}
+	return s.membership(ctx, claims.Email)
+}
+
+// openManage opens a manage link's token.
+func (s *Service) openManage(token string) (links.Claims, error) {
 	claims, err := s.Links.Open(token, links.Manage)
 	switch {
 	case errors.Is(err, links.ErrExpired):
-		return MembershipView{}, ErrLinkExpired
+		return claims, ErrLinkExpired
 	case err != nil:
-		return MembershipView{}, ErrLinkInvalid
+		return claims, ErrLinkInvalid
 	}
-	return s.membership(ctx, claims.Email)
+	return claims, nil
 }
 
 func (s *Service) membership(ctx context.Context, email string) (MembershipView, error) {
@@ -311,12 +320,9 @@ func (s *Service) membership(ctx context.Context, email string) (MembershipView,
 // want (from the active groups); an empty want leaves every group and withdraws every
 // registered interest.
 func (s *Service) ChangeGroups(ctx context.Context, token string, want []string) (MembershipView, error) {
-	claims, err := s.Links.Open(token, links.Manage)
-	switch {
-	case errors.Is(err, links.ErrExpired):
-		return MembershipView{}, ErrLinkExpired
-	case err != nil:
-		return MembershipView{}, ErrLinkInvalid
+	claims, err := s.openManage(token)
+	if err != nil {
+		return MembershipView{}, err
 	}
 	view, err := s.membership(ctx, claims.Email)
 	if err != nil {
@@ -353,12 +359,9 @@ func (s *Service) ChangeGroups(ctx context.Context, token string, want []string)
 
 // LeaveGroup takes the person of a manage link out of one group.
 func (s *Service) LeaveGroup(ctx context.Context, token, groupID string) (MembershipView, error) {
-	claims, err := s.Links.Open(token, links.Manage)
-	switch {
-	case errors.Is(err, links.ErrExpired):
-		return MembershipView{}, ErrLinkExpired
-	case err != nil:
-		return MembershipView{}, ErrLinkInvalid
+	claims, err := s.openManage(token)
+	if err != nil {
+		return MembershipView{}, err
 	}
 	person, err := s.Store.Person(ctx, claims.Email)
 	if err != nil {

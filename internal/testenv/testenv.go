@@ -7,8 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -117,55 +115,19 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // Email is a message as the SES stand-in recorded it.
-type Email struct {
-	MessageID   string `json:"messageId"`
-	From        string `json:"from"`
-	ReplyTo     []string
-	Destination struct {
-		To []string `json:"to"`
-	} `json:"destination"`
-	Subject string `json:"subject"`
-	Body    struct {
-		Text string `json:"text"`
-		HTML string `json:"html"`
-	} `json:"body"`
-	Headers []struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	} `json:"headers"`
-}
-
-// Header returns the value of a header, or "".
-func (e Email) Header(name string) string {
-	for _, h := range e.Headers {
-		if strings.EqualFold(h.Name, name) {
-			return h.Value
-		}
-	}
-	return ""
-}
+type Email = devstack.Email
 
 // Mail returns every email sent to an address, oldest first.
 func Mail(t testing.TB, to string) []Email {
 	t.Helper()
-	resp, err := http.Get(os.Getenv("PEERGROUPS_SES_STORE"))
+	all, err := devstack.SentMail(context.Background(), os.Getenv("PEERGROUPS_SES_STORE"))
 	if err != nil {
-		t.Fatalf("read the SES stand-in's store: %v", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var store struct {
-		Emails []Email `json:"emails"`
-	}
-	if err := json.Unmarshal(body, &store); err != nil {
-		t.Fatalf("decode the SES stand-in's store: %v", err)
+		t.Fatal(err)
 	}
 	var out []Email
-	for _, e := range store.Emails {
-		for _, addr := range e.Destination.To {
-			if strings.EqualFold(addr, to) {
-				out = append(out, e)
-			}
+	for _, e := range all {
+		if e.SentTo(to) {
+			out = append(out, e)
 		}
 	}
 	return out

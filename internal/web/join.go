@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -138,7 +139,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 // linkFail shows why a confirmation link did not work, offering a new link when it
 // has expired.
 func (s *Server) linkFail(w http.ResponseWriter, r *http.Request, tok string, err error) {
-	if pg.KindOf(err) == pg.KindGone && err == pg.ErrLinkExpired {
+	if errors.Is(err, pg.ErrLinkExpired) {
 		s.render(w, r, http.StatusGone, "link-problem", page{Title: "This link has expired", Message: "Links to confirm that you want to join work for 48 hours.", Resend: true, Token: tok})
 		return
 	}

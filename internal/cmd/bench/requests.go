@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -241,41 +240,16 @@ func (b *browser) signUp(ctx context.Context, csrf, email string) error {
 	return nil
 }
 
-// sentMail is the SES stand-in's store of sent mail.
-type sentMail struct {
-	Emails []struct {
-		Destination struct {
-			To []string `json:"to"`
-		} `json:"destination"`
-		Subject string `json:"subject"`
-		Body    struct {
-			Text string `json:"text"`
-		} `json:"body"`
-	} `json:"emails"`
-}
-
 var confirmLink = regexp.MustCompile(`https?://\S+/join/confirm\?token=\S+`)
 
 // confirmToken returns the token of the latest confirmation link sent to email.
 func (b *browser) confirmToken(ctx context.Context, email string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.store, nil)
+	mail, err := devstack.SentMail(ctx, b.store)
 	if err != nil {
 		return "", err
 	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return "", fmt.Errorf("read sent mail: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("read sent mail: status %d", resp.StatusCode)
-	}
-	var mail sentMail
-	if err := json.NewDecoder(resp.Body).Decode(&mail); err != nil {
-		return "", fmt.Errorf("read sent mail: %w", err)
-	}
-	for _, m := range slices.Backward(mail.Emails) {
-		if !slices.Contains(m.Destination.To, email) {
+	for _, m := range slices.Backward(mail) {
+		if !m.SentTo(email) {
 			continue
 		}
 		link := confirmLink.FindString(m.Body.Text)
@@ -288,7 +262,7 @@ func (b *browser) confirmToken(ctx context.Context, email string) (string, error
 		}
 		return u.Query().Get("token"), nil
 	}
-	return "", fmt.Errorf("no email with a confirmation link to %s among the %d the SES stand-in received", email, len(mail.Emails))
+	return "", fmt.Errorf("no email with a confirmation link to %s among the %d the SES stand-in received", email, len(mail))
 }
 
 func (b *browser) confirm(ctx context.Context, csrf, token string) error {
