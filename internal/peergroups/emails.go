@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 )
 
@@ -27,9 +28,14 @@ type Message struct {
 //go:embed emails
 var emailFiles embed.FS
 
+// The email templates, parsed on first use rather than at every cold start.
 var (
-	textEmails = texttemplate.Must(texttemplate.ParseFS(emailFiles, "emails/*.txt"))
-	htmlEmails = htmltemplate.Must(htmltemplate.ParseFS(emailFiles, "emails/*.html"))
+	textEmails = sync.OnceValues(func() (*texttemplate.Template, error) {
+		return texttemplate.ParseFS(emailFiles, "emails/*.txt")
+	})
+	htmlEmails = sync.OnceValues(func() (*htmltemplate.Template, error) {
+		return htmltemplate.ParseFS(emailFiles, "emails/*.html")
+	})
 )
 
 // emailData is what every email template may use.
@@ -44,15 +50,23 @@ type emailData struct {
 
 // render builds a message from the text and HTML templates called name.
 func render(to, subject, name string, data emailData) (Message, error) {
+	textT, err := textEmails()
+	if err != nil {
+		return Message{}, fmt.Errorf("parse text emails: %w", err)
+	}
+	htmlT, err := htmlEmails()
+	if err != nil {
+		return Message{}, fmt.Errorf("parse html emails: %w", err)
+	}
 	var text, html bytes.Buffer
-	if err := textEmails.ExecuteTemplate(&text, name+".txt", data); err != nil {
+	if err := textT.ExecuteTemplate(&text, name+".txt", data); err != nil {
 		return Message{}, fmt.Errorf("render %s text: %w", name, err)
 	}
 	page := struct {
 		Subject string
 		emailData
 	}{subject, data}
-	if err := htmlEmails.ExecuteTemplate(&html, name+".html", page); err != nil {
+	if err := htmlT.ExecuteTemplate(&html, name+".html", page); err != nil {
 		return Message{}, fmt.Errorf("render %s html: %w", name, err)
 	}
 	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
