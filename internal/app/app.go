@@ -92,11 +92,13 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Pseudonym: func(parts ...string) string {
 			return links.Keyed(cfg.LinkKey, "rate", parts...)
 		},
+		Admins: cfg.Admins,
 	}
 	server := &web.Server{
 		Service:  service,
 		Councils: list,
 		CSRF:     &web.CSRF{Key: cfg.LinkKey, Secure: cfg.Secure()},
+		Sessions: &web.Sessions{Key: []byte(links.Keyed(cfg.LinkKey, "session")), Secure: cfg.Secure()},
 		Log:      log,
 	}
 	return &App{Store: store, Service: service, Web: server}, nil

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // Var is one environment variable the service reads.
@@ -28,6 +30,7 @@ var Vars = []Var{
 	{Name: "REPLY_TO", Default: "", Help: "Reply-To address of every email (the admin mailbox); empty for none."},
 	{Name: "SES_CONFIGURATION_SET", Default: "", Help: "SES configuration set to send with; empty for none."},
 	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: seals links in emails and signs CSRF tokens. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
+	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Sign-ups and link requests allowed per email address per hour."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
 }
@@ -42,6 +45,7 @@ type Config struct {
 	LinkKey          []byte
 	LimitPerEmail    int
 	LimitPerIP       int
+	Admins           []string
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -84,6 +88,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("LINK_KEY must be the base64 of 32 bytes")
 	}
 	c.LinkKey = key
+	for _, a := range strings.Split(get("ADMIN_EMAILS"), ",") {
+		if a = strings.ToLower(strings.TrimSpace(a)); a == "" {
+			continue
+		}
+		if !pg.ValidEmail(a) {
+			return Config{}, fmt.Errorf("ADMIN_EMAILS: %q is not an email address", a)
+		}
+		c.Admins = append(c.Admins, a)
+	}
 	for _, n := range []struct {
 		name string
 		dst  *int

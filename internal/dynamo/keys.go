@@ -16,6 +16,15 @@ import "strings"
 //	group                GROUPS              GROUP#<group>
 //	council              COUNCILS            COUNCIL#<code>
 //	rate-limit counter   RATE#<pseudonym>    RATE                                                   (ttl)
+//	sign-in link         SIGNIN#<hash>       SIGNIN                                                 (ttl)
+//	session              SESSION#<hash>      SESSION                                                (ttl)
+//	admin role           PERSON#<email>      ROLE#admin          ROLE#admin        <email>
+//	facilitator role     PERSON#<email>      ROLE#facilitator#<g> GROUP#<group>    facilitator#<email>
+//	audit entry          AUDIT               <time>#<random>
+//
+// Membership and pending-membership items also carry the person's name, council,
+// organisation and job title, written when they join, so that a group's members list
+// is one Query of gsi1.
 //
 // Access patterns:
 //   - everything about a person (sign-up, confirm, manage, unsubscribe): Query pk = PERSON#<email>
@@ -25,6 +34,10 @@ import "strings"
 //   - who is waiting for a group in a region: Query gsi1 gsi1pk = INTEREST#<region>
 //   - every council (the register): Query pk = COUNCILS
 //   - a rate-limit counter: UpdateItem on RATE#<pseudonym> inside the write it guards
+//   - a sign-in link or a session: GetItem on its hash; using a link is a conditional DeleteItem
+//   - a group's facilitators: Query gsi1 gsi1pk = GROUP#<group>, begins_with(gsi1sk, "facilitator#")
+//   - the appointed admins: Query gsi1 gsi1pk = ROLE#admin
+//   - the audit trail, newest first: Query pk = AUDIT, descending, 50 a page
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -36,6 +49,9 @@ const (
 	skProfile = "PROFILE"
 	skSignup  = "SIGNUP"
 	skRate    = "RATE"
+	skSignIn  = "SIGNIN"
+	skSession = "SESSION"
+	pkAudit   = "AUDIT"
 	pkGroups  = "GROUPS"
 	pkCouncil = "COUNCILS"
 )
@@ -50,6 +66,25 @@ func rateLimitPK(pseudonym string) string       { return "RATE#" + pseudonym }
 func groupMembersPK(group string) string        { return "GROUP#" + group }
 func groupMemberSK(status, email string) string { return status + "#" + email }
 func interestPK(region string) string           { return "INTEREST#" + region }
+func signInPK(hash string) string               { return "SIGNIN#" + hash }
+func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// roleSK is a role's sort key in the person's partition: ROLE#admin, ROLE#facilitator#<group>.
+func roleSK(role, group string) string {
+	if group == "" {
+		return "ROLE#" + role
+	}
+	return "ROLE#" + role + "#" + group
+}
+
+// roleIndexKeys returns where a role is listed in gsi1: admins under ROLE#admin, a
+// group's facilitators in the group's partition.
+func roleIndexKeys(role, group, email string) (string, string) {
+	if group == "" {
+		return "ROLE#" + role, email
+	}
+	return groupMembersPK(group), role + "#" + email
+}
 
 // kindOf returns what an item of a person's partition is, from its sort key.
 func kindOf(sk string) (kind, rest string) {

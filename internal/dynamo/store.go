@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -225,6 +226,14 @@ func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) e
 			return fmt.Errorf("decode membership %s: %w", rest, err)
 		}
 		person.Memberships = append(person.Memberships, pg.Membership{GroupID: it.GroupID, Status: pg.Status(it.Status), JoinedAt: parseStamp(it.JoinedAt), LeftAt: parseStamp(it.LeftAt)})
+	case "ROLE":
+		role, group, _ := strings.Cut(rest, "#")
+		switch role {
+		case pg.RoleAdmin:
+			person.Admin = true
+		case pg.RoleFacilitator:
+			person.Facilitates = append(person.Facilitates, group)
+		}
 	case "INTEREST":
 		var it interestItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
@@ -258,6 +267,8 @@ func (st *Store) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limi
 			attrPK: s(personPK(su.Email)), attrSK: s(pendingSK(g)),
 			attrGSI1PK: s(groupMembersPK(g)), attrGSI1SK: s(groupMemberSK(string(pg.StatusPending), su.Email)),
 			"groupId": s(g), "status": s(string(pg.StatusPending)), "expiresAt": s(stamp(su.ExpiresAt)), attrTTL: n(su.ExpiresAt.Unix()),
+			"email": s(su.Email), "name": s(su.Profile.Name), "councilCode": s(su.Profile.CouncilCode),
+			"organisation": s(su.Profile.Organisation), "jobTitle": s(su.Profile.JobTitle),
 		}}})
 	}
 	if p.Signup != nil {
@@ -291,9 +302,7 @@ func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, a
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: profile}})
 	for _, g := range su.Groups {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pk, pendingSK(g))}})
-		if !p.IsMember(g) {
-			items = append(items, st.joinItem(su.Email, g, su.Form, at))
-		}
+		items = append(items, st.joinItem(su.Email, g, su.Form, su.Profile, at, p.IsMember(g)))
 	}
 	if su.Interest != "" {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
@@ -308,16 +317,29 @@ func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, a
 	return err
 }
 
-func (st *Store) joinItem(email, group, form string, at time.Time) types.TransactWriteItem {
+// joinItem makes a person a confirmed member of a group, with the details the
+// members list shows. For someone already a member it only refreshes the details.
+func (st *Store) joinItem(email, group, form string, profile pg.Profile, at time.Time, already bool) types.TransactWriteItem {
+	update := "SET groupId = :g, #status = :s, joinedAt = :at, consentForm = :f, gsi1pk = :gpk, gsi1sk = :gsk, " +
+		"email = :email, #name = :name, councilCode = :council, organisation = :org, jobTitle = :job REMOVE leftAt"
+	if already {
+		update = "SET email = :email, #name = :name, councilCode = :council, organisation = :org, jobTitle = :job"
+	}
+	values := map[string]types.AttributeValue{
+		":email": s(email), ":name": s(profile.Name), ":council": s(profile.CouncilCode), ":org": s(profile.Organisation), ":job": s(profile.JobTitle),
+	}
+	names := map[string]string{"#name": "name"}
+	if !already {
+		values[":g"], values[":s"], values[":at"], values[":f"] = s(group), s(string(pg.StatusConfirmed)), s(stamp(at)), s(form)
+		values[":gpk"], values[":gsk"] = s(groupMembersPK(group)), s(groupMemberSK(string(pg.StatusConfirmed), email))
+		names["#status"] = "status"
+	}
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                aws.String(st.Table),
-		Key:                      key(personPK(email), membershipSK(group)),
-		UpdateExpression:         aws.String("SET groupId = :g, #status = :s, joinedAt = :at, consentForm = :f, gsi1pk = :gpk, gsi1sk = :gsk REMOVE leftAt"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":g": s(group), ":s": s(string(pg.StatusConfirmed)), ":at": s(stamp(at)), ":f": s(form),
-			":gpk": s(groupMembersPK(group)), ":gsk": s(groupMemberSK(string(pg.StatusConfirmed), email)),
-		},
+		TableName:                 aws.String(st.Table),
+		Key:                       key(personPK(email), membershipSK(group)),
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	}}
 }
 
@@ -326,7 +348,7 @@ func (st *Store) joinItem(email, group, form string, at time.Time) types.Transac
 func (st *Store) SetGroups(ctx context.Context, p pg.Person, join, leave, withdraw []string, at time.Time) error {
 	var items []types.TransactWriteItem
 	for _, g := range join {
-		items = append(items, st.joinItem(p.Email, g, "manage", at))
+		items = append(items, st.joinItem(p.Email, g, "manage", p.Profile, at, false))
 	}
 	for _, g := range leave {
 		items = append(items, types.TransactWriteItem{Update: &types.Update{

@@ -46,6 +46,8 @@ type emailData struct {
 	Link       string // the email's main link
 	ManageLink string // "Manage your membership"
 	Hours      int
+	Minutes    int
+	Days       int
 }
 
 // render builds a message from the text and HTML templates called name.

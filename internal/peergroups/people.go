@@ -125,6 +125,8 @@ type Person struct {
 	Memberships []Membership
 	Interests   []Interest
 	Signup      *Signup // nil when none is pending
+	Admin       bool     // appointed as an admin in the console
+	Facilitates []string // the groups they facilitate
 }
 
 // Membership returns the person's membership of a group.

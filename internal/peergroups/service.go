@@ -38,6 +38,8 @@ type Store interface {
 	SetGroups(ctx context.Context, p Person, join, leave []string, withdraw []string, at time.Time) error
 	// CountRequest counts one request against the limits; over one it returns KindTooMany.
 	CountRequest(ctx context.Context, limits []RateLimit) error
+	AccessStore
+	AdminStore
 }
 
 // Mailer sends one email.
@@ -69,6 +71,8 @@ type Service struct {
 	Now      func() time.Time
 	// Pseudonym turns an address or IP into a key that does not reveal it.
 	Pseudonym func(parts ...string) string
+	// Admins are the addresses that are admins by configuration (ADMIN_EMAILS).
+	Admins []string
 
 	mu       sync.Mutex
 	groups   []Group

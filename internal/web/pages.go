@@ -7,7 +7,10 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"time"
+	_ "time/tzdata" // Europe/London even where the system has no zone files
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -16,7 +19,45 @@ import (
 var templateFiles embed.FS
 
 // pageNames lists every page template.
-var pageNames = []string{"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem"}
+var pageNames = []string{
+	"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem",
+	"sign-in", "sign-in-link", "admin", "group-form", "group-admin", "admins", "audit", "facilitate", "facilitate-group",
+}
+
+// funcs are the helpers page templates may call.
+var funcs = template.FuncMap{
+	"date": dateOf,
+	"list": func(s ...string) []string { return s },
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(london).Format("2 January 2006 at 3:04pm")
+	},
+}
+
+// london is the time zone dates are shown in.
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+// dateOf formats a date the GOV.UK way: 27 November 2026.
+func dateOf(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(london).Format("2 January 2006")
+}
 
 // pages holds one template set per page, each with the shared layout, parsed on first
 // use: a cold start parses only the page it is asked for.
@@ -24,7 +65,7 @@ var pages = func() map[string]func() (*template.Template, error) {
 	m := make(map[string]func() (*template.Template, error), len(pageNames))
 	for _, name := range pageNames {
 		m[name] = sync.OnceValues(func() (*template.Template, error) {
-			return template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+			return template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
 		})
 	}
 	return m
@@ -56,6 +97,20 @@ type page struct {
 	Resend     bool
 	Used       bool
 	Done       bool
+	Minutes    int
+
+	Caller           pg.Caller
+	Link, LinkText   string // a way on from a problem page
+	Group            pg.Group
+	Regions          []string
+	Create           bool
+	Facilitators     []string
+	Admins           []string
+	ConfiguredAdmins []string
+	Audit            []pg.AuditEntry
+	Next             string
+	Members          []pg.MemberRow
+	Status           string
 }
 
 // render writes a page with a status. Pages are never cached: many carry tokens.
@@ -63,6 +118,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.CSRF == "" {
 		p.CSRF = s.CSRF.Token(w, r)
 	}
+	p.Caller = caller(r)
 	var buf bytes.Buffer
 	tmpl, err := pages[name]()
 	if err == nil {

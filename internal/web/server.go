@@ -27,36 +27,64 @@ type Server struct {
 	Service  *pg.Service
 	Councils *pg.Councils
 	CSRF     *CSRF
+	Sessions *Sessions
 	Log      *slog.Logger
 }
 
-// Routes returns the patterns the server serves, each with its handler. The router is
-// built from this list, and so is the authorisation test.
+// Routes returns the patterns the server serves, each with who may use it and its
+// handler. The router is built from this list, and so is the authorisation test.
 func (s *Server) Routes() []Route {
 	return []Route{
-		{"GET /{$}", s.home},
-		{"GET /join", s.joinForm},
-		{"POST /join", s.joinDetails},
-		{"POST /join/groups", s.joinGroups},
-		{"GET /join/check-email", s.checkEmail},
-		{"GET /join/confirm", s.confirmForm},
-		{"POST /join/confirm", s.confirm},
-		{"POST /join/resend", s.resend},
-		{"GET /manage", s.manage},
-		{"POST /manage/groups", s.manageGroups},
-		{"POST /manage/leave", s.manageLeave},
-		{"POST /manage/leave-all", s.manageLeaveAll},
-		{"GET /manage/link", s.manageLinkForm},
-		{"POST /manage/link", s.manageLink},
-		{"GET /unsubscribe", s.unsubscribeForm},
-		{"POST /unsubscribe", s.unsubscribe},
-		{"GET /assets/", s.assets()},
+		{"GET /{$}", Public, s.home},
+		{"GET /join", Public, s.joinForm},
+		{"POST /join", Public, s.joinDetails},
+		{"POST /join/groups", Public, s.joinGroups},
+		{"GET /join/check-email", Public, s.checkEmail},
+		{"GET /join/confirm", Public, s.confirmForm},
+		{"POST /join/confirm", Public, s.confirm},
+		{"POST /join/resend", Public, s.resend},
+		{"GET /manage", Public, s.manage},
+		{"POST /manage/groups", Public, s.manageGroups},
+		{"POST /manage/leave", Public, s.manageLeave},
+		{"POST /manage/leave-all", Public, s.manageLeaveAll},
+		{"GET /manage/link", Public, s.manageLinkForm},
+		{"POST /manage/link", Public, s.manageLink},
+		{"GET /unsubscribe", Public, s.unsubscribeForm},
+		{"POST /unsubscribe", Public, s.unsubscribe},
+		{"GET /assets/", Public, s.assets()},
+
+		{"GET /sign-in", Public, s.signInForm},
+		{"POST /sign-in", Public, s.signInRequest},
+		{"GET /sign-in/link", Public, s.signInLinkPage},
+		{"POST /sign-in/link", Public, s.signIn},
+		{"POST /sign-out", SignedIn, s.signOut},
+		{"GET /account", SignedIn, s.account},
+
+		{"GET /facilitate", AnyFacilitator, s.facilitateHome},
+		{"GET /facilitate/{group}", GroupFacilitator, s.facilitateGroup},
+		{"GET /facilitate/{group}/members.csv", GroupFacilitator, s.membersCSV},
+		{"POST /facilitate/{group}", GroupFacilitator, s.facilitateUpdate},
+
+		{"GET /admin", Admin, s.adminHome},
+		{"GET /admin/groups/new", Admin, s.groupNewForm},
+		{"POST /admin/groups", Admin, s.groupCreate},
+		{"GET /admin/groups/{group}", Admin, s.groupAdmin},
+		{"POST /admin/groups/{group}", Admin, s.groupUpdate},
+		{"POST /admin/groups/{group}/pause", Admin, s.groupPause},
+		{"POST /admin/groups/{group}/resume", Admin, s.groupResume},
+		{"POST /admin/groups/{group}/facilitators", Admin, s.facilitatorAppoint},
+		{"POST /admin/groups/{group}/facilitators/remove", Admin, s.facilitatorRemove},
+		{"GET /admin/admins", Admin, s.adminsPage},
+		{"POST /admin/admins", Admin, s.adminAppoint},
+		{"POST /admin/admins/remove", Admin, s.adminRemove},
+		{"GET /admin/audit", Admin, s.auditPage},
 	}
 }
 
-// Route is one pattern and its handler.
+// Route is one pattern, who may use it, and its handler.
 type Route struct {
 	Pattern string
+	Access  Access
 	Handler http.HandlerFunc
 }
 
@@ -69,13 +97,13 @@ var csrfExempt = map[string]bool{"POST /unsubscribe": true}
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.Routes() {
-		h := http.Handler(rt.Handler)
+		h := s.guard(rt.Access, rt.Handler)
 		if strings.HasPrefix(rt.Pattern, "POST ") {
 			h = s.acceptForm(h, !csrfExempt[rt.Pattern])
 		}
 		mux.Handle(rt.Pattern, h)
 	}
-	return s.secure(s.friendlyErrors(mux))
+	return s.secure(s.identify(s.friendlyErrors(mux)))
 }
 
 func (s *Server) assets() http.HandlerFunc {

@@ -28,6 +28,9 @@ import (
 	"github.com/peergroups/peergroups/internal/devstack"
 )
 
+// localAdmin is the admin of the local server, unless ADMIN_EMAILS says otherwise.
+const localAdmin = "admin@example.org"
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "where to serve the service")
 	dynamoPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local's port")
@@ -71,6 +74,9 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 		return err
 	}
 	os.Setenv("LINK_KEY", key)
+	if os.Getenv("ADMIN_EMAILS") == "" {
+		os.Setenv("ADMIN_EMAILS", localAdmin)
+	}
 	if os.Getenv("BASE_URL") == "" {
 		os.Setenv("BASE_URL", "http://"+addr)
 	}
@@ -92,6 +98,10 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	if err != nil {
 		return err
 	}
+	signIn, err := a.Service.IssueSignInLink(ctx, cfg.Admins[0], 12*time.Hour)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 
@@ -104,8 +114,14 @@ Peer Groups is running.
   S3 stand-in          %s   (buckets %s)
   Stand-ins' output    .local/stand-ins.log
 
+Sign in as the admin %s (the link works once, for 12 hours;
+ask for another at %s/sign-in and read it in the sent mail):
+
+  %s
+
 Press Ctrl-C to stop everything.
-`, cfg.BaseURL, stack.SESURL, stack.DynamoURL, cfg.TableName, stack.S3URL, strings.Join(devstack.Buckets, ", "))
+`, cfg.BaseURL, stack.SESURL, stack.DynamoURL, cfg.TableName, stack.S3URL, strings.Join(devstack.Buckets, ", "),
+		cfg.Admins[0], cfg.BaseURL, signIn)
 
 	<-ctx.Done()
 	fmt.Println("\nStopping...")

@@ -1,0 +1,286 @@
+package peergroups
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/peergroups/peergroups/internal/links"
+)
+
+// How long sign-in links and sessions last.
+const (
+	SignInLinkTTL     = 15 * time.Minute
+	InvitationLinkTTL = 7 * 24 * time.Hour // a sign-in link in an invitation to facilitate
+	SessionTTL        = 8 * time.Hour
+)
+
+// Role names, as stored and shown.
+const (
+	RoleAdmin       = "admin"
+	RoleFacilitator = "facilitator"
+)
+
+// Caller is who is making a request. The zero Caller is anonymous.
+type Caller struct {
+	Email       string
+	Name        string
+	Admin       bool
+	Facilitates []string // group IDs
+	Session     string   // the session's key (a hash), for signing out
+}
+
+// SignedIn reports whether the caller has a session.
+func (c Caller) SignedIn() bool { return c.Email != "" }
+
+// CanFacilitate reports whether the caller may run a group: its facilitators and admins.
+func (c Caller) CanFacilitate(group string) bool {
+	return c.Admin || slices.Contains(c.Facilitates, group)
+}
+
+// IsFacilitator reports whether the caller facilitates any group.
+func (c Caller) IsFacilitator() bool { return len(c.Facilitates) > 0 }
+
+// SignInLink is a stored sign-in link: only the hash of its token is kept.
+type SignInLink struct {
+	TokenHash string
+	Email     string
+	ExpiresAt time.Time
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	Key       string // the hash of the session ID; the ID itself is only in the cookie
+	Email     string
+	ExpiresAt time.Time
+}
+
+// AccessStore keeps sign-in links and sessions.
+type AccessStore interface {
+	SaveSignInLink(ctx context.Context, l SignInLink, limits []RateLimit) error
+	SignInLink(ctx context.Context, tokenHash string) (SignInLink, error)
+	// ConsumeSignInLink deletes the link and returns it; a second call returns a
+	// KindNotFound error, so a link works once.
+	ConsumeSignInLink(ctx context.Context, tokenHash string) (SignInLink, error)
+	SaveSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, key string) (Session, error)
+	DeleteSession(ctx context.Context, key string) error
+}
+
+// hashToken returns what is stored for a secret token.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// randomToken returns 32 random bytes, URL-safe.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// isAdminByConfig reports whether email is one of the bootstrap admins.
+func (s *Service) isAdminByConfig(email string) bool {
+	return slices.Contains(s.Admins, NormaliseEmail(email))
+}
+
+// mayHaveSignIn reports whether a person has anything to sign in to.
+func (s *Service) mayHaveSignIn(p Person) bool {
+	return p.Known || p.Admin || len(p.Facilitates) > 0 || s.isAdminByConfig(p.Email)
+}
+
+// RequestSignIn emails a sign-in link to an address that has something to sign in
+// to. It answers the same whether or not the address belongs to anyone.
+func (s *Service) RequestSignIn(ctx context.Context, email, clientIP string) error {
+	email = NormaliseEmail(email)
+	person, err := s.Store.Person(ctx, email)
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	limits := s.limits(email, clientIP)
+	if !s.mayHaveSignIn(person) {
+		// Count the attempt all the same, so that probing costs the same.
+		return s.Store.CountRequest(ctx, limits)
+	}
+	return s.sendSignInLink(ctx, person, SignInLinkTTL, limits, "signin", emailData{})
+}
+
+// sendSignInLink stores a new sign-in link and emails it with the template name.
+func (s *Service) sendSignInLink(ctx context.Context, person Person, ttl time.Duration, limits []RateLimit, template string, data emailData) error {
+	token, err := randomToken()
+	if err != nil {
+		return err
+	}
+	link := SignInLink{TokenHash: hashToken(token), Email: person.Email, ExpiresAt: s.Now().Add(ttl)}
+	if err := s.Store.SaveSignInLink(ctx, link, limits); err != nil {
+		return fmt.Errorf("save sign-in link: %w", err)
+	}
+	base, err := s.emailData(person.Email, person.Profile.Name, data.Groups)
+	if err != nil {
+		return err
+	}
+	data.ManageLink = base.ManageLink
+	if data.Name == "" {
+		data.Name = person.Profile.Name
+	}
+	data.Link = s.BaseURL + "/sign-in/link?token=" + token
+	data.Minutes = int(ttl / time.Minute)
+	data.Days = int(ttl / (24 * time.Hour))
+	subject := "Sign in to Peer Groups"
+	if template == "invite-facilitator" {
+		subject = "You have been asked to facilitate a peer group"
+	}
+	msg, err := render(person.Email, subject, template, data)
+	if err != nil {
+		return err
+	}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return Wrap(KindUnavailable, fmt.Errorf("send sign-in link: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	}
+	return nil
+}
+
+// CheckSignInLink reports whether a sign-in link can still be used, changing nothing.
+func (s *Service) CheckSignInLink(ctx context.Context, token string) error {
+	if token == "" || len(token) > 100 {
+		return ErrLinkInvalid
+	}
+	link, err := s.Store.SignInLink(ctx, hashToken(token))
+	if KindOf(err) == KindNotFound {
+		return ErrSignInLinkUnknown
+	}
+	if err != nil {
+		return fmt.Errorf("check sign-in link: %w", err)
+	}
+	if !s.Now().Before(link.ExpiresAt) {
+		return ErrLinkExpired
+	}
+	return nil
+}
+
+// ErrSignInLinkUnknown is a sign-in link that was used, or never existed: only the
+// hash of a token is stored, and a used link is deleted, so the two look the same.
+var ErrSignInLinkUnknown = &Error{Kind: KindGone, Message: "This sign-in link has already been used, or is not valid. Sign-in links work once."}
+
+// SignIn uses a sign-in link, once, and starts a session. It returns the session ID
+// for the cookie; only its hash is stored.
+func (s *Service) SignIn(ctx context.Context, token string) (string, Caller, error) {
+	if token == "" || len(token) > 100 {
+		return "", Caller{}, ErrLinkInvalid
+	}
+	link, err := s.Store.ConsumeSignInLink(ctx, hashToken(token))
+	if KindOf(err) == KindNotFound {
+		return "", Caller{}, ErrSignInLinkUnknown
+	}
+	if err != nil {
+		return "", Caller{}, fmt.Errorf("sign in: %w", err)
+	}
+	if !s.Now().Before(link.ExpiresAt) {
+		return "", Caller{}, ErrLinkExpired
+	}
+	id, err := randomToken()
+	if err != nil {
+		return "", Caller{}, err
+	}
+	session := Session{Key: hashToken(id), Email: link.Email, ExpiresAt: s.Now().Add(SessionTTL)}
+	if err := s.Store.SaveSession(ctx, session); err != nil {
+		return "", Caller{}, fmt.Errorf("start session: %w", err)
+	}
+	caller, err := s.callerFor(ctx, session)
+	return id, caller, err
+}
+
+// Caller returns who holds a session ID. An unknown or expired session is anonymous.
+func (s *Service) Caller(ctx context.Context, sessionID string) (Caller, error) {
+	session, err := s.Store.Session(ctx, hashToken(sessionID))
+	if KindOf(err) == KindNotFound {
+		return Caller{}, nil
+	}
+	if err != nil {
+		return Caller{}, fmt.Errorf("read session: %w", err)
+	}
+	if !s.Now().Before(session.ExpiresAt) {
+		return Caller{}, nil
+	}
+	return s.callerFor(ctx, session)
+}
+
+func (s *Service) callerFor(ctx context.Context, session Session) (Caller, error) {
+	person, err := s.Store.Person(ctx, session.Email)
+	if err != nil {
+		return Caller{}, fmt.Errorf("read roles: %w", err)
+	}
+	return Caller{
+		Email:       person.Email,
+		Name:        person.Profile.Name,
+		Admin:       person.Admin || s.isAdminByConfig(person.Email),
+		Facilitates: person.Facilitates,
+		Session:     session.Key,
+	}, nil
+}
+
+// SignOut ends a session on the server: its cookie no longer works anywhere.
+func (s *Service) SignOut(ctx context.Context, c Caller) error {
+	if c.Session == "" {
+		return nil
+	}
+	if err := s.Store.DeleteSession(ctx, c.Session); err != nil {
+		return fmt.Errorf("sign out: %w", err)
+	}
+	return nil
+}
+
+// SignSession returns the cookie value for a session ID: the ID and its MAC, so that
+// a forged cookie is refused before any lookup.
+func SignSession(key []byte, id string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("session\x00" + id))
+	return id + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// OpenSession returns the session ID of a signed cookie value, or false.
+func OpenSession(key []byte, value string) (string, bool) {
+	id, sig, ok := strings.Cut(value, ".")
+	if !ok || id == "" || len(value) > 200 {
+		return "", false
+	}
+	want := SignSession(key, id)
+	return id, hmac.Equal([]byte(want), []byte(id+"."+sig))
+}
+
+// ManageLinkFor returns a fresh "Manage your membership" path for a signed-in caller.
+func (s *Service) ManageLinkFor(c Caller) (string, error) {
+	if !c.SignedIn() {
+		return "", ErrForbidden
+	}
+	token, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: c.Email}, ManageLinkTTLAsked)
+	if err != nil {
+		return "", err
+	}
+	return "/manage?token=" + url.QueryEscape(token), nil
+}
+
+// IssueSignInLink stores a sign-in link for an address and returns it without
+// emailing it. The local server prints one for its admin; nothing else uses it.
+func (s *Service) IssueSignInLink(ctx context.Context, email string, ttl time.Duration) (string, error) {
+	token, err := randomToken()
+	if err != nil {
+		return "", err
+	}
+	link := SignInLink{TokenHash: hashToken(token), Email: NormaliseEmail(email), ExpiresAt: s.Now().Add(ttl)}
+	if err := s.Store.SaveSignInLink(ctx, link, nil); err != nil {
+		return "", fmt.Errorf("save sign-in link: %w", err)
+	}
+	return s.BaseURL + "/sign-in/link?token=" + token, nil
+}

@@ -1,0 +1,350 @@
+package peergroups
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// AuditEntry records one change made by an admin or a facilitator.
+type AuditEntry struct {
+	At     time.Time
+	Actor  string // the email address of who made the change
+	Action string // "create group", "appoint facilitator", ...
+	Target string // what was changed: a group ID, an address, a council code
+	Before string // JSON of the thing before, or ""
+	After  string // JSON of the thing after, or ""
+}
+
+// MemberRow is one line of a group's members list.
+type MemberRow struct {
+	Email        string
+	Name         string
+	CouncilCode  string
+	Council      string // the council's name, when CouncilCode is set
+	Organisation string
+	JobTitle     string
+	Status       Status
+	JoinedAt     time.Time
+	LeftAt       time.Time
+	ExpiresAt    time.Time // of a pending membership
+}
+
+// AdminStore keeps what the consoles change. Every change is written with its audit
+// entry in one transaction: nothing changes unrecorded.
+type AdminStore interface {
+	CreateGroupAudited(ctx context.Context, g Group, a AuditEntry) error
+	UpdateGroup(ctx context.Context, g Group, a AuditEntry) error
+	GroupMembers(ctx context.Context, group string, status Status) ([]MemberRow, error)
+	SetRole(ctx context.Context, email, role, group string, grant bool, a AuditEntry) error
+	RoleHolders(ctx context.Context, role, group string) ([]string, error)
+	Audit(ctx context.Context, limit int, before string) ([]AuditEntry, string, error)
+}
+
+// ErrForbidden is returned when the caller may not do what they asked.
+var ErrForbidden = &Error{Kind: KindForbidden, Message: "You do not have permission to do that."}
+
+var groupIDPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+
+// Regions returns every region and nation that has councils, sorted.
+func (c *Councils) Regions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range c.list {
+		if x.Region != "" && !seen[x.Region] {
+			seen[x.Region] = true
+			out = append(out, x.Region)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DecodeGroup reads the group form. With create set it also reads the group's ID.
+func DecodeGroup(v url.Values, councils *Councils, create bool) (Group, FieldErrors) {
+	var g Group
+	var errs FieldErrors
+	if create {
+		g.ID, _ = text(v, "id")
+		switch {
+		case g.ID == "":
+			errs.add("id", "Enter a short name for the web address, like north-west")
+		case !groupIDPattern.MatchString(g.ID):
+			errs.add("id", "Short name must be 1 to 40 lower-case letters, numbers and hyphens, starting and ending with a letter or number")
+		}
+	}
+	g.Name, _ = text(v, "name")
+	switch msg := checkLine(g.Name, "Name", 100); {
+	case msg != "":
+		errs.add("name", msg)
+	case g.Name == "":
+		errs.add("name", "Enter the group’s name")
+	}
+	known := councils.Regions()
+	for _, r := range v["regions"] {
+		if !slices.Contains(known, r) {
+			errs.add("regions", "Select regions from the list")
+			break
+		}
+		if !slices.Contains(g.Regions, r) {
+			g.Regions = append(g.Regions, r)
+		}
+	}
+	if len(g.Regions) == 0 && errs.For("regions") == "" {
+		errs.add("regions", "Select the regions the group covers")
+	}
+	desc, msgs := decodeDescription(v)
+	g.Description = desc
+	if msgs != "" {
+		errs.add("description", msgs)
+	}
+	g.Contact, _ = text(v, "contact")
+	if g.Contact != "" {
+		if msg := checkEmail(g.Contact); msg != "" {
+			errs.add("contact", strings.Replace(msg, "Email address", "Contact address", 1))
+		}
+	}
+	return g, errs
+}
+
+// decodeDescription reads the description textarea: several lines are allowed.
+func decodeDescription(v url.Values) (string, string) {
+	d, _ := text(v, "description")
+	d = strings.ReplaceAll(d, "\r\n", "\n")
+	switch {
+	case !utf8.ValidString(d):
+		return d, "Description contains characters we cannot read. Type it again"
+	case strings.ContainsFunc(d, func(r rune) bool { return r < 32 && r != '\n' }):
+		return d, "Description must not contain control characters"
+	case utf8.RuneCountInString(d) > 1000:
+		return d, "Description must be 1000 characters or fewer"
+	}
+	return d, ""
+}
+
+// DecodeFacilitatorEdit reads what a facilitator may change: description and contact.
+func DecodeFacilitatorEdit(v url.Values, g Group) (Group, FieldErrors) {
+	var errs FieldErrors
+	desc, msg := decodeDescription(v)
+	g.Description = desc
+	if msg != "" {
+		errs.add("description", msg)
+	}
+	g.Contact, _ = text(v, "contact")
+	if g.Contact != "" {
+		if msg := checkEmail(g.Contact); msg != "" {
+			errs.add("contact", strings.Replace(msg, "Email address", "Contact address", 1))
+		}
+	}
+	return g, errs
+}
+
+func (s *Service) audit(c Caller, action, target string, before, after any) AuditEntry {
+	enc := func(v any) string {
+		if v == nil {
+			return ""
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return AuditEntry{At: s.Now(), Actor: c.Email, Action: action, Target: target, Before: enc(before), After: enc(after)}
+}
+
+// forgetGroups drops this instance's cached group list after a change.
+func (s *Service) forgetGroups() {
+	s.mu.Lock()
+	s.groups = nil
+	s.mu.Unlock()
+}
+
+// Group returns one group.
+func (s *Service) Group(ctx context.Context, id string) (Group, error) {
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return Group{}, err
+	}
+	g, ok := FindGroup(groups, id)
+	if !ok {
+		// The cache may be a minute old: ask the table before saying no.
+		s.forgetGroups()
+		if groups, err = s.Groups(ctx); err != nil {
+			return Group{}, err
+		}
+		if g, ok = FindGroup(groups, id); !ok {
+			return Group{}, Errorf(KindNotFound, "There is no group called %s.", id)
+		}
+	}
+	return g, nil
+}
+
+// CreateGroup adds a group. Admins only.
+func (s *Service) CreateGroup(ctx context.Context, c Caller, g Group) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	if err := s.Store.CreateGroupAudited(ctx, g, s.audit(c, "create group", g.ID, nil, g)); err != nil {
+		return fmt.Errorf("create group: %w", err)
+	}
+	s.forgetGroups()
+	return nil
+}
+
+// UpdateGroup changes a group. Admins may change everything; a group's facilitators
+// its description and contact address (the caller decodes only those fields for them).
+func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group) error {
+	before, err := s.Group(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	if !c.Admin {
+		if !c.CanFacilitate(g.ID) {
+			return ErrForbidden
+		}
+		after := before
+		after.Description, after.Contact = g.Description, g.Contact
+		g = after
+	}
+	if err := s.Store.UpdateGroup(ctx, g, s.audit(c, "change group", g.ID, before, g)); err != nil {
+		return fmt.Errorf("update group: %w", err)
+	}
+	s.forgetGroups()
+	return nil
+}
+
+// SetPaused pauses or resumes a group. Admins only. A paused group takes no new members.
+func (s *Service) SetPaused(ctx context.Context, c Caller, id string, paused bool) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	before, err := s.Group(ctx, id)
+	if err != nil {
+		return err
+	}
+	after := before
+	after.Paused = paused
+	action := "resume group"
+	if paused {
+		action = "pause group"
+	}
+	if err := s.Store.UpdateGroup(ctx, after, s.audit(c, action, id, before, after)); err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	s.forgetGroups()
+	return nil
+}
+
+// Members lists a group's members with a status. Its facilitators and admins only.
+func (s *Service) Members(ctx context.Context, c Caller, group string, status Status) ([]MemberRow, error) {
+	if !c.CanFacilitate(group) {
+		return nil, ErrForbidden
+	}
+	switch status {
+	case StatusConfirmed, StatusPending, StatusLeft:
+	default:
+		return nil, Errorf(KindInvalid, "Choose confirmed, pending or left members")
+	}
+	rows, err := s.Store.GroupMembers(ctx, group, status)
+	if err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", group, err)
+	}
+	for i := range rows {
+		if c, ok := s.Councils.Lookup(rows[i].CouncilCode); ok {
+			rows[i].Council = c.Name
+		}
+	}
+	if status == StatusPending {
+		// TTL deletion is lazy: leave out what has expired.
+		now := s.Now()
+		rows = slices.DeleteFunc(rows, func(r MemberRow) bool { return !now.Before(r.ExpiresAt) })
+	}
+	return rows, nil
+}
+
+// Facilitators lists the addresses of a group's facilitators.
+func (s *Service) Facilitators(ctx context.Context, c Caller, group string) ([]string, error) {
+	if !c.CanFacilitate(group) {
+		return nil, ErrForbidden
+	}
+	return s.Store.RoleHolders(ctx, RoleFacilitator, group)
+}
+
+// AppointFacilitator makes an address a facilitator of a group and emails them an
+// invitation with a sign-in link. Admins only.
+func (s *Service) AppointFacilitator(ctx context.Context, c Caller, group, email string) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	g, err := s.Group(ctx, group)
+	if err != nil {
+		return err
+	}
+	email = NormaliseEmail(email)
+	if err := s.Store.SetRole(ctx, email, RoleFacilitator, group, true, s.audit(c, "appoint facilitator", group+" "+email, nil, map[string]string{"group": group, "email": email})); err != nil {
+		return fmt.Errorf("appoint facilitator: %w", err)
+	}
+	return s.inviteFacilitator(ctx, email, g)
+}
+
+func (s *Service) inviteFacilitator(ctx context.Context, email string, g Group) error {
+	person, err := s.Store.Person(ctx, email)
+	if err != nil {
+		return fmt.Errorf("invite facilitator: %w", err)
+	}
+	return s.sendSignInLink(ctx, person, InvitationLinkTTL, nil, "invite-facilitator", emailData{Groups: []Group{g}})
+}
+
+// RemoveFacilitator takes an address off a group's facilitators. Admins only.
+func (s *Service) RemoveFacilitator(ctx context.Context, c Caller, group, email string) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	email = NormaliseEmail(email)
+	if err := s.Store.SetRole(ctx, email, RoleFacilitator, group, false, s.audit(c, "remove facilitator", group+" "+email, map[string]string{"group": group, "email": email}, nil)); err != nil {
+		return fmt.Errorf("remove facilitator: %w", err)
+	}
+	return nil
+}
+
+// AdminList lists the appointed admins and those set by configuration.
+func (s *Service) AdminList(ctx context.Context, c Caller) (appointed, configured []string, err error) {
+	if !c.Admin {
+		return nil, nil, ErrForbidden
+	}
+	appointed, err = s.Store.RoleHolders(ctx, RoleAdmin, "")
+	return appointed, s.Admins, err
+}
+
+// SetAdmin appoints or removes an admin. Admins only; nobody removes themselves, so
+// the network is never left without an admin by accident.
+func (s *Service) SetAdmin(ctx context.Context, c Caller, email string, grant bool) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	email = NormaliseEmail(email)
+	if !grant && email == c.Email {
+		return Errorf(KindInvalid, "You cannot remove yourself as an admin. Ask another admin.")
+	}
+	action, before, after := "appoint admin", any(nil), any(email)
+	if !grant {
+		action, before, after = "remove admin", email, nil
+	}
+	if err := s.Store.SetRole(ctx, email, RoleAdmin, "", grant, s.audit(c, action, email, before, after)); err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	return nil
+}
+
+// AuditTrail returns the newest changes, 50 at a time, before a cursor. Admins only.
+func (s *Service) AuditTrail(ctx context.Context, c Caller, before string) ([]AuditEntry, string, error) {
+	if !c.Admin {
+		return nil, "", ErrForbidden
+	}
+	return s.Store.Audit(ctx, 50, before)
+}

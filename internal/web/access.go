@@ -1,0 +1,194 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// Access says who may use a route.
+type Access int
+
+const (
+	Public           Access = iota // anyone
+	SignedIn                       // anyone with a session
+	AnyFacilitator                 // facilitators of any group, and admins
+	GroupFacilitator               // facilitators of the group in the path, and admins
+	Admin                          // admins
+)
+
+func (a Access) String() string {
+	return [...]string{"public", "signed in", "any facilitator", "facilitator of the group", "admin"}[a]
+}
+
+// Sessions names and signs the session cookie.
+type Sessions struct {
+	Key    []byte // signs cookie values
+	Secure bool
+}
+
+func (ss *Sessions) cookieName() string {
+	if ss.Secure {
+		return "__Host-session"
+	}
+	return "session"
+}
+
+func (ss *Sessions) set(w http.ResponseWriter, id string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: ss.cookieName(), Value: pg.SignSession(ss.Key, id), Path: "/",
+		MaxAge: int(pg.SessionTTL.Seconds()), HttpOnly: true, Secure: ss.Secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (ss *Sessions) clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: ss.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: ss.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+type callerKey struct{}
+
+// caller returns who is making the request (anonymous when nobody is signed in).
+func caller(r *http.Request) pg.Caller {
+	c, _ := r.Context().Value(callerKey{}).(pg.Caller)
+	return c
+}
+
+// identify reads the session cookie, if there is one, and puts the caller in the
+// request's context. A forged or unknown cookie makes an anonymous caller.
+func (s *Server) identify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ck, err := r.Cookie(s.Sessions.cookieName())
+		if err != nil || ck.Value == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, ok := pg.OpenSession(s.Sessions.Key, ck.Value)
+		if !ok {
+			s.Log.WarnContext(r.Context(), "session cookie with a bad signature")
+			s.Sessions.clear(w)
+			next.ServeHTTP(w, r)
+			return
+		}
+		c, err := s.Service.Caller(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !c.SignedIn() {
+			s.Sessions.clear(w)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// guard lets a request through to h only if the caller may use the route: others
+// are sent to sign in (when anonymous) or told they may not (403).
+func (s *Server) guard(access Access, h http.HandlerFunc) http.Handler {
+	if access == Public {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := caller(r)
+		if !c.SignedIn() {
+			http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+			return
+		}
+		allowed := false
+		switch access {
+		case SignedIn:
+			allowed = true
+		case AnyFacilitator:
+			allowed = c.Admin || c.IsFacilitator()
+		case GroupFacilitator:
+			allowed = c.CanFacilitate(r.PathValue("group"))
+		case Admin:
+			allowed = c.Admin
+		}
+		if !allowed {
+			s.problem(w, r, http.StatusForbidden, "You cannot see this page", "Your account does not have permission to see this page. If you think it should, contact a network admin.")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "sign-in", page{Title: "Sign in"})
+}
+
+func (s *Server) signInRequest(w http.ResponseWriter, r *http.Request) {
+	email, errs := pg.DecodeEmail(values(r))
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusBadRequest, "sign-in", page{Title: "Sign in", Errors: errs, Form: pg.SignupForm{Email: email}})
+		return
+	}
+	if err := s.Service.RequestSignIn(r.Context(), email, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "sign-in", page{Title: "Check your email", Done: true, Minutes: int(pg.SignInLinkTTL.Minutes())})
+}
+
+// signInLinkPage shows a button that signs in: following a link changes nothing, so
+// that mail scanners cannot use it up.
+func (s *Server) signInLinkPage(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	if err := s.Service.CheckSignInLink(r.Context(), tok); err != nil {
+		s.signInFail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "sign-in-link", page{Title: "Sign in to Peer Groups", Token: tok})
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	id, c, err := s.Service.SignIn(r.Context(), token(r))
+	if err != nil {
+		s.signInFail(w, r, err)
+		return
+	}
+	s.Sessions.set(w, id)
+	http.Redirect(w, r, home(c), http.StatusSeeOther)
+}
+
+// home is where a signed-in caller starts.
+func home(c pg.Caller) string {
+	switch {
+	case c.Admin:
+		return "/admin"
+	case c.IsFacilitator():
+		return "/facilitate"
+	default:
+		return "/account"
+	}
+}
+
+func (s *Server) signInFail(w http.ResponseWriter, r *http.Request, err error) {
+	switch err {
+	case pg.ErrLinkExpired:
+		s.render(w, r, http.StatusGone, "problem", page{Title: "This sign-in link has expired", Message: "Sign-in links work for 15 minutes.", Link: "/sign-in", LinkText: "Get a new sign-in link"})
+	case pg.ErrSignInLinkUnknown, pg.ErrLinkInvalid:
+		s.render(w, r, http.StatusGone, "problem", page{Title: "This sign-in link cannot be used", Message: pg.MessageOf(pg.ErrSignInLinkUnknown), Link: "/sign-in", LinkText: "Get a new sign-in link"})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if err := s.Service.SignOut(r.Context(), caller(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Sessions.clear(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// account sends a signed-in member to their membership page, with a fresh link.
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	link, err := s.Service.ManageLinkFor(caller(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, link, http.StatusSeeOther)
+}

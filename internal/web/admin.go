@@ -1,0 +1,301 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+	groups, err := s.Service.Groups(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin", page{Title: "Admin", Groups: groups, Banner: r.URL.Query().Get("done")})
+}
+
+func (s *Server) groupNewForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "group-form", page{Title: "Create a group", Regions: s.Councils.Regions(), Chosen: map[string]bool{}, Create: true})
+}
+
+func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
+	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
+	if len(errs) == 0 {
+		err := s.Service.CreateGroup(r.Context(), caller(r), g)
+		if pg.KindOf(err) == pg.KindConflict {
+			errs = pg.FieldErrors{{Field: "id", Message: pg.MessageOf(err)}}
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusBadRequest, "group-form", page{Title: "Create a group", Group: g, Errors: errs, Regions: s.Councils.Regions(), Chosen: chosen(g.Regions), Create: true})
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=created", http.StatusSeeOther)
+}
+
+func chosen(ids []string) map[string]bool {
+	m := map[string]bool{}
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// groupAdmin shows a group's settings, facilitators and the way to its members.
+func (s *Server) groupAdmin(w http.ResponseWriter, r *http.Request) {
+	s.renderGroupAdmin(w, r, http.StatusOK, page{Banner: bannerFor(r.URL.Query().Get("done"))})
+}
+
+func bannerFor(done string) string {
+	return map[string]string{
+		"created":   "The group has been created",
+		"saved":     "Your changes have been saved",
+		"paused":    "The group has been paused: it takes no new members",
+		"resumed":   "The group has been resumed",
+		"appointed": "The facilitator has been appointed and sent an invitation",
+		"removed":   "The facilitator has been removed",
+	}[done]
+}
+
+func (s *Server) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p page) {
+	c := caller(r)
+	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	facilitators, err := s.Service.Facilitators(r.Context(), c, g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.Errors == nil || p.Group.ID == "" {
+		p.Group = g
+	}
+	p.Title = g.Name
+	p.Regions = s.Councils.Regions()
+	p.Chosen = chosen(p.Group.Regions)
+	p.Facilitators = facilitators
+	s.render(w, r, status, "group-admin", p)
+}
+
+func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
+	g, errs := pg.DecodeGroup(values(r), s.Councils, false)
+	g.ID = r.PathValue("group")
+	if len(errs) > 0 {
+		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
+		return
+	}
+	current, err := s.Service.Group(r.Context(), g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g.Paused = current.Paused
+	if err := s.Service.UpdateGroup(r.Context(), caller(r), g); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+func (s *Server) groupPause(w http.ResponseWriter, r *http.Request)  { s.setPaused(w, r, true) }
+func (s *Server) groupResume(w http.ResponseWriter, r *http.Request) { s.setPaused(w, r, false) }
+
+func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
+	id := r.PathValue("group")
+	if err := s.Service.SetPaused(r.Context(), caller(r), id, paused); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	done := "resumed"
+	if paused {
+		done = "paused"
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+}
+
+func (s *Server) facilitatorAppoint(w http.ResponseWriter, r *http.Request) {
+	email, errs := pg.DecodeEmail(values(r))
+	if len(errs) > 0 {
+		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
+		return
+	}
+	id := r.PathValue("group")
+	if err := s.Service.AppointFacilitator(r.Context(), caller(r), id, email); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done=appointed", http.StatusSeeOther)
+}
+
+func (s *Server) facilitatorRemove(w http.ResponseWriter, r *http.Request) {
+	email, errs := pg.DecodeEmail(values(r))
+	id := r.PathValue("group")
+	if len(errs) > 0 {
+		s.problem(w, r, http.StatusBadRequest, "There is a problem", "That is not the address of a facilitator.")
+		return
+	}
+	if err := s.Service.RemoveFacilitator(r.Context(), caller(r), id, email); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done=removed", http.StatusSeeOther)
+}
+
+func (s *Server) adminsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderAdmins(w, r, http.StatusOK, page{Banner: map[string]string{"appointed": "The admin has been appointed", "removed": "The admin has been removed"}[r.URL.Query().Get("done")]})
+}
+
+func (s *Server) renderAdmins(w http.ResponseWriter, r *http.Request, status int, p page) {
+	appointed, configured, err := s.Service.AdminList(r.Context(), caller(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Title, p.Admins, p.ConfiguredAdmins = "Admins", appointed, configured
+	s.render(w, r, status, "admins", p)
+}
+
+func (s *Server) adminAppoint(w http.ResponseWriter, r *http.Request) {
+	email, errs := pg.DecodeEmail(values(r))
+	if len(errs) > 0 {
+		s.renderAdmins(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
+		return
+	}
+	if err := s.Service.SetAdmin(r.Context(), caller(r), email, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/admins?done=appointed", http.StatusSeeOther)
+}
+
+func (s *Server) adminRemove(w http.ResponseWriter, r *http.Request) {
+	email, _ := pg.DecodeEmail(values(r))
+	if err := s.Service.SetAdmin(r.Context(), caller(r), email, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/admins?done=removed", http.StatusSeeOther)
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	entries, next, err := s.Service.AuditTrail(r.Context(), caller(r), r.URL.Query().Get("before"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Audit: entries, Next: next})
+}
+
+func (s *Server) facilitateHome(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	groups, err := s.Service.Groups(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var mine []pg.Group
+	for _, g := range groups {
+		if c.CanFacilitate(g.ID) {
+			mine = append(mine, g)
+		}
+	}
+	s.render(w, r, http.StatusOK, "facilitate", page{Title: "Your groups", Groups: mine})
+}
+
+// facilitateGroup shows a group's members, filtered by status, and its public details.
+func (s *Server) facilitateGroup(w http.ResponseWriter, r *http.Request) {
+	p := page{}
+	if r.URL.Query().Get("done") == "saved" {
+		p.Banner = "Your changes have been saved"
+	}
+	s.renderFacilitateGroup(w, r, http.StatusOK, p)
+}
+
+func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p page) {
+	c := caller(r)
+	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	filter := pg.Status(r.URL.Query().Get("status"))
+	if filter == "" {
+		filter = pg.StatusConfirmed
+	}
+	rows, err := s.Service.Members(r.Context(), c, g.ID, filter)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.Errors == nil {
+		p.Group = g
+	}
+	p.Title, p.Members, p.Status = g.Name, rows, string(filter)
+	p.Group.ID, p.Group.Name = g.ID, g.Name
+	s.render(w, r, status, "facilitate-group", p)
+}
+
+func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	current, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, errs := pg.DecodeFacilitatorEdit(values(r), current)
+	if len(errs) > 0 {
+		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
+		return
+	}
+	if err := s.Service.UpdateGroup(r.Context(), c, g); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/facilitate/"+url.PathEscape(g.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+// membersCSV downloads a group's members. Cells that a spreadsheet would run as a
+// formula are neutralised.
+func (s *Server) membersCSV(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	id := r.PathValue("group")
+	filter := pg.Status(r.URL.Query().Get("status"))
+	if filter == "" {
+		filter = pg.StatusConfirmed
+	}
+	rows, err := s.Service.Members(r.Context(), c, id, filter)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`-`+string(filter)+`-members.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	out := csv.NewWriter(w)
+	out.Write([]string{"Email address", "Name", "Council", "Organisation", "Job title", "Status", "Joined", "Left"})
+	for _, m := range rows {
+		out.Write([]string{
+			SafeCell(m.Email), SafeCell(m.Name), SafeCell(m.Council), SafeCell(m.Organisation), SafeCell(m.JobTitle),
+			string(m.Status), dateOf(m.JoinedAt), dateOf(m.LeftAt),
+		})
+	}
+	out.Flush()
+}
+
+// SafeCell neutralises a CSV cell that a spreadsheet would read as a formula (one that
+// starts with =, +, -, @, a tab or a carriage return) by putting a ' before it.
+func SafeCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
