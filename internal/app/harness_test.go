@@ -56,9 +56,14 @@ func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *
 	srv.Config.Handler = a.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	s.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s.client = newClient()
 	return s
+}
+
+// newClient is a browser-like client: it keeps cookies and does not follow redirects.
+func newClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // response is what came back.

@@ -155,12 +155,17 @@ func (st *Store) SetRole(ctx context.Context, email, role, group string, grant b
 func (st *Store) RoleHolders(ctx context.Context, role, group string) ([]string, error) {
 	ipk, isk := roleIndexKeys(role, group, "")
 	var emails []string
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		IndexName:                 aws.String(indexGSI1),
-		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(ipk), ":prefix": s(isk)},
-	})
+		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(ipk)},
+	}
+	if isk != "" {
+		in.KeyConditionExpression = aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
+		in.ExpressionAttributeValues[":prefix"] = s(isk)
+	}
+	p := dynamodb.NewQueryPaginator(st.DB, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -124,7 +124,7 @@ type Person struct {
 	Profile     Profile
 	Memberships []Membership
 	Interests   []Interest
-	Signup      *Signup // nil when none is pending
+	Signup      *Signup  // nil when none is pending
 	Admin       bool     // appointed as an admin in the console
 	Facilitates []string // the groups they facilitate
 }

@@ -1,0 +1,181 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/peergroups/peergroups/internal/links"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/testenv"
+)
+
+// outcome is what a caller gets from a route.
+type outcome string
+
+const (
+	ok        outcome = "ok"        // the handler ran (any status but 403, 5xx or a redirect to sign in)
+	signIn    outcome = "sign in"   // 303 to /sign-in
+	forbidden outcome = "forbidden" // 403
+)
+
+// The callers, in the order of each row: anonymous, a member, a facilitator of another
+// group (midlands), a facilitator of the group in the path (london), an admin.
+var callerKinds = []string{"anonymous", "member", "facilitator of another group", "facilitator of the group", "admin"}
+
+type row [5]outcome
+
+var (
+	public           = row{ok, ok, ok, ok, ok}
+	signedIn         = row{signIn, ok, ok, ok, ok}
+	anyFacilitator   = row{signIn, forbidden, ok, ok, ok}
+	groupFacilitator = row{signIn, forbidden, forbidden, ok, ok}
+	adminOnly        = row{signIn, forbidden, forbidden, forbidden, ok}
+)
+
+// expectations is written by hand, route by route: a new route fails the test until
+// someone decides who may use it.
+var expectations = map[string]row{
+	"GET /{$}":               public,
+	"GET /join":              public,
+	"POST /join":             public,
+	"POST /join/groups":      public,
+	"GET /join/check-email":  public,
+	"GET /join/confirm":      public,
+	"POST /join/confirm":     public,
+	"POST /join/resend":      public,
+	"GET /manage":            public,
+	"POST /manage/groups":    public,
+	"POST /manage/leave":     public,
+	"POST /manage/leave-all": public,
+	"GET /manage/link":       public,
+	"POST /manage/link":      public,
+	"GET /unsubscribe":       public,
+	"POST /unsubscribe":      public,
+	"GET /assets/":           public,
+	"GET /sign-in":           public,
+	"POST /sign-in":          public,
+	"GET /sign-in/link":      public,
+	"POST /sign-in/link":     public,
+	"POST /sign-out":         signedIn,
+	"GET /account":           signedIn,
+
+	"GET /facilitate":                     anyFacilitator,
+	"GET /facilitate/{group}":             groupFacilitator,
+	"GET /facilitate/{group}/members.csv": groupFacilitator,
+	"POST /facilitate/{group}":            groupFacilitator,
+
+	"GET /admin":                                     adminOnly,
+	"GET /admin/groups/new":                          adminOnly,
+	"POST /admin/groups":                             adminOnly,
+	"GET /admin/groups/{group}":                      adminOnly,
+	"POST /admin/groups/{group}":                     adminOnly,
+	"POST /admin/groups/{group}/pause":               adminOnly,
+	"POST /admin/groups/{group}/resume":              adminOnly,
+	"POST /admin/groups/{group}/facilitators":        adminOnly,
+	"POST /admin/groups/{group}/facilitators/remove": adminOnly,
+	"GET /admin/admins":                              adminOnly,
+	"POST /admin/admins":                             adminOnly,
+	"POST /admin/admins/remove":                      adminOnly,
+	"GET /admin/audit":                               adminOnly,
+}
+
+// pathFor fills a pattern's wildcards with real values.
+func pathFor(pattern string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	path = strings.ReplaceAll(path, "{$}", "")
+	path = strings.ReplaceAll(path, "{group}", "london")
+	if strings.HasSuffix(path, "/") && path != "/" {
+		path += "app.css"
+	}
+	return method, path
+}
+
+func TestEveryRouteAllowsExactlyTheRightCallers(t *testing.T) {
+	admin := testenv.Address("authz-admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	ctx := context.Background()
+	member := testenv.Address("authz-member")
+	s.joinAndConfirm(member)
+	facOther, fac := testenv.Address("authz-fac-other"), testenv.Address("authz-fac")
+	system := pg.Caller{Email: admin, Admin: true}
+	if err := s.App.Service.AppointFacilitator(ctx, system, "midlands", facOther); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.App.Service.AppointFacilitator(ctx, system, "london", fac); err != nil {
+		t.Fatal(err)
+	}
+	emails := []string{"", member, facOther, fac, admin}
+
+	routes := s.App.Web.Routes()
+	seen := map[string]bool{}
+	for _, rt := range routes {
+		seen[rt.Pattern] = true
+		want, found := expectations[rt.Pattern]
+		if !found {
+			t.Errorf("route %q has no expectation: add it to the table in authz_test.go", rt.Pattern)
+			continue
+		}
+		for i, email := range emails {
+			got := s.outcomeFor(t, rt.Pattern, email)
+			if got != want[i] {
+				t.Errorf("%s as %s: got %s, want %s", rt.Pattern, callerKinds[i], got, want[i])
+			}
+		}
+	}
+	for pattern := range expectations {
+		if !seen[pattern] {
+			t.Errorf("the table expects %q, which the router does not serve", pattern)
+		}
+	}
+}
+
+// outcomeFor requests a route as the holder of email ("" for anonymous), with a fresh
+// session each time (a route may end the session) and a valid CSRF token.
+func (s *site) outcomeFor(t *testing.T, pattern, email string) outcome {
+	t.Helper()
+	method, path := pathFor(pattern)
+	csrfCookie := strings.Repeat("c", 43)
+	body := url.Values{"csrf": {links.Keyed(s.App.Web.CSRF.Key, "csrf", csrfCookie)}}.Encode()
+	req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.AddCookie(&http.Cookie{Name: "csrf", Value: csrfCookie})
+	if email != "" {
+		req.AddCookie(&http.Cookie{Name: "session", Value: s.sessionFor(t, email)})
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", pattern, err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") == "/sign-in":
+		return signIn
+	case resp.StatusCode == http.StatusForbidden:
+		return forbidden
+	case resp.StatusCode >= 500:
+		return outcome(fmt.Sprintf("status %d", resp.StatusCode))
+	default:
+		return ok
+	}
+}
+
+// sessionFor signs in as email and returns the session cookie's value.
+func (s *site) sessionFor(t *testing.T, email string) string {
+	t.Helper()
+	ctx := context.Background()
+	link, err := s.App.Service.IssueSignInLink(ctx, email, pg.SignInLinkTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.App.Service.SignIn(ctx, tokenOf(t, link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pg.SignSession(s.App.Web.Sessions.Key, id)
+}
