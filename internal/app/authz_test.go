@@ -39,29 +39,45 @@ var (
 // expectations is written by hand, route by route: a new route fails the test until
 // someone decides who may use it.
 var expectations = map[string]row{
-	"GET /{$}":               public,
-	"GET /join":              public,
-	"POST /join":             public,
-	"POST /join/groups":      public,
-	"GET /join/check-email":  public,
-	"GET /join/confirm":      public,
-	"POST /join/confirm":     public,
-	"POST /join/resend":      public,
-	"GET /manage":            public,
-	"POST /manage/groups":    public,
-	"POST /manage/leave":     public,
-	"POST /manage/leave-all": public,
-	"GET /manage/link":       public,
-	"POST /manage/link":      public,
-	"GET /unsubscribe":       public,
-	"POST /unsubscribe":      public,
-	"GET /assets/":           public,
-	"GET /sign-in":           public,
-	"POST /sign-in":          public,
-	"GET /sign-in/link":      public,
-	"POST /sign-in/link":     public,
-	"POST /sign-out":         signedIn,
-	"GET /account":           signedIn,
+	"GET /{$}":                         public,
+	"GET /join":                        public,
+	"POST /join":                       public,
+	"POST /join/groups":                public,
+	"GET /join/check-email":            public,
+	"GET /join/confirm":                public,
+	"POST /join/confirm":               public,
+	"POST /join/resend":                public,
+	"GET /manage":                      public,
+	"POST /manage/groups":              public,
+	"POST /manage/leave":               public,
+	"POST /manage/leave-all":           public,
+	"GET /manage/link":                 public,
+	"POST /manage/link":                public,
+	"GET /unsubscribe":                 public,
+	"POST /unsubscribe":                public,
+	"GET /assets/":                     public,
+	"GET /councils":                    public,
+	"GET /councils/sign-up":            public,
+	"POST /councils/sign-up":           public,
+	"GET /councils/confirm":            public,
+	"POST /councils/confirm":           public,
+	"GET /proposals":                   public,
+	"GET /proposals/new":               public,
+	"POST /proposals/new":              public,
+	"GET /proposals/confirm":           public,
+	"POST /proposals/confirm":          public,
+	"GET /proposals/{id}":              public,
+	"POST /proposals/{id}/interest":    public,
+	"GET /proposals/interest/confirm":  public,
+	"POST /proposals/interest/confirm": public,
+	"GET /join/invitation":             public,
+	"POST /join/invitation":            public,
+	"GET /sign-in":                     public,
+	"POST /sign-in":                    public,
+	"GET /sign-in/link":                public,
+	"POST /sign-in/link":               public,
+	"POST /sign-out":                   signedIn,
+	"GET /account":                     signedIn,
 
 	"GET /facilitate":                     anyFacilitator,
 	"GET /facilitate/{group}":             groupFacilitator,
@@ -81,6 +97,14 @@ var expectations = map[string]row{
 	"POST /admin/admins":                             adminOnly,
 	"POST /admin/admins/remove":                      adminOnly,
 	"GET /admin/audit":                               adminOnly,
+	"GET /admin/councils":                            adminOnly,
+	"GET /admin/councils/{code}":                     adminOnly,
+	"POST /admin/councils/{code}/withdraw":           adminOnly,
+	"GET /admin/proposals":                           adminOnly,
+	"GET /admin/proposals/{id}":                      adminOnly,
+	"POST /admin/proposals/{id}/approve":             adminOnly,
+	"POST /admin/proposals/{id}/decline":             adminOnly,
+	"POST /admin/proposals/{id}/invite":              adminOnly,
 }
 
 // pathFor fills a pattern's wildcards with real values.
@@ -88,6 +112,8 @@ func pathFor(pattern string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
 	path = strings.ReplaceAll(path, "{$}", "")
 	path = strings.ReplaceAll(path, "{group}", "london")
+	path = strings.ReplaceAll(path, "{code}", "BIR")
+	path = strings.ReplaceAll(path, "{id}", "no-such-proposal")
 	if strings.HasSuffix(path, "/") && path != "/" {
 		path += "app.css"
 	}

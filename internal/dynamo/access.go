@@ -91,16 +91,7 @@ func (st *Store) DeleteSession(ctx context.Context, hash string) error {
 }
 
 func (st *Store) getExpiring(ctx context.Context, pk, sk string) (expiringItem, error) {
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return expiringItem{}, unavailable(fmt.Errorf("get %s: %w", sk, err))
-	}
-	if out.Item == nil {
-		return expiringItem{}, errNotFound
-	}
 	var it expiringItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return expiringItem{}, fmt.Errorf("decode %s: %w", sk, err)
-	}
-	return it, nil
+	err := st.get(ctx, pk, sk, &it)
+	return it, err
 }

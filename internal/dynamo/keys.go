@@ -21,6 +21,13 @@ import "strings"
 //	admin role           PERSON#<email>      ROLE#admin          ROLE#admin        <email>
 //	facilitator role     PERSON#<email>      ROLE#facilitator#<g> GROUP#<group>    facilitator#<email>
 //	audit entry          AUDIT               <time>#<random>
+//	pending council      PERSON#<email>      REGISTERING#<code>                                     (ttl)
+//	register entry       REGISTER            COUNCIL#<code>
+//	register contact     REGISTER#<code>     CONTACT#<email>
+//	pending proposal     PERSON#<email>      PROPOSING#<id>                                         (ttl)
+//	proposal             PROPOSALS           PROPOSAL#<id>
+//	pending interest     PERSON#<email>      INTERESTING#<id>                                       (ttl)
+//	interested person    PROPOSAL#<id>       INTERESTED#<email>
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -38,6 +45,9 @@ import "strings"
 //   - a group's facilitators: Query gsi1 gsi1pk = GROUP#<group>, begins_with(gsi1sk, "facilitator#")
 //   - the appointed admins: Query gsi1 gsi1pk = ROLE#admin
 //   - the audit trail, newest first: Query pk = AUDIT, descending, 50 a page
+//   - the council register: Query pk = REGISTER; an entry's contacts: Query pk = REGISTER#<code>
+//   - proposals: Query pk = PROPOSALS; one: GetItem; who is interested: Query pk = PROPOSAL#<id>
+//   - a pending council sign-up, proposal or interest: GetItem in the person's partition
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -46,14 +56,16 @@ const (
 	attrTTL    = "ttl"
 	indexGSI1  = "gsi1"
 
-	skProfile = "PROFILE"
-	skSignup  = "SIGNUP"
-	skRate    = "RATE"
-	skSignIn  = "SIGNIN"
-	skSession = "SESSION"
-	pkAudit   = "AUDIT"
-	pkGroups  = "GROUPS"
-	pkCouncil = "COUNCILS"
+	skProfile   = "PROFILE"
+	skSignup    = "SIGNUP"
+	skRate      = "RATE"
+	skSignIn    = "SIGNIN"
+	skSession   = "SESSION"
+	pkAudit     = "AUDIT"
+	pkRegister  = "REGISTER"
+	pkProposals = "PROPOSALS"
+	pkGroups    = "GROUPS"
+	pkCouncil   = "COUNCILS"
 )
 
 func personPK(email string) string              { return "PERSON#" + email }
@@ -66,6 +78,14 @@ func rateLimitPK(pseudonym string) string       { return "RATE#" + pseudonym }
 func groupMembersPK(group string) string        { return "GROUP#" + group }
 func groupMemberSK(status, email string) string { return status + "#" + email }
 func interestPK(region string) string           { return "INTEREST#" + region }
+func registeringSK(code string) string          { return "REGISTERING#" + code }
+func registerContactsPK(code string) string     { return "REGISTER#" + code }
+func contactSK(email string) string             { return "CONTACT#" + email }
+func proposingSK(id string) string              { return "PROPOSING#" + id }
+func proposalSK(id string) string               { return "PROPOSAL#" + id }
+func interestingSK(id string) string            { return "INTERESTING#" + id }
+func interestedPK(id string) string             { return "PROPOSAL#" + id }
+func interestedSK(email string) string          { return "INTERESTED#" + email }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
 

@@ -28,6 +28,10 @@ const (
 	Confirm     Purpose = "confirm"     // confirm a sign-up (works once, 48 hours)
 	Manage      Purpose = "manage"      // open "Manage your membership"
 	Unsubscribe Purpose = "unsubscribe" // leave the groups named in the token
+	Register    Purpose = "register"    // confirm a council's sign-up to the Standard (works once)
+	Propose     Purpose = "propose"     // confirm a proposal for a new group (works once)
+	Interest    Purpose = "interest"    // confirm interest in a proposed group (works once)
+	Invite      Purpose = "invite"      // join a group started from a proposal
 )
 
 // Claims is what a token says.
@@ -36,7 +40,9 @@ type Claims struct {
 	Email   string   `json:"e"`
 	Nonce   string   `json:"n,omitempty"`
 	Groups  []string `json:"g,omitempty"`
-	Expires int64    `json:"x"` // Unix seconds
+	Subject string   `json:"s,omitempty"` // what the link is about: a council code, a proposal, a group
+	Name    string   `json:"m,omitempty"` // the person's name, when the link must carry it
+	Expires int64    `json:"x"`           // Unix seconds
 }
 
 // ExpiresAt returns the expiry as a time.

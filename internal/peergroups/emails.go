@@ -48,6 +48,9 @@ type emailData struct {
 	Hours      int
 	Minutes    int
 	Days       int
+	Council    string
+	Proposal   *Proposal
+	Reason     string
 }
 
 // render builds a message from the text and HTML templates called name.

@@ -250,3 +250,5 @@ func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 func isAlnum(c byte) bool { return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func utf8Valid(s string) bool { return utf8.ValidString(s) }

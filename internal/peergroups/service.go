@@ -40,6 +40,8 @@ type Store interface {
 	CountRequest(ctx context.Context, limits []RateLimit) error
 	AccessStore
 	AdminStore
+	RegisterStore
+	ProposalStore
 }
 
 // Mailer sends one email.

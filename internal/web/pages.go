@@ -22,6 +22,8 @@ var templateFiles embed.FS
 var pageNames = []string{
 	"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem",
 	"sign-in", "sign-in-link", "admin", "group-form", "group-admin", "admins", "audit", "facilitate", "facilitate-group",
+	"register", "register-form", "sent", "confirm-link", "done", "admin-councils", "admin-council",
+	"proposals", "proposal-form", "proposal", "admin-proposals", "admin-proposal",
 }
 
 // funcs are the helpers page templates may call.
@@ -111,6 +113,18 @@ type page struct {
 	Next             string
 	Members          []pg.MemberRow
 	Status           string
+
+	Register     []pg.RegionEntries
+	Register1    pg.RegisterForm
+	Entries      []pg.RegisterEntry
+	Entry        pg.RegisterEntry
+	Contacts     []pg.RegisterContact
+	Action       string // where a confirmation page's form posts
+	Button       string
+	Summary      []summary
+	Proposals    []pg.Proposal
+	Proposal     pg.Proposal
+	ProposalForm pg.ProposalForm
 }
 
 // render writes a page with a status. Pages are never cached: many carry tokens.

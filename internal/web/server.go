@@ -53,6 +53,23 @@ func (s *Server) Routes() []Route {
 		{"POST /unsubscribe", Public, s.unsubscribe},
 		{"GET /assets/", Public, s.assets()},
 
+		{"GET /councils", Public, s.registerPage},
+		{"GET /councils/sign-up", Public, s.registerForm},
+		{"POST /councils/sign-up", Public, s.registerRequest},
+		{"GET /councils/confirm", Public, s.registerConfirmForm},
+		{"POST /councils/confirm", Public, s.registerConfirm},
+		{"GET /proposals", Public, s.proposalsPage},
+		{"GET /proposals/new", Public, s.proposalForm},
+		{"POST /proposals/new", Public, s.proposalRequest},
+		{"GET /proposals/confirm", Public, s.proposalConfirmForm},
+		{"POST /proposals/confirm", Public, s.proposalConfirm},
+		{"GET /proposals/{id}", Public, s.proposalPage},
+		{"POST /proposals/{id}/interest", Public, s.interestRequest},
+		{"GET /proposals/interest/confirm", Public, s.interestConfirmForm},
+		{"POST /proposals/interest/confirm", Public, s.interestConfirm},
+		{"GET /join/invitation", Public, s.invitationForm},
+		{"POST /join/invitation", Public, s.invitationAccept},
+
 		{"GET /sign-in", Public, s.signInForm},
 		{"POST /sign-in", Public, s.signInRequest},
 		{"GET /sign-in/link", Public, s.signInLinkPage},
@@ -78,6 +95,14 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/admins", Admin, s.adminAppoint},
 		{"POST /admin/admins/remove", Admin, s.adminRemove},
 		{"GET /admin/audit", Admin, s.auditPage},
+		{"GET /admin/councils", Admin, s.adminCouncils},
+		{"GET /admin/councils/{code}", Admin, s.adminCouncil},
+		{"POST /admin/councils/{code}/withdraw", Admin, s.adminCouncilWithdraw},
+		{"GET /admin/proposals", Admin, s.adminProposals},
+		{"GET /admin/proposals/{id}", Admin, s.adminProposal},
+		{"POST /admin/proposals/{id}/approve", Admin, s.proposalApprove},
+		{"POST /admin/proposals/{id}/decline", Admin, s.proposalDecline},
+		{"POST /admin/proposals/{id}/invite", Admin, s.proposalInvite},
 	}
 }
 

@@ -1,0 +1,182 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+type (
+	pendingRegistrationItem struct {
+		Email     string `dynamodbav:"email"`
+		Council   string `dynamodbav:"council"`
+		Name      string `dynamodbav:"name"`
+		Role      string `dynamodbav:"role"`
+		NonceHash string `dynamodbav:"nonceHash"`
+		ExpiresAt string `dynamodbav:"expiresAt"`
+	}
+	registerEntryItem struct {
+		Code        string `dynamodbav:"code"`
+		Name        string `dynamodbav:"name"`
+		Region      string `dynamodbav:"region"`
+		SignedUpAt  string `dynamodbav:"signedUpAt"`
+		Status      string `dynamodbav:"status"`
+		WithdrawnAt string `dynamodbav:"withdrawnAt"`
+		Reason      string `dynamodbav:"reason"`
+	}
+	registerContactItem struct {
+		Email string `dynamodbav:"email"`
+		Name  string `dynamodbav:"name"`
+		Role  string `dynamodbav:"role"`
+		At    string `dynamodbav:"at"`
+	}
+)
+
+// SavePendingRegistration stores a council sign-up waiting for confirmation.
+func (st *Store) SavePendingRegistration(ctx context.Context, p pg.PendingRegistration, limits []pg.RateLimit) error {
+	item, err := attributevalue.MarshalMap(pendingRegistrationItem{Email: p.Email, Council: p.Council, Name: p.Name, Role: p.Role, NonceHash: p.NonceHash, ExpiresAt: stamp(p.ExpiresAt)})
+	if err != nil {
+		return fmt.Errorf("encode council sign-up: %w", err)
+	}
+	item[attrPK], item[attrSK], item[attrTTL] = s(personPK(p.Email)), s(registeringSK(p.Council)), n(p.ExpiresAt.Add(pg.SignupRetention).Unix())
+	items := append(rateUpdates(st.Table, limits), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
+	return st.transact(ctx, "save council sign-up", items, len(limits))
+}
+
+// PendingRegistration reads a pending council sign-up.
+func (st *Store) PendingRegistration(ctx context.Context, email, council string) (pg.PendingRegistration, error) {
+	var it pendingRegistrationItem
+	if err := st.get(ctx, personPK(email), registeringSK(council), &it); err != nil {
+		return pg.PendingRegistration{}, err
+	}
+	return pg.PendingRegistration{Email: it.Email, Council: it.Council, Name: it.Name, Role: it.Role, NonceHash: it.NonceHash, ExpiresAt: parseStamp(it.ExpiresAt)}, nil
+}
+
+// ConfirmRegistration adds the contact and the entry (restarting a new or withdrawn
+// one), deleting the pending sign-up on condition that its nonce is unchanged.
+func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistration, c pg.Council, restart bool, at time.Time) error {
+	update := "SET code = :code, #name = :name, region = :region, #status = :active, signedUpAt = if_not_exists(signedUpAt, :at)"
+	if restart {
+		update = "SET code = :code, #name = :name, region = :region, #status = :active, signedUpAt = :at REMOVE withdrawnAt, reason"
+	}
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: aws.String(st.Table), Key: key(personPK(p.Email), registeringSK(p.Council)),
+			ConditionExpression:       aws.String("nonceHash = :h"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(p.NonceHash)},
+		}},
+		{Update: &types.Update{
+			TableName: aws.String(st.Table), Key: key(pkRegister, councilSK(c.Code)),
+			UpdateExpression:         aws.String(update),
+			ExpressionAttributeNames: map[string]string{"#name": "name", "#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":code": s(c.Code), ":name": s(c.Name), ":region": s(c.Region), ":active": s("active"), ":at": s(stamp(at)),
+			},
+		}},
+		{Put: &types.Put{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
+			attrPK: s(registerContactsPK(c.Code)), attrSK: s(contactSK(p.Email)),
+			"email": s(p.Email), "name": s(p.Name), "role": s(p.Role), "at": s(stamp(at)),
+		}}},
+	}
+	err := st.transact(ctx, "confirm council sign-up", items, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
+		return pg.ErrLinkUsed
+	}
+	return err
+}
+
+func entryOf(it registerEntryItem) pg.RegisterEntry {
+	return pg.RegisterEntry{Code: it.Code, Name: it.Name, Region: it.Region, SignedUpAt: parseStamp(it.SignedUpAt),
+		Withdrawn: it.Status == "withdrawn", WithdrawnAt: parseStamp(it.WithdrawnAt), Reason: it.Reason}
+}
+
+// Register returns every entry of the register.
+func (st *Store) Register(ctx context.Context) ([]pg.RegisterEntry, error) {
+	var items []registerEntryItem
+	if err := st.queryAll(ctx, pkRegister, &items); err != nil {
+		return nil, err
+	}
+	out := make([]pg.RegisterEntry, len(items))
+	for i, it := range items {
+		out[i] = entryOf(it)
+	}
+	return out, nil
+}
+
+// RegisterEntry returns one entry and its contacts.
+func (st *Store) RegisterEntry(ctx context.Context, code string) (pg.RegisterEntry, []pg.RegisterContact, error) {
+	var it registerEntryItem
+	if err := st.get(ctx, pkRegister, councilSK(code), &it); err != nil {
+		return pg.RegisterEntry{}, nil, err
+	}
+	var items []registerContactItem
+	if err := st.queryAll(ctx, registerContactsPK(code), &items); err != nil {
+		return pg.RegisterEntry{}, nil, err
+	}
+	contacts := make([]pg.RegisterContact, len(items))
+	for i, c := range items {
+		contacts[i] = pg.RegisterContact{Email: c.Email, Name: c.Name, Role: c.Role, At: parseStamp(c.At)}
+	}
+	return entryOf(it), contacts, nil
+}
+
+// WithdrawRegistration marks an entry withdrawn, with its audit entry.
+func (st *Store) WithdrawRegistration(ctx context.Context, e pg.RegisterEntry, a pg.AuditEntry) error {
+	audit, err := st.auditPut(a)
+	if err != nil {
+		return err
+	}
+	return st.transact(ctx, "withdraw council", []types.TransactWriteItem{{Update: &types.Update{
+		TableName: aws.String(st.Table), Key: key(pkRegister, councilSK(e.Code)),
+		UpdateExpression:         aws.String("SET #status = :withdrawn, withdrawnAt = :at, reason = :reason"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":withdrawn": s("withdrawn"), ":at": s(stamp(e.WithdrawnAt)), ":reason": s(e.Reason),
+		},
+	}}, audit}, 0)
+}
+
+// get reads one item, strongly consistent, into out; a KindNotFound error if missing.
+func (st *Store) get(ctx context.Context, pk, sk string, out any) error {
+	res, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return unavailable(fmt.Errorf("get %s %s: %w", pk, sk, err))
+	}
+	if res.Item == nil {
+		return errNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("decode %s %s: %w", pk, sk, err)
+	}
+	return nil
+}
+
+// queryAll reads a whole partition into out, a pointer to a slice.
+func (st *Store) queryAll(ctx context.Context, pk string, out any) error {
+	var all []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+		TableName:                 aws.String(st.Table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return unavailable(fmt.Errorf("query %s: %w", pk, err))
+		}
+		all = append(all, page.Items...)
+	}
+	if err := attributevalue.UnmarshalListOfMaps(all, out); err != nil {
+		return fmt.Errorf("decode %s: %w", pk, err)
+	}
+	return nil
+}

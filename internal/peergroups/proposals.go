@@ -1,0 +1,506 @@
+package peergroups
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/peergroups/peergroups/internal/links"
+)
+
+// Proposal states.
+const (
+	ProposalOpen     = "open"
+	ProposalApproved = "approved"
+	ProposalDeclined = "declined"
+)
+
+// InvitationTTL is how long an invitation to join a new group lasts.
+const InvitationTTL = 30 * 24 * time.Hour
+
+// Proposal is a proposal for a new peer group.
+type Proposal struct {
+	ID             string
+	Area           string
+	ProposerName   string
+	ProposerEmail  string
+	Why            string
+	CoFacilitators string
+	Status         string
+	CreatedAt      time.Time
+	Interested     int
+	GroupID        string // the group it became, once approved
+	Reason         string // why it was declined
+}
+
+// Interested is a person who said they were interested in a proposed group.
+type Interested struct {
+	Email     string
+	Name      string
+	At        time.Time
+	InvitedAt time.Time
+}
+
+// PendingProposal and PendingInterest wait for their emails to be confirmed.
+type (
+	PendingProposal struct {
+		Proposal
+		NonceHash string
+		ExpiresAt time.Time
+	}
+	PendingInterest struct {
+		ProposalID string
+		Email      string
+		Name       string
+		NonceHash  string
+		ExpiresAt  time.Time
+	}
+)
+
+// ProposalStore keeps proposals and who is interested in them.
+type ProposalStore interface {
+	SavePendingProposal(ctx context.Context, p PendingProposal, limits []RateLimit) error
+	PendingProposal(ctx context.Context, email, id string) (PendingProposal, error)
+	ConfirmProposal(ctx context.Context, p PendingProposal, at time.Time) error
+	Proposals(ctx context.Context) ([]Proposal, error)
+	Proposal(ctx context.Context, id string) (Proposal, error)
+	SavePendingInterest(ctx context.Context, p PendingInterest, limits []RateLimit) error
+	PendingInterest(ctx context.Context, email, id string) (PendingInterest, error)
+	// ConfirmInterest records the interest and counts it, once per address; a second
+	// confirmation for the same address returns a KindConflict error.
+	ConfirmInterest(ctx context.Context, p PendingInterest, at time.Time) error
+	InterestedIn(ctx context.Context, id string) ([]Interested, error)
+	// DecideProposal closes an open proposal; approving it creates its group and makes
+	// the proposer its facilitator, all in one transaction with the audit entry.
+	DecideProposal(ctx context.Context, p Proposal, group *Group, a AuditEntry) error
+	// MarkInvited records that an interested person was invited; false if they already were.
+	MarkInvited(ctx context.Context, id, email string, at time.Time) (bool, error)
+	// AcceptInvitation makes a person a confirmed member of a group they were invited to.
+	AcceptInvitation(ctx context.Context, p Person, profile Profile, group string, at time.Time) error
+}
+
+// ProposalForm is the "propose a peer group" form, decoded.
+type ProposalForm struct {
+	Area           string
+	Name           string
+	Email          string
+	Why            string
+	CoFacilitators string
+}
+
+// DecodeProposal reads the proposal form.
+func DecodeProposal(v url.Values) (ProposalForm, FieldErrors) {
+	var f ProposalForm
+	var errs FieldErrors
+	f.Area, _ = text(v, "area")
+	switch msg := checkLine(f.Area, "Area", 100); {
+	case msg != "":
+		errs.add("area", msg)
+	case f.Area == "":
+		errs.add("area", "Enter the area the group would cover")
+	}
+	f.Name, _ = text(v, "name")
+	switch msg := checkLine(f.Name, "Full name", MaxNameLength); {
+	case msg != "":
+		errs.add("name", msg)
+	case f.Name == "":
+		errs.add("name", "Enter your full name")
+	}
+	f.Email, _ = text(v, "email")
+	if msg := checkEmail(f.Email); msg != "" {
+		errs.add("email", msg)
+	}
+	f.Why = paragraph(v, "why")
+	switch msg := checkParagraph(f.Why, "Why", 2000); {
+	case msg != "":
+		errs.add("why", msg)
+	case f.Why == "":
+		errs.add("why", "Say why the area needs a peer group")
+	}
+	f.CoFacilitators = paragraph(v, "cofacilitators")
+	if msg := checkParagraph(f.CoFacilitators, "Co-facilitators", 1000); msg != "" {
+		errs.add("cofacilitators", msg)
+	}
+	return f, errs
+}
+
+// DecodeInterest reads the "I'm interested" form: a name and an email address.
+func DecodeInterest(v url.Values) (name, email string, errs FieldErrors) {
+	name, _ = text(v, "name")
+	switch msg := checkLine(name, "Full name", MaxNameLength); {
+	case msg != "":
+		errs.add("name", msg)
+	case name == "":
+		errs.add("name", "Enter your full name")
+	}
+	email, _ = text(v, "email")
+	if msg := checkEmail(email); msg != "" {
+		errs.add("email", msg)
+	}
+	return name, email, errs
+}
+
+func paragraph(v url.Values, name string) string {
+	s, _ := text(v, name)
+	return strings.ReplaceAll(s, "\r\n", "\n")
+}
+
+func checkParagraph(s, label string, max int) string {
+	switch {
+	case !utf8.ValidString(s):
+		return label + " contains characters we cannot read. Type it again"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 32 && r != '\n' }):
+		return label + " must not contain control characters"
+	case utf8.RuneCountInString(s) > max:
+		return fmt.Sprintf("%s must be %d characters or fewer", label, max)
+	}
+	return ""
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// RequestProposal records a proposal and emails the proposer a link to confirm it.
+func (s *Service) RequestProposal(ctx context.Context, f ProposalForm, clientIP string) error {
+	email := NormaliseEmail(f.Email)
+	nonce, err := s.Links.NewNonce()
+	if err != nil {
+		return err
+	}
+	p := PendingProposal{
+		Proposal: Proposal{ID: newID(), Area: f.Area, ProposerName: f.Name, ProposerEmail: email, Why: f.Why, CoFacilitators: f.CoFacilitators, Status: ProposalOpen},
+		NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL),
+	}
+	if err := s.Store.SavePendingProposal(ctx, p, s.limits(email, clientIP)); err != nil {
+		return fmt.Errorf("save proposal: %w", err)
+	}
+	token, err := s.Links.Seal(links.Claims{Purpose: links.Propose, Email: email, Nonce: nonce, Subject: p.ID}, ConfirmLinkTTL)
+	if err != nil {
+		return err
+	}
+	return s.sendLink(ctx, email, f.Name, "Confirm your proposal for a peer group", "propose", "/proposals/confirm", token, &p.Proposal)
+}
+
+// sendLink emails a once-only confirmation link with a template.
+func (s *Service) sendLink(ctx context.Context, email, name, subject, template, path, token string, p *Proposal) error {
+	data, err := s.emailData(email, name, nil)
+	if err != nil {
+		return err
+	}
+	data.Link = s.link(path, token)
+	data.Hours = int(ConfirmLinkTTL / time.Hour)
+	data.Proposal = p
+	msg, err := render(email, subject, template, data)
+	if err != nil {
+		return err
+	}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return Wrap(KindUnavailable, fmt.Errorf("send %s: %w", template, err), "We could not send the email just now. Try again in a few minutes.")
+	}
+	return nil
+}
+
+// openOnce opens a once-only link and checks it against its pending record's nonce.
+func (s *Service) openOnce(token string, purpose links.Purpose) (links.Claims, error) {
+	claims, err := s.Links.Open(token, purpose)
+	switch {
+	case errors.Is(err, links.ErrExpired):
+		return claims, ErrLinkExpired
+	case err != nil:
+		return claims, ErrLinkInvalid
+	}
+	return claims, nil
+}
+
+func (s *Service) checkPending(err error, storedHash, nonce string, expires time.Time) error {
+	switch {
+	case KindOf(err) == KindNotFound:
+		return ErrLinkUsed
+	case err != nil:
+		return err
+	case storedHash != links.HashNonce(nonce):
+		return ErrLinkReplaced
+	case !s.Now().Before(expires):
+		return ErrLinkExpired
+	}
+	return nil
+}
+
+// PendingProposalFor checks a proposal's confirmation link, changing nothing.
+func (s *Service) PendingProposalFor(ctx context.Context, token string) (PendingProposal, error) {
+	claims, err := s.openOnce(token, links.Propose)
+	if err != nil {
+		return PendingProposal{}, err
+	}
+	p, err := s.Store.PendingProposal(ctx, claims.Email, claims.Subject)
+	return p, s.checkPending(err, p.NonceHash, claims.Nonce, p.ExpiresAt)
+}
+
+// ConfirmProposal publishes a proposal, once. The proposer counts as interested.
+func (s *Service) ConfirmProposal(ctx context.Context, token string) (Proposal, error) {
+	p, err := s.PendingProposalFor(ctx, token)
+	if err != nil {
+		return Proposal{}, err
+	}
+	p.CreatedAt = s.Now()
+	if err := s.Store.ConfirmProposal(ctx, p, s.Now()); err != nil {
+		return Proposal{}, fmt.Errorf("confirm proposal: %w", err)
+	}
+	return p.Proposal, nil
+}
+
+// OpenProposals returns the proposals still open, newest first.
+func (s *Service) OpenProposals(ctx context.Context) ([]Proposal, error) {
+	all, err := s.Store.Proposals(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list proposals: %w", err)
+	}
+	var open []Proposal
+	for _, p := range all {
+		if p.Status == ProposalOpen {
+			open = append(open, p)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].CreatedAt.After(open[j].CreatedAt) })
+	return open, nil
+}
+
+// AllProposals returns every proposal, newest first. Admins only.
+func (s *Service) AllProposals(ctx context.Context, c Caller) ([]Proposal, error) {
+	if !c.Admin {
+		return nil, ErrForbidden
+	}
+	all, err := s.Store.Proposals(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list proposals: %w", err)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
+	return all, nil
+}
+
+// Proposal returns one proposal.
+func (s *Service) Proposal(ctx context.Context, id string) (Proposal, error) {
+	p, err := s.Store.Proposal(ctx, id)
+	if KindOf(err) == KindNotFound {
+		return p, Errorf(KindNotFound, "There is no such proposal.")
+	}
+	return p, err
+}
+
+// RequestInterest records that someone is interested in a proposal and emails them a
+// link to confirm it.
+func (s *Service) RequestInterest(ctx context.Context, id, name, email, clientIP string) error {
+	p, err := s.Proposal(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.Status != ProposalOpen {
+		return Errorf(KindGone, "This proposal is closed.")
+	}
+	email = NormaliseEmail(email)
+	nonce, err := s.Links.NewNonce()
+	if err != nil {
+		return err
+	}
+	pi := PendingInterest{ProposalID: id, Email: email, Name: name, NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL)}
+	if err := s.Store.SavePendingInterest(ctx, pi, s.limits(email, clientIP)); err != nil {
+		return fmt.Errorf("save interest: %w", err)
+	}
+	token, err := s.Links.Seal(links.Claims{Purpose: links.Interest, Email: email, Nonce: nonce, Subject: id}, ConfirmLinkTTL)
+	if err != nil {
+		return err
+	}
+	return s.sendLink(ctx, email, name, "Confirm your interest in a new peer group", "interest", "/proposals/interest/confirm", token, &p)
+}
+
+// PendingInterestFor checks an interest confirmation link, changing nothing.
+func (s *Service) PendingInterestFor(ctx context.Context, token string) (PendingInterest, Proposal, error) {
+	claims, err := s.openOnce(token, links.Interest)
+	if err != nil {
+		return PendingInterest{}, Proposal{}, err
+	}
+	pi, err := s.Store.PendingInterest(ctx, claims.Email, claims.Subject)
+	if err := s.checkPending(err, pi.NonceHash, claims.Nonce, pi.ExpiresAt); err != nil {
+		return pi, Proposal{}, err
+	}
+	p, err := s.Proposal(ctx, pi.ProposalID)
+	return pi, p, err
+}
+
+// ConfirmInterest counts a person as interested, once.
+func (s *Service) ConfirmInterest(ctx context.Context, token string) (Proposal, error) {
+	pi, p, err := s.PendingInterestFor(ctx, token)
+	if err != nil {
+		return p, err
+	}
+	if err := s.Store.ConfirmInterest(ctx, pi, s.Now()); err != nil && KindOf(err) != KindConflict {
+		return p, fmt.Errorf("confirm interest: %w", err)
+	}
+	return p, nil
+}
+
+// ApproveProposal turns an open proposal into a group, makes the proposer its
+// facilitator (with an invitation to sign in), and invites everyone interested to
+// join it. Admins only. It returns how many people were invited.
+func (s *Service) ApproveProposal(ctx context.Context, c Caller, id string, g Group) (int, error) {
+	if !c.Admin {
+		return 0, ErrForbidden
+	}
+	before, err := s.Proposal(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if before.Status != ProposalOpen {
+		return 0, Errorf(KindConflict, "This proposal has already been decided.")
+	}
+	after := before
+	after.Status, after.GroupID = ProposalApproved, g.ID
+	if err := s.Store.DecideProposal(ctx, after, &g, s.audit(c, "approve proposal", id, before, after)); err != nil {
+		return 0, fmt.Errorf("approve proposal: %w", err)
+	}
+	s.forgetGroups()
+	if err := s.inviteFacilitator(ctx, before.ProposerEmail, g); err != nil {
+		return 0, err
+	}
+	return s.InviteInterested(ctx, c, id)
+}
+
+// InviteInterested emails an invitation to join the group of an approved proposal to
+// everyone interested who has not been invited yet. Each person is marked before
+// their email is sent, so running it again (after a failure, say) invites nobody twice.
+func (s *Service) InviteInterested(ctx context.Context, c Caller, id string) (int, error) {
+	if !c.Admin {
+		return 0, ErrForbidden
+	}
+	p, err := s.Proposal(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if p.Status != ProposalApproved {
+		return 0, Errorf(KindConflict, "Only an approved proposal has a group to join.")
+	}
+	g, err := s.Group(ctx, p.GroupID)
+	if err != nil {
+		return 0, err
+	}
+	people, err := s.Store.InterestedIn(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("list interested: %w", err)
+	}
+	sent := 0
+	for _, in := range people {
+		if in.Email == p.ProposerEmail || !in.InvitedAt.IsZero() {
+			continue
+		}
+		first, err := s.Store.MarkInvited(ctx, id, in.Email, s.Now())
+		if err != nil {
+			return sent, fmt.Errorf("mark invited: %w", err)
+		}
+		if !first {
+			continue
+		}
+		token, err := s.Links.Seal(links.Claims{Purpose: links.Invite, Email: in.Email, Subject: g.ID, Name: in.Name}, InvitationTTL)
+		if err != nil {
+			return sent, err
+		}
+		data, err := s.emailData(in.Email, in.Name, []Group{g})
+		if err != nil {
+			return sent, err
+		}
+		data.Link = s.link("/join/invitation", token)
+		data.Days = int(InvitationTTL / (24 * time.Hour))
+		data.Proposal = &p
+		msg, err := render(in.Email, "A new peer group has started: "+g.Name, "invitation", data)
+		if err != nil {
+			return sent, err
+		}
+		if err := s.Mailer.Send(ctx, msg); err != nil {
+			return sent, Wrap(KindUnavailable, fmt.Errorf("send invitation: %w", err), "Some invitations could not be sent just now.")
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// DeclineProposal closes a proposal with a reason and tells the proposer. Admins only.
+func (s *Service) DeclineProposal(ctx context.Context, c Caller, id, reason string) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	before, err := s.Proposal(ctx, id)
+	if err != nil {
+		return err
+	}
+	if before.Status != ProposalOpen {
+		return Errorf(KindConflict, "This proposal has already been decided.")
+	}
+	after := before
+	after.Status, after.Reason = ProposalDeclined, reason
+	if err := s.Store.DecideProposal(ctx, after, nil, s.audit(c, "decline proposal", id, before, after)); err != nil {
+		return fmt.Errorf("decline proposal: %w", err)
+	}
+	data, err := s.emailData(before.ProposerEmail, before.ProposerName, nil)
+	if err != nil {
+		return err
+	}
+	data.Proposal, data.Reason = &after, reason
+	msg, err := render(before.ProposerEmail, "Your proposal for a peer group", "declined", data)
+	if err != nil {
+		return err
+	}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return Wrap(KindUnavailable, fmt.Errorf("send decision: %w", err), "The proposal was declined, but the email to the proposer could not be sent.")
+	}
+	return nil
+}
+
+// Invitation returns the group an invitation link is for, changing nothing.
+func (s *Service) Invitation(ctx context.Context, token string) (Group, links.Claims, error) {
+	claims, err := s.Links.Open(token, links.Invite)
+	switch {
+	case errors.Is(err, links.ErrExpired):
+		return Group{}, claims, ErrLinkExpired
+	case err != nil:
+		return Group{}, claims, ErrLinkInvalid
+	}
+	g, err := s.Group(ctx, claims.Subject)
+	return g, claims, err
+}
+
+// AcceptInvitation makes the invited person a member of the new group. It is
+// idempotent: accepting twice changes nothing more.
+func (s *Service) AcceptInvitation(ctx context.Context, token string) (Group, error) {
+	g, claims, err := s.Invitation(ctx, token)
+	if err != nil {
+		return g, err
+	}
+	if g.Paused {
+		return g, Errorf(KindGone, "This group is not taking new members just now.")
+	}
+	person, err := s.Store.Person(ctx, claims.Email)
+	if err != nil {
+		return g, fmt.Errorf("accept invitation: %w", err)
+	}
+	if person.IsMember(g.ID) {
+		return g, nil
+	}
+	profile := person.Profile
+	if !person.Known {
+		profile = Profile{Name: claims.Name}
+	}
+	profile.ConsentAt, profile.ConsentForm = s.Now(), "invitation"
+	if err := s.Store.AcceptInvitation(ctx, person, profile, g.ID, s.Now()); err != nil {
+		return g, fmt.Errorf("accept invitation: %w", err)
+	}
+	return g, nil
+}

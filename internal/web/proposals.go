@@ -1,0 +1,211 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request) {
+	open, err := s.Service.OpenProposals(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "proposals", page{Title: "Proposed peer groups", Proposals: open})
+}
+
+func (s *Server) proposalForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "proposal-form", page{Title: "Propose a peer group"})
+}
+
+func (s *Server) proposalRequest(w http.ResponseWriter, r *http.Request) {
+	f, errs := pg.DecodeProposal(values(r))
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusBadRequest, "proposal-form", page{Title: "Propose a peer group", Errors: errs, ProposalForm: f})
+		return
+	}
+	if err := s.Service.RequestProposal(r.Context(), f, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sent(w, r, "We have sent you an email. Open the link in it to confirm and publish your proposal. The link expires in 48 hours.")
+}
+
+func (s *Server) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	p, err := s.Service.PendingProposalFor(r.Context(), tok)
+	if err != nil {
+		s.onceLinkFail(w, r, err, "/proposals/new")
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm-link", page{
+		Title: "Confirm your proposal", Token: tok, Action: "/proposals/confirm", Button: "Confirm and publish",
+		Summary: []summary{{"Area", p.Area}, {"Proposed by", p.ProposerName}, {"Why", p.Why}, {"Co-facilitators", p.CoFacilitators}},
+		Message: "When you confirm, the proposal is published so that others can say they are interested. Your name and the area are shown; your email address is not.",
+	})
+}
+
+func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Service.ConfirmProposal(r.Context(), token(r))
+	if err != nil {
+		s.onceLinkFail(w, r, err, "/proposals/new")
+		return
+	}
+	s.render(w, r, http.StatusOK, "done", page{Title: "Your proposal is published", Message: "The network’s admins will look at it. We will email you when they decide.", Link: "/proposals/" + p.ID, LinkText: "See your proposal"})
+}
+
+func (s *Server) proposalPage(w http.ResponseWriter, r *http.Request) {
+	s.renderProposal(w, r, http.StatusOK, page{})
+}
+
+func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
+	prop, err := s.Service.Proposal(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Title, p.Proposal = "A peer group for "+prop.Area, prop
+	s.render(w, r, status, "proposal", p)
+}
+
+func (s *Server) interestRequest(w http.ResponseWriter, r *http.Request) {
+	name, email, errs := pg.DecodeInterest(values(r))
+	if len(errs) > 0 {
+		s.renderProposal(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Name: name, Email: email}})
+		return
+	}
+	if err := s.Service.RequestInterest(r.Context(), r.PathValue("id"), name, email, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sent(w, r, "We have sent you an email. Open the link in it to confirm that you are interested. The link expires in 48 hours.")
+}
+
+func (s *Server) interestConfirmForm(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	pi, p, err := s.Service.PendingInterestFor(r.Context(), tok)
+	if err != nil {
+		s.onceLinkFail(w, r, err, "/proposals")
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm-link", page{
+		Title: "Confirm your interest", Token: tok, Action: "/proposals/interest/confirm", Button: "Confirm",
+		Summary: []summary{{"Proposed group", p.Area}, {"Your name", pi.Name}, {"Email address", pi.Email}},
+		Message: "If the group starts, we will email you an invitation to join it.",
+	})
+}
+
+func (s *Server) interestConfirm(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Service.ConfirmInterest(r.Context(), token(r))
+	if err != nil {
+		s.onceLinkFail(w, r, err, "/proposals")
+		return
+	}
+	s.render(w, r, http.StatusOK, "done", page{Title: "Thank you for your interest", Message: "If the peer group for " + p.Area + " starts, we will email you an invitation to join it.", Link: "/proposals/" + p.ID, LinkText: "See the proposal"})
+}
+
+func (s *Server) invitationForm(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	g, claims, err := s.Service.Invitation(r.Context(), tok)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm-link", page{
+		Title: "Join the " + g.Name + " peer group", Token: tok, Action: "/join/invitation", Button: "Join",
+		Summary: []summary{{"Group", g.Name}, {"Area", g.Area()}, {"Email address", claims.Email}},
+		Message: "By joining, you agree that we keep your name and email address to run the peer group and email you about it. You can leave at any time.",
+	})
+}
+
+func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
+	g, err := s.Service.AcceptInvitation(r.Context(), token(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "done", page{Title: "You have joined the " + g.Name + " peer group", Message: "We will email you when each new round is published. Every email has a link to manage your membership or leave.", Link: "/", LinkText: "Go to the Peer Groups home page"})
+}
+
+func (s *Server) adminProposals(w http.ResponseWriter, r *http.Request) {
+	all, err := s.Service.AllProposals(r.Context(), caller(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin-proposals", page{Title: "Proposals", Proposals: all})
+}
+
+func (s *Server) adminProposal(w http.ResponseWriter, r *http.Request) {
+	done := r.URL.Query().Get("done")
+	banner := map[string]string{"declined": "The proposal has been declined and the proposer told"}[done]
+	if n, ok := strings.CutPrefix(done, "approved-"); ok {
+		banner = "The group has been created, the proposer appointed as its facilitator, and " + n + " interested people invited to join"
+	}
+	s.renderAdminProposal(w, r, http.StatusOK, page{Banner: banner})
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+func (s *Server) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
+	prop, err := s.Service.Proposal(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Title, p.Proposal, p.Regions = "Proposal: "+prop.Area, prop, s.Councils.Regions()
+	if p.Group.ID == "" && p.Errors == nil {
+		p.Group = pg.Group{ID: strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(prop.Area), "-"), "-"), Name: prop.Area}
+	}
+	if p.Chosen == nil {
+		p.Chosen = chosen(p.Group.Regions)
+	}
+	s.render(w, r, status, "admin-proposal", p)
+}
+
+func (s *Server) proposalApprove(w http.ResponseWriter, r *http.Request) {
+	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
+	id := r.PathValue("id")
+	if len(errs) == 0 {
+		n, err := s.Service.ApproveProposal(r.Context(), caller(r), id, g)
+		if pg.KindOf(err) == pg.KindConflict && strings.Contains(pg.MessageOf(err), "short name") {
+			errs = pg.FieldErrors{{Field: "id", Message: pg.MessageOf(err)}}
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		} else {
+			http.Redirect(w, r, fmt.Sprintf("/admin/proposals/%s?done=approved-%d", url.PathEscape(id), n), http.StatusSeeOther)
+			return
+		}
+	}
+	s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Group: g, Chosen: chosen(g.Regions)})
+}
+
+func (s *Server) proposalDecline(w http.ResponseWriter, r *http.Request) {
+	reason, errs := pg.DecodeReason(values(r))
+	id := r.PathValue("id")
+	if len(errs) > 0 {
+		s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})
+		return
+	}
+	if err := s.Service.DeclineProposal(r.Context(), caller(r), id, reason); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/proposals/"+url.PathEscape(id)+"?done=declined", http.StatusSeeOther)
+}
+
+func (s *Server) proposalInvite(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	n, err := s.Service.InviteInterested(r.Context(), caller(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/proposals/%s?done=approved-%d", url.PathEscape(id), n), http.StatusSeeOther)
+}

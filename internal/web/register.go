@@ -1,0 +1,114 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// summary is one row of a summary list on a confirmation page.
+type summary struct{ Key, Value string }
+
+func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
+	regions, err := s.Service.PublicRegister(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "register", page{Title: "Councils signed up to the Standard", Register: regions})
+}
+
+func (s *Server) registerForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "register-form", page{Title: "Sign your council up to the Standard", Councils: s.Councils.All()})
+}
+
+func (s *Server) registerRequest(w http.ResponseWriter, r *http.Request) {
+	f, errs := pg.DecodeRegister(values(r), s.Councils)
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusBadRequest, "register-form", page{Title: "Sign your council up to the Standard", Councils: s.Councils.All(), Errors: errs, Register1: f})
+		return
+	}
+	if err := s.Service.RequestRegistration(r.Context(), f, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sent(w, r, "We have sent you an email. Open the link in it to confirm your council’s sign-up. The link expires in 48 hours.")
+}
+
+// sent tells the person to check their email.
+func (s *Server) sent(w http.ResponseWriter, r *http.Request, message string) {
+	s.render(w, r, http.StatusOK, "sent", page{Title: "Check your email", Message: message})
+}
+
+func (s *Server) registerConfirmForm(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	p, c, err := s.Service.PendingRegistrationFor(r.Context(), tok)
+	if err != nil {
+		s.onceLinkFail(w, r, err, "/councils/sign-up")
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm-link", page{
+		Title: "Confirm your council’s sign-up", Token: tok, Action: "/councils/confirm", Button: "Confirm",
+		Summary: []summary{{"Council", c.Name}, {"Your name", p.Name}, {"Your role", p.Role}, {"Email address", p.Email}},
+		Message: "When you confirm, your council will be shown on the public register of councils that have signed up to the Standard.",
+	})
+}
+
+func (s *Server) registerConfirm(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Service.ConfirmRegistration(r.Context(), token(r))
+	if err != nil {
+		s.onceLinkFail(w, r, err, "/councils/sign-up")
+		return
+	}
+	s.render(w, r, http.StatusOK, "done", page{Title: c.Name + " has signed up to the Standard", Message: "Your council is on the public register.", Link: "/councils", LinkText: "See the register"})
+}
+
+// onceLinkFail explains why a once-only confirmation link did not work.
+func (s *Server) onceLinkFail(w http.ResponseWriter, r *http.Request, err error, again string) {
+	switch {
+	case errors.Is(err, pg.ErrLinkExpired):
+		s.render(w, r, http.StatusGone, "problem", page{Title: "This link has expired", Message: "Confirmation links work for 48 hours.", Link: again, LinkText: "Fill in the form again"})
+	case errors.Is(err, pg.ErrLinkUsed), errors.Is(err, pg.ErrLinkReplaced):
+		s.render(w, r, http.StatusGone, "problem", page{Title: "This link cannot be used again", Message: pg.MessageOf(err) + " If you have already confirmed, there is nothing more to do.", Link: again, LinkText: "Fill in the form again"})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) adminCouncils(w http.ResponseWriter, r *http.Request) {
+	all, err := s.Service.FullRegister(r.Context(), caller(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin-councils", page{Title: "Council register", Entries: all, Banner: map[string]string{"withdrawn": "The council has been withdrawn from the register"}[r.URL.Query().Get("done")]})
+}
+
+func (s *Server) adminCouncil(w http.ResponseWriter, r *http.Request) {
+	s.renderAdminCouncil(w, r, http.StatusOK, page{})
+}
+
+func (s *Server) renderAdminCouncil(w http.ResponseWriter, r *http.Request, status int, p page) {
+	e, contacts, err := s.Service.RegisterEntryFor(r.Context(), caller(r), r.PathValue("code"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Title, p.Entry, p.Contacts = e.Name, e, contacts
+	s.render(w, r, status, "admin-council", p)
+}
+
+func (s *Server) adminCouncilWithdraw(w http.ResponseWriter, r *http.Request) {
+	reason, errs := pg.DecodeReason(values(r))
+	if len(errs) > 0 {
+		s.renderAdminCouncil(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})
+		return
+	}
+	if err := s.Service.WithdrawRegistration(r.Context(), caller(r), r.PathValue("code"), reason); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/councils?done=withdrawn", http.StatusSeeOther)
+}
+
