@@ -206,9 +206,9 @@ func (st *Store) InterestedIn(ctx context.Context, id string) ([]pg.Interested, 
 func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group, a pg.AuditEntry) error {
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(pkProposals, proposalSK(p.ID)),
-		UpdateExpression:          aws.String("SET #status = :status, groupId = :group, reason = :reason"),
+		UpdateExpression:          aws.String("SET #status = :status, groupId = :group, #reason = :reason"),
 		ConditionExpression:       aws.String("#status = :open"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeNames:  map[string]string{"#status": "status", "#reason": "reason"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":status": s(p.Status), ":group": s(p.GroupID), ":reason": s(p.Reason), ":open": s(pg.ProposalOpen)},
 	}}}
 	if g != nil {

@@ -63,9 +63,13 @@ func (st *Store) PendingRegistration(ctx context.Context, email, council string)
 // ConfirmRegistration adds the contact and the entry (restarting a new or withdrawn
 // one), deleting the pending sign-up on condition that its nonce is unchanged.
 func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistration, c pg.Council, restart bool, at time.Time) error {
-	update := "SET code = :code, #name = :name, region = :region, #status = :active, signedUpAt = if_not_exists(signedUpAt, :at)"
+	update := "SET #code = :code, #name = :name, #region = :region, #status = :active, signedUpAt = if_not_exists(signedUpAt, :at)"
 	if restart {
-		update = "SET code = :code, #name = :name, region = :region, #status = :active, signedUpAt = :at REMOVE withdrawnAt, reason"
+		update = "SET #code = :code, #name = :name, #region = :region, #status = :active, signedUpAt = :at REMOVE withdrawnAt, #reason"
+	}
+	names := map[string]string{"#code": "code", "#name": "name", "#region": "region", "#status": "status"}
+	if restart {
+		names["#reason"] = "reason"
 	}
 	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{
@@ -76,7 +80,7 @@ func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistrati
 		{Update: &types.Update{
 			TableName: aws.String(st.Table), Key: key(pkRegister, councilSK(c.Code)),
 			UpdateExpression:         aws.String(update),
-			ExpressionAttributeNames: map[string]string{"#name": "name", "#status": "status"},
+			ExpressionAttributeNames: names,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":code": s(c.Code), ":name": s(c.Name), ":region": s(c.Region), ":active": s("active"), ":at": s(stamp(at)),
 			},
@@ -136,9 +140,9 @@ func (st *Store) WithdrawRegistration(ctx context.Context, e pg.RegisterEntry, a
 	}
 	return st.transact(ctx, "withdraw council", []types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(pkRegister, councilSK(e.Code)),
-		UpdateExpression:         aws.String("SET #status = :withdrawn, withdrawnAt = :at, reason = :reason"),
+		UpdateExpression:         aws.String("SET #status = :withdrawn, withdrawnAt = :at, #reason = :reason"),
 		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#reason": "reason"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":withdrawn": s("withdrawn"), ":at": s(stamp(e.WithdrawnAt)), ":reason": s(e.Reason),
 		},

@@ -178,7 +178,7 @@ func (s *Service) RequestProposal(ctx context.Context, f ProposalForm, clientIP 
 		return err
 	}
 	p := PendingProposal{
-		Proposal: Proposal{ID: newID(), Area: f.Area, ProposerName: f.Name, ProposerEmail: email, Why: f.Why, CoFacilitators: f.CoFacilitators, Status: ProposalOpen},
+		Proposal:  Proposal{ID: newID(), Area: f.Area, ProposerName: f.Name, ProposerEmail: email, Why: f.Why, CoFacilitators: f.CoFacilitators, Status: ProposalOpen},
 		NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL),
 	}
 	if err := s.Store.SavePendingProposal(ctx, p, s.limits(email, clientIP)); err != nil {

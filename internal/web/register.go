@@ -111,4 +111,3 @@ func (s *Server) adminCouncilWithdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/admin/councils?done=withdrawn", http.StatusSeeOther)
 }
-
