@@ -145,7 +145,11 @@ func (s *Server) adminProposal(w http.ResponseWriter, r *http.Request) {
 	done := r.URL.Query().Get("done")
 	banner := map[string]string{"declined": "The proposal has been declined and the proposer told"}[done]
 	if n, ok := strings.CutPrefix(done, "approved-"); ok {
-		banner = "The group has been created, the proposer appointed as its facilitator, and " + n + " interested people invited to join"
+		people := n + " interested people"
+		if n == "1" {
+			people = "1 interested person"
+		}
+		banner = "The group has been created, the proposer appointed as its facilitator, and " + people + " invited to join"
 	}
 	s.renderAdminProposal(w, r, http.StatusOK, page{Banner: banner})
 }
