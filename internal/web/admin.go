@@ -267,7 +267,12 @@ func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 // formula are neutralised.
 func (s *Server) membersCSV(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
-	id := r.PathValue("group")
+	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := g.ID
 	filter := pg.Status(r.URL.Query().Get("status"))
 	if filter == "" {
 		filter = pg.StatusConfirmed

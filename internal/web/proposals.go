@@ -144,7 +144,7 @@ func (s *Server) adminProposals(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminProposal(w http.ResponseWriter, r *http.Request) {
 	done := r.URL.Query().Get("done")
 	banner := map[string]string{"declined": "The proposal has been declined and the proposer told"}[done]
-	if n, ok := strings.CutPrefix(done, "approved-"); ok {
+	if n, ok := strings.CutPrefix(done, "approved-"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
 		people := n + " interested people"
 		if n == "1" {
 			people = "1 interested person"
