@@ -58,3 +58,6 @@ dev-reset: ## delete the local data (.local/ minus the installed stand-ins)
 
 clean: ## delete build output
 	rm -rf build .aws-sam
+
+build-AnnounceFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/announce

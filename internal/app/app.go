@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
@@ -83,7 +84,7 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 	store := dynamo.New(clients.DynamoDB, cfg.TableName)
 	service := &pg.Service{
 		Store:    store,
-		Mailer:   &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet},
+		Mailer:   mailer(cfg, clients),
 		Links:    sealer,
 		Councils: list,
 		BaseURL:  cfg.BaseURL,
@@ -102,6 +103,30 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Log:      log,
 	}
 	return &App{Store: store, Service: service, Web: server}, nil
+}
+
+func mailer(cfg Config, clients Clients) *ses.Mailer {
+	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
+}
+
+// NewAnnouncer composes the announce function: store → announcer.
+func NewAnnouncer(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Announcer, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
+	if err != nil {
+		return nil, err
+	}
+	return &announce.Announcer{
+		Store:   dynamo.New(clients.DynamoDB, cfg.TableName),
+		Mailer:  mailer(cfg, clients),
+		Links:   sealer,
+		BaseURL: cfg.BaseURL,
+		Now:     o.now,
+		Log:     log,
+	}, nil
 }
 
 // Handler returns the web handler.

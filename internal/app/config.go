@@ -31,6 +31,7 @@ var Vars = []Var{
 	{Name: "SES_CONFIGURATION_SET", Default: "", Help: "SES configuration set to send with; empty for none."},
 	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: seals links in emails and signs CSRF tokens. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
 	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},
+	{Name: "SES_MAX_SEND_RATE", Default: "0", Help: "Emails a second the announcements may go at; 0 reads SES's MaxSendRate (GetAccount). The SES stand-in has no quota, so `make dev` sets 14."},
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Sign-ups and link requests allowed per email address per hour."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
 }
@@ -46,6 +47,7 @@ type Config struct {
 	LimitPerEmail    int
 	LimitPerIP       int
 	Admins           []string
+	MaxSendRate      float64 // 0: ask SES
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -97,6 +99,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.Admins = append(c.Admins, a)
 	}
+	rate, err := strconv.ParseFloat(get("SES_MAX_SEND_RATE"), 64)
+	if err != nil || rate < 0 || rate > 100000 {
+		return Config{}, fmt.Errorf("SES_MAX_SEND_RATE must be a number of emails a second (0 to read it from SES)")
+	}
+	c.MaxSendRate = rate
 	for _, n := range []struct {
 		name string
 		dst  *int

@@ -26,6 +26,7 @@ type site struct {
 	App    *app.App
 	Clock  *testenv.Clock
 	Table  string
+	Config app.Config
 	client *http.Client
 	csrf   string
 }
@@ -48,7 +49,8 @@ func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *
 	s := &site{t: t, Clock: clock, Table: table}
 	srv := httptest.NewUnstartedServer(nil)
 	s.URL = "http://" + srv.Listener.Addr().String()
-	a, err := app.New(testenv.Config(t, table, s.URL, extra), clients, testenv.Logger(t), app.WithClock(clock.Now))
+	s.Config = testenv.Config(t, table, s.URL, extra)
+	a, err := app.New(s.Config, clients, testenv.Logger(t), app.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

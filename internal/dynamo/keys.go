@@ -1,7 +1,10 @@
 // Package dynamo keeps the domain in one DynamoDB table.
 package dynamo
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // The table has a partition key pk, a sort key sk and one global secondary index,
 // gsi1 (gsi1pk, gsi1sk). Every item and access pattern is listed here, so that the
@@ -28,6 +31,10 @@ import "strings"
 //	proposal             PROPOSALS           PROPOSAL#<id>
 //	pending interest     PERSON#<email>      INTERESTING#<id>                                       (ttl)
 //	interested person    PROPOSAL#<id>       INTERESTED#<email>
+//	round                ROUNDS              ROUND#<nnnn>
+//	group's event        ROUND#<nnnn>        EVENT#<group>
+//	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
+//	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -48,6 +55,8 @@ import "strings"
 //   - the council register: Query pk = REGISTER; an entry's contacts: Query pk = REGISTER#<code>
 //   - proposals: Query pk = PROPOSALS; one: GetItem; who is interested: Query pk = PROPOSAL#<id>
 //   - a pending council sign-up, proposal or interest: GetItem in the person's partition
+//   - rounds: Query pk = ROUNDS; a round's events and publication: Query pk = ROUND#<nnnn>
+//   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -56,16 +65,18 @@ const (
 	attrTTL    = "ttl"
 	indexGSI1  = "gsi1"
 
-	skProfile   = "PROFILE"
-	skSignup    = "SIGNUP"
-	skRate      = "RATE"
-	skSignIn    = "SIGNIN"
-	skSession   = "SESSION"
-	pkAudit     = "AUDIT"
-	pkRegister  = "REGISTER"
-	pkProposals = "PROPOSALS"
-	pkGroups    = "GROUPS"
-	pkCouncil   = "COUNCILS"
+	skProfile     = "PROFILE"
+	skSignup      = "SIGNUP"
+	skRate        = "RATE"
+	skSignIn      = "SIGNIN"
+	skSession     = "SESSION"
+	pkAudit       = "AUDIT"
+	pkRegister    = "REGISTER"
+	pkProposals   = "PROPOSALS"
+	pkRounds      = "ROUNDS"
+	skPublication = "PUBLICATION"
+	pkGroups      = "GROUPS"
+	pkCouncil     = "COUNCILS"
 )
 
 func personPK(email string) string              { return "PERSON#" + email }
@@ -86,6 +97,10 @@ func proposalSK(id string) string               { return "PROPOSAL#" + id }
 func interestingSK(id string) string            { return "INTERESTING#" + id }
 func interestedPK(id string) string             { return "PROPOSAL#" + id }
 func interestedSK(email string) string          { return "INTERESTED#" + email }
+func roundSK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
+func roundPK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
+func eventSK(group string) string               { return "EVENT#" + group }
+func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
 

@@ -184,3 +184,26 @@ func (st *Store) queryAll(ctx context.Context, pk string, out any) error {
 	}
 	return nil
 }
+
+// queryPrefix reads the items of a partition whose sort keys start with prefix.
+func (st *Store) queryPrefix(ctx context.Context, pk, prefix string, out *[]map[string]types.AttributeValue) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(st.Table),
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk), ":prefix": s(prefix)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	if prefix == "" {
+		in.KeyConditionExpression = aws.String("pk = :pk")
+		delete(in.ExpressionAttributeValues, ":prefix")
+	}
+	p := dynamodb.NewQueryPaginator(st.DB, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return unavailable(fmt.Errorf("query %s %s: %w", pk, prefix, err))
+		}
+		*out = append(*out, page.Items...)
+	}
+	return nil
+}

@@ -454,3 +454,22 @@ func (st *Store) Seed(ctx context.Context, groups []pg.Group, councils []pg.Coun
 	}
 	return nil
 }
+
+// set builds "SET #a0 = :v0, #a1 = :v1, ..." for attributes, naming every attribute
+// with a placeholder so that none can clash with DynamoDB's reserved words.
+func set(attrs map[string]types.AttributeValue) (string, map[string]string, map[string]types.AttributeValue) {
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	expr := make([]string, len(names))
+	placeholders := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	for i, name := range names {
+		placeholders["#a"+strconv.Itoa(i)] = name
+		values[":v"+strconv.Itoa(i)] = attrs[name]
+		expr[i] = "#a" + strconv.Itoa(i) + " = :v" + strconv.Itoa(i)
+	}
+	return "SET " + strings.Join(expr, ", "), placeholders, values
+}

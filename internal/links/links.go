@@ -32,6 +32,7 @@ const (
 	Propose     Purpose = "propose"     // confirm a proposal for a new group (works once)
 	Interest    Purpose = "interest"    // confirm interest in a proposed group (works once)
 	Invite      Purpose = "invite"      // join a group started from a proposal
+	RSVP        Purpose = "rsvp"        // say whether you are going to your group's event
 )
 
 // Claims is what a token says.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/London even where the system has no zone files
 )
 
 // Group is a regional peer group. Regions are the English regions (or nations) whose

@@ -42,6 +42,7 @@ type Store interface {
 	AdminStore
 	RegisterStore
 	ProposalStore
+	RoundStore
 }
 
 // Mailer sends one email.

@@ -3,8 +3,13 @@ package ses
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -16,9 +21,10 @@ import (
 // Mailer sends one message per SendEmail call, with a text and an HTML part.
 type Mailer struct {
 	Client           *sesv2.Client
-	From             string // "Peer Groups <peergroups@example.org>"
-	ReplyTo          string // the admin address, or ""
-	ConfigurationSet string // or ""
+	From             string  // "Peer Groups <peergroups@example.org>"
+	ReplyTo          string  // the admin address, or ""
+	ConfigurationSet string  // or ""
+	FixedRate        float64 // emails a second; 0 asks SES (GetAccount's MaxSendRate)
 }
 
 // Send sends m. Header names and values, and the recipient, are checked again here so
@@ -70,4 +76,104 @@ func safeHeader(name string) bool {
 		}
 	}
 	return true
+}
+
+// MaxBulkDestinations is the most destinations SES takes in one SendBulkEmail call.
+const MaxBulkDestinations = 50
+
+// SendBulk sends a template to up to 50 destinations in one SendBulkEmail call, each
+// with its own values and headers (List-Unsubscribe). A throttling answer from SES
+// comes back as peergroups.ErrThrottled.
+func (m *Mailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.BulkDestination) ([]pg.BulkResult, error) {
+	if len(to) == 0 || len(to) > MaxBulkDestinations {
+		return nil, fmt.Errorf("send bulk: %d destinations, want 1 to %d", len(to), MaxBulkDestinations)
+	}
+	if strings.ContainsAny(t.Subject, "\r\n") {
+		return nil, fmt.Errorf("send bulk: subject contains a line break")
+	}
+	in := &sesv2.SendBulkEmailInput{
+		FromEmailAddress: aws.String(m.From),
+		DefaultContent: &types.BulkEmailContent{Template: &types.Template{
+			TemplateContent: &types.EmailTemplateContent{Subject: aws.String(t.Subject), Text: aws.String(t.Text), Html: aws.String(t.HTML)},
+			TemplateData:    aws.String("{}"),
+		}},
+	}
+	for _, d := range to {
+		if !pg.ValidEmail(d.To) {
+			return nil, fmt.Errorf("send bulk: a recipient is not a plain address")
+		}
+		data, err := json.Marshal(d.Data)
+		if err != nil {
+			return nil, fmt.Errorf("send bulk: %w", err)
+		}
+		entry := types.BulkEmailEntry{
+			Destination:             &types.Destination{ToAddresses: []string{d.To}},
+			ReplacementEmailContent: &types.ReplacementEmailContent{ReplacementTemplate: &types.ReplacementTemplate{ReplacementTemplateData: aws.String(string(data))}},
+		}
+		for _, h := range d.Headers {
+			if !safeHeader(h.Name) || strings.ContainsAny(h.Value, "\r\n") {
+				return nil, fmt.Errorf("send bulk: header %q is not safe", h.Name)
+			}
+			entry.ReplacementHeaders = append(entry.ReplacementHeaders, types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)})
+		}
+		in.BulkEmailEntries = append(in.BulkEmailEntries, entry)
+	}
+	if m.ReplyTo != "" {
+		in.ReplyToAddresses = []string{m.ReplyTo}
+	}
+	if m.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
+	}
+	out, err := m.Client.SendBulkEmail(ctx, in)
+	if err != nil {
+		if throttled(err) {
+			return nil, fmt.Errorf("send bulk: %w: %v", pg.ErrThrottled, err)
+		}
+		return nil, fmt.Errorf("send bulk: %w", err)
+	}
+	results := make([]pg.BulkResult, len(to))
+	for i := range to {
+		if i >= len(out.BulkEmailEntryResults) {
+			results[i].Error = "no result from SES"
+			continue
+		}
+		r := out.BulkEmailEntryResults[i]
+		if r.Status == types.BulkEmailStatusSuccess {
+			results[i].MessageID = aws.ToString(r.MessageId)
+		} else {
+			results[i].Error = string(r.Status) + ": " + aws.ToString(r.Error)
+		}
+	}
+	return results, nil
+}
+
+// throttled reports whether SES asked us to slow down: by its error types in AWS, by
+// the HTTP status (429) anywhere, the SES stand-in's errors being untyped.
+func throttled(err error) bool {
+	var tooMany *types.TooManyRequestsException
+	var limit *types.LimitExceededException
+	if errors.As(err, &tooMany) || errors.As(err, &limit) {
+		return true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "Throttling" || apiErr.ErrorCode() == "ThrottlingException") {
+		return true
+	}
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == 429
+}
+
+// MaxSendRate returns the fixed rate the mailer was given, or SES's MaxSendRate.
+func (m *Mailer) MaxSendRate(ctx context.Context) (float64, error) {
+	if m.FixedRate > 0 {
+		return m.FixedRate, nil
+	}
+	out, err := m.Client.GetAccount(ctx, &sesv2.GetAccountInput{})
+	if err != nil {
+		return 0, fmt.Errorf("get SES account: %w", err)
+	}
+	if out.SendQuota == nil || out.SendQuota.MaxSendRate <= 0 {
+		return 0, fmt.Errorf("SES reports no maximum send rate")
+	}
+	return out.SendQuota.MaxSendRate, nil
 }

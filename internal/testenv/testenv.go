@@ -133,6 +133,23 @@ func Mail(t testing.TB, to string) []Email {
 	return out
 }
 
+// MailByRecipient returns every email sent so far, by lower-cased recipient: one read
+// of the SES stand-in's store for tests that check many addresses.
+func MailByRecipient(t testing.TB) map[string][]Email {
+	t.Helper()
+	all, err := devstack.SentMail(context.Background(), os.Getenv("PEERGROUPS_SES_STORE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]Email{}
+	for _, e := range all {
+		for _, to := range e.Destination.To {
+			out[strings.ToLower(to)] = append(out[strings.ToLower(to)], e)
+		}
+	}
+	return out
+}
+
 // LastMail returns the newest email sent to an address, failing if there is none.
 func LastMail(t testing.TB, to string) Email {
 	t.Helper()
@@ -184,6 +201,7 @@ type FaultySES struct {
 
 	mu       sync.Mutex
 	fail     int // how many more requests to fail
+	status   int // how they fail
 	requests int
 }
 
@@ -209,7 +227,13 @@ func NewFaultySES(t testing.TB) *FaultySES {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
+		f.mu.Lock()
+		status := f.status
+		f.mu.Unlock()
+		if status == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		w.WriteHeader(status)
 		w.Write([]byte(`{"message":"Service unavailable (injected)"}`))
 	}))
 	t.Cleanup(srv.Close)
@@ -222,6 +246,14 @@ func (f *FaultySES) Fail(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fail = n
+}
+
+// Throttle makes the next n requests fail with 429 Too Many Requests, as SES does
+// when sending faster than the account's rate.
+func (f *FaultySES) Throttle(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail, f.status = n, http.StatusTooManyRequests
 }
 
 // Requests returns how many requests reached the proxy.

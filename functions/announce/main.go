@@ -1,0 +1,34 @@
+// Command announce is the announce function: the table's stream, filtered to round
+// publications, runs each round's announcements (see internal/announce).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/dynamostream"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	cfg, err := app.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
+	awsCfg, err := app.AWSConfig(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "error", err)
+		os.Exit(1)
+	}
+	announcer, err := app.NewAnnouncer(cfg, app.NewClients(awsCfg), log)
+	if err != nil {
+		log.Error("compose", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start((&dynamostream.Handler{Announcer: announcer, Log: log}).Handle)
+}

@@ -1,0 +1,466 @@
+// Package announce sends a round's announcements: the brief to every facilitator and,
+// to every confirmed member of every group with an event, the announcement of their
+// group's event. It is exactly-once per recipient through a ledger in the table: each
+// batch of recipients is claimed with conditional writes before the mail service is
+// called, and settled (sent, suppressed, failed with a reason) after. A run that is
+// cut off (a deadline, a crash, a redelivered trigger) is continued by the next run.
+package announce
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/peergroups/peergroups/internal/links"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// Ledger row states.
+const (
+	StateSending    = "sending"
+	StateSent       = "sent"
+	StateFailed     = "failed"
+	StateSuppressed = "suppressed"
+)
+
+// Kinds of email a round sends.
+const (
+	KindBrief    = "brief"    // to facilitators
+	KindAnnounce = "announce" // to members
+)
+
+// Row is one recipient's line in a round's ledger.
+type Row struct {
+	Key       string // <kind>#<group>#<email>
+	Kind      string
+	Group     string
+	Email     string
+	Name      string
+	State     string
+	Run       string // the run that claimed it
+	Prev      string // when claiming again: the run that left it sending
+	ClaimedAt time.Time
+	MessageID string
+	Reason    string
+}
+
+// RowKey returns the ledger key of a recipient.
+func RowKey(kind, group, email string) string { return kind + "#" + group + "#" + email }
+
+// Store is what the announcer needs of the table.
+type Store interface {
+	Round(ctx context.Context, n int) (pg.Round, error)
+	Events(ctx context.Context, round int) ([]pg.Event, error)
+	Groups(ctx context.Context) ([]pg.Group, error)
+	RoleHolders(ctx context.Context, role, group string) ([]string, error)
+	CountMembers(ctx context.Context, group string, status pg.Status) (int, error)
+	// MemberPages calls fn with each page of a group's members with a status.
+	MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error
+	Suppressed(ctx context.Context) (map[string]bool, error)
+	Publication(ctx context.Context, round int) (pg.Publication, error)
+	StartPublication(ctx context.Context, round, total int, at time.Time) error
+	FinishPublication(ctx context.Context, round int, at time.Time) error
+	LedgerRows(ctx context.Context, round int, keys []string) (map[string]Row, error)
+	// Claim writes rows as sending by this run: new rows on condition they do not
+	// exist, stale rows on condition they are still held by the run that left them.
+	// It claims all or none: ErrClaimed when another run got there first.
+	Claim(ctx context.Context, round int, rows []Row) error
+	// Settle writes the final states of rows this run holds, and adds them to the
+	// publication's counts, all or none.
+	Settle(ctx context.Context, round int, rows []Row) error
+}
+
+// ErrClaimed is returned by Claim when a row was claimed by another run.
+var ErrClaimed = errors.New("a ledger row was claimed by another run")
+
+// ErrDeadline is returned when a run stopped to stay within its deadline; the next
+// run (a redelivery of the trigger) continues.
+var ErrDeadline = errors.New("stopped before the deadline: the next run continues")
+
+// ErrUnsettled is returned when rows are still held by another run that may be live.
+var ErrUnsettled = errors.New("some recipients are held by another run: try again later")
+
+// Announcer sends a round's announcements.
+type Announcer struct {
+	Store   Store
+	Mailer  pg.BulkMailer
+	Links   *links.Sealer
+	BaseURL string
+	Now     func() time.Time
+	Log     *slog.Logger
+	// Workers is how many batches are in flight at once (default 4).
+	Workers int
+	// Batch is the most recipients of one call to the mail service (default and
+	// most 50, and never more than a second's worth of the rate).
+	Batch int
+	// Margin is how long before its deadline a run stops starting batches (default 10s).
+	Margin time.Duration
+	// Lease is how long a claimed row belongs to its run: after it, a row left
+	// "sending" by a run that died is claimed again (default 15 minutes, a Lambda's
+	// longest life).
+	Lease time.Duration
+	// Sleep waits; tests make it instant.
+	Sleep func(context.Context, time.Duration) error
+}
+
+func (a *Announcer) workers() int {
+	if a.Workers > 0 {
+		return a.Workers
+	}
+	return 4
+}
+
+func (a *Announcer) margin() time.Duration {
+	if a.Margin > 0 {
+		return a.Margin
+	}
+	return 10 * time.Second
+}
+
+func (a *Announcer) lease() time.Duration {
+	if a.Lease > 0 {
+		return a.Lease
+	}
+	return 15 * time.Minute
+}
+
+func (a *Announcer) sleep(ctx context.Context, d time.Duration) error {
+	if a.Sleep != nil {
+		return a.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// batch is up to 50 recipients of one email.
+type batch struct {
+	kind     string
+	group    pg.Group
+	template pg.BulkTemplate
+	to       []recipient
+}
+
+type recipient struct{ email, name string }
+
+// Run sends the announcements of a published round that have not been sent yet.
+func (a *Announcer) Run(ctx context.Context, round int) error {
+	pub, err := a.Store.Publication(ctx, round)
+	if err != nil {
+		return fmt.Errorf("read publication of round %d: %w", round, err)
+	}
+	if pub.Done {
+		return nil
+	}
+	r, err := a.Store.Round(ctx, round)
+	if err != nil {
+		return fmt.Errorf("read round %d: %w", round, err)
+	}
+	plan, err := a.plan(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.StartPublication(ctx, round, plan.total, a.Now()); err != nil {
+		return fmt.Errorf("start publication: %w", err)
+	}
+	rate, err := a.Mailer.MaxSendRate(ctx)
+	if err != nil {
+		return fmt.Errorf("read the maximum send rate: %w", err)
+	}
+	size := min(50, max(1, int(rate)))
+	if a.Batch > 0 {
+		size = min(size, a.Batch)
+	}
+	limiter := newLimiter(rate, a.Now, a.sleep)
+	suppressed, err := a.Store.Suppressed(ctx)
+	if err != nil {
+		return fmt.Errorf("read suppressed addresses: %w", err)
+	}
+	run := runID()
+
+	work := make(chan batch)
+	errs := make(chan error, a.workers())
+	var wg sync.WaitGroup
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range a.workers() {
+		wg.Go(func() {
+			for b := range work {
+				err := a.nearDeadline(ctx)
+				if err == nil {
+					err = a.process(runCtx, round, run, b, size, limiter, suppressed)
+				}
+				if err != nil {
+					errs <- err
+					cancel()
+					for range work {
+					}
+					return
+				}
+			}
+		})
+	}
+	produceErr := plan.produce(runCtx, a, size, func(b batch) error {
+		if err := a.nearDeadline(ctx); err != nil {
+			return err
+		}
+		select {
+		case work <- b:
+			return nil
+		case <-runCtx.Done():
+			return runCtx.Err()
+		}
+	})
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		if errors.Is(err, ErrDeadline) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return ErrDeadline
+		}
+		return fmt.Errorf("announce round %d: %w", round, err)
+	}
+	if produceErr != nil {
+		if errors.Is(produceErr, ErrDeadline) {
+			return ErrDeadline
+		}
+		return fmt.Errorf("announce round %d: %w", round, produceErr)
+	}
+	pub, err = a.Store.Publication(ctx, round)
+	if err != nil {
+		return fmt.Errorf("read publication of round %d: %w", round, err)
+	}
+	if pub.Settled() < pub.Total {
+		return ErrUnsettled
+	}
+	return a.Store.FinishPublication(ctx, round, a.Now())
+}
+
+// nearDeadline returns ErrDeadline when the run is too close to its deadline to
+// start another batch.
+func (a *Announcer) nearDeadline(ctx context.Context) error {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < a.margin() {
+		return ErrDeadline
+	}
+	return nil
+}
+
+func runID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// plan is who gets what: each group's facilitators the brief, and each group with
+// an event its confirmed members the announcement.
+type plan struct {
+	round  pg.Round
+	groups []pg.Group
+	events map[string]pg.Event
+	counts map[string]int
+	total  int
+}
+
+func (a *Announcer) plan(ctx context.Context, r pg.Round) (*plan, error) {
+	groups, err := a.Store.Groups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	events, err := a.Store.Events(ctx, r.Number)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	p := &plan{round: r, events: map[string]pg.Event{}, counts: map[string]int{}}
+	for _, e := range events {
+		p.events[e.GroupID] = e
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].ID < groups[j].ID })
+	for _, g := range groups {
+		facilitators, err := a.Store.RoleHolders(ctx, pg.RoleFacilitator, g.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list facilitators of %s: %w", g.ID, err)
+		}
+		members, err := a.Store.CountMembers(ctx, g.ID, pg.StatusConfirmed)
+		if err != nil {
+			return nil, fmt.Errorf("count members of %s: %w", g.ID, err)
+		}
+		p.counts[g.ID] = members
+		p.total += len(facilitators)
+		if _, ok := p.events[g.ID]; ok {
+			p.total += members
+		}
+		p.groups = append(p.groups, g)
+	}
+	return p, nil
+}
+
+// produce hands out the batches in a fixed order.
+func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(batch) error) error {
+	for _, g := range p.groups {
+		event, hasEvent := p.events[g.ID]
+		facilitators, err := a.Store.RoleHolders(ctx, pg.RoleFacilitator, g.ID)
+		if err != nil {
+			return fmt.Errorf("list facilitators of %s: %w", g.ID, err)
+		}
+		brief, err := a.briefTemplate(p.round, g, event, hasEvent, p.counts[g.ID])
+		if err != nil {
+			return err
+		}
+		var to []recipient
+		for _, f := range facilitators {
+			to = append(to, recipient{email: f})
+		}
+		for start := 0; start < len(to); start += size {
+			if err := emit(batch{kind: KindBrief, group: g, template: brief, to: to[start:min(start+size, len(to))]}); err != nil {
+				return err
+			}
+		}
+		if !hasEvent {
+			continue // members are not told of an event that does not exist
+		}
+		announcement, err := a.announceTemplate(p.round, g, event)
+		if err != nil {
+			return err
+		}
+		err = a.Store.MemberPages(ctx, g.ID, pg.StatusConfirmed, func(rows []pg.MemberRow) error {
+			for start := 0; start < len(rows); start += size {
+				chunk := rows[start:min(start+size, len(rows))]
+				to := make([]recipient, len(chunk))
+				for i, m := range chunk {
+					to[i] = recipient{email: m.Email, name: m.Name}
+				}
+				if err := emit(batch{kind: KindAnnounce, group: g, template: announcement, to: to}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// process sends one batch: read its ledger rows, settle the suppressed, claim the
+// rest, wait for the rate, send, settle.
+func (a *Announcer) process(ctx context.Context, round int, run string, b batch, size int, limiter *limiter, suppressed map[string]bool) error {
+	keys := make([]string, len(b.to))
+	for i, r := range b.to {
+		keys[i] = RowKey(b.kind, b.group.ID, r.email)
+	}
+	existing, err := a.Store.LedgerRows(ctx, round, keys)
+	if err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	now := a.Now()
+	var todo, quiet []Row
+	byKey := map[string]recipient{}
+	for i, r := range b.to {
+		row, found := existing[keys[i]]
+		switch {
+		case !found:
+			row = Row{Key: keys[i], Kind: b.kind, Group: b.group.ID, Email: r.email, Name: r.name}
+		case row.State != StateSending:
+			continue // settled already
+		case row.Run == run || now.Sub(row.ClaimedAt) < a.lease():
+			continue // held by a run that may still be alive
+		}
+		row.Prev = row.Run
+		row.State, row.Run, row.ClaimedAt = StateSending, run, now
+		byKey[row.Key] = r
+		if suppressed[r.email] {
+			quiet = append(quiet, row)
+		} else {
+			todo = append(todo, row)
+		}
+	}
+	if len(quiet) > 0 {
+		switch err := a.claim(ctx, round, quiet); {
+		case errors.Is(err, ErrClaimed):
+			// another run has them
+		case err != nil:
+			return err
+		default:
+			for i := range quiet {
+				quiet[i].State, quiet[i].Reason = StateSuppressed, "the address is on the suppression list"
+			}
+			if err := a.Store.Settle(ctx, round, quiet); err != nil {
+				return fmt.Errorf("settle suppressed: %w", err)
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := a.claim(ctx, round, todo); err != nil {
+		if errors.Is(err, ErrClaimed) {
+			return nil // another run has them; it will settle them
+		}
+		return err
+	}
+	dests := make([]pg.BulkDestination, len(todo))
+	for i, row := range todo {
+		d, err := a.destination(round, b, byKey[row.Key])
+		if err != nil {
+			return err
+		}
+		dests[i] = d
+	}
+	results, err := a.send(ctx, b.template, dests, limiter)
+	if err != nil {
+		return err
+	}
+	for i := range todo {
+		if results[i].MessageID != "" {
+			todo[i].State, todo[i].MessageID, todo[i].Reason = StateSent, results[i].MessageID, ""
+		} else {
+			todo[i].State, todo[i].Reason = StateFailed, results[i].Error
+		}
+	}
+	if err := a.Store.Settle(ctx, round, todo); err != nil {
+		return fmt.Errorf("settle batch: %w", err)
+	}
+	return nil
+}
+
+func (a *Announcer) claim(ctx context.Context, round int, rows []Row) error {
+	err := a.Store.Claim(ctx, round, rows)
+	if err != nil && !errors.Is(err, ErrClaimed) {
+		return fmt.Errorf("claim: %w", err)
+	}
+	return err
+}
+
+// send calls the mail service within the rate, backing off while it throttles.
+func (a *Announcer) send(ctx context.Context, t pg.BulkTemplate, dests []pg.BulkDestination, limiter *limiter) ([]pg.BulkResult, error) {
+	backoff := 200 * time.Millisecond
+	for {
+		if err := limiter.wait(ctx, len(dests)); err != nil {
+			return nil, err
+		}
+		results, err := a.Mailer.SendBulk(ctx, t, dests)
+		if err == nil {
+			return results, nil
+		}
+		if !errors.Is(err, pg.ErrThrottled) {
+			return nil, err
+		}
+		a.Log.WarnContext(ctx, "mail service throttling: backing off", "wait", backoff.String())
+		if err := a.sleep(ctx, backoff); err != nil {
+			return nil, err
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}

@@ -1,0 +1,136 @@
+package announce
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/peergroups/peergroups/internal/links"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// How long the links in an announcement last.
+const (
+	RSVPLinkTTL        = 120 * 24 * time.Hour
+	manageLinkTTL      = pg.ManageLinkTTL
+	unsubscribeLinkTTL = pg.UnsubscribeLinkTTL
+)
+
+//go:embed emails
+var files embed.FS
+
+var (
+	textEmails = sync.OnceValues(func() (*texttemplate.Template, error) {
+		return texttemplate.New("").Delims("[[", "]]").Funcs(texttemplate.FuncMap{"when": when}).ParseFS(files, "emails/*.txt")
+	})
+	htmlEmails = sync.OnceValues(func() (*htmltemplate.Template, error) {
+		return htmltemplate.New("").Delims("[[", "]]").Funcs(htmltemplate.FuncMap{"when": when}).ParseFS(files, "emails/*.html")
+	})
+)
+
+// when describes an event's time: Tuesday 3 March 2026, 2pm to 4:30pm.
+func when(e pg.Event) string {
+	clock := func(t string) string { return strings.Replace(strings.ToLower(t), ":00", "", 1) }
+	return e.Start.In(pg.London).Format("Monday 2 January 2006") + ", " + clock(e.Start.In(pg.London).Format("3:04PM")) + " to " + clock(e.End.In(pg.London).Format("3:04PM"))
+}
+
+// The templates use [[ ]] for Go's actions, so that {{ }} stays for the mail
+// service's own placeholders (the recipient's name and links).
+
+// content is what an email template is given. Everything typed by a person has had
+// its {{ and }} broken, so that the mail service cannot take it for a placeholder.
+type content struct {
+	Round    pg.Round
+	Group    pg.Group
+	Event    pg.Event
+	HasEvent bool
+	Members  int
+	Calendar string
+	RoundURL string
+}
+
+func noPlaceholders(s string) string {
+	return strings.NewReplacer("{{", "{ {", "}}", "} }").Replace(s)
+}
+
+func (a *Announcer) content(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, members int) content {
+	r.Title, r.Summary = noPlaceholders(r.Title), noPlaceholders(r.Summary)
+	g.Name = noPlaceholders(g.Name)
+	e.Venue, e.Address, e.Note, e.OnlineURL = noPlaceholders(e.Venue), noPlaceholders(e.Address), noPlaceholders(e.Note), noPlaceholders(e.OnlineURL)
+	return content{
+		Round: r, Group: g, Event: e, HasEvent: hasEvent, Members: members,
+		Calendar: CalendarURL(a.BaseURL, r.Number, g.ID),
+		RoundURL: a.BaseURL + "/rounds/" + strconv.Itoa(r.Number),
+	}
+}
+
+// CalendarURL is where a group's event for a round can be downloaded as .ics.
+func CalendarURL(base string, round int, group string) string {
+	return fmt.Sprintf("%s/rounds/%d/events/%s.ics", base, round, url.PathEscape(group))
+}
+
+func (a *Announcer) render(name, subject string, c content) (pg.BulkTemplate, error) {
+	subject = noPlaceholders(subject)
+	textT, err := textEmails()
+	if err != nil {
+		return pg.BulkTemplate{}, fmt.Errorf("parse announcement emails: %w", err)
+	}
+	htmlT, err := htmlEmails()
+	if err != nil {
+		return pg.BulkTemplate{}, fmt.Errorf("parse announcement emails: %w", err)
+	}
+	var text, html bytes.Buffer
+	if err := textT.ExecuteTemplate(&text, name+".txt", c); err != nil {
+		return pg.BulkTemplate{}, fmt.Errorf("render %s: %w", name, err)
+	}
+	if err := htmlT.ExecuteTemplate(&html, name+".html", struct {
+		Subject string
+		content
+	}{subject, c}); err != nil {
+		return pg.BulkTemplate{}, fmt.Errorf("render %s: %w", name, err)
+	}
+	return pg.BulkTemplate{Subject: subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// briefTemplate is the facilitators' brief for a group.
+func (a *Announcer) briefTemplate(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, members int) (pg.BulkTemplate, error) {
+	return a.render("brief", fmt.Sprintf("Round %d is published: your brief for %s", r.Number, g.Name), a.content(r, g, e, hasEvent, members))
+}
+
+// announceTemplate is the members' announcement of a group's event.
+func (a *Announcer) announceTemplate(r pg.Round, g pg.Group, e pg.Event) (pg.BulkTemplate, error) {
+	return a.render("announce", fmt.Sprintf("Round %d: %s – the %s peer group on %s", r.Number, r.Title, g.Name, e.Start.In(pg.London).Format("2 January")), a.content(r, g, e, true, 0))
+}
+
+// destination is one recipient's values: their name, their links, their headers.
+func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestination, error) {
+	manage, err := a.Links.Seal(links.Claims{Purpose: links.Manage, Email: r.email}, manageLinkTTL)
+	if err != nil {
+		return pg.BulkDestination{}, err
+	}
+	d := pg.BulkDestination{To: r.email, Data: map[string]string{
+		"name":   noPlaceholders(r.name),
+		"manage": a.BaseURL + "/manage?token=" + url.QueryEscape(manage),
+	}}
+	if b.kind == KindAnnounce {
+		unsubscribe, err := a.Links.Seal(links.Claims{Purpose: links.Unsubscribe, Email: r.email, Groups: []string{b.group.ID}}, unsubscribeLinkTTL)
+		if err != nil {
+			return pg.BulkDestination{}, err
+		}
+		d.Headers = pg.ListUnsubscribe(a.BaseURL + "/unsubscribe?token=" + url.QueryEscape(unsubscribe))
+		rsvp, err := a.Links.Seal(links.Claims{Purpose: links.RSVP, Email: r.email, Subject: fmt.Sprintf("%d/%s", round, b.group.ID), Name: r.name}, RSVPLinkTTL)
+		if err != nil {
+			return pg.BulkDestination{}, err
+		}
+		d.Data["going"] = a.BaseURL + "/rsvp?answer=going&token=" + url.QueryEscape(rsvp)
+		d.Data["cantgo"] = a.BaseURL + "/rsvp?answer=not-going&token=" + url.QueryEscape(rsvp)
+	}
+	return d, nil
+}

@@ -1,0 +1,245 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/peergroups/peergroups/internal/announce"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+type ledgerItem struct {
+	SK        string `dynamodbav:"sk"`
+	Kind      string `dynamodbav:"kind"`
+	Group     string `dynamodbav:"groupId"`
+	Email     string `dynamodbav:"email"`
+	Name      string `dynamodbav:"name"`
+	State     string `dynamodbav:"state"`
+	Run       string `dynamodbav:"run"`
+	ClaimedAt string `dynamodbav:"claimedAt"`
+	MessageID string `dynamodbav:"messageId"`
+	Reason    string `dynamodbav:"reason"`
+	SettledAt string `dynamodbav:"settledAt"`
+}
+
+const pkSuppressed = "SUPPRESSED"
+
+// CountMembers counts a group's members with a status, without reading them.
+func (st *Store) CountMembers(ctx context.Context, group string, status pg.Status) (int, error) {
+	total := 0
+	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), Select: types.SelectCount,
+		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#")},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, unavailable(fmt.Errorf("count members of %s: %w", group, err))
+		}
+		total += int(page.Count)
+	}
+	return total, nil
+}
+
+// MemberPages calls fn with each page of a group's members with a status, so that
+// memory does not grow with the group.
+func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error {
+	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#")},
+		ProjectionExpression:      aws.String("email, #name"),
+		ExpressionAttributeNames:  map[string]string{"#name": "name"},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return unavailable(fmt.Errorf("query members of %s: %w", group, err))
+		}
+		var items []memberItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return fmt.Errorf("decode members of %s: %w", group, err)
+		}
+		rows := make([]pg.MemberRow, len(items))
+		for i, it := range items {
+			rows[i] = pg.MemberRow{Email: it.Email, Name: it.Name}
+		}
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Suppress puts an address on the service's own suppression list.
+func (st *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
+		attrPK: s(pkSuppressed), attrSK: s(email), "reason": s(reason), "at": s(stamp(at)),
+	}})
+	if err != nil {
+		return unavailable(fmt.Errorf("suppress: %w", err))
+	}
+	return nil
+}
+
+// Suppressed returns the addresses on the suppression list.
+func (st *Store) Suppressed(ctx context.Context) (map[string]bool, error) {
+	var items []map[string]types.AttributeValue
+	if err := st.queryPrefix(ctx, pkSuppressed, "", &items); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, it := range items {
+		if v, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
+			out[v.Value] = true
+		}
+	}
+	return out, nil
+}
+
+// StartPublication records how many recipients a round has, and when sending began.
+func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#total": "total"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":total": n(int64(total)), ":at": s(stamp(at))},
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("start publication %d: %w", round, err))
+	}
+	return nil
+}
+
+// FinishPublication marks a round's announcements done.
+func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberBOOL{Value: true}, ":at": s(stamp(at))},
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("finish publication %d: %w", round, err))
+	}
+	return nil
+}
+
+// LedgerRows reads the ledger rows of a batch, strongly consistent.
+func (st *Store) LedgerRows(ctx context.Context, round int, keys []string) (map[string]announce.Row, error) {
+	out := map[string]announce.Row{}
+	for start := 0; start < len(keys); start += 100 {
+		var ks []map[string]types.AttributeValue
+		for _, k := range keys[start:min(start+100, len(keys))] {
+			ks = append(ks, key(ledgerPK(round), k))
+		}
+		request := map[string]types.KeysAndAttributes{st.Table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
+		for len(request) > 0 && len(request[st.Table].Keys) > 0 {
+			res, err := st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+			if err != nil {
+				return nil, unavailable(fmt.Errorf("read ledger: %w", err))
+			}
+			var items []ledgerItem
+			if err := attributevalue.UnmarshalListOfMaps(res.Responses[st.Table], &items); err != nil {
+				return nil, fmt.Errorf("decode ledger: %w", err)
+			}
+			for _, it := range items {
+				out[it.SK] = announce.Row{Key: it.SK, Kind: it.Kind, Group: it.Group, Email: it.Email, Name: it.Name, State: it.State,
+					Run: it.Run, ClaimedAt: parseStamp(it.ClaimedAt), MessageID: it.MessageID, Reason: it.Reason}
+			}
+			request = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// Claim writes rows as sending, all or none; announce.ErrClaimed when any row was
+// taken by another run first.
+func (st *Store) Claim(ctx context.Context, round int, rows []announce.Row) error {
+	var items []types.TransactWriteItem
+	for _, r := range rows {
+		expr, names, values := set(map[string]types.AttributeValue{
+			"state": s(announce.StateSending), "run": s(r.Run), "claimedAt": s(stamp(r.ClaimedAt)),
+			"kind": s(r.Kind), "groupId": s(r.Group), "email": s(r.Email), "name": s(r.Name),
+		})
+		condition := "attribute_not_exists(pk)"
+		if r.Prev != "" {
+			condition = "#state = :sending AND #run = :prev"
+			names["#state"], names["#run"] = "state", "run"
+			values[":sending"], values[":prev"] = s(announce.StateSending), s(r.Prev)
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(st.Table), Key: key(ledgerPK(round), r.Key),
+			UpdateExpression:          aws.String(expr),
+			ConditionExpression:       aws.String(condition),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
+		}})
+	}
+	err := st.transact(ctx, "claim ledger rows", items, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
+		for i := range items {
+			if reasonAt(cancelled, i) == "ConditionalCheckFailed" {
+				return announce.ErrClaimed
+			}
+		}
+	}
+	return err
+}
+
+// Settle writes the final states of rows this run holds and adds them to the
+// publication's counts, in one transaction.
+func (st *Store) Settle(ctx context.Context, round int, rows []announce.Row) error {
+	var items []types.TransactWriteItem
+	counts := map[string]int64{}
+	for _, r := range rows {
+		counts[r.State]++
+		expr, names, values := set(map[string]types.AttributeValue{
+			"state": s(r.State), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(time.Now())),
+		})
+		names["#state"], names["#run"] = "state", "run"
+		values[":sending"], values[":run"] = s(announce.StateSending), s(r.Run)
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(st.Table), Key: key(ledgerPK(round), r.Key),
+			UpdateExpression:          aws.String(expr),
+			ConditionExpression:       aws.String("#state = :sending AND #run = :run"),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
+		}})
+	}
+	items = append(items, types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:         aws.String("ADD #sent :sent, #failed :failed, #suppressed :suppressed"),
+		ExpressionAttributeNames: map[string]string{"#sent": "sent", "#failed": "failed", "#suppressed": "suppressed"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sent": n(counts[announce.StateSent]), ":failed": n(counts[announce.StateFailed]), ":suppressed": n(counts[announce.StateSuppressed]),
+		},
+	}})
+	return st.transact(ctx, "settle ledger rows", items, 0)
+}
+
+// Ledger returns every row of a round's ledger (for tests and the admin's tally).
+func (st *Store) Ledger(ctx context.Context, round int) ([]announce.Row, error) {
+	var raw []map[string]types.AttributeValue
+	if err := st.queryPrefix(ctx, ledgerPK(round), "", &raw); err != nil {
+		return nil, err
+	}
+	var items []ledgerItem
+	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+		return nil, fmt.Errorf("decode ledger: %w", err)
+	}
+	out := make([]announce.Row, len(items))
+	for i, it := range items {
+		out[i] = announce.Row{Key: it.SK, Kind: it.Kind, Group: it.Group, Email: it.Email, Name: it.Name, State: it.State, Run: it.Run,
+			ClaimedAt: parseStamp(it.ClaimedAt), MessageID: it.MessageID, Reason: it.Reason}
+	}
+	return out, nil
+}

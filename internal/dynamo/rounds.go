@@ -1,0 +1,174 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+type (
+	roundItem struct {
+		Number      int    `dynamodbav:"number"`
+		Title       string `dynamodbav:"title"`
+		Summary     string `dynamodbav:"summary"`
+		PeriodStart string `dynamodbav:"periodStart"`
+		PeriodEnd   string `dynamodbav:"periodEnd"`
+		State       string `dynamodbav:"state"`
+		PublishedAt string `dynamodbav:"publishedAt"`
+	}
+	eventItem struct {
+		Round     int    `dynamodbav:"round"`
+		GroupID   string `dynamodbav:"groupId"`
+		Start     string `dynamodbav:"start"`
+		End       string `dynamodbav:"end"`
+		Venue     string `dynamodbav:"venue"`
+		Address   string `dynamodbav:"address"`
+		OnlineURL string `dynamodbav:"onlineUrl"`
+		Capacity  int    `dynamodbav:"capacity"`
+		Note      string `dynamodbav:"note"`
+		Going     int    `dynamodbav:"going"`
+	}
+	publicationItem struct {
+		Round      int    `dynamodbav:"round"`
+		Total      int    `dynamodbav:"total"`
+		Sent       int    `dynamodbav:"sent"`
+		Failed     int    `dynamodbav:"failed"`
+		Suppressed int    `dynamodbav:"suppressed"`
+		Done       bool   `dynamodbav:"done"`
+		StartedAt  string `dynamodbav:"startedAt"`
+		FinishedAt string `dynamodbav:"finishedAt"`
+	}
+)
+
+const dateLayout = "2006-01-02"
+
+func roundOf(it roundItem) pg.Round {
+	start, _ := time.ParseInLocation(dateLayout, it.PeriodStart, pg.London)
+	end, _ := time.ParseInLocation(dateLayout, it.PeriodEnd, pg.London)
+	return pg.Round{Number: it.Number, Title: it.Title, Summary: it.Summary, PeriodStart: start, PeriodEnd: end, State: it.State, PublishedAt: parseStamp(it.PublishedAt)}
+}
+
+// CreateRound adds a round; a KindConflict error if its number is taken.
+func (st *Store) CreateRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+	item, err := attributevalue.MarshalMap(roundItem{Number: r.Number, Title: r.Title, Summary: r.Summary,
+		PeriodStart: r.PeriodStart.Format(dateLayout), PeriodEnd: r.PeriodEnd.Format(dateLayout), State: r.State})
+	if err != nil {
+		return fmt.Errorf("encode round: %w", err)
+	}
+	item[attrPK], item[attrSK] = s(pkRounds), s(roundSK(r.Number))
+	audit, err := st.auditPut(a)
+	if err != nil {
+		return err
+	}
+	err = st.transact(ctx, "create round", []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}}, audit}, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
+		return pg.Errorf(pg.KindConflict, "There is already a round %d", r.Number)
+	}
+	return err
+}
+
+// Rounds lists the rounds, newest first.
+func (st *Store) Rounds(ctx context.Context) ([]pg.Round, error) {
+	var items []roundItem
+	if err := st.queryAll(ctx, pkRounds, &items); err != nil {
+		return nil, err
+	}
+	out := make([]pg.Round, len(items))
+	for i, it := range items {
+		out[i] = roundOf(it)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number > out[j].Number })
+	return out, nil
+}
+
+// Round reads one round.
+func (st *Store) Round(ctx context.Context, n int) (pg.Round, error) {
+	var it roundItem
+	if err := st.get(ctx, pkRounds, roundSK(n), &it); err != nil {
+		return pg.Round{}, err
+	}
+	return roundOf(it), nil
+}
+
+// PutEvent sets a group's event for a round, keeping the count of who is going.
+func (st *Store) PutEvent(ctx context.Context, e pg.Event, a pg.AuditEntry) error {
+	audit, err := st.auditPut(a)
+	if err != nil {
+		return err
+	}
+	expr, names, values := set(map[string]types.AttributeValue{
+		"round": n(int64(e.Round)), "groupId": s(e.GroupID), "start": s(stamp(e.Start)), "end": s(stamp(e.End)),
+		"venue": s(e.Venue), "address": s(e.Address), "onlineUrl": s(e.OnlineURL), "capacity": n(int64(e.Capacity)), "note": s(e.Note),
+	})
+	names["#going"], values[":zero"] = "going", n(0)
+	return st.transact(ctx, "set event", []types.TransactWriteItem{{Update: &types.Update{
+		TableName: aws.String(st.Table), Key: key(roundPK(e.Round), eventSK(e.GroupID)),
+		UpdateExpression:          aws.String(expr + ", #going = if_not_exists(#going, :zero)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}}, audit}, 0)
+}
+
+// Events lists a round's events.
+func (st *Store) Events(ctx context.Context, round int) ([]pg.Event, error) {
+	var all []eventItem
+	var items []map[string]types.AttributeValue
+	if err := st.queryPrefix(ctx, roundPK(round), "EVENT#", &items); err != nil {
+		return nil, err
+	}
+	if err := attributevalue.UnmarshalListOfMaps(items, &all); err != nil {
+		return nil, fmt.Errorf("decode events: %w", err)
+	}
+	out := make([]pg.Event, len(all))
+	for i, it := range all {
+		out[i] = pg.Event{Round: it.Round, GroupID: it.GroupID, Start: parseStamp(it.Start).In(pg.London), End: parseStamp(it.End).In(pg.London),
+			Venue: it.Venue, Address: it.Address, OnlineURL: it.OnlineURL, Capacity: it.Capacity, Note: it.Note, Going: it.Going}
+	}
+	return out, nil
+}
+
+// PublishRound marks a draft round published and inserts its publication, whose
+// arrival on the stream starts the announcements, with the audit entry.
+func (st *Store) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+	audit, err := st.auditPut(a)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(st.Table), Key: key(pkRounds, roundSK(r.Number)),
+			UpdateExpression:          aws.String("SET #state = :published, publishedAt = :at"),
+			ConditionExpression:       aws.String("#state = :draft"),
+			ExpressionAttributeNames:  map[string]string{"#state": "state"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":published": s(pg.RoundPublished), ":draft": s(pg.RoundDraft), ":at": s(stamp(r.PublishedAt))},
+		}},
+		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
+			attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), "round": n(int64(r.Number)), "kind": s("publication"),
+			"total": n(0), "sent": n(0), "failed": n(0), "suppressed": n(0), "done": &types.AttributeValueMemberBOOL{Value: false},
+		}}},
+		audit,
+	}
+	err = st.transact(ctx, "publish round", items, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && (reasonAt(cancelled, 0) == "ConditionalCheckFailed" || reasonAt(cancelled, 1) == "ConditionalCheckFailed") {
+		return pg.Errorf(pg.KindConflict, "Round %d has already been published.", r.Number)
+	}
+	return err
+}
+
+// Publication reads the state of a round's announcements.
+func (st *Store) Publication(ctx context.Context, round int) (pg.Publication, error) {
+	var it publicationItem
+	if err := st.get(ctx, roundPK(round), skPublication, &it); err != nil {
+		return pg.Publication{}, err
+	}
+	return pg.Publication{Round: it.Round, Total: it.Total, Sent: it.Sent, Failed: it.Failed, Suppressed: it.Suppressed, Done: it.Done,
+		StartedAt: parseStamp(it.StartedAt), FinishedAt: parseStamp(it.FinishedAt)}, nil
+}

@@ -1,0 +1,72 @@
+// Package dynamostream turns the table's stream into work: a round publication
+// arriving on the stream (an INSERT of ROUND#<n>/PUBLICATION) runs its announcements.
+// The announce function runs it in Lambda; the local server feeds it the same event
+// type from DynamoDB Local's stream.
+package dynamostream
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/peergroups/peergroups/internal/announce"
+)
+
+// Runner runs a round's announcements.
+type Runner interface {
+	Run(ctx context.Context, round int) error
+}
+
+// Handler handles stream events for the announce function.
+type Handler struct {
+	Announcer Runner
+	Log       *slog.Logger
+}
+
+// PublicationRound returns the round a stream record publishes, if it is one.
+func PublicationRound(r events.DynamoDBEventRecord) (int, bool) {
+	if r.EventName != "INSERT" {
+		return 0, false
+	}
+	sk, ok := r.Change.NewImage["sk"]
+	if !ok || sk.DataType() != events.DataTypeString || sk.String() != "PUBLICATION" {
+		return 0, false
+	}
+	round, ok := r.Change.NewImage["round"]
+	if !ok || round.DataType() != events.DataTypeNumber {
+		return 0, false
+	}
+	n, err := strconv.Atoi(round.Number())
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
+}
+
+// Handle runs the announcements of every publication in the batch. A publication that
+// is not finished (a deadline, throttling that outlasted the run, an error) is
+// reported as a failure, so that Lambda delivers it again and the next run continues.
+func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, r := range ev.Records {
+		round, ok := PublicationRound(r)
+		if !ok {
+			continue
+		}
+		err := h.Announcer.Run(ctx, round)
+		switch {
+		case err == nil:
+			h.Log.InfoContext(ctx, "announcements sent", "round", round)
+		case errors.Is(err, announce.ErrDeadline), errors.Is(err, announce.ErrUnsettled):
+			h.Log.InfoContext(ctx, "announcements to continue", "round", round, "why", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+		default:
+			h.Log.ErrorContext(ctx, "announcements failed", "round", round, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+		}
+	}
+	return resp, nil
+}
