@@ -418,6 +418,10 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 		}
 		dests[i] = d
 	}
+	// From here the batch is not interrupted by a cancelled run: a send that SES has
+	// accepted must be recorded, or the next run would send it again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
 	results, err := a.send(ctx, b.template, dests, limiter)
 	if err != nil {
 		return err
