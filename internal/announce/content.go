@@ -2,6 +2,7 @@ package announce
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
@@ -133,4 +134,75 @@ func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestina
 		d.Data["cantgo"] = a.BaseURL + "/rsvp?answer=not-going&token=" + url.QueryEscape(rsvp)
 	}
 	return d, nil
+}
+
+// Preview returns the brief and, when the group has an event, the announcement of a
+// round for one group, as they would be sent to to (the admin asking), with every
+// placeholder filled in. The round need not be published.
+func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name string) (brief, announcement *pg.Message, err error) {
+	r, err := a.Store.Round(ctx, round)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := a.Store.Groups(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, ok := pg.FindGroup(groups, groupID)
+	if !ok {
+		return nil, nil, pg.Errorf(pg.KindNotFound, "There is no group called %s.", groupID)
+	}
+	events, err := a.Store.Events(ctx, round)
+	if err != nil {
+		return nil, nil, err
+	}
+	var event pg.Event
+	hasEvent := false
+	for _, e := range events {
+		if e.GroupID == groupID {
+			event, hasEvent = e, true
+		}
+	}
+	members, err := a.Store.CountMembers(ctx, groupID, pg.StatusConfirmed)
+	if err != nil {
+		return nil, nil, err
+	}
+	bt, err := a.briefTemplate(r, g, event, hasEvent, members)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := a.destination(round, batch{kind: KindBrief, group: g}, recipient{email: to, name: name})
+	if err != nil {
+		return nil, nil, err
+	}
+	brief = fill(bt, d)
+	if hasEvent {
+		at, err := a.announceTemplate(r, g, event)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := a.destination(round, batch{kind: KindAnnounce, group: g}, recipient{email: to, name: name})
+		if err != nil {
+			return nil, nil, err
+		}
+		announcement = fill(at, d)
+	}
+	return brief, announcement, nil
+}
+
+// fill puts a destination's values into a template, as the mail service does:
+// {{x}} escaped for HTML in the HTML part, {{{x}}} as it is.
+func fill(t pg.BulkTemplate, d pg.BulkDestination) *pg.Message {
+	var textPairs, htmlPairs []string
+	for k, v := range d.Data {
+		textPairs = append(textPairs, "{{{"+k+"}}}", v, "{{"+k+"}}", v)
+		htmlPairs = append(htmlPairs, "{{{"+k+"}}}", v, "{{"+k+"}}", htmltemplate.HTMLEscapeString(v))
+	}
+	return &pg.Message{
+		To:      d.To,
+		Subject: strings.NewReplacer(textPairs...).Replace(t.Subject),
+		Text:    strings.NewReplacer(textPairs...).Replace(t.Text),
+		HTML:    strings.NewReplacer(htmlPairs...).Replace(t.HTML),
+		Headers: d.Headers,
+	}
 }
