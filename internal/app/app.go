@@ -95,12 +95,17 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		},
 		Admins: cfg.Admins,
 	}
+	announcer, err := NewAnnouncer(cfg, clients, log, opts...)
+	if err != nil {
+		return nil, err
+	}
 	server := &web.Server{
-		Service:  service,
-		Councils: list,
-		CSRF:     &web.CSRF{Key: cfg.LinkKey, Secure: cfg.Secure()},
-		Sessions: &web.Sessions{Key: []byte(links.Keyed(cfg.LinkKey, "session")), Secure: cfg.Secure()},
-		Log:      log,
+		Service:   service,
+		Announcer: announcer,
+		Councils:  list,
+		CSRF:      &web.CSRF{Key: cfg.LinkKey, Secure: cfg.Secure()},
+		Sessions:  &web.Sessions{Key: []byte(links.Keyed(cfg.LinkKey, "session")), Secure: cfg.Secure()},
+		Log:       log,
 	}
 	return &App{Store: store, Service: service, Web: server}, nil
 }

@@ -51,6 +51,8 @@ type emailData struct {
 	Council    string
 	Proposal   *Proposal
 	Reason     string
+	When       string
+	Round      *Round
 }
 
 // render builds a message from the text and HTML templates called name.

@@ -309,3 +309,17 @@ func (s *Service) Publish(ctx context.Context, c Caller, number int) error {
 func (s *Service) Progress(ctx context.Context, number int) (Publication, error) {
 	return s.Store.Publication(ctx, number)
 }
+
+// SendCopy emails an admin a test copy of a message. Admins only.
+func (s *Service) SendCopy(ctx context.Context, c Caller, m *Message) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	copy := *m
+	copy.To = c.Email
+	copy.Subject = "[Test] " + m.Subject
+	if err := s.Mailer.Send(ctx, copy); err != nil {
+		return Wrap(KindUnavailable, fmt.Errorf("send test copy: %w", err), "We could not send the test copy just now. Try again in a few minutes.")
+	}
+	return nil
+}

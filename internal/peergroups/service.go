@@ -43,6 +43,7 @@ type Store interface {
 	RegisterStore
 	ProposalStore
 	RoundStore
+	AttendanceStore
 }
 
 // Mailer sends one email.

@@ -239,7 +239,12 @@ func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, s
 	if p.Errors == nil {
 		p.Group = g
 	}
-	p.Title, p.Members, p.Status = g.Name, rows, string(filter)
+	rounds, err := s.Service.Rounds(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Title, p.Members, p.Status, p.Rounds = g.Name, rows, string(filter), rounds
 	p.Group.ID, p.Group.Name = g.ID, g.Name
 	s.render(w, r, status, "facilitate-group", p)
 }
@@ -277,23 +282,28 @@ func (s *Server) membersCSV(w http.ResponseWriter, r *http.Request) {
 	if filter == "" {
 		filter = pg.StatusConfirmed
 	}
-	rows, err := s.Service.Members(r.Context(), c, id, filter)
+	members, err := s.Service.Members(r.Context(), c, id, filter)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`-`+string(filter)+`-members.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	out := csv.NewWriter(w)
-	out.Write([]string{"Email address", "Name", "Council", "Organisation", "Job title", "Status", "Joined", "Left"})
-	for _, m := range rows {
-		out.Write([]string{
+	rows := [][]string{{"Email address", "Name", "Council", "Organisation", "Job title", "Status", "Joined", "Left"}}
+	for _, m := range members {
+		rows = append(rows, []string{
 			SafeCell(m.Email), SafeCell(m.Name), SafeCell(m.Council), SafeCell(m.Organisation), SafeCell(m.JobTitle),
 			string(m.Status), dateOf(m.JoinedAt), dateOf(m.LeftAt),
 		})
 	}
-	out.Flush()
+	writeCSV(w, id+"-"+string(filter)+"-members.csv", rows)
+}
+
+// writeCSV sends rows as a CSV download.
+func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	out := csv.NewWriter(w)
+	out.WriteAll(rows)
 }
 
 // SafeCell neutralises a CSV cell that a spreadsheet would read as a formula (one that

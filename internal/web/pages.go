@@ -24,11 +24,43 @@ var pageNames = []string{
 	"sign-in", "sign-in-link", "admin", "group-form", "group-admin", "admins", "audit", "facilitate", "facilitate-group",
 	"register", "register-form", "sent", "confirm-link", "done", "admin-councils", "admin-council",
 	"proposals", "proposal-form", "proposal", "admin-proposals", "admin-proposal",
+	"admin-rounds", "round-form", "admin-round", "round-preview", "round", "event-form", "rsvp",
 }
 
 // funcs are the helpers page templates may call.
 var funcs = template.FuncMap{
 	"date": dateOf,
+	"when": func(e pg.Event) string {
+		clock := func(t time.Time) string {
+			return strings.Replace(strings.ToLower(t.In(london).Format("3:04PM")), ":00", "", 1)
+		}
+		return e.Start.In(london).Format("Monday 2 January 2006") + ", " + clock(e.Start) + " to " + clock(e.End)
+	},
+	// dict builds the arguments of a shared form field.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	// first returns a form's first value for a field.
+	"first": func(form map[string][]string, name string) string {
+		if v := form[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	},
+	// values flattens a form to one value a field, for the date inputs.
+	"values": func(form map[string][]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range form {
+			if len(v) > 0 {
+				m[k] = v[0]
+			}
+		}
+		return m
+	},
 	"list": func(s ...string) []string { return s },
 	"title": func(s string) string {
 		if s == "" {
@@ -125,6 +157,19 @@ type page struct {
 	Proposals    []pg.Proposal
 	Proposal     pg.Proposal
 	ProposalForm pg.ProposalForm
+
+	Rounds       []pg.Round
+	Round        pg.Round
+	RoundRows    []roundRow
+	Publication  pg.Publication
+	Refresh      bool // the page refreshes itself (progress, without JavaScript)
+	Form2        map[string][]string
+	Brief        *pg.Message
+	Announcement *pg.Message
+	Event        pg.Event
+	Attendees    []pg.Attendance
+	RSVP         pg.RSVP
+	Answer       string
 }
 
 // render writes a page with a status. Pages are never cached: many carry tokens.

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/peergroups/peergroups/internal/announce"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -24,11 +25,12 @@ var static embed.FS
 
 // Server holds what the handlers need.
 type Server struct {
-	Service  *pg.Service
-	Councils *pg.Councils
-	CSRF     *CSRF
-	Sessions *Sessions
-	Log      *slog.Logger
+	Service   *pg.Service
+	Announcer *announce.Announcer
+	Councils  *pg.Councils
+	CSRF      *CSRF
+	Sessions  *Sessions
+	Log       *slog.Logger
 }
 
 // Routes returns the patterns the server serves, each with who may use it and its
@@ -70,6 +72,11 @@ func (s *Server) Routes() []Route {
 		{"GET /join/invitation", Public, s.invitationForm},
 		{"POST /join/invitation", Public, s.invitationAccept},
 
+		{"GET /rounds/{round}", Public, s.roundPage},
+		{"GET /rounds/{round}/events/{file}", Public, s.calendar},
+		{"GET /rsvp", Public, s.rsvpForm},
+		{"POST /rsvp", Public, s.rsvp},
+
 		{"GET /sign-in", Public, s.signInForm},
 		{"POST /sign-in", Public, s.signInRequest},
 		{"GET /sign-in/link", Public, s.signInLinkPage},
@@ -81,6 +88,9 @@ func (s *Server) Routes() []Route {
 		{"GET /facilitate/{group}", GroupFacilitator, s.facilitateGroup},
 		{"GET /facilitate/{group}/members.csv", GroupFacilitator, s.membersCSV},
 		{"POST /facilitate/{group}", GroupFacilitator, s.facilitateUpdate},
+		{"GET /facilitate/{group}/rounds/{round}", GroupFacilitator, s.eventForm},
+		{"POST /facilitate/{group}/rounds/{round}", GroupFacilitator, s.eventSave},
+		{"GET /facilitate/{group}/rounds/{round}/attendees.csv", GroupFacilitator, s.attendeesCSV},
 
 		{"GET /admin", Admin, s.adminHome},
 		{"GET /admin/groups/new", Admin, s.groupNewForm},
@@ -95,6 +105,13 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/admins", Admin, s.adminAppoint},
 		{"POST /admin/admins/remove", Admin, s.adminRemove},
 		{"GET /admin/audit", Admin, s.auditPage},
+		{"GET /admin/rounds", Admin, s.adminRounds},
+		{"GET /admin/rounds/new", Admin, s.roundNewForm},
+		{"POST /admin/rounds", Admin, s.roundCreate},
+		{"GET /admin/rounds/{round}", Admin, s.roundAdmin},
+		{"POST /admin/rounds/{round}/publish", Admin, s.roundPublish},
+		{"GET /admin/rounds/{round}/preview/{group}", Admin, s.roundPreview},
+		{"POST /admin/rounds/{round}/test/{group}", Admin, s.roundTest},
 		{"GET /admin/councils", Admin, s.adminCouncils},
 		{"GET /admin/councils/{code}", Admin, s.adminCouncil},
 		{"POST /admin/councils/{code}/withdraw", Admin, s.adminCouncilWithdraw},
@@ -241,3 +258,12 @@ func token(r *http.Request) string {
 
 // values returns the posted form.
 func values(r *http.Request) url.Values { return r.PostForm }
+
+// Domain returns the host name of the service's public address.
+func (s *Server) Domain() string {
+	u, err := url.Parse(s.Announcer.BaseURL)
+	if err != nil || u.Hostname() == "" {
+		return "localhost"
+	}
+	return u.Hostname()
+}

@@ -1,0 +1,339 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/peergroups/peergroups/internal/announce"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+// roundNumber reads the {round} path value.
+func roundNumber(r *http.Request) (int, error) {
+	n, err := strconv.Atoi(r.PathValue("round"))
+	if err != nil || n < 1 {
+		return 0, pg.Errorf(pg.KindNotFound, "There is no such round.")
+	}
+	return n, nil
+}
+
+func (s *Server) adminRounds(w http.ResponseWriter, r *http.Request) {
+	rounds, err := s.Service.Rounds(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin-rounds", page{Title: "Rounds", Rounds: rounds})
+}
+
+func (s *Server) roundNewForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "round-form", page{Title: "Create a round"})
+}
+
+func (s *Server) roundCreate(w http.ResponseWriter, r *http.Request) {
+	round, errs := pg.DecodeRound(values(r))
+	if len(errs) == 0 {
+		err := s.Service.CreateRound(r.Context(), caller(r), round)
+		if pg.KindOf(err) == pg.KindConflict {
+			errs = pg.FieldErrors{{Field: "number", Message: pg.MessageOf(err)}}
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusBadRequest, "round-form", page{Title: "Create a round", Errors: errs, Form2: values(r)})
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d", round.Number), http.StatusSeeOther)
+}
+
+// roundRow is one group's line on the admin's round page.
+type roundRow struct {
+	Group    pg.Group
+	Event    pg.Event
+	HasEvent bool
+}
+
+func (s *Server) roundAdmin(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	round, events, err := s.Service.Round(r.Context(), n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	groups, err := s.Service.Groups(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := page{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title), Round: round, Banner: map[string]string{"test": "A test copy has been sent to you"}[r.URL.Query().Get("done")]}
+	for _, g := range groups {
+		row := roundRow{Group: g}
+		for _, e := range events {
+			if e.GroupID == g.ID {
+				row.Event, row.HasEvent = e, true
+			}
+		}
+		p.RoundRows = append(p.RoundRows, row)
+	}
+	if round.State != pg.RoundDraft {
+		pub, err := s.Service.Progress(r.Context(), n)
+		if err != nil && pg.KindOf(err) != pg.KindNotFound {
+			s.fail(w, r, err)
+			return
+		}
+		p.Publication = pub
+		p.Refresh = !pub.Done
+	}
+	s.render(w, r, http.StatusOK, "admin-round", p)
+}
+
+func (s *Server) roundPublish(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err == nil {
+		err = s.Service.Publish(r.Context(), caller(r), n)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d", n), http.StatusSeeOther)
+}
+
+func (s *Server) roundPreview(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := caller(r)
+	brief, announcement, err := s.Announcer.Preview(r.Context(), n, r.PathValue("group"), c.Email, c.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "round-preview", page{Title: fmt.Sprintf("Preview: round %d, %s", n, r.PathValue("group")), Brief: brief, Announcement: announcement, Round: pg.Round{Number: n}, Group: pg.Group{ID: r.PathValue("group")}})
+}
+
+// roundTest sends the admin a copy of the emails of one group, as they will be sent.
+func (s *Server) roundTest(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := caller(r)
+	brief, announcement, err := s.Announcer.Preview(r.Context(), n, r.PathValue("group"), c.Email, c.Name)
+	if err == nil {
+		err = s.Service.SendCopy(r.Context(), c, brief)
+	}
+	if err == nil && announcement != nil {
+		err = s.Service.SendCopy(r.Context(), c, announcement)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d?done=test", n), http.StatusSeeOther)
+}
+
+// roundPage is the public page of a round: its theme and every group's event.
+func (s *Server) roundPage(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	round, events, err := s.Service.Round(r.Context(), n)
+	if err == nil && round.State == pg.RoundDraft {
+		err = pg.Errorf(pg.KindNotFound, "There is no such round.")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	groups, err := s.Service.Groups(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := page{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title), Round: round}
+	for _, g := range groups {
+		for _, e := range events {
+			if e.GroupID == g.ID {
+				p.RoundRows = append(p.RoundRows, roundRow{Group: g, Event: e, HasEvent: true})
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "round", p)
+}
+
+// calendar serves a group's event for a round as an .ics file.
+func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	groupID, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	round, events, err := s.Service.Round(r.Context(), n)
+	if err == nil && (!ok || round.State == pg.RoundDraft) {
+		err = pg.Errorf(pg.KindNotFound, "There is no such event.")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, e := range events {
+		if e.GroupID != groupID {
+			continue
+		}
+		g, err := s.Service.Group(r.Context(), groupID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data, err := announce.Calendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Service.Now())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="round-`+strconv.Itoa(n)+`-`+g.ID+`.ics"`)
+		w.Write(data)
+		return
+	}
+	s.fail(w, r, pg.Errorf(pg.KindNotFound, "There is no such event."))
+}
+
+// eventForm is a facilitator's form for their group's event in a round, with who is coming.
+func (s *Server) eventForm(w http.ResponseWriter, r *http.Request) {
+	s.renderEventForm(w, r, http.StatusOK, page{Banner: map[string]string{"saved": "The event has been saved"}[r.URL.Query().Get("done")]})
+}
+
+func (s *Server) renderEventForm(w http.ResponseWriter, r *http.Request, status int, p page) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	round, events, err := s.Service.Round(r.Context(), n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attendees, err := s.Service.Attendees(r.Context(), caller(r), n, g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Title, p.Round, p.Group, p.Attendees = fmt.Sprintf("Round %d: your event", n), round, g, attendees
+	if p.Form2 == nil {
+		p.Form2 = map[string][]string{}
+		for _, e := range events {
+			if e.GroupID == g.ID {
+				p.Form2 = eventValues(e)
+				p.Event = e
+			}
+		}
+	}
+	s.render(w, r, status, "event-form", p)
+}
+
+func eventValues(e pg.Event) map[string][]string {
+	start := e.Start.In(pg.London)
+	return map[string][]string{
+		"date-day": {strconv.Itoa(start.Day())}, "date-month": {strconv.Itoa(int(start.Month()))}, "date-year": {strconv.Itoa(start.Year())},
+		"start": {start.Format("15:04")}, "end": {e.End.In(pg.London).Format("15:04")},
+		"venue": {e.Venue}, "address": {e.Address}, "online": {e.OnlineURL}, "capacity": {strconv.Itoa(e.Capacity)}, "note": {e.Note},
+	}
+}
+
+func (s *Server) eventSave(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	round, _, err := s.Service.Round(r.Context(), n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	e, errs := pg.DecodeEvent(values(r), round, r.PathValue("group"))
+	if len(errs) > 0 {
+		s.renderEventForm(w, r, http.StatusBadRequest, page{Errors: errs, Form2: values(r)})
+		return
+	}
+	if err := s.Service.SetEvent(r.Context(), caller(r), e); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/facilitate/%s/rounds/%d?done=saved", e.GroupID, n), http.StatusSeeOther)
+}
+
+// attendeesCSV downloads who answered for a group's event.
+func (s *Server) attendeesCSV(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	all, err := s.Service.Attendees(r.Context(), caller(r), n, g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows := [][]string{{"Email address", "Name", "Answer", "Since"}}
+	for _, a := range all {
+		rows = append(rows, []string{SafeCell(a.Email), SafeCell(a.Name), a.Status, dateOf(a.Since)})
+	}
+	writeCSV(w, fmt.Sprintf("round-%d-%s-attendees.csv", n, g.ID), rows)
+}
+
+// rsvpForm shows the answer an RSVP link gives, with a button to record it: following
+// a link changes nothing.
+func (s *Server) rsvpForm(w http.ResponseWriter, r *http.Request) {
+	tok := token(r)
+	v, err := s.Service.RSVPFor(r.Context(), tok)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	answer := r.URL.Query().Get("answer")
+	if answer != pg.Going && answer != pg.NotGoing {
+		answer = pg.Going
+	}
+	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Are you going?", RSVP: v, Token: tok, Answer: answer})
+}
+
+func (s *Server) rsvp(w http.ResponseWriter, r *http.Request) {
+	v, err := s.Service.Answer(r.Context(), token(r), values(r).Get("answer"))
+	if err != nil && !errors.Is(err, pg.ErrLinkExpired) {
+		s.fail(w, r, err)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Your answer has been saved", RSVP: v, Done: true})
+}
