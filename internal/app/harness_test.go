@@ -45,6 +45,10 @@ func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *
 		clients.SES = sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(sesEndpoint) })
 	}
 	table := testenv.Table(t, clients.DynamoDB)
+	if extra["STREAM"] == "on" {
+		table = testenv.TableWithStream(t, clients.DynamoDB)
+		delete(extra, "STREAM")
+	}
 	clock := testenv.NewClock()
 	s := &site{t: t, Clock: clock, Table: table}
 	srv := httptest.NewUnstartedServer(nil)

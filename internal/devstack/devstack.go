@@ -130,13 +130,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 func (st *Stack) Env() map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": st.DynamoURL,
-		"AWS_ENDPOINT_URL_SESV2":    st.SESURL,
-		"AWS_ENDPOINT_URL_S3":       st.S3URL,
-		"AWS_REGION":                Region,
-		"AWS_ACCESS_KEY_ID":         "local",
-		"AWS_SECRET_ACCESS_KEY":     "local",
-		"AWS_EC2_METADATA_DISABLED": "true",
-		"PEERGROUPS_SES_STORE":      st.SESURL + "/store",
+		// DynamoDB Local serves its stream on the same port.
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": st.DynamoURL,
+		"AWS_ENDPOINT_URL_SESV2":            st.SESURL,
+		"AWS_ENDPOINT_URL_S3":               st.S3URL,
+		"AWS_REGION":                        Region,
+		"AWS_ACCESS_KEY_ID":                 "local",
+		"AWS_SECRET_ACCESS_KEY":             "local",
+		"AWS_EC2_METADATA_DISABLED":         "true",
+		"PEERGROUPS_SES_STORE":              st.SESURL + "/store",
 	}
 }
 

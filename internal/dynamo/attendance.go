@@ -32,15 +32,19 @@ func (st *Store) attendancePut(a pg.Attendance, status string) types.TransactWri
 // placeChange adds delta to an event's places taken, within its capacity.
 func (st *Store) placeChange(round int, group string, delta int64) types.TransactWriteItem {
 	condition := "#going < #capacity"
+	names := map[string]string{"#going": "going", "#capacity": "capacity"}
+	values := map[string]types.AttributeValue{":delta": n(delta)}
 	if delta < 0 {
 		condition = "#going > :zero"
+		delete(names, "#capacity")
+		values[":zero"] = n(0)
 	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(roundPK(round), eventSK(group)),
 		UpdateExpression:          aws.String("ADD #going :delta"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND " + condition),
-		ExpressionAttributeNames:  map[string]string{"#going": "going", "#capacity": "capacity"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":delta": n(delta), ":zero": n(0)},
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	}}
 }
 

@@ -38,12 +38,31 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 // TTLAttribute is the attribute DynamoDB reads expiry times from.
 const TTLAttribute = attrTTL
 
-// CreateTable creates the table with its TTL setting if it does not exist yet. It is
-// for the local stand-in and for tests; in AWS, template.yaml creates the table.
-func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
-	_, err := db.CreateTable(ctx, TableDefinition(name))
+// CreateTable creates the table with its TTL setting if it does not exist yet, with
+// its stream (new images) when stream is set. It is for the local stand-in and for
+// tests; in AWS, template.yaml creates the table.
+func CreateTable(ctx context.Context, db *dynamodb.Client, name string, stream bool) error {
+	def := TableDefinition(name)
+	if stream {
+		def.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}
+	}
+	_, err := db.CreateTable(ctx, def)
 	var inUse *types.ResourceInUseException
 	if errors.As(err, &inUse) {
+		if !stream {
+			return nil
+		}
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if out.Table.StreamSpecification != nil && aws.ToBool(out.Table.StreamSpecification.StreamEnabled) {
+			return nil
+		}
+		_, err = db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(name), StreamSpecification: def.StreamSpecification})
+		if err != nil {
+			return fmt.Errorf("turn on the stream of %s: %w", name, err)
+		}
 		return nil
 	}
 	if err != nil {

@@ -58,11 +58,17 @@ func AWSConfig(t testing.TB) aws.Config {
 }
 
 // Table creates a fresh, seeded table for one test and deletes it afterwards.
-func Table(t testing.TB, db *dynamodb.Client) string {
+func Table(t testing.TB, db *dynamodb.Client) string { return table(t, db, false) }
+
+// TableWithStream is Table with the table's stream on: slower in DynamoDB Local, so
+// only for the tests of the stream.
+func TableWithStream(t testing.TB, db *dynamodb.Client) string { return table(t, db, true) }
+
+func table(t testing.TB, db *dynamodb.Client, stream bool) string {
 	t.Helper()
 	name := "test-" + strings.ToLower(RandomID())
 	ctx := context.Background()
-	if err := devstack.Prepare(ctx, db, nil, name); err != nil {
+	if err := devstack.Prepare(ctx, db, nil, name, stream); err != nil {
 		t.Fatalf("prepare table: %v", err)
 	}
 	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })

@@ -118,7 +118,7 @@ func countJourney(ctx context.Context) (journey, error) {
 	count := &counter{n: requests{}}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware)
 	clients := app.NewClients(awsCfg)
-	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName); err != nil {
+	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName, false); err != nil {
 		return journey{}, fmt.Errorf("prepare table: %w", err)
 	}
 	defer clients.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(cfg.TableName)})

@@ -22,10 +22,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/devstack"
+	"github.com/peergroups/peergroups/internal/dynamostream"
 )
 
 // localAdmin is the admin of the local server, unless ADMIN_EMAILS says otherwise.
@@ -77,6 +79,9 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	if os.Getenv("ADMIN_EMAILS") == "" {
 		os.Setenv("ADMIN_EMAILS", localAdmin)
 	}
+	if os.Getenv("SES_MAX_SEND_RATE") == "" {
+		os.Setenv("SES_MAX_SEND_RATE", "14") // the SES stand-in has no quota: SES's default
+	}
 	if os.Getenv("BASE_URL") == "" {
 		os.Setenv("BASE_URL", "http://"+addr)
 	}
@@ -90,7 +95,7 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	}
 	clients := app.NewClients(awsCfg)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if err := devstack.Prepare(ctx, clients.DynamoDB, s3c, cfg.TableName); err != nil {
+	if err := devstack.Prepare(ctx, clients.DynamoDB, s3c, cfg.TableName, true); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -102,6 +107,19 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	if err != nil {
 		return err
 	}
+	// Round publications reach the same announce handler as in Lambda, from the
+	// table's stream in DynamoDB Local.
+	announcer, err := app.NewAnnouncer(cfg, clients, log)
+	if err != nil {
+		return err
+	}
+	streams := dynamodbstreams.NewFromConfig(awsCfg)
+	go func() {
+		handler := &dynamostream.Handler{Announcer: announcer, Log: log}
+		if err := devstack.FollowStream(ctx, clients.DynamoDB, streams, cfg.TableName, handler.Handle, log); err != nil {
+			log.Error("following the table's stream", "error", err)
+		}
+	}()
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 
