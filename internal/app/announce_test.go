@@ -303,3 +303,52 @@ func TestARunThatReachesItsDeadlineStopsAndTheNextContinues(t *testing.T) {
 	}
 	f.check(t)
 }
+
+func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
+	f := newRound(t, 3)
+	ctx := context.Background()
+	going, waiting := f.members["london"][1], f.members["london"][2]
+	event := pg.Attendance{Round: 1, Group: "london", Email: going, Name: "Going", Since: time.Now()}
+	if _, err := f.s.App.Store.Attend(ctx, event); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.App.Store.Withdraw(ctx, pg.Attendance{Round: 1, Group: "london", Email: waiting, Name: "No", Since: time.Now()}, false); err != nil {
+		t.Fatal(err)
+	}
+	reminders, err := app.NewReminders(f.s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The London event is on 8 December 2026 at 14:00: three days before, nothing is due.
+	f.s.Clock.Set(time.Date(2026, 12, 5, 14, 0, 0, 0, pg.London))
+	if tally, err := reminders.Run(ctx); err != nil || tally.Sent != 0 {
+		t.Fatalf("three days before: %+v %v", tally, err)
+	}
+	f.s.Clock.Set(time.Date(2026, 12, 6, 15, 0, 0, 0, pg.London))
+	for i := range 3 {
+		tally, err := reminders.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[i == 0]; tally.Sent != want {
+			t.Fatalf("run %d sent %d, want %d", i+1, tally.Sent, want)
+		}
+	}
+	n := 0
+	for _, m := range testenv.Mail(t, going) {
+		if strings.HasPrefix(m.Subject, "Reminder:") {
+			n++
+			if !strings.Contains(m.Body.Text, "london Town Hall") || !strings.Contains(m.Body.Text, "/rsvp?answer=not-going") {
+				t.Errorf("reminder:\n%s", m.Body.Text)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d reminders to the person going, want 1", n)
+	}
+	for _, m := range testenv.Mail(t, waiting) {
+		if strings.HasPrefix(m.Subject, "Reminder:") {
+			t.Fatal("a person not going got a reminder")
+		}
+	}
+}

@@ -134,5 +134,25 @@ func NewAnnouncer(cfg Config, clients Clients, log *slog.Logger, opts ...Option)
 	}, nil
 }
 
+// NewReminders composes the reminders function: store → reminders.
+func NewReminders(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Reminders, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
+	if err != nil {
+		return nil, err
+	}
+	return &announce.Reminders{
+		Store:   dynamo.New(clients.DynamoDB, cfg.TableName),
+		Mailer:  mailer(cfg, clients),
+		Links:   sealer,
+		BaseURL: cfg.BaseURL,
+		Now:     o.now,
+		Log:     log,
+	}, nil
+}
+
 // Handler returns the web handler.
 func (a *App) Handler() http.Handler { return a.Web.Handler() }

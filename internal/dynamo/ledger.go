@@ -243,3 +243,62 @@ func (st *Store) Ledger(ctx context.Context, round int) ([]announce.Row, error) 
 	}
 	return out, nil
 }
+
+// Reminders have their own ledger: REMIND#<nnnn> / remind#<group>#<email>.
+func reminderPK(round int) string { return fmt.Sprintf("REMIND#%04d", round) }
+
+// ReminderRow reads a reminder's ledger row.
+func (st *Store) ReminderRow(ctx context.Context, round int, k string) (announce.Row, bool, error) {
+	var it ledgerItem
+	err := st.get(ctx, reminderPK(round), k, &it)
+	if pg.KindOf(err) == pg.KindNotFound {
+		return announce.Row{}, false, nil
+	}
+	if err != nil {
+		return announce.Row{}, false, err
+	}
+	return announce.Row{Key: it.SK, Kind: it.Kind, Group: it.Group, Email: it.Email, Name: it.Name, State: it.State, Run: it.Run,
+		ClaimedAt: parseStamp(it.ClaimedAt), MessageID: it.MessageID, Reason: it.Reason}, true, nil
+}
+
+// ClaimReminder writes a reminder's row as sending, conditionally.
+func (st *Store) ClaimReminder(ctx context.Context, round int, r announce.Row) error {
+	expr, names, values := set(map[string]types.AttributeValue{
+		"state": s(announce.StateSending), "run": s(r.Run), "claimedAt": s(stamp(r.ClaimedAt)),
+		"kind": s(r.Kind), "groupId": s(r.Group), "email": s(r.Email), "name": s(r.Name),
+	})
+	condition := "attribute_not_exists(pk)"
+	if r.Prev != "" {
+		condition = "#state = :sending AND #run = :prev"
+		names["#state"], names["#run"] = "state", "run"
+		values[":sending"], values[":prev"] = s(announce.StateSending), s(r.Prev)
+	}
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(reminderPK(round), r.Key),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(condition),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return announce.ErrClaimed
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("claim reminder: %w", err))
+	}
+	return nil
+}
+
+// SettleReminder writes a reminder's final state, on condition that its run holds it.
+func (st *Store) SettleReminder(ctx context.Context, round int, r announce.Row) error {
+	expr, names, values := set(map[string]types.AttributeValue{"state": s(r.State), "reason": s(r.Reason), "settledAt": s(stamp(time.Now()))})
+	names["#state"], names["#run"] = "state", "run"
+	values[":sending"], values[":run"] = s(announce.StateSending), s(r.Run)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(reminderPK(round), r.Key),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("#state = :sending AND #run = :run"),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("settle reminder: %w", err))
+	}
+	return nil
+}

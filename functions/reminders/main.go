@@ -1,0 +1,38 @@
+// Command reminders is the reminders function: run every hour by a schedule, it emails
+// everyone going to an event a reminder two days before it, once (see internal/announce).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/peergroups/peergroups/internal/app"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	cfg, err := app.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
+	awsCfg, err := app.AWSConfig(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "error", err)
+		os.Exit(1)
+	}
+	reminders, err := app.NewReminders(cfg, app.NewClients(awsCfg), log)
+	if err != nil {
+		log.Error("compose", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) error {
+		tally, err := reminders.Run(ctx)
+		log.InfoContext(ctx, "reminders", "sent", tally.Sent, "failed", tally.Failed, "skipped", tally.Skipped)
+		return err
+	})
+}
