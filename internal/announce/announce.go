@@ -404,6 +404,10 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 	if len(todo) == 0 {
 		return nil
 	}
+	// Wait for the rate first, then claim: a claim is held only while it is sent.
+	if err := limiter.wait(ctx, len(todo)); err != nil {
+		return err
+	}
 	if err := a.claim(ctx, round, todo); err != nil {
 		if errors.Is(err, ErrClaimed) {
 			return nil // another run has them; it will settle them
@@ -447,12 +451,15 @@ func (a *Announcer) claim(ctx context.Context, round int, rows []Row) error {
 	return err
 }
 
-// send calls the mail service within the rate, backing off while it throttles.
+// send calls the mail service (the caller has waited for the rate), backing off and
+// waiting for the rate again while it throttles.
 func (a *Announcer) send(ctx context.Context, t pg.BulkTemplate, dests []pg.BulkDestination, limiter *limiter) ([]pg.BulkResult, error) {
 	backoff := 200 * time.Millisecond
-	for {
-		if err := limiter.wait(ctx, len(dests)); err != nil {
-			return nil, err
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := limiter.wait(ctx, len(dests)); err != nil {
+				return nil, err
+			}
 		}
 		results, err := a.Mailer.SendBulk(ctx, t, dests)
 		if err == nil {

@@ -18,6 +18,11 @@ type limiter struct {
 	sleep func(context.Context, time.Duration) error
 }
 
+// window is one second and a little more, so that a batch that arrives at the mail
+// service a few milliseconds late cannot land in the same second as the rate's worth
+// that went before it.
+const window = time.Second + 5*time.Millisecond
+
 type stamped struct {
 	at time.Time
 	n  int
@@ -32,7 +37,7 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 	for {
 		l.mu.Lock()
 		now := l.now()
-		for len(l.sent) > 0 && now.Sub(l.sent[0].at) >= time.Second {
+		for len(l.sent) > 0 && now.Sub(l.sent[0].at) >= window {
 			l.sent = l.sent[1:]
 		}
 		inWindow := 0
@@ -53,7 +58,7 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 				break
 			}
 		}
-		wait := until.Add(time.Second).Sub(now)
+		wait := until.Add(window).Sub(now)
 		l.mu.Unlock()
 		if err := l.sleep(ctx, wait); err != nil {
 			return err

@@ -26,6 +26,7 @@ type Email struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
 	} `json:"headers"`
+	At int64 `json:"at"` // when the stand-in received it, in Unix seconds
 }
 
 // Header returns the value of a header, or "".

@@ -302,3 +302,27 @@ func (st *Store) SettleReminder(ctx context.Context, round int, r announce.Row) 
 	}
 	return nil
 }
+
+// ImportMembers writes confirmed members of a group in batches of 25, without
+// confirmation emails: for moving an existing list in, and for the benchmark.
+func (st *Store) ImportMembers(ctx context.Context, group string, members []pg.MemberRow, at time.Time) error {
+	for start := 0; start < len(members); start += 25 {
+		var reqs []types.WriteRequest
+		for _, m := range members[start:min(start+25, len(members))] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+				attrPK: s(personPK(m.Email)), attrSK: s(membershipSK(group)),
+				attrGSI1PK: s(groupMembersPK(group)), attrGSI1SK: s(groupMemberSK(string(pg.StatusConfirmed), m.Email)),
+				"groupId": s(group), "status": s(string(pg.StatusConfirmed)), "joinedAt": s(stamp(at)), "consentForm": s("import"),
+				"email": s(m.Email), "name": s(m.Name), "councilCode": s(m.CouncilCode), "organisation": s(m.Organisation), "jobTitle": s(m.JobTitle),
+			}}})
+		}
+		for len(reqs) > 0 {
+			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
+			if err != nil {
+				return unavailable(fmt.Errorf("import members: %w", err))
+			}
+			reqs = out.UnprocessedItems[st.Table]
+		}
+	}
+	return nil
+}

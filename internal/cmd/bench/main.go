@@ -22,6 +22,8 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 21, "cold starts of each binary, interleaved")
+	recipients := flag.Int("fanout", 10000, "members the fan-out announces a round to")
+	rate := flag.Float64("rate", 500, "the fan-out's maximum send rate, emails a second")
 	startTimeout := flag.Duration("start-timeout", 10*time.Second, "longest a binary may take to ask the Runtime API for work")
 	flag.Parse()
 	if os.Getenv("PEERGROUPS_STACK") == "" {
@@ -31,6 +33,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Stdout, *runs, *startTimeout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := fanout(ctx, os.Stdout, *recipients, *rate); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
