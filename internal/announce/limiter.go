@@ -21,7 +21,7 @@ type limiter struct {
 // window is one second and a little more, so that a batch that arrives at the mail
 // service a few milliseconds late cannot land in the same second as the rate's worth
 // that went before it.
-const window = time.Second + 5*time.Millisecond
+const window = time.Second + 20*time.Millisecond
 
 type stamped struct {
 	at time.Time
