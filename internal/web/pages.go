@@ -162,7 +162,7 @@ type page struct {
 	Round        pg.Round
 	RoundRows    []roundRow
 	Publication  pg.Publication
-	Refresh      bool // the page refreshes itself (progress, without JavaScript)
+	Refresh      bool // the page refreshes itself every 5 seconds (the person asked; no JavaScript)
 	Form2        map[string][]string
 	Brief        *pg.Message
 	Announcement *pg.Message
@@ -191,6 +191,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	if p.Refresh {
+		// Asked for by the person (see the round's page), and stopped by them: WCAG
+		// 2.2.1 lets a page refresh itself when the person controls it.
+		h.Set("Refresh", "5")
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

@@ -91,7 +91,7 @@ func (s *Server) roundAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Publication = pub
-		p.Refresh = !pub.Done
+		p.Refresh = !pub.Done && r.URL.Query().Get("auto") == "on"
 	}
 	s.render(w, r, http.StatusOK, "admin-round", p)
 }
@@ -105,7 +105,7 @@ func (s *Server) roundPublish(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d", n), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d?auto=on", n), http.StatusSeeOther)
 }
 
 func (s *Server) roundPreview(w http.ResponseWriter, r *http.Request) {
