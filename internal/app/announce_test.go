@@ -172,7 +172,22 @@ func (f *roundFixture) check(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ledger, err := f.s.App.Store.Ledger(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range ledger {
+		if row.State != announce.StateSent && row.State != announce.StateSuppressed {
+			t.Errorf("ledger row %s ended %q (%s)", row.Key, row.State, row.Reason)
+		}
+		if row.State == announce.StateSent && row.MessageID == "" {
+			t.Errorf("ledger row %s was sent with no message ID", row.Key)
+		}
+	}
 	want := 4 + 2*len(f.members["london"])
+	if len(ledger) != want {
+		t.Errorf("%d ledger rows, want one for each of %d recipients", len(ledger), want)
+	}
 	if !pub.Done || pub.Total != want || pub.Sent != want-1 || pub.Suppressed != 1 || pub.Failed != 0 {
 		t.Errorf("publication %+v, want done with %d recipients, %d sent, 1 suppressed", pub, want, want-1)
 	}
