@@ -58,8 +58,10 @@ func TestAnUnfinishedRunIsReportedForRedelivery(t *testing.T) {
 
 func TestOtherRecordsAreIgnored(t *testing.T) {
 	for name, change := range map[string]func(*events.DynamoDBEventRecord){
-		"a modification":     func(r *events.DynamoDBEventRecord) { r.EventName = "MODIFY" },
-		"another item":       func(r *events.DynamoDBEventRecord) { r.Change.NewImage["sk"] = events.NewStringAttribute("EVENT#london") },
+		"a modification": func(r *events.DynamoDBEventRecord) { r.EventName = "MODIFY" },
+		"another item": func(r *events.DynamoDBEventRecord) {
+			r.Change.NewImage["sk"] = events.NewStringAttribute("EVENT#london")
+		},
 		"a round of nothing": func(r *events.DynamoDBEventRecord) { r.Change.NewImage["round"] = events.NewNumberAttribute("x") },
 	} {
 		ev := load(t)
