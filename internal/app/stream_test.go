@@ -107,6 +107,13 @@ func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
 	if !strings.Contains(csv.Body, second+",Grace,going") || !strings.Contains(csv.Body, member+",Ada,not-going") {
 		t.Fatalf("attendees CSV:\n%s", csv.Body)
 	}
+	if r := s.post("/admin/rounds/7/close", url.Values{}); r.Status != 303 {
+		t.Fatalf("close: %d", r.Status)
+	}
+	if r := s.post("/facilitate/london/rounds/7", url.Values{"date-day": {"9"}, "date-month": {"12"}, "date-year": {"2026"}, "start": {"15:00"}, "end": {"16:30"},
+		"venue": {"Guildhall"}, "capacity": {"5"}}); r.Status != 409 {
+		t.Fatalf("changing the event of a closed round: %d, want 409", r.Status)
+	}
 	ics := s.get("/rounds/7/events/london.ics")
 	mustContain(t, ics.Body, "BEGIN:VCALENDAR", "DTSTART;TZID=Europe/London:20261209T140000", "LOCATION:Guildhall")
 }

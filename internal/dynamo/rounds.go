@@ -172,3 +172,18 @@ func (st *Store) Publication(ctx context.Context, round int) (pg.Publication, er
 	return pg.Publication{Round: it.Round, Total: it.Total, Sent: it.Sent, Failed: it.Failed, Suppressed: it.Suppressed, Done: it.Done,
 		StartedAt: parseStamp(it.StartedAt), FinishedAt: parseStamp(it.FinishedAt)}, nil
 }
+
+// CloseRound marks a published round closed, with its audit entry.
+func (st *Store) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+	audit, err := st.auditPut(a)
+	if err != nil {
+		return err
+	}
+	return st.transact(ctx, "close round", []types.TransactWriteItem{{Update: &types.Update{
+		TableName: aws.String(st.Table), Key: key(pkRounds, roundSK(r.Number)),
+		UpdateExpression:          aws.String("SET #state = :closed"),
+		ConditionExpression:       aws.String("#state = :published"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":closed": s(pg.RoundClosed), ":published": s(pg.RoundPublished)},
+	}}, audit}, 0)
+}

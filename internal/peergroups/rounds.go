@@ -88,6 +88,7 @@ type RoundStore interface {
 	// whose arrival on the table's stream starts the announcements.
 	PublishRound(ctx context.Context, r Round, a AuditEntry) error
 	Publication(ctx context.Context, round int) (Publication, error)
+	CloseRound(ctx context.Context, r Round, a AuditEntry) error
 }
 
 func parseDate(s string) (time.Time, bool) {
@@ -301,6 +302,26 @@ func (s *Service) Publish(ctx context.Context, c Caller, number int) error {
 	r.State, r.PublishedAt = RoundPublished, s.Now()
 	if err := s.Store.PublishRound(ctx, r, s.audit(c, "publish round", strconv.Itoa(number), before, r)); err != nil {
 		return fmt.Errorf("publish round %d: %w", number, err)
+	}
+	return nil
+}
+
+// Close closes a published round: its events can no longer be changed. Admins only.
+func (s *Service) Close(ctx context.Context, c Caller, number int) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	r, err := s.Store.Round(ctx, number)
+	if err != nil {
+		return err
+	}
+	if r.State != RoundPublished {
+		return Errorf(KindConflict, "Only a published round can be closed.")
+	}
+	before := r
+	r.State = RoundClosed
+	if err := s.Store.CloseRound(ctx, r, s.audit(c, "close round", strconv.Itoa(number), before, r)); err != nil {
+		return fmt.Errorf("close round %d: %w", number, err)
 	}
 	return nil
 }

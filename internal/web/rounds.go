@@ -108,6 +108,18 @@ func (s *Server) roundPublish(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d?auto=on", n), http.StatusSeeOther)
 }
 
+func (s *Server) roundClose(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err == nil {
+		err = s.Service.Close(r.Context(), caller(r), n)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d", n), http.StatusSeeOther)
+}
+
 func (s *Server) roundPreview(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {

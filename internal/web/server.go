@@ -110,6 +110,7 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/rounds", Admin, s.roundCreate},
 		{"GET /admin/rounds/{round}", Admin, s.roundAdmin},
 		{"POST /admin/rounds/{round}/publish", Admin, s.roundPublish},
+		{"POST /admin/rounds/{round}/close", Admin, s.roundClose},
 		{"GET /admin/rounds/{round}/preview/{group}", Admin, s.roundPreview},
 		{"POST /admin/rounds/{round}/test/{group}", Admin, s.roundTest},
 		{"GET /admin/councils", Admin, s.adminCouncils},
