@@ -405,10 +405,12 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 		return nil
 	}
 	// Wait for the rate first, then claim: a claim is held only while it is sent.
-	if err := limiter.wait(ctx, len(todo)); err != nil {
+	first, err := limiter.wait(ctx, len(todo))
+	if err != nil {
 		return err
 	}
 	if err := a.claim(ctx, round, todo); err != nil {
+		limiter.done(first)
 		if errors.Is(err, ErrClaimed) {
 			return nil // another run has them; it will settle them
 		}
@@ -426,7 +428,7 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 	// accepted must be recorded, or the next run would send it again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	results, err := a.send(ctx, b.template, dests, limiter)
+	results, err := a.send(ctx, b.template, dests, limiter, first)
 	if err != nil {
 		return err
 	}
@@ -453,15 +455,17 @@ func (a *Announcer) claim(ctx context.Context, round int, rows []Row) error {
 
 // send calls the mail service (the caller has waited for the rate), backing off and
 // waiting for the rate again while it throttles.
-func (a *Announcer) send(ctx context.Context, t pg.BulkTemplate, dests []pg.BulkDestination, limiter *limiter) ([]pg.BulkResult, error) {
+func (a *Announcer) send(ctx context.Context, t pg.BulkTemplate, dests []pg.BulkDestination, limiter *limiter, p *pass) ([]pg.BulkResult, error) {
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if err := limiter.wait(ctx, len(dests)); err != nil {
+			var err error
+			if p, err = limiter.wait(ctx, len(dests)); err != nil {
 				return nil, err
 			}
 		}
 		results, err := a.Mailer.SendBulk(ctx, t, dests)
+		limiter.done(p)
 		if err == nil {
 			return results, nil
 		}
