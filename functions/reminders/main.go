@@ -15,17 +15,12 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	cfg, err := app.LoadConfig(os.Getenv)
+	cfg, clients, err := app.FromEnvironment(context.Background())
 	if err != nil {
-		log.Error("configuration", "error", err)
+		log.Error("start", "error", err)
 		os.Exit(1)
 	}
-	awsCfg, err := app.AWSConfig(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "error", err)
-		os.Exit(1)
-	}
-	reminders, err := app.NewReminders(cfg, app.NewClients(awsCfg), log)
+	reminders, err := app.NewReminders(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)
 		os.Exit(1)

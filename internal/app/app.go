@@ -69,15 +69,11 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // New composes store → service → handlers.
 func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, error) {
-	o := options{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
 	list, err := councils.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load councils: %w", err)
 	}
-	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
+	now, sealer, err := clockAndSealer(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +85,7 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Councils: list,
 		BaseURL:  cfg.BaseURL,
 		Limits:   pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
-		Now:      o.now,
+		Now:      now,
 		Pseudonym: func(parts ...string) string {
 			return links.Keyed(cfg.LinkKey, "rate", parts...)
 		},
@@ -114,44 +110,53 @@ func mailer(cfg Config, clients Clients) *ses.Mailer {
 	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
 }
 
-// NewAnnouncer composes the announce function: store → announcer.
-func NewAnnouncer(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Announcer, error) {
+// clock and sealer are what every composition starts from: the time, and the key
+// that seals links.
+func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer, error) {
 	o := options{now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
+	return o.now, sealer, err
+}
+
+// NewAnnouncer composes the announce function: store → announcer.
+func NewAnnouncer(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Announcer, error) {
+	now, sealer, err := clockAndSealer(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &announce.Announcer{
-		Store:   dynamo.New(clients.DynamoDB, cfg.TableName),
-		Mailer:  mailer(cfg, clients),
-		Links:   sealer,
-		BaseURL: cfg.BaseURL,
-		Now:     o.now,
-		Log:     log,
+		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: mailer(cfg, clients),
+		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log,
 	}, nil
 }
 
 // NewReminders composes the reminders function: store → reminders.
 func NewReminders(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Reminders, error) {
-	o := options{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
+	now, sealer, err := clockAndSealer(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &announce.Reminders{
-		Store:   dynamo.New(clients.DynamoDB, cfg.TableName),
-		Mailer:  mailer(cfg, clients),
-		Links:   sealer,
-		BaseURL: cfg.BaseURL,
-		Now:     o.now,
-		Log:     log,
+		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: mailer(cfg, clients),
+		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log,
 	}, nil
+}
+
+// FromEnvironment reads the configuration and builds the AWS clients, as every
+// function's main does first.
+func FromEnvironment(ctx context.Context) (Config, Clients, error) {
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		return Config{}, Clients{}, fmt.Errorf("configuration: %w", err)
+	}
+	awsCfg, err := AWSConfig(ctx)
+	if err != nil {
+		return Config{}, Clients{}, err
+	}
+	return cfg, NewClients(awsCfg), nil
 }
 
 // Handler returns the web handler.

@@ -6,12 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/chromedp/chromedp"
 
-	"github.com/peergroups/peergroups/internal/app"
-	"github.com/peergroups/peergroups/internal/devstack"
-	"github.com/peergroups/peergroups/internal/dynamostream"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -19,16 +15,8 @@ import (
 func TestARoundFromEventToAnswerInABrowser(t *testing.T) {
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "100", "STREAM": "on"})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	awsCfg := testenv.AWSConfig(t)
-	clients := app.NewClients(awsCfg)
-	announcer, err := app.NewAnnouncer(s.Config, clients, testenv.Logger(t), app.WithClock(s.Clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler := &dynamostream.Handler{Announcer: announcer, Log: testenv.Logger(t)}
-	go devstack.FollowStream(ctx, clients.DynamoDB, dynamodbstreams.NewFromConfig(awsCfg), s.Config.TableName, handler.Handle, testenv.Logger(t))
+	s.followStream(t)
+	ctx := context.Background()
 
 	fac := testenv.Address("fac")
 	if err := s.App.Service.AppointFacilitator(ctx, pg.Caller{Email: admin, Admin: true}, "london", fac); err != nil {

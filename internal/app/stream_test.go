@@ -16,13 +16,12 @@ import (
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
-// Publishing a round from the admin's page reaches the members through the table's
-// stream and the announce function's handler, as in AWS, and a member says "I'm going".
-func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
-	admin := testenv.Address("admin")
-	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "100", "STREAM": "on"})
+// followStream runs the announce function's handler on the site's table's stream, as
+// Lambda does, until the test ends.
+func (s *site) followStream(t *testing.T) {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
+	t.Cleanup(stop)
 	awsCfg := testenv.AWSConfig(t)
 	clients := app.NewClients(awsCfg)
 	announcer, err := app.NewAnnouncer(s.Config, clients, testenv.Logger(t), app.WithClock(s.Clock.Now))
@@ -31,6 +30,14 @@ func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
 	}
 	handler := &dynamostream.Handler{Announcer: announcer, Log: testenv.Logger(t)}
 	go devstack.FollowStream(ctx, clients.DynamoDB, dynamodbstreams.NewFromConfig(awsCfg), s.Config.TableName, handler.Handle, testenv.Logger(t))
+}
+
+// Publishing a round from the admin's page reaches the members through the table's
+// stream and the announce function's handler, as in AWS, and a member says "I'm going".
+func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
+	admin := testenv.Address("admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "100", "STREAM": "on"})
+	s.followStream(t)
 
 	member := s.addMember(t, "london", "Ada")
 	second := s.addMember(t, "london", "Grace")
