@@ -199,7 +199,7 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 			for b := range work {
 				err := a.nearDeadline(ctx)
 				if err == nil {
-					err = a.process(runCtx, round, run, b, size, limiter, suppressed)
+					err = a.process(runCtx, round, run, b, limiter, suppressed)
 				}
 				if err != nil {
 					errs <- err
@@ -353,9 +353,15 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 	return nil
 }
 
-// process sends one batch: read its ledger rows, settle the suppressed, claim the
-// rest, wait for the rate, send, settle.
-func (a *Announcer) process(ctx context.Context, round int, run string, b batch, size int, limiter *limiter, suppressed map[string]bool) error {
+// process sends one batch. Most batches are new, so it first claims every row as
+// new without reading the ledger; when any row exists already (a redelivery, another
+// run), that claim writes nothing, and the ledger is read to claim only what is left.
+func (a *Announcer) process(ctx context.Context, round int, run string, b batch, limiter *limiter, suppressed map[string]bool) error {
+	todo, quiet, byKey := a.rows(b, run, suppressed, nil)
+	err := a.deliver(ctx, round, b, limiter, todo, quiet, byKey, true)
+	if !errors.Is(err, ErrClaimed) {
+		return err
+	}
 	keys := make([]string, len(b.to))
 	for i, r := range b.to {
 		keys[i] = RowKey(b.kind, b.group.ID, r.email)
@@ -364,14 +370,22 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 	if err != nil {
 		return fmt.Errorf("read ledger: %w", err)
 	}
+	todo, quiet, byKey = a.rows(b, run, suppressed, existing)
+	return a.deliver(ctx, round, b, limiter, todo, quiet, byKey, false)
+}
+
+// rows returns the rows of a batch this run should claim: those not in existing (nil
+// for "assume none"), and those left sending by a run whose lease has passed; the
+// suppressed apart.
+func (a *Announcer) rows(b batch, run string, suppressed map[string]bool, existing map[string]Row) (todo, quiet []Row, byKey map[string]recipient) {
 	now := a.Now()
-	var todo, quiet []Row
-	byKey := map[string]recipient{}
-	for i, r := range b.to {
-		row, found := existing[keys[i]]
+	byKey = map[string]recipient{}
+	for _, r := range b.to {
+		key := RowKey(b.kind, b.group.ID, r.email)
+		row, found := existing[key]
 		switch {
 		case !found:
-			row = Row{Key: keys[i], Kind: b.kind, Group: b.group.ID, Email: r.email, Name: r.name}
+			row = Row{Key: key, Kind: b.kind, Group: b.group.ID, Email: r.email, Name: r.name}
 		case row.State != StateSending:
 			continue // settled already
 		case row.Run == run || now.Sub(row.ClaimedAt) < a.lease():
@@ -386,19 +400,31 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 			todo = append(todo, row)
 		}
 	}
+	return todo, quiet, byKey
+}
+
+// deliver claims rows, settles the suppressed, waits for the rate, sends the rest and
+// settles them. When a claim finds a row taken, it returns ErrClaimed if optimistic
+// (so that the caller reads the ledger), and nothing otherwise (another run has them).
+func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *limiter, todo, quiet []Row, byKey map[string]recipient, optimistic bool) error {
+	taken := func(err error) error {
+		if optimistic {
+			return ErrClaimed
+		}
+		return nil
+	}
 	if len(quiet) > 0 {
 		switch err := a.claim(ctx, round, quiet); {
 		case errors.Is(err, ErrClaimed):
-			// another run has them
+			return taken(err)
 		case err != nil:
 			return err
-		default:
-			for i := range quiet {
-				quiet[i].State, quiet[i].Reason = StateSuppressed, "the address is on the suppression list"
-			}
-			if err := a.Store.Settle(ctx, round, quiet); err != nil {
-				return fmt.Errorf("settle suppressed: %w", err)
-			}
+		}
+		for i := range quiet {
+			quiet[i].State, quiet[i].Reason = StateSuppressed, "the address is on the suppression list"
+		}
+		if err := a.Store.Settle(ctx, round, quiet); err != nil {
+			return fmt.Errorf("settle suppressed: %w", err)
 		}
 	}
 	if len(todo) == 0 {
@@ -412,7 +438,7 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 	if err := a.claim(ctx, round, todo); err != nil {
 		limiter.done(first)
 		if errors.Is(err, ErrClaimed) {
-			return nil // another run has them; it will settle them
+			return taken(err)
 		}
 		return err
 	}
