@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // AuditEntry records one change made by an admin or a facilitator.
@@ -80,13 +79,7 @@ func DecodeGroup(v url.Values, councils *Councils, create bool) (Group, FieldErr
 			errs.add("id", "Short name must be 1 to 40 lower-case letters, numbers and hyphens, starting and ending with a letter or number")
 		}
 	}
-	g.Name, _ = text(v, "name")
-	switch msg := checkLine(g.Name, "Name", 100); {
-	case msg != "":
-		errs.add("name", msg)
-	case g.Name == "":
-		errs.add("name", "Enter the group’s name")
-	}
+	g.Name = errs.line(v, "name", "Name", 100, "Enter the group’s name")
 	known := councils.Regions()
 	for _, r := range v["regions"] {
 		if !slices.Contains(known, r) {
@@ -100,49 +93,27 @@ func DecodeGroup(v url.Values, councils *Councils, create bool) (Group, FieldErr
 	if len(g.Regions) == 0 && errs.For("regions") == "" {
 		errs.add("regions", "Select the regions the group covers")
 	}
-	desc, msgs := decodeDescription(v)
-	g.Description = desc
-	if msgs != "" {
-		errs.add("description", msgs)
-	}
-	g.Contact, _ = text(v, "contact")
-	if g.Contact != "" {
-		if msg := checkEmail(g.Contact); msg != "" {
-			errs.add("contact", strings.Replace(msg, "Email address", "Contact address", 1))
-		}
-	}
+	g.Description, g.Contact = decodePublic(v, &errs)
 	return g, errs
 }
 
-// decodeDescription reads the description textarea: several lines are allowed.
-func decodeDescription(v url.Values) (string, string) {
-	d, _ := text(v, "description")
-	d = strings.ReplaceAll(d, "\r\n", "\n")
-	switch {
-	case !utf8.ValidString(d):
-		return d, "Description contains characters we cannot read. Type it again"
-	case strings.ContainsFunc(d, func(r rune) bool { return r < 32 && r != '\n' }):
-		return d, "Description must not contain control characters"
-	case utf8.RuneCountInString(d) > 1000:
-		return d, "Description must be 1000 characters or fewer"
+// decodePublic reads what people see about a group: its description (several lines)
+// and contact address (optional).
+func decodePublic(v url.Values, errs *FieldErrors) (description, contact string) {
+	description = errs.paragraph(v, "description", "Description", 1000, "")
+	contact, _ = text(v, "contact")
+	if contact != "" {
+		if msg := checkEmail(contact); msg != "" {
+			errs.add("contact", strings.Replace(msg, "Email address", "Contact address", 1))
+		}
 	}
-	return d, ""
+	return description, contact
 }
 
 // DecodeFacilitatorEdit reads what a facilitator may change: description and contact.
 func DecodeFacilitatorEdit(v url.Values, g Group) (Group, FieldErrors) {
 	var errs FieldErrors
-	desc, msg := decodeDescription(v)
-	g.Description = desc
-	if msg != "" {
-		errs.add("description", msg)
-	}
-	g.Contact, _ = text(v, "contact")
-	if g.Contact != "" {
-		if msg := checkEmail(g.Contact); msg != "" {
-			errs.add("contact", strings.Replace(msg, "Email address", "Contact address", 1))
-		}
-	}
+	g.Description, g.Contact = decodePublic(v, &errs)
 	return g, errs
 }
 

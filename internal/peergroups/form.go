@@ -36,6 +36,39 @@ func (fe FieldErrors) For(field string) string {
 
 func (fe *FieldErrors) add(field, message string) { *fe = append(*fe, FieldError{field, message}) }
 
+// line reads a single-line answer of at most max characters. missing is the message
+// when the answer is required and empty; "" makes it optional.
+func (fe *FieldErrors) line(v url.Values, field, label string, max int, missing string) string {
+	s, _ := text(v, field)
+	if msg := checkLine(s, label, max); msg != "" {
+		fe.add(field, msg)
+	} else if s == "" && missing != "" {
+		fe.add(field, missing)
+	}
+	return s
+}
+
+// paragraph reads an answer that may run to several lines, as line does.
+func (fe *FieldErrors) paragraph(v url.Values, field, label string, max int, missing string) string {
+	s, _ := text(v, field)
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if msg := checkParagraph(s, label, max); msg != "" {
+		fe.add(field, msg)
+	} else if s == "" && missing != "" {
+		fe.add(field, missing)
+	}
+	return s
+}
+
+// email reads a required email address.
+func (fe *FieldErrors) email(v url.Values, field string) string {
+	s, _ := text(v, field)
+	if msg := checkEmail(s); msg != "" {
+		fe.add(field, msg)
+	}
+	return s
+}
+
 // SignupForm is the join form, decoded.
 type SignupForm struct {
 	Name         string
@@ -77,31 +110,16 @@ func DecodeDetails(v url.Values, councils *Councils) (SignupForm, FieldErrors) {
 	var f SignupForm
 	var errs FieldErrors
 
-	f.Name, _ = text(v, "name")
-	switch msg := checkLine(f.Name, "Full name", MaxNameLength); {
-	case msg != "":
-		errs.add("name", msg)
-	case f.Name == "":
-		errs.add("name", "Enter your full name")
-	}
-
-	f.Email, _ = text(v, "email")
-	if msg := checkEmail(f.Email); msg != "" {
-		errs.add("email", msg)
-	}
+	f.Name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	f.Email = errs.email(v, "email")
 
 	f.Council, _ = text(v, "council")
-	f.Organisation, _ = text(v, "organisation")
 	switch {
 	case f.Council == "":
 		errs.add("council", "Select your council, or select ‘My organisation is not a council’")
+		f.Organisation, _ = text(v, "organisation") // kept for the page that shows the error
 	case f.Council == NotACouncil:
-		switch msg := checkLine(f.Organisation, "Organisation name", MaxNameLength); {
-		case msg != "":
-			errs.add("organisation", msg)
-		case f.Organisation == "":
-			errs.add("organisation", "Enter the name of your organisation")
-		}
+		f.Organisation = errs.line(v, "organisation", "Organisation name", MaxNameLength, "Enter the name of your organisation")
 	default:
 		if _, ok := councils.Lookup(f.Council); !ok {
 			errs.add("council", "Select your council from the list")
@@ -110,10 +128,7 @@ func DecodeDetails(v url.Values, councils *Councils) (SignupForm, FieldErrors) {
 		f.Organisation = ""
 	}
 
-	f.JobTitle, _ = text(v, "jobTitle")
-	if msg := checkLine(f.JobTitle, "Job title", MaxNameLength); msg != "" {
-		errs.add("jobTitle", msg)
-	}
+	f.JobTitle = errs.line(v, "jobTitle", "Job title", MaxNameLength, "")
 
 	switch facilitate, _ := text(v, "facilitate"); facilitate {
 	case "":
@@ -160,11 +175,8 @@ func DecodeSignup(v url.Values, councils *Councils, groups []Group) (SignupForm,
 
 // DecodeEmail reads a lone email address field.
 func DecodeEmail(v url.Values) (string, FieldErrors) {
-	email, _ := text(v, "email")
 	var errs FieldErrors
-	if msg := checkEmail(email); msg != "" {
-		errs.add("email", msg)
-	}
+	email := errs.email(v, "email")
 	return email, errs
 }
 
@@ -251,4 +263,15 @@ func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 func isAlnum(c byte) bool { return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func utf8Valid(s string) bool { return utf8.ValidString(s) }
+// checkParagraph returns what is wrong with an answer of several lines, or "".
+func checkParagraph(s, label string, max int) string {
+	switch {
+	case !utf8.ValidString(s):
+		return label + " contains characters we cannot read. Type it again"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 32 && r != '\n' }):
+		return label + " must not contain control characters"
+	case utf8.RuneCountInString(s) > max:
+		return label + " must be " + strconv.Itoa(max) + " characters or fewer"
+	}
+	return ""
+}

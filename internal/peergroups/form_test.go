@@ -212,3 +212,10 @@ func FuzzDecodeConsoleForms(f *testing.F) {
 		}
 	})
 }
+
+func TestAnOrganisationTypedWithNoCouncilChosenIsKept(t *testing.T) {
+	f, errs := pg.DecodeDetails(form("council", "", "organisation", "NHS England"), testCouncils)
+	if errs.For("council") == "" || f.Organisation != "NHS England" {
+		t.Fatalf("organisation %q, errors %v", f.Organisation, errs)
+	}
+}

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/peergroups/peergroups/internal/links"
 )
@@ -99,69 +97,19 @@ type ProposalForm struct {
 func DecodeProposal(v url.Values) (ProposalForm, FieldErrors) {
 	var f ProposalForm
 	var errs FieldErrors
-	f.Area, _ = text(v, "area")
-	switch msg := checkLine(f.Area, "Area", 100); {
-	case msg != "":
-		errs.add("area", msg)
-	case f.Area == "":
-		errs.add("area", "Enter the area the group would cover")
-	}
-	f.Name, _ = text(v, "name")
-	switch msg := checkLine(f.Name, "Full name", MaxNameLength); {
-	case msg != "":
-		errs.add("name", msg)
-	case f.Name == "":
-		errs.add("name", "Enter your full name")
-	}
-	f.Email, _ = text(v, "email")
-	if msg := checkEmail(f.Email); msg != "" {
-		errs.add("email", msg)
-	}
-	f.Why = paragraph(v, "why")
-	switch msg := checkParagraph(f.Why, "Why", 2000); {
-	case msg != "":
-		errs.add("why", msg)
-	case f.Why == "":
-		errs.add("why", "Say why the area needs a peer group")
-	}
-	f.CoFacilitators = paragraph(v, "cofacilitators")
-	if msg := checkParagraph(f.CoFacilitators, "Co-facilitators", 1000); msg != "" {
-		errs.add("cofacilitators", msg)
-	}
+	f.Area = errs.line(v, "area", "Area", 100, "Enter the area the group would cover")
+	f.Name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	f.Email = errs.email(v, "email")
+	f.Why = errs.paragraph(v, "why", "Why", 2000, "Say why the area needs a peer group")
+	f.CoFacilitators = errs.paragraph(v, "cofacilitators", "Co-facilitators", 1000, "")
 	return f, errs
 }
 
 // DecodeInterest reads the "I'm interested" form: a name and an email address.
 func DecodeInterest(v url.Values) (name, email string, errs FieldErrors) {
-	name, _ = text(v, "name")
-	switch msg := checkLine(name, "Full name", MaxNameLength); {
-	case msg != "":
-		errs.add("name", msg)
-	case name == "":
-		errs.add("name", "Enter your full name")
-	}
-	email, _ = text(v, "email")
-	if msg := checkEmail(email); msg != "" {
-		errs.add("email", msg)
-	}
+	name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	email = errs.email(v, "email")
 	return name, email, errs
-}
-
-func paragraph(v url.Values, name string) string {
-	s, _ := text(v, name)
-	return strings.ReplaceAll(s, "\r\n", "\n")
-}
-
-func checkParagraph(s, label string, max int) string {
-	switch {
-	case !utf8.ValidString(s):
-		return label + " contains characters we cannot read. Type it again"
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 32 && r != '\n' }):
-		return label + " must not contain control characters"
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Sprintf("%s must be %d characters or fewer", label, max)
-	}
-	return ""
 }
 
 func newID() string {

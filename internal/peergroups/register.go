@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/peergroups/peergroups/internal/links"
@@ -75,24 +74,9 @@ func DecodeRegister(v url.Values, councils *Councils) (RegisterForm, FieldErrors
 			f.Council = ""
 		}
 	}
-	f.Name, _ = text(v, "name")
-	switch msg := checkLine(f.Name, "Full name", MaxNameLength); {
-	case msg != "":
-		errs.add("name", msg)
-	case f.Name == "":
-		errs.add("name", "Enter your full name")
-	}
-	f.Email, _ = text(v, "email")
-	if msg := checkEmail(f.Email); msg != "" {
-		errs.add("email", msg)
-	}
-	f.Role, _ = text(v, "role")
-	switch msg := checkLine(f.Role, "Role", MaxNameLength); {
-	case msg != "":
-		errs.add("role", msg)
-	case f.Role == "":
-		errs.add("role", "Enter your role at the council")
-	}
+	f.Name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	f.Email = errs.email(v, "email")
+	f.Role = errs.line(v, "role", "Role", MaxNameLength, "Enter your role at the council")
 	return f, errs
 }
 
@@ -246,17 +230,6 @@ func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reas
 // DecodeReason reads a required reason (withdrawing a council, declining a proposal).
 func DecodeReason(v url.Values) (string, FieldErrors) {
 	var errs FieldErrors
-	r, _ := text(v, "reason")
-	r = strings.ReplaceAll(r, "\r\n", "\n")
-	switch {
-	case r == "":
-		errs.add("reason", "Enter the reason")
-	case !utf8Valid(r):
-		errs.add("reason", "Reason contains characters we cannot read. Type it again")
-	case strings.ContainsFunc(r, func(x rune) bool { return x < 32 && x != '\n' }):
-		errs.add("reason", "Reason must not contain control characters")
-	case len([]rune(r)) > 1000:
-		errs.add("reason", "Reason must be 1000 characters or fewer")
-	}
+	r := errs.paragraph(v, "reason", "Reason", 1000, "Enter the reason")
 	return r, errs
 }

@@ -131,20 +131,8 @@ func DecodeRound(v url.Values) (Round, FieldErrors) {
 	default:
 		r.Number = num
 	}
-	r.Title, _ = text(v, "title")
-	switch msg := checkLine(r.Title, "Title", 120); {
-	case msg != "":
-		errs.add("title", msg)
-	case r.Title == "":
-		errs.add("title", "Enter the round’s title (its theme)")
-	}
-	r.Summary = paragraph(v, "summary")
-	switch msg := checkParagraph(r.Summary, "Summary", 2000); {
-	case msg != "":
-		errs.add("summary", msg)
-	case r.Summary == "":
-		errs.add("summary", "Enter a summary of the round")
-	}
+	r.Title = errs.line(v, "title", "Title", 120, "Enter the round’s title (its theme)")
+	r.Summary = errs.paragraph(v, "summary", "Summary", 2000, "Enter a summary of the round")
 	start, bad, ok := dateField(v, "start")
 	switch {
 	case ok:
@@ -204,14 +192,8 @@ func DecodeEvent(v url.Values, r Round, group string) (Event, FieldErrors) {
 			errs.add("end", "The end time must be after the start time")
 		}
 	}
-	e.Venue, _ = text(v, "venue")
-	if msg := checkLine(e.Venue, "Venue", 200); msg != "" {
-		errs.add("venue", msg)
-	}
-	e.Address = paragraph(v, "address")
-	if msg := checkParagraph(e.Address, "Address", 500); msg != "" {
-		errs.add("address", msg)
-	}
+	e.Venue = errs.line(v, "venue", "Venue", 200, "")
+	e.Address = errs.paragraph(v, "address", "Address", 500, "")
 	e.OnlineURL, _ = text(v, "online")
 	if e.OnlineURL != "" {
 		u, err := url.Parse(e.OnlineURL)
@@ -232,10 +214,7 @@ func DecodeEvent(v url.Values, r Round, group string) (Event, FieldErrors) {
 	default:
 		e.Capacity = n
 	}
-	e.Note = paragraph(v, "note")
-	if msg := checkParagraph(e.Note, "Note", 1000); msg != "" {
-		errs.add("note", msg)
-	}
+	e.Note = errs.paragraph(v, "note", "Note", 1000, "")
 	return e, errs
 }
 
