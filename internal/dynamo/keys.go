@@ -32,7 +32,8 @@ import (
 //	pending interest     PERSON#<email>      INTERESTING#<id>                                       (ttl)
 //	interested person    PROPOSAL#<id>       INTERESTED#<email>
 //	round                ROUNDS              ROUND#<nnnn>
-//	group's event        ROUND#<nnnn>        EVENT#<group>
+//	group's event        ROUND#<nnnn>        EVENT#<group>  (with its places: going, waiting, answers)
+//	answer (RSVP)        ATTEND#<nnnn>#<group> <email>    (status, since, seq: the answer's number)
 //	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email)
 //
@@ -56,6 +57,10 @@ import (
 //   - proposals: Query pk = PROPOSALS; one: GetItem; who is interested: Query pk = PROPOSAL#<id>
 //   - a pending council sign-up, proposal or interest: GetItem in the person's partition
 //   - rounds: Query pk = ROUNDS; a round's events and publication: Query pk = ROUND#<nnnn>
+//   - one person's answer for an event: GetItem ATTEND#<nnnn>#<group> / <email>; an event's
+//     answers and its waiting list (ordered by seq): Query pk = ATTEND#<nnnn>#<group>, consistent.
+//     Every change of answer is one transaction that writes the answer conditioned on the
+//     one read, and the event's counters conditioned on its answers count (and capacity)
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
 const (
 	attrPK     = "pk"
@@ -103,6 +108,12 @@ func eventSK(group string) string               { return "EVENT#" + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// attendancePK is the partition of an event's answers, one item per person (sort key:
+// their email).
+func attendancePK(round int, group string) string {
+	return fmt.Sprintf("ATTEND#%04d#%s", round, group)
+}
 
 // roleSK is a role's sort key in the person's partition: ROLE#admin, ROLE#facilitator#<group>.
 func roleSK(role, group string) string {

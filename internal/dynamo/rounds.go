@@ -35,6 +35,7 @@ type (
 		Capacity  int    `dynamodbav:"capacity"`
 		Note      string `dynamodbav:"note"`
 		Going     int    `dynamodbav:"going"`
+		Waiting   int    `dynamodbav:"waiting"`
 	}
 	publicationItem struct {
 		Round      int    `dynamodbav:"round"`
@@ -130,7 +131,7 @@ func (st *Store) Events(ctx context.Context, round int) ([]pg.Event, error) {
 	out := make([]pg.Event, len(all))
 	for i, it := range all {
 		out[i] = pg.Event{Round: it.Round, GroupID: it.GroupID, Start: parseStamp(it.Start).In(pg.London), End: parseStamp(it.End).In(pg.London),
-			Venue: it.Venue, Address: it.Address, OnlineURL: it.OnlineURL, Capacity: it.Capacity, Note: it.Note, Going: it.Going}
+			Venue: it.Venue, Address: it.Address, OnlineURL: it.OnlineURL, Capacity: it.Capacity, Note: it.Note, Going: it.Going, Waiting: it.Waiting}
 	}
 	return out, nil
 }

@@ -49,6 +49,7 @@ type Event struct {
 	Capacity  int
 	Note      string
 	Going     int // how many said they are going
+	Waiting   int // how many are on the waiting list
 }
 
 // Publication is the state of a round's announcements.

@@ -26,20 +26,50 @@ type Attendance struct {
 	Email  string
 	Name   string
 	Status string
-	Since  time.Time // when they took this status: the waiting list's order
+	Since  time.Time // when they took this status
+	// Seq is the number of the answer that set this status, counted per event in the
+	// order the answers were committed: the waiting list's order. 0 for answers
+	// recorded before answers were numbered.
+	Seq int64
 }
 
-// AttendanceStore keeps answers and the count of places taken.
+// Places is an event's places as one answer read them.
+type Places struct {
+	Capacity int
+	Going    int   // places taken
+	Waiting  int   // people on the waiting list
+	Answers  int64 // answers committed so far: the next answer is number Answers+1
+}
+
+// AnswerState is what one change of answer is decided from, all read after the last
+// answer committed before it.
+type AnswerState struct {
+	Places  Places
+	Current Attendance   // the person's answer now; Status "" when they have none
+	Waiting []Attendance // the waiting list, read when Places.Waiting > 0
+}
+
+// AnswerChange is what one answer changes, all or nothing.
+type AnswerChange struct {
+	Changed  bool        // false when the answer is the one already given: nothing is written
+	Previous Attendance  // the answer it replaces (Status "" for none): the write's condition
+	Answer   Attendance  // the person's answer after it
+	Promoted *Attendance // who gets a free place from the waiting list, as they were (waiting)
+	Going    int         // change to the places taken
+	Waiting  int         // change to the waiting list's length
+	Position int         // the person's place on the waiting list, from 1, when they join it
+}
+
+// AttendanceStore keeps answers and the event's places.
 type AttendanceStore interface {
 	Attendance(ctx context.Context, round int, group, email string) (Attendance, error)
 	Attendees(ctx context.Context, round int, group string) ([]Attendance, error)
-	// Attend takes a place if one is free (true), or puts the person on the waiting list.
-	Attend(ctx context.Context, a Attendance) (bool, error)
-	// Withdraw gives up a place (or a place on the waiting list) and records "not going".
-	Withdraw(ctx context.Context, a Attendance, hadPlace bool) error
-	// Promote gives a waiting person a free place; false if there is none or they are
-	// no longer waiting.
-	Promote(ctx context.Context, a Attendance, at time.Time) (bool, error)
+	// ChangeAnswer reads the event's places and the person's answer (and the waiting
+	// list when anyone is on it), asks decide what changes, and commits that in one
+	// transaction conditioned on everything it read. When another answer was committed
+	// in between it reads again and asks again, a bounded number of times, so that the
+	// change returned was decided from the state it was committed on.
+	ChangeAnswer(ctx context.Context, round int, group, email string, decide func(AnswerState) AnswerChange) (AnswerChange, error)
 }
 
 // NextOnWaitingList returns who has waited longest, or false.
@@ -53,8 +83,68 @@ func NextOnWaitingList(all []Attendance) (Attendance, bool) {
 	if len(waiting) == 0 {
 		return Attendance{}, false
 	}
-	sort.Slice(waiting, func(i, j int) bool { return waiting[i].Since.Before(waiting[j].Since) })
+	sort.SliceStable(waiting, func(i, j int) bool { return answeredBefore(waiting[i], waiting[j]) })
 	return waiting[0], true
+}
+
+// answeredBefore orders answers by the order they were committed (by time for answers
+// recorded before they were numbered, which come first).
+func answeredBefore(a, b Attendance) bool {
+	if a.Seq != b.Seq {
+		return a.Seq < b.Seq
+	}
+	return a.Since.Before(b.Since)
+}
+
+// DecideAnswer works out what one answer changes. "Going" takes a free place when
+// nobody is waiting for one, and otherwise joins the end of the waiting list; "not
+// going" gives up a place or a place on the waiting list. A place left free while
+// anyone waits goes, in the same change, to whoever has waited longest. Giving the
+// answer already given changes nothing.
+func DecideAnswer(st AnswerState, who Attendance, answer string, at time.Time) AnswerChange {
+	c := AnswerChange{Previous: st.Current, Answer: st.Current}
+	from := st.Current.Status
+	if from == answer || (answer == Going && from == Waiting) {
+		return c
+	}
+	p := st.Places
+	switch from {
+	case Going:
+		p.Going--
+		c.Going--
+	case Waiting:
+		p.Waiting--
+		c.Waiting--
+	}
+	next := who
+	next.Status, next.Since, next.Seq = answer, at, p.Answers+1
+	if answer == Going && (p.Going >= p.Capacity || p.Waiting > 0) {
+		next.Status = Waiting
+		p.Waiting++
+		c.Waiting++
+		c.Position = p.Waiting
+	} else if answer == Going {
+		p.Going++
+		c.Going++
+	}
+	if p.Going < p.Capacity && p.Waiting > 0 {
+		var others []Attendance
+		for _, a := range st.Waiting {
+			if a.Email != who.Email {
+				others = append(others, a)
+			}
+		}
+		if head, ok := NextOnWaitingList(others); ok {
+			c.Promoted = &head
+			c.Going++
+			c.Waiting--
+			if c.Position > 0 {
+				c.Position--
+			}
+		}
+	}
+	c.Changed, c.Answer = true, next
+	return c
 }
 
 // RSVP is what an "I'm going" link is about.
@@ -65,6 +155,8 @@ type RSVP struct {
 	Email  string
 	Name   string
 	Status string // the current answer, "" when none
+	// Position is the person's place on the waiting list, from 1, when they are on it.
+	Position int
 }
 
 // openRSVP reads an RSVP link and what it is about.
@@ -109,12 +201,43 @@ func (s *Service) openRSVP(ctx context.Context, token string) (RSVP, error) {
 
 // RSVPFor returns what an RSVP link is about, changing nothing.
 func (s *Service) RSVPFor(ctx context.Context, token string) (RSVP, error) {
-	return s.openRSVP(ctx, token)
+	v, err := s.openRSVP(ctx, token)
+	if err != nil || v.Status != Waiting {
+		return v, err
+	}
+	all, err := s.Store.Attendees(ctx, v.Round.Number, v.Group.ID)
+	if err != nil {
+		return v, fmt.Errorf("read waiting list: %w", err)
+	}
+	v.Position = waitingPosition(all, v.Email)
+	return v, nil
+}
+
+// waitingPosition is a person's place on the waiting list, from 1; 0 if not on it.
+func waitingPosition(all []Attendance, email string) int {
+	var me Attendance
+	for _, a := range all {
+		if a.Email == email && a.Status == Waiting {
+			me = a
+		}
+	}
+	if me.Email == "" {
+		return 0
+	}
+	n := 1
+	for _, a := range all {
+		if a.Status == Waiting && a.Email != email && answeredBefore(a, me) {
+			n++
+		}
+	}
+	return n
 }
 
 // Answer records "going" or "not going" from an RSVP link. Going takes a place while
-// there is one, then joins the waiting list; giving up a place offers it to whoever
-// has waited longest, who is emailed. Answering again changes the answer.
+// there is one, then joins the waiting list; giving up a place gives it to whoever
+// has waited longest, who is emailed. Answering again changes the answer. The answer
+// and the places change together, conditioned on the answer the person had, so that
+// the same link posted many times at once takes one place.
 func (s *Service) Answer(ctx context.Context, token, answer string) (RSVP, error) {
 	v, err := s.openRSVP(ctx, token)
 	if err != nil {
@@ -123,62 +246,28 @@ func (s *Service) Answer(ctx context.Context, token, answer string) (RSVP, error
 	if v.Event.Start.Before(s.Now()) {
 		return v, Errorf(KindGone, "This event has already happened.")
 	}
-	a := Attendance{Round: v.Round.Number, Group: v.Group.ID, Email: v.Email, Name: v.Name, Since: s.Now()}
-	switch answer {
-	case Going:
-		if v.Status == Going || v.Status == Waiting {
-			return v, nil
-		}
-		got, err := s.Store.Attend(ctx, a)
-		if err != nil {
-			return v, fmt.Errorf("attend: %w", err)
-		}
-		v.Status = Waiting
-		if got {
-			v.Status = Going
-		}
-	case NotGoing:
-		if v.Status == NotGoing {
-			return v, nil
-		}
-		hadPlace := v.Status == Going
-		if err := s.Store.Withdraw(ctx, a, hadPlace); err != nil {
-			return v, fmt.Errorf("withdraw: %w", err)
-		}
-		v.Status = NotGoing
-		if hadPlace {
-			if err := s.promote(ctx, v); err != nil {
-				return v, err
-			}
-		}
-	default:
+	if answer != Going && answer != NotGoing {
 		return v, Errorf(KindInvalid, "Choose whether you are going")
 	}
-	return v, nil
-}
-
-// promote fills free places from the waiting list, in order, emailing each person.
-func (s *Service) promote(ctx context.Context, v RSVP) error {
-	for {
-		all, err := s.Store.Attendees(ctx, v.Round.Number, v.Group.ID)
-		if err != nil {
-			return fmt.Errorf("read waiting list: %w", err)
-		}
-		next, ok := NextOnWaitingList(all)
-		if !ok {
-			return nil
-		}
-		promoted, err := s.Store.Promote(ctx, next, s.Now())
-		if err != nil {
-			return fmt.Errorf("promote: %w", err)
-		}
-		if !promoted {
-			return nil // full again, or they answered meanwhile
-		}
-		if err := s.sendPlaceFree(ctx, v, next); err != nil {
-			return err
+	who := Attendance{Round: v.Round.Number, Group: v.Group.ID, Email: v.Email, Name: v.Name}
+	at := s.Now()
+	change, err := s.Store.ChangeAnswer(ctx, v.Round.Number, v.Group.ID, v.Email, func(st AnswerState) AnswerChange {
+		return DecideAnswer(st, who, answer, at)
+	})
+	if err != nil {
+		return v, fmt.Errorf("record answer: %w", err)
+	}
+	v.Status, v.Position = change.Answer.Status, change.Position
+	if !change.Changed && v.Status == Waiting {
+		return s.RSVPFor(ctx, token)
+	}
+	if change.Promoted != nil {
+		// The place is theirs once committed: only the answer that committed it emails them.
+		if err := s.sendPlaceFree(ctx, v, *change.Promoted); err != nil {
+			return v, err
 		}
 	}
+	return v, nil
 }
 
 func (s *Service) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error {
@@ -217,7 +306,7 @@ func (s *Service) Attendees(ctx context.Context, c Caller, round int, group stri
 		if order[all[i].Status] != order[all[j].Status] {
 			return order[all[i].Status] < order[all[j].Status]
 		}
-		return all[i].Since.Before(all[j].Since)
+		return answeredBefore(all[i], all[j])
 	})
 	return all, nil
 }
