@@ -524,3 +524,31 @@ func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
 		}
 	}
 }
+
+func TestMorePlacesGoToThoseWaitingLongest(t *testing.T) {
+	e := newRSVPEvent(t, 1)
+	var people []person
+	for i := range 3 {
+		p := e.person(t, fmt.Sprintf("patient%d", i))
+		if _, err := e.open(t, p).answer(pg.Going); err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, p)
+	}
+	_, events, err := e.s.App.Service.Round(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigger := events[0]
+	bigger.Capacity = 2
+	if err := e.s.App.Service.SetEvent(context.Background(), e.admin, bigger); err != nil {
+		t.Fatal(err)
+	}
+	_, status, going := e.answers(t)
+	if status[people[1].email] != pg.Going || status[people[2].email] != pg.Waiting || going != 2 {
+		t.Fatalf("with a second place: %v, %d places taken; want the first waiting going, the second still waiting", status, going)
+	}
+	if placeFree(t, people[1].email) != 1 || placeFree(t, people[2].email) != 0 {
+		t.Fatal("the person given the new place was not emailed once, or the other was")
+	}
+}

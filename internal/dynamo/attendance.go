@@ -131,13 +131,15 @@ func (st *Store) answerState(ctx context.Context, round int, group, email string
 		return pg.AnswerState{}, fmt.Errorf("read places of %d %s: %w", round, group, err)
 	}
 	state := pg.AnswerState{Places: pg.Places{Capacity: places.Capacity, Going: places.Going, Waiting: places.Waiting, Answers: places.Answers}}
-	current, err := st.Attendance(ctx, round, group, email)
-	switch {
-	case pg.KindOf(err) == pg.KindNotFound:
-	case err != nil:
-		return pg.AnswerState{}, fmt.Errorf("read answer: %w", err)
-	default:
-		state.Current = current
+	if email != "" {
+		current, err := st.Attendance(ctx, round, group, email)
+		switch {
+		case pg.KindOf(err) == pg.KindNotFound:
+		case err != nil:
+			return pg.AnswerState{}, fmt.Errorf("read answer: %w", err)
+		default:
+			state.Current = current
+		}
 	}
 	if places.Waiting > 0 {
 		all, err := st.Attendees(ctx, round, group)
@@ -157,7 +159,7 @@ func (st *Store) answerState(ctx context.Context, round int, group, email string
 // place is given on, the promoted person's.
 func (st *Store) answerItems(round int, group string, seen pg.Places, c pg.AnswerChange) ([]types.TransactWriteItem, error) {
 	next := seen.Answers + 1
-	if c.Answer.Seq != next {
+	if c.Answer.Email != "" && c.Answer.Seq != next {
 		return nil, fmt.Errorf("answer of %s numbered %d, want %d", c.Answer.Email, c.Answer.Seq, next)
 	}
 	names := map[string]string{"#going": "going", "#waiting": "waiting", "#answers": "answers"}
@@ -181,19 +183,20 @@ func (st *Store) answerItems(round int, group string, seen pg.Places, c pg.Answe
 		ExpressionAttributeValues: values,
 	}}}
 
-	a := c.Answer
-	put := &types.Put{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
-		attrPK: s(attendancePK(round, group)), attrSK: s(a.Email),
-		"email": s(a.Email), "name": s(a.Name), "status": s(a.Status), "since": s(stamp(a.Since)), "seq": n(a.Seq),
-	}}
-	cond, condNames, condValues := answeredAs(c.Previous)
-	put.ConditionExpression, put.ExpressionAttributeNames, put.ExpressionAttributeValues = aws.String(cond), condNames, condValues
-	items = append(items, types.TransactWriteItem{Put: put})
+	if a := c.Answer; a.Email != "" {
+		put := &types.Put{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
+			attrPK: s(attendancePK(round, group)), attrSK: s(a.Email),
+			"email": s(a.Email), "name": s(a.Name), "status": s(a.Status), "since": s(stamp(a.Since)), "seq": n(a.Seq),
+		}}
+		cond, condNames, condValues := answeredAs(c.Previous)
+		put.ConditionExpression, put.ExpressionAttributeNames, put.ExpressionAttributeValues = aws.String(cond), condNames, condValues
+		items = append(items, types.TransactWriteItem{Put: put})
+	}
 
 	if p := c.Promoted; p != nil {
 		cond, names, values := answeredAs(*p)
 		names["#since"] = "since"
-		values[":going"], values[":at"], values[":next"] = s(pg.Going), s(stamp(a.Since)), n(next)
+		values[":going"], values[":at"], values[":next"] = s(pg.Going), s(stamp(c.At)), n(next)
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(st.Table), Key: key(attendancePK(round, group), p.Email),
 			UpdateExpression:          aws.String("SET #status = :going, #since = :at, #seq = :next"),

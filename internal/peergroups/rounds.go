@@ -262,7 +262,8 @@ func (s *Service) SetEvent(ctx context.Context, c Caller, e Event) error {
 	if err := s.Store.PutEvent(ctx, e, s.audit(c, "set event", fmt.Sprintf("%d %s", e.Round, e.GroupID), nil, e)); err != nil {
 		return fmt.Errorf("set event: %w", err)
 	}
-	return nil
+	// More places than before go to the people waiting.
+	return s.fillPlaces(ctx, r, e)
 }
 
 // Publish publishes a draft round: the announcements are sent by the announce

@@ -58,14 +58,16 @@ type AnswerChange struct {
 	Going    int         // change to the places taken
 	Waiting  int         // change to the waiting list's length
 	Position int         // the person's place on the waiting list, from 1, when they join it
+	At       time.Time   // when it was decided
 }
 
 // AttendanceStore keeps answers and the event's places.
 type AttendanceStore interface {
 	Attendance(ctx context.Context, round int, group, email string) (Attendance, error)
 	Attendees(ctx context.Context, round int, group string) ([]Attendance, error)
-	// ChangeAnswer reads the event's places and the person's answer (and the waiting
-	// list when anyone is on it), asks decide what changes, and commits that in one
+	// ChangeAnswer reads the event's places and the person's answer (none when email is
+	// "": a change of places only), and the waiting list when anyone is on it, asks
+	// decide what changes, and commits that in one
 	// transaction conditioned on everything it read. When another answer was committed
 	// in between it reads again and asks again, a bounded number of times, so that the
 	// change returned was decided from the state it was committed on.
@@ -102,7 +104,7 @@ func answeredBefore(a, b Attendance) bool {
 // anyone waits goes, in the same change, to whoever has waited longest. Giving the
 // answer already given changes nothing.
 func DecideAnswer(st AnswerState, who Attendance, answer string, at time.Time) AnswerChange {
-	c := AnswerChange{Previous: st.Current, Answer: st.Current}
+	c := AnswerChange{Previous: st.Current, Answer: st.Current, At: at}
 	from := st.Current.Status
 	if from == answer || (answer == Going && from == Waiting) {
 		return c
@@ -127,24 +129,41 @@ func DecideAnswer(st AnswerState, who Attendance, answer string, at time.Time) A
 		p.Going++
 		c.Going++
 	}
-	if p.Going < p.Capacity && p.Waiting > 0 {
-		var others []Attendance
-		for _, a := range st.Waiting {
-			if a.Email != who.Email {
-				others = append(others, a)
-			}
-		}
-		if head, ok := NextOnWaitingList(others); ok {
-			c.Promoted = &head
-			c.Going++
-			c.Waiting--
-			if c.Position > 0 {
-				c.Position--
-			}
+	if head, ok := placeFor(p, st.Waiting, who.Email); ok {
+		c.Promoted = &head
+		c.Going++
+		c.Waiting--
+		if c.Position > 0 {
+			c.Position--
 		}
 	}
 	c.Changed, c.Answer = true, next
 	return c
+}
+
+// DecideFill gives a free place to whoever has waited longest, as when an event is
+// given more places; no change when there is no free place or nobody waits.
+func DecideFill(st AnswerState, at time.Time) AnswerChange {
+	head, ok := placeFor(st.Places, st.Waiting, "")
+	if !ok {
+		return AnswerChange{At: at}
+	}
+	return AnswerChange{Changed: true, Promoted: &head, Going: 1, Waiting: -1, At: at}
+}
+
+// placeFor returns who on the waiting list (other than except) gets a free place, if a
+// place is free.
+func placeFor(p Places, waiting []Attendance, except string) (Attendance, bool) {
+	if p.Going >= p.Capacity || p.Waiting <= 0 {
+		return Attendance{}, false
+	}
+	var others []Attendance
+	for _, a := range waiting {
+		if a.Email != except {
+			others = append(others, a)
+		}
+	}
+	return NextOnWaitingList(others)
 }
 
 // RSVP is what an "I'm going" link is about.
@@ -268,6 +287,29 @@ func (s *Service) Answer(ctx context.Context, token, answer string) (RSVP, error
 		}
 	}
 	return v, nil
+}
+
+// fillPlaces gives the free places of a group's event to the people waiting, longest
+// first, emailing each, one committed change at a time.
+func (s *Service) fillPlaces(ctx context.Context, r Round, e Event) error {
+	g, err := s.Group(ctx, e.GroupID)
+	if err != nil {
+		return err
+	}
+	at := s.Now()
+	for range e.Capacity { // each change fills one place
+		change, err := s.Store.ChangeAnswer(ctx, r.Number, e.GroupID, "", func(st AnswerState) AnswerChange { return DecideFill(st, at) })
+		if err != nil {
+			return fmt.Errorf("fill places: %w", err)
+		}
+		if !change.Changed {
+			return nil
+		}
+		if err := s.sendPlaceFree(ctx, RSVP{Round: r, Group: g, Event: e}, *change.Promoted); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error {
