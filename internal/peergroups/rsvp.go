@@ -67,10 +67,10 @@ type AttendanceStore interface {
 	Attendees(ctx context.Context, round int, group string) ([]Attendance, error)
 	// ChangeAnswer reads the event's places and the person's answer (none when email is
 	// "": a change of places only), and the waiting list when anyone is on it, asks
-	// decide what changes, and commits that in one
-	// transaction conditioned on everything it read. When another answer was committed
-	// in between it reads again and asks again, a bounded number of times, so that the
-	// change returned was decided from the state it was committed on.
+	// decide what changes, and commits that in one transaction conditioned on everything
+	// it read. When another answer was committed in between it reads again and asks
+	// again, a bounded number of times, so that the change returned was decided from the
+	// state it was committed on.
 	ChangeAnswer(ctx context.Context, round int, group, email string, decide func(AnswerState) AnswerChange) (AnswerChange, error)
 }
 
