@@ -74,6 +74,7 @@ var expectations = map[string]row{
 	"POST /join/invitation":             public,
 	"GET /rounds/{round}":               public,
 	"GET /rounds/{round}/events/{file}": public,
+	"GET /calendar.ics":                 public,
 	"GET /rsvp":                         public,
 	"POST /rsvp":                        public,
 	"GET /sign-in":                      public,

@@ -74,6 +74,7 @@ func (s *Server) Routes() []Route {
 
 		{"GET /rounds/{round}", Public, s.roundPage},
 		{"GET /rounds/{round}/events/{file}", Public, s.calendar},
+		{"GET /calendar.ics", Public, s.memberCalendar},
 		{"GET /rsvp", Public, s.rsvpForm},
 		{"POST /rsvp", Public, s.rsvp},
 
