@@ -159,8 +159,10 @@ func (s *Server) assets() http.HandlerFunc {
 	}
 }
 
-// secure sets the headers every response carries.
+// secure sets the headers every response carries, and HSTS when the service's
+// address (BASE_URL) is HTTPS.
 func (s *Server) secure(next http.Handler) http.Handler {
+	https := strings.HasPrefix(s.Announcer.BaseURL, "https://")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -168,6 +170,11 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		// Links carry tokens: never send them on to another site.
 		h.Set("Referrer-Policy", "no-referrer")
+		if https {
+			// Served over HTTPS: browsers must never fall back to plain HTTP, where a
+			// link's token or a session could be read on the way.
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
