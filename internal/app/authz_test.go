@@ -118,6 +118,7 @@ var expectations = map[string]row{
 	"POST /admin/councils/{code}/withdraw":           adminOnly,
 	"GET /admin/proposals":                           adminOnly,
 	"GET /admin/proposals/{id}":                      adminOnly,
+	"POST /admin/proposals/{id}/list":                adminOnly,
 	"POST /admin/proposals/{id}/approve":             adminOnly,
 	"POST /admin/proposals/{id}/decline":             adminOnly,
 	"POST /admin/proposals/{id}/invite":              adminOnly,

@@ -105,10 +105,18 @@ func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
 	b.checkAccessibility("propose, check your email")
 	b.do("confirm the proposal", chromedp.Navigate(testenv.Link(t, testenv.LastMail(t, proposer).Body.Text, "/proposals/confirm")), waitFor("Confirm your proposal"))
 	b.checkAccessibility("confirm the proposal")
-	b.do("publish", chromedp.Click(chromedp.CSS("main form button")), waitFor("Your proposal is published"))
-	b.checkAccessibility("proposal published")
+	b.do("confirm", chromedp.Click(chromedp.CSS("main form button")), waitFor("Your proposal has been sent"))
+	b.checkAccessibility("proposal sent")
 
-	b.do("open it", chromedp.Click(chromedp.CSS(`main a[href^="/proposals/"]`)), waitFor("I’m interested"))
+	// An admin lists it publicly first.
+	b.signIn(t, s, admin, "Create a group")
+	b.do("open the proposals", chromedp.Navigate(s.URL+"/admin/proposals"), waitFor("Waiting to be listed"))
+	b.checkAccessibility("admin, proposals waiting to be listed")
+	b.do("open the proposal to list", chromedp.Click(chromedp.CSS(`main a[href^="/admin/proposals/"]`)), waitFor("List it publicly"))
+	b.do("list it", chromedp.Click(chromedp.CSS(`form[action$="/list"] button`)), waitFor("The proposal is now listed publicly"))
+	b.checkAccessibility("admin, proposal listed")
+
+	b.do("open it", chromedp.Navigate(s.URL+"/proposals"), chromedp.Click(chromedp.CSS(`main table a[href^="/proposals/"]`)), waitFor("I’m interested"))
 	b.checkAccessibility("proposal")
 	b.do("say I'm interested", chromedp.SendKeys(chromedp.ID("name"), "Fan"), chromedp.SendKeys(chromedp.ID("email"), fan+"\r"), waitFor("Check your email"))
 	b.do("confirm interest", chromedp.Navigate(testenv.Link(t, testenv.LastMail(t, fan).Body.Text, "/proposals/interest/confirm")), waitFor("Confirm your interest"))
@@ -116,7 +124,6 @@ func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
 	b.do("confirm", chromedp.Click(chromedp.CSS("main form button")), waitFor("Thank you for your interest"))
 	b.checkAccessibility("interest confirmed")
 
-	b.signIn(t, s, admin, "Create a group")
 	b.do("open the proposal", chromedp.Navigate(s.URL+"/admin/proposals"), waitFor("North West"), chromedp.Click(chromedp.CSS(`main a[href^="/admin/proposals/"]`)), waitFor("Approve: start the group"))
 	b.checkAccessibility("admin, proposal")
 	b.do("approve", chromedp.Click(chromedp.CSS(`input[name="regions"][value="North West"]`)), chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)), waitFor("1 interested person invited"))

@@ -80,13 +80,40 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	if r := s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusOK {
 		t.Fatalf("confirm proposal: %d\n%s", r.Status, r.Body)
 	}
-	list := s.get("/proposals")
-	mustContain(t, list.Body, "North West")
 	props, _ := s.App.Service.OpenProposals(t.Context())
 	if len(props) != 1 || props[0].Interested != 1 {
 		t.Fatalf("proposals: %+v", props)
 	}
 	id := props[0].ID
+
+	// Nothing of it is public until an admin lists it.
+	if strings.Contains(s.get("/proposals").Body, "North West") {
+		t.Fatal("a proposal is listed publicly before an admin approved it for listing")
+	}
+	if r := s.get("/proposals/" + id); r.Status != http.StatusNotFound || strings.Contains(r.Body, "Manchester") {
+		t.Fatalf("an unlisted proposal's page: %d", r.Status)
+	}
+	if r := s.post("/proposals/"+id+"/interest", url.Values{"name": {"Fan"}, "email": {fan}}); r.Status != http.StatusNotFound || len(testenv.Mail(t, fan)) != 0 {
+		t.Fatalf("interest in an unlisted proposal: %d", r.Status)
+	}
+	if r := s.post("/admin/proposals/"+id+"/list", url.Values{}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/sign-in" {
+		t.Fatalf("listing without signing in: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	s.signIn(admin)
+	mustContain(t, s.get("/admin/proposals").Body, "North West", "Waiting to be listed")
+	mustContain(t, s.get("/admin/proposals/"+id).Body, "List it publicly")
+	listed := s.post("/admin/proposals/"+id+"/list", url.Values{})
+	if listed.Status != http.StatusSeeOther {
+		t.Fatalf("list: %d\n%s", listed.Status, listed.Body)
+	}
+	mustContain(t, s.get(listed.Header.Get("Location")).Body, "The proposal is now listed publicly")
+	if r := s.post("/admin/proposals/"+id+"/list", url.Values{}); r.Status != http.StatusConflict {
+		t.Fatalf("listing twice: %d, want 409", r.Status)
+	}
+	mustContain(t, s.get("/admin/audit").Body, "list proposal: "+id)
+
+	list := s.get("/proposals")
+	mustContain(t, list.Body, "North West")
 	page := s.get("/proposals/" + id)
 	mustContain(t, page.Body, "Alan &lt;b&gt;Turing&lt;/b&gt;", "No group covers Manchester.")
 	if strings.Contains(page.Body, proposer) {
@@ -110,7 +137,6 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	}
 
 	// The admin approves it.
-	s.signIn(admin)
 	approved := s.post("/admin/proposals/"+id+"/approve", url.Values{"id": {"north-west"}, "name": {"North West"}, "regions": {"North West"}})
 	if approved.Status != http.StatusSeeOther {
 		t.Fatalf("approve: %d\n%s", approved.Status, approved.Body)

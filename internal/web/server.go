@@ -119,6 +119,7 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/councils/{code}/withdraw", Admin, s.adminCouncilWithdraw},
 		{"GET /admin/proposals", Admin, s.adminProposals},
 		{"GET /admin/proposals/{id}", Admin, s.adminProposal},
+		{"POST /admin/proposals/{id}/list", Admin, s.proposalList},
 		{"POST /admin/proposals/{id}/approve", Admin, s.proposalApprove},
 		{"POST /admin/proposals/{id}/decline", Admin, s.proposalDecline},
 		{"POST /admin/proposals/{id}/invite", Admin, s.proposalInvite},
