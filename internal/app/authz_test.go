@@ -115,6 +115,8 @@ var expectations = map[string]row{
 	"POST /admin/rounds/{round}/test/{group}":        adminOnly,
 	"GET /admin/councils":                            adminOnly,
 	"GET /admin/councils/{code}":                     adminOnly,
+	"POST /admin/councils/{code}/list":               adminOnly,
+	"POST /admin/councils/{code}/decline":            adminOnly,
 	"POST /admin/councils/{code}/withdraw":           adminOnly,
 	"GET /admin/proposals":                           adminOnly,
 	"GET /admin/proposals/{id}":                      adminOnly,

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -139,4 +140,17 @@ func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
 	b.checkAccessibility("council register")
 	b.do("sign a council up", chromedp.Navigate(s.URL+"/councils/sign-up"), waitFor("Sign your council up"), chromedp.Click(chromedp.CSS("main form button")), waitFor("There is a problem"))
 	b.checkAccessibility("council sign-up, with errors")
+
+	// The council register, admin side: a confirmed sign-up waits in the queue.
+	contact := testenv.Address("contact")
+	s.post("/councils/sign-up", registerForm(contact))
+	s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, contact).Body.Text, "/councils/confirm"))}})
+	b.do("open the queue", chromedp.Navigate(s.URL+"/admin/councils"), waitFor("Check and decide"))
+	b.checkAccessibility("admin, councils waiting for approval")
+	b.do("open the sign-up", chromedp.Click(chromedp.CSS(`main a[href="/admin/councils/LDS"]`)), waitFor("Decline Leeds City Council"))
+	b.checkAccessibility("admin, a council waiting for approval")
+	b.do("decline without a reason", chromedp.Click(chromedp.CSS(`form[action$="/decline"] button`)), waitFor("There is a problem"))
+	b.checkAccessibility("admin, decline without a reason")
+	b.do("approve", chromedp.Click(chromedp.CSS(`form[action$="/list"] button`)), waitFor("The council is now on the public register"))
+	b.checkAccessibility("admin, council approved")
 }

@@ -16,7 +16,7 @@ func registerForm(email string) url.Values {
 func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
-	first, second := testenv.Address("first"), testenv.Address("second")
+	first, second, third := testenv.Address("first"), testenv.Address("second"), testenv.Address("third")
 
 	bad := s.post("/councils/sign-up", url.Values{"council": {"NARNIA"}, "email": {"x"}})
 	if bad.Status != http.StatusBadRequest {
@@ -34,11 +34,29 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 	if r := s.get(link); r.Status != http.StatusOK || !strings.Contains(r.Body, "Leeds City Council") {
 		t.Fatalf("confirm page: %d", r.Status)
 	}
-	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusOK {
-		t.Fatalf("confirm: %d\n%s", r.Status, r.Body)
+	confirmed := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, link)}})
+	if confirmed.Status != http.StatusOK {
+		t.Fatalf("confirm: %d\n%s", confirmed.Status, confirmed.Body)
 	}
+	mustContain(t, confirmed.Body, "The network’s admins will check the sign-up")
 	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusGone {
 		t.Fatalf("confirming twice: %d, want 410", r.Status)
+	}
+	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
+		t.Fatal("a confirmed sign-up is on the public register before an admin approved it")
+	}
+
+	// An admin approves it from the queue.
+	s.signIn(admin)
+	queue := s.get("/admin/councils")
+	mustContain(t, queue.Body, "Waiting for approval", "Leeds City Council", `href="/admin/councils/LDS"`)
+	mustContain(t, s.get("/admin/councils/LDS").Body, "Waiting for approval", first, "Head of Digital", "Put Leeds City Council on the public register", "Decline Leeds City Council")
+	if r := s.post("/admin/councils/LDS/list", url.Values{}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/councils?done=listed" {
+		t.Fatalf("approve: %d\n%s", r.Status, r.Body)
+	}
+	mustContain(t, s.get("/admin/councils?done=listed").Body, "The council is now on the public register", "No sign-up is waiting for approval")
+	if r := s.post("/admin/councils/LDS/list", url.Values{}); r.Status != http.StatusConflict {
+		t.Fatalf("approving twice: %d, want 409", r.Status)
 	}
 	register := s.get("/councils")
 	mustContain(t, register.Body, "Yorkshire and The Humber", "Leeds City Council", s.Clock.Now().Format("2 January 2006"))
@@ -49,7 +67,6 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 		t.Fatalf("Leeds is on the register %d times, want once", n)
 	}
 
-	s.signIn(admin)
 	entry := s.get("/admin/councils/LDS")
 	mustContain(t, entry.Body, first, second, "Head of Digital")
 	if r := s.post("/admin/councils/LDS/withdraw", url.Values{}); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Enter the reason") {
@@ -61,7 +78,57 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
 		t.Fatal("a withdrawn council is still on the public register")
 	}
-	mustContain(t, s.get("/admin/audit").Body, "withdraw council: LDS", "Signed up by mistake")
+
+	// A withdrawal sticks: a later confirmation by another contact adds the contact,
+	// and neither lists the council again nor erases the reason.
+	s.post("/councils/sign-up", registerForm(third))
+	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, third).Body.Text, "/councils/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("a third contact confirms: %d\n%s", r.Status, r.Body)
+	}
+	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
+		t.Fatal("a later confirmation put a withdrawn council back on the public register")
+	}
+	mustContain(t, s.get("/admin/councils/LDS").Body, third, "Withdrawn from the public register", "Signed up by mistake", "Put Leeds City Council on the public register")
+
+	// Only an admin lists it again.
+	if r := s.post("/admin/councils/LDS/list", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("list again: %d\n%s", r.Status, r.Body)
+	}
+	mustContain(t, s.get("/councils").Body, "Leeds City Council")
+	audit := s.get("/admin/audit").Body
+	mustContain(t, audit, "withdraw council: LDS", "Signed up by mistake")
+	if n := strings.Count(audit, "list council: LDS"); n != 2 {
+		t.Errorf("the audit trail has %d listings of LDS, want 2", n)
+	}
+}
+
+// A sign-up an admin declines never reaches the public register, whoever confirms
+// after, and the decline is in the audit trail.
+func TestADeclinedCouncilStaysOffThePublicRegister(t *testing.T) {
+	admin := testenv.Address("admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	prankster, later := testenv.Address("prankster"), testenv.Address("later")
+	s.post("/councils/sign-up", registerForm(prankster))
+	s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, prankster).Body.Text, "/councils/confirm"))}})
+
+	s.signIn(admin)
+	if r := s.post("/admin/councils/LDS/decline", url.Values{"reason": {""}}); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Enter the reason") {
+		t.Fatalf("decline without a reason: %d", r.Status)
+	}
+	if r := s.post("/admin/councils/LDS/withdraw", url.Values{"reason": {"Not listed"}}); r.Status != http.StatusConflict {
+		t.Fatalf("withdrawing a council not on the register: %d, want 409", r.Status)
+	}
+	if r := s.post("/admin/councils/LDS/decline", url.Values{"reason": {"Nobody at Leeds knows this person"}}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/councils?done=declined" {
+		t.Fatalf("decline: %d\n%s", r.Status, r.Body)
+	}
+	s.post("/councils/sign-up", registerForm(later))
+	s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, later).Body.Text, "/councils/confirm"))}})
+	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
+		t.Fatal("a declined council is on the public register")
+	}
+	mustContain(t, s.get("/admin/councils").Body, "No sign-up is waiting for approval", "Declined")
+	mustContain(t, s.get("/admin/councils/LDS").Body, "Nobody at Leeds knows this person", later)
+	mustContain(t, s.get("/admin/audit").Body, "decline council: LDS", "Nobody at Leeds knows this person")
 }
 
 func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {

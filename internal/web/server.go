@@ -116,6 +116,8 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/rounds/{round}/test/{group}", Admin, s.roundTest},
 		{"GET /admin/councils", Admin, s.adminCouncils},
 		{"GET /admin/councils/{code}", Admin, s.adminCouncil},
+		{"POST /admin/councils/{code}/list", Admin, s.adminCouncilList},
+		{"POST /admin/councils/{code}/decline", Admin, s.adminCouncilDecline},
 		{"POST /admin/councils/{code}/withdraw", Admin, s.adminCouncilWithdraw},
 		{"GET /admin/proposals", Admin, s.adminProposals},
 		{"GET /admin/proposals/{id}", Admin, s.adminProposal},
