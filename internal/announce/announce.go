@@ -148,6 +148,7 @@ func (a *Announcer) sleep(ctx context.Context, d time.Duration) error {
 type batch struct {
 	kind     string
 	group    pg.Group
+	event    pg.Event // an announcement's event: its end bounds the member's calendar link
 	template pg.BulkTemplate
 	to       []recipient
 }
@@ -340,7 +341,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 				for i, m := range chunk {
 					to[i] = recipient{email: m.Email, name: m.Name}
 				}
-				if err := emit(batch{kind: KindAnnounce, group: g, template: announcement, to: to}); err != nil {
+				if err := emit(batch{kind: KindAnnounce, group: g, event: event, template: announcement, to: to}); err != nil {
 					return err
 				}
 			}

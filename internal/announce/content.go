@@ -53,7 +53,6 @@ type content struct {
 	Event    pg.Event
 	HasEvent bool
 	Members  int
-	Calendar string
 	RoundURL string
 }
 
@@ -67,14 +66,8 @@ func (a *Announcer) content(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, m
 	e.Venue, e.Address, e.Note, e.OnlineURL = noPlaceholders(e.Venue), noPlaceholders(e.Address), noPlaceholders(e.Note), noPlaceholders(e.OnlineURL)
 	return content{
 		Round: r, Group: g, Event: e, HasEvent: hasEvent, Members: members,
-		Calendar: CalendarURL(a.BaseURL, r.Number, g.ID),
 		RoundURL: a.BaseURL + "/rounds/" + strconv.Itoa(r.Number),
 	}
-}
-
-// CalendarURL is where a group's event for a round can be downloaded as .ics.
-func CalendarURL(base string, round int, group string) string {
-	return fmt.Sprintf("%s/rounds/%d/events/%s.ics", base, round, url.PathEscape(group))
 }
 
 func (a *Announcer) render(name, subject string, c content) (pg.BulkTemplate, error) {
@@ -132,6 +125,11 @@ func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestina
 		}
 		d.Data["going"] = a.BaseURL + "/rsvp?answer=going&token=" + url.QueryEscape(rsvp)
 		d.Data["cantgo"] = a.BaseURL + "/rsvp?answer=not-going&token=" + url.QueryEscape(rsvp)
+		calendar, err := pg.CalendarLink(a.Links, r.email, round, b.group.ID, b.event.End, a.Now())
+		if err != nil {
+			return pg.BulkDestination{}, err
+		}
+		d.Data["calendar"] = a.BaseURL + calendar
 	}
 	return d, nil
 }
@@ -181,7 +179,7 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := a.destination(round, batch{kind: KindAnnounce, group: g}, recipient{email: to, name: name})
+		d, err := a.destination(round, batch{kind: KindAnnounce, group: g, event: event}, recipient{email: to, name: name})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -139,12 +139,12 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 }
 
 func (m *Reminders) message(r pg.Round, g pg.Group, e pg.Event, a pg.Attendance) (*pg.Message, error) {
-	an := &Announcer{BaseURL: m.BaseURL, Links: m.Links}
+	an := &Announcer{BaseURL: m.BaseURL, Links: m.Links, Now: m.Now}
 	t, err := an.render("reminder", fmt.Sprintf("Reminder: the %s peer group meets on %s", g.Name, e.Start.In(pg.London).Format("Monday 2 January")), an.content(r, g, e, true, 0))
 	if err != nil {
 		return nil, err
 	}
-	d, err := an.destination(r.Number, batch{kind: KindAnnounce, group: g}, recipient{email: a.Email, name: a.Name})
+	d, err := an.destination(r.Number, batch{kind: KindAnnounce, group: g, event: e}, recipient{email: a.Email, name: a.Name})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -105,10 +106,18 @@ func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
 	b.checkAccessibility("propose, check your email")
 	b.do("confirm the proposal", chromedp.Navigate(testenv.Link(t, testenv.LastMail(t, proposer).Body.Text, "/proposals/confirm")), waitFor("Confirm your proposal"))
 	b.checkAccessibility("confirm the proposal")
-	b.do("publish", chromedp.Click(chromedp.CSS("main form button")), waitFor("Your proposal is published"))
-	b.checkAccessibility("proposal published")
+	b.do("confirm", chromedp.Click(chromedp.CSS("main form button")), waitFor("Your proposal has been sent"))
+	b.checkAccessibility("proposal sent")
 
-	b.do("open it", chromedp.Click(chromedp.CSS(`main a[href^="/proposals/"]`)), waitFor("I’m interested"))
+	// An admin lists it publicly first.
+	b.signIn(t, s, admin, "Create a group")
+	b.do("open the proposals", chromedp.Navigate(s.URL+"/admin/proposals"), waitFor("Waiting to be listed"))
+	b.checkAccessibility("admin, proposals waiting to be listed")
+	b.do("open the proposal to list", chromedp.Click(chromedp.CSS(`main a[href^="/admin/proposals/"]`)), waitFor("List it publicly"))
+	b.do("list it", chromedp.Click(chromedp.CSS(`form[action$="/list"] button`)), waitFor("The proposal is now listed publicly"))
+	b.checkAccessibility("admin, proposal listed")
+
+	b.do("open it", chromedp.Navigate(s.URL+"/proposals"), chromedp.Click(chromedp.CSS(`main table a[href^="/proposals/"]`)), waitFor("I’m interested"))
 	b.checkAccessibility("proposal")
 	b.do("say I'm interested", chromedp.SendKeys(chromedp.ID("name"), "Fan"), chromedp.SendKeys(chromedp.ID("email"), fan+"\r"), waitFor("Check your email"))
 	b.do("confirm interest", chromedp.Navigate(testenv.Link(t, testenv.LastMail(t, fan).Body.Text, "/proposals/interest/confirm")), waitFor("Confirm your interest"))
@@ -116,7 +125,6 @@ func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
 	b.do("confirm", chromedp.Click(chromedp.CSS("main form button")), waitFor("Thank you for your interest"))
 	b.checkAccessibility("interest confirmed")
 
-	b.signIn(t, s, admin, "Create a group")
 	b.do("open the proposal", chromedp.Navigate(s.URL+"/admin/proposals"), waitFor("North West"), chromedp.Click(chromedp.CSS(`main a[href^="/admin/proposals/"]`)), waitFor("Approve: start the group"))
 	b.checkAccessibility("admin, proposal")
 	b.do("approve", chromedp.Click(chromedp.CSS(`input[name="regions"][value="North West"]`)), chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)), waitFor("1 interested person invited"))
@@ -132,4 +140,17 @@ func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
 	b.checkAccessibility("council register")
 	b.do("sign a council up", chromedp.Navigate(s.URL+"/councils/sign-up"), waitFor("Sign your council up"), chromedp.Click(chromedp.CSS("main form button")), waitFor("There is a problem"))
 	b.checkAccessibility("council sign-up, with errors")
+
+	// The council register, admin side: a confirmed sign-up waits in the queue.
+	contact := testenv.Address("contact")
+	s.post("/councils/sign-up", registerForm(contact))
+	s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, contact).Body.Text, "/councils/confirm"))}})
+	b.do("open the queue", chromedp.Navigate(s.URL+"/admin/councils"), waitFor("Check and decide"))
+	b.checkAccessibility("admin, councils waiting for approval")
+	b.do("open the sign-up", chromedp.Click(chromedp.CSS(`main a[href="/admin/councils/LDS"]`)), waitFor("Decline Leeds City Council"))
+	b.checkAccessibility("admin, a council waiting for approval")
+	b.do("decline without a reason", chromedp.Click(chromedp.CSS(`form[action$="/decline"] button`)), waitFor("There is a problem"))
+	b.checkAccessibility("admin, decline without a reason")
+	b.do("approve", chromedp.Click(chromedp.CSS(`form[action$="/list"] button`)), waitFor("The council is now on the public register"))
+	b.checkAccessibility("admin, council approved")
 }

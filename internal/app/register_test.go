@@ -16,7 +16,7 @@ func registerForm(email string) url.Values {
 func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
-	first, second := testenv.Address("first"), testenv.Address("second")
+	first, second, third := testenv.Address("first"), testenv.Address("second"), testenv.Address("third")
 
 	bad := s.post("/councils/sign-up", url.Values{"council": {"NARNIA"}, "email": {"x"}})
 	if bad.Status != http.StatusBadRequest {
@@ -34,11 +34,29 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 	if r := s.get(link); r.Status != http.StatusOK || !strings.Contains(r.Body, "Leeds City Council") {
 		t.Fatalf("confirm page: %d", r.Status)
 	}
-	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusOK {
-		t.Fatalf("confirm: %d\n%s", r.Status, r.Body)
+	confirmed := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, link)}})
+	if confirmed.Status != http.StatusOK {
+		t.Fatalf("confirm: %d\n%s", confirmed.Status, confirmed.Body)
 	}
+	mustContain(t, confirmed.Body, "The network’s admins will check the sign-up")
 	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusGone {
 		t.Fatalf("confirming twice: %d, want 410", r.Status)
+	}
+	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
+		t.Fatal("a confirmed sign-up is on the public register before an admin approved it")
+	}
+
+	// An admin approves it from the queue.
+	s.signIn(admin)
+	queue := s.get("/admin/councils")
+	mustContain(t, queue.Body, "Waiting for approval", "Leeds City Council", `href="/admin/councils/LDS"`)
+	mustContain(t, s.get("/admin/councils/LDS").Body, "Waiting for approval", first, "Head of Digital", "Put Leeds City Council on the public register", "Decline Leeds City Council")
+	if r := s.post("/admin/councils/LDS/list", url.Values{}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/councils?done=listed" {
+		t.Fatalf("approve: %d\n%s", r.Status, r.Body)
+	}
+	mustContain(t, s.get("/admin/councils?done=listed").Body, "The council is now on the public register", "No sign-up is waiting for approval")
+	if r := s.post("/admin/councils/LDS/list", url.Values{}); r.Status != http.StatusConflict {
+		t.Fatalf("approving twice: %d, want 409", r.Status)
 	}
 	register := s.get("/councils")
 	mustContain(t, register.Body, "Yorkshire and The Humber", "Leeds City Council", s.Clock.Now().Format("2 January 2006"))
@@ -49,7 +67,6 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 		t.Fatalf("Leeds is on the register %d times, want once", n)
 	}
 
-	s.signIn(admin)
 	entry := s.get("/admin/councils/LDS")
 	mustContain(t, entry.Body, first, second, "Head of Digital")
 	if r := s.post("/admin/councils/LDS/withdraw", url.Values{}); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Enter the reason") {
@@ -61,7 +78,57 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
 		t.Fatal("a withdrawn council is still on the public register")
 	}
-	mustContain(t, s.get("/admin/audit").Body, "withdraw council: LDS", "Signed up by mistake")
+
+	// A withdrawal sticks: a later confirmation by another contact adds the contact,
+	// and neither lists the council again nor erases the reason.
+	s.post("/councils/sign-up", registerForm(third))
+	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, third).Body.Text, "/councils/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("a third contact confirms: %d\n%s", r.Status, r.Body)
+	}
+	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
+		t.Fatal("a later confirmation put a withdrawn council back on the public register")
+	}
+	mustContain(t, s.get("/admin/councils/LDS").Body, third, "Withdrawn from the public register", "Signed up by mistake", "Put Leeds City Council on the public register")
+
+	// Only an admin lists it again.
+	if r := s.post("/admin/councils/LDS/list", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("list again: %d\n%s", r.Status, r.Body)
+	}
+	mustContain(t, s.get("/councils").Body, "Leeds City Council")
+	audit := s.get("/admin/audit").Body
+	mustContain(t, audit, "withdraw council: LDS", "Signed up by mistake")
+	if n := strings.Count(audit, "list council: LDS"); n != 2 {
+		t.Errorf("the audit trail has %d listings of LDS, want 2", n)
+	}
+}
+
+// A sign-up an admin declines never reaches the public register, whoever confirms
+// after, and the decline is in the audit trail.
+func TestADeclinedCouncilStaysOffThePublicRegister(t *testing.T) {
+	admin := testenv.Address("admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	prankster, later := testenv.Address("prankster"), testenv.Address("later")
+	s.post("/councils/sign-up", registerForm(prankster))
+	s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, prankster).Body.Text, "/councils/confirm"))}})
+
+	s.signIn(admin)
+	if r := s.post("/admin/councils/LDS/decline", url.Values{"reason": {""}}); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Enter the reason") {
+		t.Fatalf("decline without a reason: %d", r.Status)
+	}
+	if r := s.post("/admin/councils/LDS/withdraw", url.Values{"reason": {"Not listed"}}); r.Status != http.StatusConflict {
+		t.Fatalf("withdrawing a council not on the register: %d, want 409", r.Status)
+	}
+	if r := s.post("/admin/councils/LDS/decline", url.Values{"reason": {"Nobody at Leeds knows this person"}}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/councils?done=declined" {
+		t.Fatalf("decline: %d\n%s", r.Status, r.Body)
+	}
+	s.post("/councils/sign-up", registerForm(later))
+	s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, later).Body.Text, "/councils/confirm"))}})
+	if strings.Contains(s.get("/councils").Body, "Leeds City Council") {
+		t.Fatal("a declined council is on the public register")
+	}
+	mustContain(t, s.get("/admin/councils").Body, "No sign-up is waiting for approval", "Declined")
+	mustContain(t, s.get("/admin/councils/LDS").Body, "Nobody at Leeds knows this person", later)
+	mustContain(t, s.get("/admin/audit").Body, "decline council: LDS", "Nobody at Leeds knows this person")
 }
 
 func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
@@ -80,13 +147,40 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	if r := s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusOK {
 		t.Fatalf("confirm proposal: %d\n%s", r.Status, r.Body)
 	}
-	list := s.get("/proposals")
-	mustContain(t, list.Body, "North West")
 	props, _ := s.App.Service.OpenProposals(t.Context())
 	if len(props) != 1 || props[0].Interested != 1 {
 		t.Fatalf("proposals: %+v", props)
 	}
 	id := props[0].ID
+
+	// Nothing of it is public until an admin lists it.
+	if strings.Contains(s.get("/proposals").Body, "North West") {
+		t.Fatal("a proposal is listed publicly before an admin approved it for listing")
+	}
+	if r := s.get("/proposals/" + id); r.Status != http.StatusNotFound || strings.Contains(r.Body, "Manchester") {
+		t.Fatalf("an unlisted proposal's page: %d", r.Status)
+	}
+	if r := s.post("/proposals/"+id+"/interest", url.Values{"name": {"Fan"}, "email": {fan}}); r.Status != http.StatusNotFound || len(testenv.Mail(t, fan)) != 0 {
+		t.Fatalf("interest in an unlisted proposal: %d", r.Status)
+	}
+	if r := s.post("/admin/proposals/"+id+"/list", url.Values{}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/sign-in" {
+		t.Fatalf("listing without signing in: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	s.signIn(admin)
+	mustContain(t, s.get("/admin/proposals").Body, "North West", "Waiting to be listed")
+	mustContain(t, s.get("/admin/proposals/"+id).Body, "List it publicly")
+	listed := s.post("/admin/proposals/"+id+"/list", url.Values{})
+	if listed.Status != http.StatusSeeOther {
+		t.Fatalf("list: %d\n%s", listed.Status, listed.Body)
+	}
+	mustContain(t, s.get(listed.Header.Get("Location")).Body, "The proposal is now listed publicly")
+	if r := s.post("/admin/proposals/"+id+"/list", url.Values{}); r.Status != http.StatusConflict {
+		t.Fatalf("listing twice: %d, want 409", r.Status)
+	}
+	mustContain(t, s.get("/admin/audit").Body, "list proposal: "+id)
+
+	list := s.get("/proposals")
+	mustContain(t, list.Body, "North West")
 	page := s.get("/proposals/" + id)
 	mustContain(t, page.Body, "Alan &lt;b&gt;Turing&lt;/b&gt;", "No group covers Manchester.")
 	if strings.Contains(page.Body, proposer) {
@@ -110,7 +204,6 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	}
 
 	// The admin approves it.
-	s.signIn(admin)
 	approved := s.post("/admin/proposals/"+id+"/approve", url.Values{"id": {"north-west"}, "name": {"North West"}, "regions": {"North West"}})
 	if approved.Status != http.StatusSeeOther {
 		t.Fatalf("approve: %d\n%s", approved.Status, approved.Body)

@@ -27,6 +27,7 @@ type (
 		Interested     int    `dynamodbav:"interested"`
 		GroupID        string `dynamodbav:"groupId"`
 		Reason         string `dynamodbav:"reason"`
+		ListedAt       string `dynamodbav:"listedAt,omitempty"`
 		NonceHash      string `dynamodbav:"nonceHash,omitempty"`
 		ExpiresAt      string `dynamodbav:"expiresAt,omitempty"`
 	}
@@ -44,13 +45,13 @@ type (
 func proposalOf(it proposalItem) pg.Proposal {
 	return pg.Proposal{ID: it.ID, Area: it.Area, ProposerName: it.ProposerName, ProposerEmail: it.ProposerEmail, Why: it.Why,
 		CoFacilitators: it.CoFacilitators, Status: it.Status, CreatedAt: parseStamp(it.CreatedAt), Interested: it.Interested,
-		GroupID: it.GroupID, Reason: it.Reason}
+		GroupID: it.GroupID, Reason: it.Reason, ListedAt: parseStamp(it.ListedAt)}
 }
 
 func itemOfProposal(p pg.Proposal) proposalItem {
 	return proposalItem{ID: p.ID, Area: p.Area, ProposerName: p.ProposerName, ProposerEmail: p.ProposerEmail, Why: p.Why,
 		CoFacilitators: p.CoFacilitators, Status: p.Status, CreatedAt: stamp(p.CreatedAt), Interested: p.Interested,
-		GroupID: p.GroupID, Reason: p.Reason}
+		GroupID: p.GroupID, Reason: p.Reason, ListedAt: stampIfSet(p.ListedAt)}
 }
 
 // SavePendingProposal stores a proposal waiting for its proposer to confirm it.
@@ -238,6 +239,26 @@ func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group,
 	return err
 }
 
+// ListProposal sets when an open proposal was approved for the public list, with the
+// audit entry, on condition that it is open and not listed yet.
+func (st *Store) ListProposal(ctx context.Context, p pg.Proposal, a pg.AuditEntry) error {
+	audit, err := st.auditPut(a)
+	if err != nil {
+		return err
+	}
+	err = st.transact(ctx, "list proposal", []types.TransactWriteItem{{Update: &types.Update{
+		TableName: aws.String(st.Table), Key: key(pkProposals, proposalSK(p.ID)),
+		UpdateExpression:          aws.String("SET listedAt = :at"),
+		ConditionExpression:       aws.String("#status = :open AND attribute_not_exists(listedAt)"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(stamp(p.ListedAt)), ":open": s(pg.ProposalOpen)},
+	}}, audit}, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
+		return pg.Errorf(pg.KindConflict, "This proposal has been decided or listed meanwhile.")
+	}
+	return err
+}
+
 // MarkInvited records an invitation, once: false if the person was already invited.
 func (st *Store) MarkInvited(ctx context.Context, id, email string, at time.Time) (bool, error) {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -268,4 +289,12 @@ func (st *Store) AcceptInvitation(ctx context.Context, p pg.Person, profile pg.P
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	return st.transact(ctx, "accept invitation", items, 0)
+}
+
+// stampIfSet is stamp, or "" (an attribute left out) for the zero time.
+func stampIfSet(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return stamp(t)
 }

@@ -29,6 +29,7 @@ type (
 		Region      string `dynamodbav:"region"`
 		SignedUpAt  string `dynamodbav:"signedUpAt"`
 		Status      string `dynamodbav:"status"`
+		ListedAt    string `dynamodbav:"listedAt"`
 		WithdrawnAt string `dynamodbav:"withdrawnAt"`
 		Reason      string `dynamodbav:"reason"`
 	}
@@ -60,17 +61,13 @@ func (st *Store) PendingRegistration(ctx context.Context, email, council string)
 	return pg.PendingRegistration{Email: it.Email, Council: it.Council, Name: it.Name, Role: it.Role, NonceHash: it.NonceHash, ExpiresAt: parseStamp(it.ExpiresAt)}, nil
 }
 
-// ConfirmRegistration adds the contact and the entry (restarting a new or withdrawn
-// one), deleting the pending sign-up on condition that its nonce is unchanged.
-func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistration, c pg.Council, restart bool, at time.Time) error {
-	update := "SET #code = :code, #name = :name, #region = :region, #status = :active, signedUpAt = if_not_exists(signedUpAt, :at)"
-	if restart {
-		update = "SET #code = :code, #name = :name, #region = :region, #status = :active, signedUpAt = :at REMOVE withdrawnAt, #reason"
-	}
+// ConfirmRegistration adds the contact and, for a council not signed up yet, a
+// pending entry, deleting the pending sign-up on condition that its nonce is
+// unchanged. An existing entry keeps its status, its reason and its sign-up date:
+// a contact's confirmation never lists a council nor undoes an admin's decision.
+func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistration, c pg.Council, at time.Time) error {
+	update := "SET #code = :code, #name = :name, #region = :region, #status = if_not_exists(#status, :pending), signedUpAt = if_not_exists(signedUpAt, :at)"
 	names := map[string]string{"#code": "code", "#name": "name", "#region": "region", "#status": "status"}
-	if restart {
-		names["#reason"] = "reason"
-	}
 	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{
 			TableName: aws.String(st.Table), Key: key(personPK(p.Email), registeringSK(p.Council)),
@@ -82,7 +79,7 @@ func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistrati
 			UpdateExpression:         aws.String(update),
 			ExpressionAttributeNames: names,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":code": s(c.Code), ":name": s(c.Name), ":region": s(c.Region), ":active": s("active"), ":at": s(stamp(at)),
+				":code": s(c.Code), ":name": s(c.Name), ":region": s(c.Region), ":pending": s(pg.RegisterPending), ":at": s(stamp(at)),
 			},
 		}},
 		{Put: &types.Put{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
@@ -97,9 +94,17 @@ func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistrati
 	return err
 }
 
+// legacyActive is the status entries had when a confirmation listed a council at
+// once. No admin approved them, so they wait for one like any new sign-up.
+const legacyActive = "active"
+
 func entryOf(it registerEntryItem) pg.RegisterEntry {
+	status := it.Status
+	if status == legacyActive {
+		status = pg.RegisterPending
+	}
 	return pg.RegisterEntry{Code: it.Code, Name: it.Name, Region: it.Region, SignedUpAt: parseStamp(it.SignedUpAt),
-		Withdrawn: it.Status == "withdrawn", WithdrawnAt: parseStamp(it.WithdrawnAt), Reason: it.Reason}
+		Status: status, ListedAt: parseStamp(it.ListedAt), WithdrawnAt: parseStamp(it.WithdrawnAt), Reason: it.Reason}
 }
 
 // Register returns every entry of the register.
@@ -132,21 +137,36 @@ func (st *Store) RegisterEntry(ctx context.Context, code string) (pg.RegisterEnt
 	return entryOf(it), contacts, nil
 }
 
-// WithdrawRegistration marks an entry withdrawn, with its audit entry.
-func (st *Store) WithdrawRegistration(ctx context.Context, e pg.RegisterEntry, a pg.AuditEntry) error {
+// DecideRegistration writes an admin's decision on an entry (listed: with when,
+// and no reason; declined or withdrawn: with when and why) and its audit entry, all
+// or nothing, on condition that the entry's status is still from.
+func (st *Store) DecideRegistration(ctx context.Context, e pg.RegisterEntry, from string, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
 	}
-	return st.transact(ctx, "withdraw council", []types.TransactWriteItem{{Update: &types.Update{
+	update := "SET #status = :status, withdrawnAt = :at, #reason = :reason"
+	values := map[string]types.AttributeValue{":status": s(e.Status), ":at": s(stamp(e.WithdrawnAt)), ":reason": s(e.Reason), ":from": s(from)}
+	if e.Status == pg.RegisterListed {
+		update = "SET #status = :status, listedAt = :at REMOVE withdrawnAt, #reason"
+		values = map[string]types.AttributeValue{":status": s(e.Status), ":at": s(stamp(e.ListedAt)), ":from": s(from)}
+	}
+	condition := "#status = :from"
+	if from == pg.RegisterPending {
+		condition = "#status IN (:from, :legacy)"
+		values[":legacy"] = s(legacyActive)
+	}
+	err = st.transact(ctx, "decide council", []types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(pkRegister, councilSK(e.Code)),
-		UpdateExpression:         aws.String("SET #status = :withdrawn, withdrawnAt = :at, #reason = :reason"),
-		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#status": "status", "#reason": "reason"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":withdrawn": s("withdrawn"), ":at": s(stamp(e.WithdrawnAt)), ":reason": s(e.Reason),
-		},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeNames:  map[string]string{"#status": "status", "#reason": "reason"},
+		ExpressionAttributeValues: values,
 	}}, audit}, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
+		return pg.Errorf(pg.KindConflict, "Someone else has changed %s’s entry meanwhile. Look at it again.", e.Name)
+	}
+	return err
 }
 
 // get reads one item, strongly consistent, into out; a KindNotFound error if missing.

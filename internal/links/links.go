@@ -33,6 +33,7 @@ const (
 	Interest    Purpose = "interest"    // confirm interest in a proposed group (works once)
 	Invite      Purpose = "invite"      // join a group started from a proposal
 	RSVP        Purpose = "rsvp"        // say whether you are going to your group's event
+	Calendar    Purpose = "calendar"    // download your group's event with its full details (until after it)
 )
 
 // Claims is what a token says.

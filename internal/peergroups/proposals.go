@@ -34,9 +34,14 @@ type Proposal struct {
 	Status         string
 	CreatedAt      time.Time
 	Interested     int
-	GroupID        string // the group it became, once approved
-	Reason         string // why it was declined
+	GroupID        string    // the group it became, once approved
+	Reason         string    // why it was declined
+	ListedAt       time.Time // when an admin approved it for the public list; zero until then
 }
+
+// Listed says whether the proposal may be shown publicly: only once an admin has
+// approved it for listing.
+func (p Proposal) Listed() bool { return !p.ListedAt.IsZero() }
 
 // Interested is a person who said they were interested in a proposed group.
 type Interested struct {
@@ -78,6 +83,10 @@ type ProposalStore interface {
 	// DecideProposal closes an open proposal; approving it creates its group and makes
 	// the proposer its facilitator, all in one transaction with the audit entry.
 	DecideProposal(ctx context.Context, p Proposal, group *Group, a AuditEntry) error
+	// ListProposal records that an admin approved an open proposal for the public
+	// list, with the audit entry, once: a KindConflict error if it is no longer open
+	// or already listed.
+	ListProposal(ctx context.Context, p Proposal, a AuditEntry) error
 	// MarkInvited records that an interested person was invited; false if they already were.
 	MarkInvited(ctx context.Context, id, email string, at time.Time) (bool, error)
 	// AcceptInvitation makes a person a confirmed member of a group they were invited to.
@@ -207,15 +216,25 @@ func (s *Service) ConfirmProposal(ctx context.Context, token string) (Proposal, 
 	return p.Proposal, nil
 }
 
-// OpenProposals returns the proposals still open, newest first.
+// OpenProposals returns the proposals still open, listed or not, newest first.
 func (s *Service) OpenProposals(ctx context.Context) ([]Proposal, error) {
+	return s.openProposals(ctx, false)
+}
+
+// ListedProposals returns the open proposals an admin has approved for the public
+// list, newest first: the only ones shown publicly.
+func (s *Service) ListedProposals(ctx context.Context) ([]Proposal, error) {
+	return s.openProposals(ctx, true)
+}
+
+func (s *Service) openProposals(ctx context.Context, listedOnly bool) ([]Proposal, error) {
 	all, err := s.Store.Proposals(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list proposals: %w", err)
 	}
 	var open []Proposal
 	for _, p := range all {
-		if p.Status == ProposalOpen {
+		if p.Status == ProposalOpen && (p.Listed() || !listedOnly) {
 			open = append(open, p)
 		}
 	}
@@ -236,7 +255,7 @@ func (s *Service) AllProposals(ctx context.Context, c Caller) ([]Proposal, error
 	return all, nil
 }
 
-// Proposal returns one proposal.
+// Proposal returns one proposal, listed or not (for admins and for links already sent).
 func (s *Service) Proposal(ctx context.Context, id string) (Proposal, error) {
 	p, err := s.Store.Proposal(ctx, id)
 	if KindOf(err) == KindNotFound {
@@ -245,10 +264,44 @@ func (s *Service) Proposal(ctx context.Context, id string) (Proposal, error) {
 	return p, err
 }
 
+// PublicProposal returns a proposal that may be shown publicly: one an admin has
+// listed. Any other is "not found", as if it did not exist.
+func (s *Service) PublicProposal(ctx context.Context, id string) (Proposal, error) {
+	p, err := s.Proposal(ctx, id)
+	if err == nil && !p.Listed() {
+		return Proposal{}, Errorf(KindNotFound, "There is no such proposal.")
+	}
+	return p, err
+}
+
+// ListProposal approves an open proposal for the public list, so that others can see
+// it and say they are interested. Admins only.
+func (s *Service) ListProposal(ctx context.Context, c Caller, id string) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	before, err := s.Proposal(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case before.Status != ProposalOpen:
+		return Errorf(KindConflict, "Only an open proposal can be listed: this one has been decided.")
+	case before.Listed():
+		return Errorf(KindConflict, "This proposal is already listed.")
+	}
+	after := before
+	after.ListedAt = s.Now()
+	if err := s.Store.ListProposal(ctx, after, s.audit(c, "list proposal", id, before, after)); err != nil {
+		return fmt.Errorf("list proposal %s: %w", id, err)
+	}
+	return nil
+}
+
 // RequestInterest records that someone is interested in a proposal and emails them a
 // link to confirm it.
 func (s *Service) RequestInterest(ctx context.Context, id, name, email, clientIP string) error {
-	p, err := s.Proposal(ctx, id)
+	p, err := s.PublicProposal(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -11,17 +11,34 @@ import (
 	"github.com/peergroups/peergroups/internal/links"
 )
 
-// RegisterEntry is a council on the public register of councils that have signed up
-// to the Local Government Digital Service Standard.
+// Where a council's entry stands. A confirmed sign-up waits for an admin; only a
+// listed entry is shown publicly. A decline or a withdrawal sticks (later sign-ups by
+// other contacts only add contacts) until an admin lists the council.
+const (
+	RegisterPending   = "pending"   // confirmed by a contact, waiting for an admin
+	RegisterListed    = "listed"    // approved by an admin: on the public register
+	RegisterDeclined  = "declined"  // not approved by an admin
+	RegisterWithdrawn = "withdrawn" // taken off the public register by an admin
+)
+
+// RegisterEntry is a council that has signed up to the Local Government Digital
+// Service Standard, and whether it is on the public register.
 type RegisterEntry struct {
 	Code        string
 	Name        string
 	Region      string
 	SignedUpAt  time.Time
-	Withdrawn   bool
-	WithdrawnAt time.Time
-	Reason      string // why an admin withdrew it
+	Status      string
+	ListedAt    time.Time
+	WithdrawnAt time.Time // when it was declined or withdrawn
+	Reason      string    // why an admin declined or withdrew it
 }
+
+// Listed says whether the council is shown on the public register.
+func (e RegisterEntry) Listed() bool { return e.Status == RegisterListed }
+
+// Pending says whether the entry waits for an admin's approval.
+func (e RegisterEntry) Pending() bool { return e.Status == RegisterPending }
 
 // RegisterContact is a person who signed their council up.
 type RegisterContact struct {
@@ -53,12 +70,16 @@ type RegisterForm struct {
 type RegisterStore interface {
 	SavePendingRegistration(ctx context.Context, p PendingRegistration, limits []RateLimit) error
 	PendingRegistration(ctx context.Context, email, council string) (PendingRegistration, error)
-	// ConfirmRegistration adds the contact and, for a council not yet on the register
-	// (or withdrawn from it), the entry; only while the pending nonce is the stored one.
-	ConfirmRegistration(ctx context.Context, p PendingRegistration, c Council, restart bool, at time.Time) error
+	// ConfirmRegistration adds the contact and, for a council not yet signed up, a
+	// pending entry; an existing entry keeps its status and reason. Only while the
+	// pending nonce is the stored one.
+	ConfirmRegistration(ctx context.Context, p PendingRegistration, c Council, at time.Time) error
 	Register(ctx context.Context) ([]RegisterEntry, error)
 	RegisterEntry(ctx context.Context, code string) (RegisterEntry, []RegisterContact, error)
-	WithdrawRegistration(ctx context.Context, e RegisterEntry, a AuditEntry) error
+	// DecideRegistration gives an entry an admin's decision (e's status, with its time
+	// and reason) and writes the audit entry, all or nothing, on condition that the
+	// entry's status is still from: a KindConflict error otherwise.
+	DecideRegistration(ctx context.Context, e RegisterEntry, from string, a AuditEntry) error
 }
 
 // DecodeRegister reads the council sign-up form.
@@ -140,22 +161,22 @@ func (s *Service) PendingRegistrationFor(ctx context.Context, token string) (Pen
 	return p, c, nil
 }
 
-// ConfirmRegistration puts the council on the register (or adds a contact to its
-// entry), once.
-func (s *Service) ConfirmRegistration(ctx context.Context, token string) (Council, error) {
+// ConfirmRegistration records a council's sign-up (or adds a contact to its entry),
+// once. A new entry waits for an admin before it is shown publicly; an entry an admin
+// declined or withdrew stays so. It says whether the council is on the public register.
+func (s *Service) ConfirmRegistration(ctx context.Context, token string) (Council, bool, error) {
 	p, c, err := s.PendingRegistrationFor(ctx, token)
 	if err != nil {
-		return c, err
+		return c, false, err
+	}
+	if err := s.Store.ConfirmRegistration(ctx, p, c, s.Now()); err != nil {
+		return c, false, fmt.Errorf("confirm council sign-up: %w", err)
 	}
 	entry, _, err := s.Store.RegisterEntry(ctx, c.Code)
-	restart := KindOf(err) == KindNotFound || entry.Withdrawn
-	if err != nil && KindOf(err) != KindNotFound {
-		return c, fmt.Errorf("read register entry: %w", err)
+	if err != nil {
+		return c, false, fmt.Errorf("read register entry: %w", err)
 	}
-	if err := s.Store.ConfirmRegistration(ctx, p, c, restart, s.Now()); err != nil {
-		return c, fmt.Errorf("confirm council sign-up: %w", err)
-	}
-	return c, nil
+	return c, entry.Listed(), nil
 }
 
 // RegionEntries is the register's entries in one region.
@@ -172,7 +193,7 @@ func (s *Service) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
 	}
 	byRegion := map[string][]RegisterEntry{}
 	for _, e := range all {
-		if !e.Withdrawn {
+		if e.Listed() {
 			byRegion[e.Region] = append(byRegion[e.Region], e)
 		}
 	}
@@ -185,7 +206,7 @@ func (s *Service) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
 	return out, nil
 }
 
-// FullRegister returns every entry, withdrawn ones too. Admins only.
+// FullRegister returns every entry, pending, declined and withdrawn ones too. Admins only.
 func (s *Service) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, error) {
 	if !c.Admin {
 		return nil, ErrForbidden
@@ -210,8 +231,48 @@ func (s *Service) RegisterEntryFor(ctx context.Context, c Caller, code string) (
 	return e, contacts, err
 }
 
-// WithdrawRegistration takes a council off the public register, with a reason. Admins only.
+// ListRegistration puts a council on the public register: a pending one (approving
+// it), or one declined or withdrawn before (listing it again). Admins only.
+func (s *Service) ListRegistration(ctx context.Context, c Caller, code string) error {
+	return s.decideRegistration(ctx, c, code, "list council", func(before RegisterEntry) (RegisterEntry, error) {
+		if before.Listed() {
+			return before, Errorf(KindConflict, "%s is already on the public register.", before.Name)
+		}
+		after := before
+		after.Status, after.ListedAt, after.WithdrawnAt, after.Reason = RegisterListed, s.Now(), time.Time{}, ""
+		return after, nil
+	})
+}
+
+// DeclineRegistration keeps a pending council off the public register, with a
+// reason. Admins only.
+func (s *Service) DeclineRegistration(ctx context.Context, c Caller, code, reason string) error {
+	return s.decideRegistration(ctx, c, code, "decline council", func(before RegisterEntry) (RegisterEntry, error) {
+		if !before.Pending() {
+			return before, Errorf(KindConflict, "Only a sign-up waiting for approval can be declined: %s is %s.", before.Name, before.Status)
+		}
+		after := before
+		after.Status, after.WithdrawnAt, after.Reason = RegisterDeclined, s.Now(), reason
+		return after, nil
+	})
+}
+
+// WithdrawRegistration takes a council off the public register, with a reason,
+// until an admin lists it again. Admins only.
 func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reason string) error {
+	return s.decideRegistration(ctx, c, code, "withdraw council", func(before RegisterEntry) (RegisterEntry, error) {
+		if !before.Listed() {
+			return before, Errorf(KindConflict, "Only a council on the public register can be withdrawn: %s is %s.", before.Name, before.Status)
+		}
+		after := before
+		after.Status, after.WithdrawnAt, after.Reason = RegisterWithdrawn, s.Now(), reason
+		return after, nil
+	})
+}
+
+// decideRegistration reads an entry, applies an admin's decision to it, and writes it
+// with its audit entry, on condition that nobody changed its status meanwhile.
+func (s *Service) decideRegistration(ctx context.Context, c Caller, code, action string, decide func(RegisterEntry) (RegisterEntry, error)) error {
 	if !c.Admin {
 		return ErrForbidden
 	}
@@ -219,10 +280,12 @@ func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reas
 	if err != nil {
 		return err
 	}
-	after := before
-	after.Withdrawn, after.WithdrawnAt, after.Reason = true, s.Now(), reason
-	if err := s.Store.WithdrawRegistration(ctx, after, s.audit(c, "withdraw council", code, before, after)); err != nil {
-		return fmt.Errorf("withdraw council %s: %w", code, err)
+	after, err := decide(before)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DecideRegistration(ctx, after, before.Status, s.audit(c, action, code, before, after)); err != nil {
+		return fmt.Errorf("%s %s: %w", action, code, err)
 	}
 	return nil
 }

@@ -15,7 +15,9 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin", page{Title: "Admin", Groups: groups, Banner: r.URL.Query().Get("done")})
+	// The message is chosen by a fixed key, never taken from the query: a link from
+	// anywhere could otherwise put its own words on the admin's page.
+	s.render(w, r, http.StatusOK, "admin", page{Title: "Admin", Groups: groups, Banner: bannerFor(r.URL.Query().Get("done"))})
 }
 
 func (s *Server) groupNewForm(w http.ResponseWriter, r *http.Request) {

@@ -149,6 +149,7 @@ type page struct {
 	Register     []pg.RegionEntries
 	Register1    pg.RegisterForm
 	Entries      []pg.RegisterEntry
+	Waiting      []pg.RegisterEntry // council sign-ups waiting for an admin
 	Entry        pg.RegisterEntry
 	Contacts     []pg.RegisterContact
 	Action       string // where a confirmation page's form posts

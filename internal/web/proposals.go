@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request) {
-	open, err := s.Service.OpenProposals(r.Context())
+	open, err := s.Service.ListedProposals(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -44,9 +44,9 @@ func (s *Server) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "confirm-link", page{
-		Title: "Confirm your proposal", Token: tok, Action: "/proposals/confirm", Button: "Confirm and publish",
+		Title: "Confirm your proposal", Token: tok, Action: "/proposals/confirm", Button: "Confirm",
 		Summary: []summary{{"Area", p.Area}, {"Proposed by", p.ProposerName}, {"Why", p.Why}, {"Co-facilitators", p.CoFacilitators}},
-		Message: "When you confirm, the proposal is published so that others can say they are interested. Your name and the area are shown; your email address is not.",
+		Message: "When you confirm, the network’s admins check the proposal, then list it publicly so that others can say they are interested. Your name and the area are shown; your email address is not.",
 	})
 }
 
@@ -56,7 +56,7 @@ func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) {
 		s.onceLinkFail(w, r, err, "/proposals/new")
 		return
 	}
-	s.render(w, r, http.StatusOK, "done", page{Title: "Your proposal is published", Message: "The network’s admins will look at it. We will email you when they decide.", Link: "/proposals/" + p.ID, LinkText: "See your proposal"})
+	s.render(w, r, http.StatusOK, "done", page{Title: "Your proposal has been sent", Message: "The network’s admins will check your proposal for " + p.Area + " and list it publicly, so that others can say they are interested. We will email you when they decide whether to start the group.", Link: "/proposals", LinkText: "See the proposals listed now"})
 }
 
 func (s *Server) proposalPage(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +64,7 @@ func (s *Server) proposalPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
-	prop, err := s.Service.Proposal(r.Context(), r.PathValue("id"))
+	prop, err := s.Service.PublicProposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -143,7 +143,7 @@ func (s *Server) adminProposals(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminProposal(w http.ResponseWriter, r *http.Request) {
 	done := r.URL.Query().Get("done")
-	banner := map[string]string{"declined": "The proposal has been declined and the proposer told"}[done]
+	banner := map[string]string{"declined": "The proposal has been declined and the proposer told", "listed": "The proposal is now listed publicly"}[done]
 	if n, ok := strings.CutPrefix(done, "approved-"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
 		people := n + " interested people"
 		if n == "1" {
@@ -202,6 +202,16 @@ func (s *Server) proposalDecline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/proposals/"+url.PathEscape(id)+"?done=declined", http.StatusSeeOther)
+}
+
+// proposalList approves a proposal for the public list.
+func (s *Server) proposalList(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.Service.ListProposal(r.Context(), caller(r), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/proposals/"+url.PathEscape(id)+"?done=listed", http.StatusSeeOther)
 }
 
 func (s *Server) proposalInvite(w http.ResponseWriter, r *http.Request) {

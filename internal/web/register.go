@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -51,17 +52,21 @@ func (s *Server) registerConfirmForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "confirm-link", page{
 		Title: "Confirm your council’s sign-up", Token: tok, Action: "/councils/confirm", Button: "Confirm",
 		Summary: []summary{{"Council", c.Name}, {"Your name", p.Name}, {"Your role", p.Role}, {"Email address", p.Email}},
-		Message: "When you confirm, your council will be shown on the public register of councils that have signed up to the Standard.",
+		Message: "When you confirm, the network’s admins check the sign-up, then show your council on the public register of councils that have signed up to the Standard.",
 	})
 }
 
 func (s *Server) registerConfirm(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Service.ConfirmRegistration(r.Context(), token(r))
+	c, listed, err := s.Service.ConfirmRegistration(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/councils/sign-up")
 		return
 	}
-	s.render(w, r, http.StatusOK, "done", page{Title: c.Name + " has signed up to the Standard", Message: "Your council is on the public register.", Link: "/councils", LinkText: "See the register"})
+	message := "The network’s admins will check the sign-up, then show your council on the public register."
+	if listed {
+		message = "Your council is already on the public register. You have been added as one of its contacts."
+	}
+	s.render(w, r, http.StatusOK, "done", page{Title: "Thank you: " + c.Name + "’s sign-up is confirmed", Message: message, Link: "/councils", LinkText: "See the register"})
 }
 
 // onceLinkFail explains why a once-only confirmation link did not work.
@@ -82,7 +87,15 @@ func (s *Server) adminCouncils(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin-councils", page{Title: "Council register", Entries: all, Banner: map[string]string{"withdrawn": "The council has been withdrawn from the register"}[r.URL.Query().Get("done")]})
+	p := page{Title: "Council register", Banner: registerBanners[r.URL.Query().Get("done")]}
+	for _, e := range all {
+		if e.Pending() {
+			p.Waiting = append(p.Waiting, e)
+		} else {
+			p.Entries = append(p.Entries, e)
+		}
+	}
+	s.render(w, r, http.StatusOK, "admin-councils", p)
 }
 
 func (s *Server) adminCouncil(w http.ResponseWriter, r *http.Request) {
@@ -99,15 +112,39 @@ func (s *Server) renderAdminCouncil(w http.ResponseWriter, r *http.Request, stat
 	s.render(w, r, status, "admin-council", p)
 }
 
+// registerBanners are the messages after an admin's decision on a council.
+var registerBanners = map[string]string{
+	"listed":    "The council is now on the public register",
+	"declined":  "The council’s sign-up has been declined: it is not on the public register",
+	"withdrawn": "The council has been withdrawn from the public register",
+}
+
+func (s *Server) adminCouncilList(w http.ResponseWriter, r *http.Request) {
+	if err := s.Service.ListRegistration(r.Context(), caller(r), r.PathValue("code")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/councils?done=listed", http.StatusSeeOther)
+}
+
+func (s *Server) adminCouncilDecline(w http.ResponseWriter, r *http.Request) {
+	s.adminCouncilClose(w, r, "declined", s.Service.DeclineRegistration)
+}
+
 func (s *Server) adminCouncilWithdraw(w http.ResponseWriter, r *http.Request) {
+	s.adminCouncilClose(w, r, "withdrawn", s.Service.WithdrawRegistration)
+}
+
+// adminCouncilClose keeps a council off the public register, with a reason.
+func (s *Server) adminCouncilClose(w http.ResponseWriter, r *http.Request, done string, decide func(ctx context.Context, c pg.Caller, code, reason string) error) {
 	reason, errs := pg.DecodeReason(values(r))
 	if len(errs) > 0 {
 		s.renderAdminCouncil(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})
 		return
 	}
-	if err := s.Service.WithdrawRegistration(r.Context(), caller(r), r.PathValue("code"), reason); err != nil {
+	if err := decide(r.Context(), caller(r), r.PathValue("code"), reason); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/councils?done=withdrawn", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/councils?done="+done, http.StatusSeeOther)
 }

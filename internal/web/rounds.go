@@ -213,17 +213,39 @@ func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		data, err := announce.Calendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Service.Now())
+		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Service.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="round-`+strconv.Itoa(n)+`-`+g.ID+`.ics"`)
-		w.Write(data)
+		writeCalendar(w, n, g.ID, data)
 		return
 	}
 	s.fail(w, r, pg.Errorf(pg.KindNotFound, "There is no such event."))
+}
+
+// memberCalendar serves a member's own link: their group's event with its full
+// details (the address, the online meeting link, the facilitator's note).
+func (s *Server) memberCalendar(w http.ResponseWriter, r *http.Request) {
+	round, g, e, err := s.Service.MemberEvent(r.Context(), token(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Service.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The file is the member's own: no shared cache keeps it.
+	w.Header().Set("Cache-Control", "private, no-store")
+	writeCalendar(w, round.Number, g.ID, data)
+}
+
+func writeCalendar(w http.ResponseWriter, round int, group string, data []byte) {
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="round-`+strconv.Itoa(round)+`-`+group+`.ics"`)
+	w.Write(data)
 }
 
 // eventForm is a facilitator's form for their group's event in a round, with who is coming.
@@ -334,7 +356,12 @@ func (s *Server) rsvpForm(w http.ResponseWriter, r *http.Request) {
 	if answer != pg.Going && answer != pg.NotGoing {
 		answer = pg.Going
 	}
-	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Are you going?", RSVP: v, Token: tok, Answer: answer})
+	link, err := s.Service.CalendarLinkFor(v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Are you going?", RSVP: v, Token: tok, Answer: answer, Link: link})
 }
 
 func (s *Server) rsvp(w http.ResponseWriter, r *http.Request) {
@@ -347,5 +374,10 @@ func (s *Server) rsvp(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Your answer has been saved", RSVP: v, Done: true})
+	link, err := s.Service.CalendarLinkFor(v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Your answer has been saved", RSVP: v, Done: true, Link: link})
 }

@@ -74,6 +74,7 @@ func (s *Server) Routes() []Route {
 
 		{"GET /rounds/{round}", Public, s.roundPage},
 		{"GET /rounds/{round}/events/{file}", Public, s.calendar},
+		{"GET /calendar.ics", Public, s.memberCalendar},
 		{"GET /rsvp", Public, s.rsvpForm},
 		{"POST /rsvp", Public, s.rsvp},
 
@@ -115,9 +116,12 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/rounds/{round}/test/{group}", Admin, s.roundTest},
 		{"GET /admin/councils", Admin, s.adminCouncils},
 		{"GET /admin/councils/{code}", Admin, s.adminCouncil},
+		{"POST /admin/councils/{code}/list", Admin, s.adminCouncilList},
+		{"POST /admin/councils/{code}/decline", Admin, s.adminCouncilDecline},
 		{"POST /admin/councils/{code}/withdraw", Admin, s.adminCouncilWithdraw},
 		{"GET /admin/proposals", Admin, s.adminProposals},
 		{"GET /admin/proposals/{id}", Admin, s.adminProposal},
+		{"POST /admin/proposals/{id}/list", Admin, s.proposalList},
 		{"POST /admin/proposals/{id}/approve", Admin, s.proposalApprove},
 		{"POST /admin/proposals/{id}/decline", Admin, s.proposalDecline},
 		{"POST /admin/proposals/{id}/invite", Admin, s.proposalInvite},
@@ -158,8 +162,10 @@ func (s *Server) assets() http.HandlerFunc {
 	}
 }
 
-// secure sets the headers every response carries.
+// secure sets the headers every response carries, and HSTS when the service's
+// address (BASE_URL) is HTTPS.
 func (s *Server) secure(next http.Handler) http.Handler {
+	https := strings.HasPrefix(s.Announcer.BaseURL, "https://")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -167,6 +173,11 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		// Links carry tokens: never send them on to another site.
 		h.Set("Referrer-Policy", "no-referrer")
+		if https {
+			// Served over HTTPS: browsers must never fall back to plain HTTP, where a
+			// link's token or a session could be read on the way.
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
