@@ -107,7 +107,7 @@ func (s *Service) RequestSignIn(ctx context.Context, email, clientIP string) err
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
-	limits := s.limits(email, clientIP)
+	limits := s.signInLimits(email, clientIP)
 	if !s.mayHaveSignIn(person) {
 		// Count the attempt all the same, so that probing costs the same.
 		return s.Store.CountRequest(ctx, limits)
