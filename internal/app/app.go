@@ -86,7 +86,9 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		BaseURL:  cfg.BaseURL,
 		Limits:   pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Now:      now,
-		Pseudonym: keys.Pseudonym,
+		Pseudonym: func(parts ...string) string {
+			return keys.Pseudonym(parts...)
+		},
 		Admins: cfg.Admins,
 	}
 	announcer, err := NewAnnouncer(cfg, clients, log, opts...)
