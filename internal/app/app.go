@@ -73,7 +73,7 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 	if err != nil {
 		return nil, fmt.Errorf("load councils: %w", err)
 	}
-	now, sealer, err := clockAndSealer(cfg, opts)
+	now, keys, sealer, err := clockAndKeys(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Limits:   pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Now:      now,
 		Pseudonym: func(parts ...string) string {
-			return links.Keyed(cfg.LinkKey, "rate", parts...)
+			return keys.Pseudonym(parts...)
 		},
 		Admins: cfg.Admins,
 	}
@@ -99,8 +99,8 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Service:   service,
 		Announcer: announcer,
 		Councils:  list,
-		CSRF:      &web.CSRF{Key: cfg.LinkKey, Secure: cfg.Secure()},
-		Sessions:  &web.Sessions{Key: []byte(links.Keyed(cfg.LinkKey, "session")), Secure: cfg.Secure()},
+		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
+		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
 	}
 	return &App{Store: store, Service: service, Web: server}, nil
@@ -110,15 +110,25 @@ func mailer(cfg Config, clients Clients) *ses.Mailer {
 	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
 }
 
-// clock and sealer are what every composition starts from: the time, and the key
-// that seals links.
+// clockAndSealer is what every composition starts from: the time, and the keys that
+// seal links.
 func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer, error) {
+	now, _, sealer, err := clockAndKeys(cfg, opts)
+	return now, sealer, err
+}
+
+// clockAndKeys is clockAndSealer with the keyring the sealer uses, which also signs
+// sessions and CSRF tokens.
+func clockAndKeys(cfg Config, opts []Option) (func() time.Time, *links.Keyring, *links.Sealer, error) {
 	o := options{now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	sealer, err := links.NewSealer(cfg.LinkKey, rand.Reader, o.now)
-	return o.now, sealer, err
+	keys, err := cfg.Keyring(o.now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return o.now, keys, links.NewSealer(keys, rand.Reader), nil
 }
 
 // NewAnnouncer composes the announce function: store → announcer.

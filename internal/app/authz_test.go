@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -186,7 +185,7 @@ func (s *site) outcomeFor(t *testing.T, pattern, email string) outcome {
 	t.Helper()
 	method, path := pathFor(pattern)
 	csrfCookie := strings.Repeat("c", 43)
-	body := url.Values{"csrf": {links.Keyed(s.App.Web.CSRF.Key, "csrf", csrfCookie)}}.Encode()
+	body := url.Values{"csrf": {s.App.Web.CSRF.TokenFor(csrfCookie)}}.Encode()
 	req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -224,5 +223,5 @@ func (s *site) sessionFor(t *testing.T, email string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pg.SignSession(s.App.Web.Sessions.Key, id)
+	return pg.SignSession(s.App.Web.Sessions.Keys, id)
 }

@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -29,11 +31,13 @@ var Vars = []Var{
 	{Name: "MAIL_FROM", Default: "Peer Groups <peergroups@example.org>", Help: "From address of every email; its domain must be verified in SES."},
 	{Name: "REPLY_TO", Default: "", Help: "Reply-To address of every email (the admin mailbox); empty for none."},
 	{Name: "SES_CONFIGURATION_SET", Default: "", Help: "SES configuration set to send with; empty for none."},
-	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: seals links in emails and signs CSRF tokens. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
+	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: the secret from which the keys that seal links and sign sessions, CSRF tokens and rate-limit keys are derived. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
+	{Name: "LINK_KEY_PREVIOUS", Default: "", Help: "The LINK_KEY before a rotation (base64 of 32 bytes): links and session cookies it made keep working until LINK_KEY_PREVIOUS_UNTIL. Empty for none."},
+	{Name: "LINK_KEY_PREVIOUS_UNTIL", Default: "", Help: "When LINK_KEY_PREVIOUS stops working (RFC 3339 time or YYYY-MM-DD, UTC midnight); required with LINK_KEY_PREVIOUS."},
 	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},
 	{Name: "SES_MAX_SEND_RATE", Default: "0", Help: "Emails a second the announcements may go at; 0 reads SES's MaxSendRate (GetAccount). The SES stand-in has no quota, so `make dev` sets 14."},
-	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Sign-ups and link requests allowed per email address per hour."},
-	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
+	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Requests about one email address allowed from one client an hour, counted apart for sign-in links and for sign-ups and other link requests (so nobody elsewhere can use up a person's sign-ins)."},
+	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests of every kind allowed per client IP address (IPv6: per /64) an hour."},
 }
 
 // Config is the service's configuration, read from the environment.
@@ -48,6 +52,10 @@ type Config struct {
 	LimitPerIP       int
 	Admins           []string
 	MaxSendRate      float64 // 0: ask SES
+
+	// The secret before a rotation, accepted until PreviousLinkKeyUntil; nil for none.
+	PreviousLinkKey      []byte
+	PreviousLinkKeyUntil time.Time
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -90,6 +98,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("LINK_KEY must be the base64 of 32 bytes")
 	}
 	c.LinkKey = key
+	if err := c.loadPreviousLinkKey(get); err != nil {
+		return Config{}, err
+	}
 	for _, a := range strings.Split(get("ADMIN_EMAILS"), ",") {
 		if a = strings.ToLower(strings.TrimSpace(a)); a == "" {
 			continue
@@ -115,4 +126,38 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		*n.dst = v
 	}
 	return c, nil
+}
+
+// loadPreviousLinkKey reads the secret of before a rotation and when it stops working.
+func (c *Config) loadPreviousLinkKey(get func(string) string) error {
+	prev, until := get("LINK_KEY_PREVIOUS"), get("LINK_KEY_PREVIOUS_UNTIL")
+	if prev == "" {
+		return nil
+	}
+	key, err := base64.StdEncoding.DecodeString(prev)
+	if err != nil || len(key) != links.SecretLength {
+		return fmt.Errorf("LINK_KEY_PREVIOUS must be the base64 of 32 bytes")
+	}
+	if string(key) == string(c.LinkKey) {
+		return fmt.Errorf("LINK_KEY_PREVIOUS is the same as LINK_KEY: set it to the key before the rotation")
+	}
+	at, err := time.Parse(time.RFC3339, until)
+	if err != nil {
+		at, err = time.Parse(time.DateOnly, until)
+	}
+	if err != nil {
+		return fmt.Errorf("LINK_KEY_PREVIOUS_UNTIL must say when the previous key stops working (like 2027-01-31 or 2027-01-31T12:00:00Z), got %q", until)
+	}
+	c.PreviousLinkKey, c.PreviousLinkKeyUntil = key, at
+	return nil
+}
+
+// Keyring returns the keys derived from LINK_KEY, and from LINK_KEY_PREVIOUS until it
+// stops working, telling the time with now.
+func (c Config) Keyring(now func() time.Time) (*links.Keyring, error) {
+	ring, err := links.NewKeyring(c.LinkKey, c.PreviousLinkKey, c.PreviousLinkKeyUntil, now)
+	if err != nil {
+		return nil, fmt.Errorf("link keys: %w", err)
+	}
+	return ring, nil
 }

@@ -63,3 +63,34 @@ func TestTheReadmeListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfigPreviousLinkKey(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	prev := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 32)))
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string // part of the error, "" for none
+	}{
+		{"no previous key", map[string]string{"LINK_KEY": key}, ""},
+		{"a previous key until a date", map[string]string{"LINK_KEY": key, "LINK_KEY_PREVIOUS": prev, "LINK_KEY_PREVIOUS_UNTIL": "2027-03-01"}, ""},
+		{"a previous key until a time", map[string]string{"LINK_KEY": key, "LINK_KEY_PREVIOUS": prev, "LINK_KEY_PREVIOUS_UNTIL": "2027-03-01T12:00:00Z"}, ""},
+		{"a previous key needs an end", map[string]string{"LINK_KEY": key, "LINK_KEY_PREVIOUS": prev}, "LINK_KEY_PREVIOUS_UNTIL"},
+		{"an end must be a date", map[string]string{"LINK_KEY": key, "LINK_KEY_PREVIOUS": prev, "LINK_KEY_PREVIOUS_UNTIL": "next week"}, "LINK_KEY_PREVIOUS_UNTIL"},
+		{"a short previous key", map[string]string{"LINK_KEY": key, "LINK_KEY_PREVIOUS": base64.StdEncoding.EncodeToString(make([]byte, 16)), "LINK_KEY_PREVIOUS_UNTIL": "2027-03-01"}, "LINK_KEY_PREVIOUS must"},
+		{"the previous key is not the current one", map[string]string{"LINK_KEY": key, "LINK_KEY_PREVIOUS": key, "LINK_KEY_PREVIOUS_UNTIL": "2027-03-01"}, "same as LINK_KEY"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := app.LoadConfig(func(k string) string { return tc.env[k] })
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v, want an error about %s", err, tc.want)
+			case tc.want == "" && tc.env["LINK_KEY_PREVIOUS"] != "" && (len(cfg.PreviousLinkKey) != 32 || cfg.PreviousLinkKeyUntil.Year() != 2027):
+				t.Fatalf("previous key not read: %+v", cfg)
+			}
+		})
+	}
+}

@@ -131,8 +131,8 @@ func TestForgedAndExpiredSessionsAreAnonymous(t *testing.T) {
 	for name, value := range map[string]string{
 		"no signature":             id,
 		"a wrong signature":        id + ".AAAA",
-		"signed with another key":  pg.SignSession([]byte("another key"), id),
-		"a session that never was": pg.SignSession(s.App.Web.Sessions.Key, "made-up-id"),
+		"signed with another key":  pg.SignSession(otherKeyring(t), id),
+		"a session that never was": pg.SignSession(s.App.Web.Sessions.Keys, "made-up-id"),
 	} {
 		req, _ := http.NewRequest(http.MethodGet, s.URL+"/admin", nil)
 		req.AddCookie(&http.Cookie{Name: "session", Value: value})

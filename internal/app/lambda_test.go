@@ -15,7 +15,6 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
-	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -114,7 +113,7 @@ func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
 	// Behind HTTPS the cookie is __Host-csrf; the event's cookie is renamed to match.
 	value := cookieValue(ev, "csrf")
 	ev.Cookies = []string{"__Host-csrf=" + value}
-	setBody(t, &ev, map[string]string{"csrf": links.Keyed(l.cfg.LinkKey, "csrf", value), "email": email})
+	setBody(t, &ev, map[string]string{"csrf": l.app.Web.CSRF.TokenFor(value), "email": email})
 
 	resp, err := l.handler(context.Background(), ev)
 	if err != nil {

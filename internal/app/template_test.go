@@ -294,11 +294,15 @@ func (tpl samTemplate) bucketDeniesInsecureTransport(id string) bool {
 
 // --- 5. the table is the one the store expects ---------------------------------------------
 
+// auditTable is the logical ID of the audit table; the other table is the one table of
+// the design.
+const auditTable = "AuditTable"
+
 func TestTemplateTableMatchesTableDefinition(t *testing.T) {
 	tpl := loadTemplate(t)
-	tables := tpl.ofType("AWS::DynamoDB::Table")
+	tables := slices.DeleteFunc(tpl.ofType("AWS::DynamoDB::Table"), func(id string) bool { return id == auditTable })
 	if len(tables) != 1 {
-		t.Fatalf("template.yaml declares %d AWS::DynamoDB::Table resources %v; the design has one table", len(tables), tables)
+		t.Fatalf("template.yaml declares %d AWS::DynamoDB::Table resources %v besides %s; the design has one table", len(tables), tables, auditTable)
 	}
 	id := tables[0]
 	props := tpl.Resources[id].Properties
@@ -336,6 +340,91 @@ func TestTemplateTableMatchesTableDefinition(t *testing.T) {
 			t.Errorf("%s: TABLE_NAME is not Ref: %s", fn, id)
 		}
 	}
+}
+
+// --- 5b. the audit trail cannot be changed by the web function ---------------------------
+
+func TestTemplateAuditTableMatchesAuditTableDefinition(t *testing.T) {
+	tpl := loadTemplate(t)
+	r, ok := tpl.Resources[auditTable]
+	if !ok || r.Type != "AWS::DynamoDB::Table" {
+		t.Fatalf("template.yaml has no AWS::DynamoDB::Table %s: the audit trail must be a table of its own", auditTable)
+	}
+	props := r.Properties
+	want := dynamo.AuditTableDefinition("any")
+	compare := func(what string, got, want any) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s %s: template.yaml has %v, dynamo.AuditTableDefinition has %v", auditTable, what, got, want)
+		}
+	}
+	compare("BillingMode", props["BillingMode"], string(want.BillingMode))
+	compare("AttributeDefinitions", templateAttributes(props["AttributeDefinitions"]), definitionAttributes(want.AttributeDefinitions))
+	compare("KeySchema", templateKeySchema(props["KeySchema"]), definitionKeySchema(want.KeySchema))
+	compare("GlobalSecondaryIndexes", templateIndexes(props["GlobalSecondaryIndexes"]), definitionGSIs(want.GlobalSecondaryIndexes))
+	compare("TableName", yamlStrings(props["TableName"]), []string{dynamo.AuditTableName("${Table}")})
+	if props["TimeToLiveSpecification"] != nil {
+		t.Errorf("%s has a TTL: audit entries are kept", auditTable)
+	}
+	if !yamlTrue(yamlAt(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) {
+		t.Errorf("%s: point-in-time recovery is not enabled", auditTable)
+	}
+	if !yamlTrue(yamlAt(props, "SSESpecification", "SSEEnabled")) {
+		t.Errorf("%s: SSESpecification.SSEEnabled is not true", auditTable)
+	}
+	if r.DeletionPolicy != "Retain" {
+		t.Errorf("%s: DeletionPolicy is %q, not Retain", auditTable, r.DeletionPolicy)
+	}
+}
+
+// auditWriters are the actions that could change or delete an item once written.
+var auditWriters = []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:RestoreTableToPointInTime", "dynamodb:ImportTable"}
+
+// No function may change or delete an audit entry: the web function only adds
+// entries (PutItem, inside the transaction of the change) and reads them (Query).
+func TestTemplateNoFunctionCanChangeOrDeleteAuditEntries(t *testing.T) {
+	tpl := loadTemplate(t)
+	if _, ok := tpl.Resources[auditTable]; !ok {
+		t.Fatalf("template.yaml has no %s", auditTable)
+	}
+	webActions := map[string]bool{}
+	for _, s := range tpl.statements() {
+		if s.body["Effect"] != "Allow" || !namesResource(s.body["Resource"], auditTable) {
+			continue
+		}
+		for _, action := range yamlStrings(s.body["Action"]) {
+			for _, w := range auditWriters {
+				if strings.EqualFold(action, w) {
+					t.Errorf("%s allows %s on %s: an audit entry could be changed or deleted", s.where, action, auditTable)
+				}
+			}
+			if strings.HasPrefix(s.where, webFunction+".") {
+				webActions[action] = true
+			}
+		}
+	}
+	if want := []string{"dynamodb:PutItem", "dynamodb:Query"}; !slices.Equal(slices.Sorted(maps.Keys(webActions)), want) {
+		t.Errorf("%s may do %v on %s, want exactly %v", webFunction, slices.Sorted(maps.Keys(webActions)), auditTable, want)
+	}
+}
+
+// namesResource reports whether a policy's Resource refers to the resource with logical ID
+// id (by Ref, Fn::GetAtt or inside Fn::Sub).
+func namesResource(v any, id string) bool {
+	for _, r := range yamlList(v) {
+		switch {
+		case yamlAt(r, "Ref") == id:
+			return true
+		case len(yamlList(yamlAt(r, "Fn::GetAtt"))) > 0 && yamlList(yamlAt(r, "Fn::GetAtt"))[0] == id:
+			return true
+		}
+		for _, text := range yamlStrings(r) {
+			if strings.Contains(text, "${"+id+"}") || strings.Contains(text, "${"+id+".") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // The table's keys and indexes as sorted or ordered strings, from either side.
@@ -424,6 +513,38 @@ func TestTemplateFunctionsRunBootstrapOnAL2023Arm64(t *testing.T) {
 		}
 		if got := tpl.functionProperty(id, "Handler"); got != "bootstrap" {
 			t.Errorf("%s: Handler is %v, want bootstrap (the name of the built binary)", id, got)
+		}
+	}
+}
+
+// --- 7. logs are kept, and not for ever --------------------------------------------------------
+
+// Every function has its log group declared, with a retention: otherwise Lambda creates
+// one on first use that keeps logs for ever and that the stack neither owns nor deletes.
+func TestTemplateEveryFunctionHasALogGroupWithRetention(t *testing.T) {
+	tpl := loadTemplate(t)
+	groups := map[string]string{} // function logical ID -> log group logical ID
+	for _, id := range tpl.ofType("AWS::Logs::LogGroup") {
+		props := tpl.Resources[id].Properties
+		for _, name := range yamlStrings(props["LogGroupName"]) {
+			fn, ok := strings.CutPrefix(name, "/aws/lambda/${")
+			if !ok || !strings.HasSuffix(fn, "}") {
+				continue
+			}
+			fn = strings.TrimSuffix(fn, "}")
+			groups[fn] = id
+			days, _ := props["RetentionInDays"].(int)
+			if days <= 0 {
+				t.Errorf("%s (the logs of %s) has no RetentionInDays: its logs would be kept for ever", id, fn)
+			}
+		}
+	}
+	for _, fn := range tpl.functions(t) {
+		if _, ok := groups[fn]; !ok {
+			t.Errorf("%s has no AWS::Logs::LogGroup named /aws/lambda/${%s} with a RetentionInDays: Lambda would create one that keeps its logs for ever", fn, fn)
+		}
+		if lg := yamlAt(tpl.functionProperty(fn, "LoggingConfig"), "LogGroup"); lg != nil {
+			t.Errorf("%s sends its logs to %v, not to the log group this test checks", fn, lg)
 		}
 	}
 }

@@ -18,11 +18,14 @@ import (
 // Buckets are the buckets the design needs: kits, and raw inbound mail.
 var Buckets = []string{"peergroups-kits", "peergroups-inbound-mail"}
 
-// Prepare creates the table (with its stream when stream is set) and buckets if
-// missing and seeds the starting groups and the councils. Running it again changes
-// nothing that is already there.
+// Prepare creates the table (with its stream when stream is set), its audit table and
+// the buckets if missing and seeds the starting groups and the councils. Running it
+// again changes nothing that is already there.
 func Prepare(ctx context.Context, db *dynamodb.Client, s3c *s3.Client, table string, stream bool) error {
 	if err := dynamo.CreateTable(ctx, db, table, stream); err != nil {
+		return err
+	}
+	if err := dynamo.CreateAuditTable(ctx, db, table); err != nil {
 		return err
 	}
 	if s3c != nil {

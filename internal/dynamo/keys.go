@@ -23,7 +23,8 @@ import (
 //	session              SESSION#<hash>      SESSION                                                (ttl)
 //	admin role           PERSON#<email>      ROLE#admin          ROLE#admin        <email>
 //	facilitator role     PERSON#<email>      ROLE#facilitator#<g> GROUP#<group>    facilitator#<email>
-//	audit entry          AUDIT               <time>#<random>
+//	audit entry          AUDIT               <time>#<random>   (in the audit table, <table>-audit;
+//	                                                              older ones in this table)
 //	pending council      PERSON#<email>      REGISTERING#<code>                                     (ttl)
 //	register entry       REGISTER            COUNCIL#<code>
 //	register contact     REGISTER#<code>     CONTACT#<email>
@@ -52,7 +53,9 @@ import (
 //   - a sign-in link or a session: GetItem on its hash; using a link is a conditional DeleteItem
 //   - a group's facilitators: Query gsi1 gsi1pk = GROUP#<group>, begins_with(gsi1sk, "facilitator#")
 //   - the appointed admins: Query gsi1 gsi1pk = ROLE#admin
-//   - the audit trail, newest first: Query pk = AUDIT, descending, 50 a page
+//   - the audit trail, newest first: Query pk = AUDIT of the audit table, descending, 50 a
+//     page, then of this table (entries from before the audit table); an entry is added
+//     with a conditional Put inside the transaction of its change and never changed
 //   - the council register: Query pk = REGISTER; an entry's contacts: Query pk = REGISTER#<code>
 //   - proposals: Query pk = PROPOSALS; one: GetItem; who is interested: Query pk = PROPOSAL#<id>
 //   - a pending council sign-up, proposal or interest: GetItem in the person's partition

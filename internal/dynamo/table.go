@@ -35,6 +35,47 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	}
 }
 
+// AuditTableName returns the name of the audit table that goes with a table: the
+// table's name and "-audit" (template.yaml names it so).
+func AuditTableName(table string) string { return table + "-audit" }
+
+// AuditTableDefinition returns the audit table's keys: pk (always AUDIT) and sk (the
+// time and a random suffix). It is a table of its own so that IAM can let the web
+// function add entries (PutItem) and read them (Query) but never change or delete one;
+// it has no TTL, since entries are kept. template.yaml declares the same table.
+func AuditTableDefinition(name string) *dynamodb.CreateTableInput {
+	str := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{str(attrPK), str(attrSK)},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+	}
+}
+
+// CreateAuditTable creates the audit table of a table if it does not exist yet. It is
+// for the local stand-in and for tests; in AWS, template.yaml creates it.
+func CreateAuditTable(ctx context.Context, db *dynamodb.Client, table string) error {
+	name := AuditTableName(table)
+	_, err := db.CreateTable(ctx, AuditTableDefinition(name))
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create audit table %s: %w", name, err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9); err != nil {
+		return fmt.Errorf("wait for audit table %s: %w", name, err)
+	}
+	return nil
+}
+
 // TTLAttribute is the attribute DynamoDB reads expiry times from.
 const TTLAttribute = attrTTL
 

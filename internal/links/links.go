@@ -1,15 +1,14 @@
 // Package links seals and opens the tokens carried by links in emails.
 //
-// A token is the JSON of its Claims sealed with AES-256-GCM: it cannot be read or
-// changed without the key, so it is signed and opaque at once, and it carries its own
-// expiry. Links that change state once (confirming a sign-up) also carry a nonce whose
-// hash is stored beside the pending record, so a used or replaced link stops working.
+// A token is the JSON of its Claims sealed with AES-256-GCM under a key derived from
+// the secret (see Keyring): it cannot be read or changed without the key, so it is
+// signed and opaque at once, and it carries its own expiry and the ID of the key that
+// sealed it, so that a previous secret can still open it after a rotation. Links that
+// change state once (confirming a sign-up) also carry a nonce whose hash is stored
+// beside the pending record, so a used or replaced link stops working.
 package links
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -60,67 +59,101 @@ var (
 // MaxTokenLength bounds what Open will look at; real tokens are far shorter.
 const MaxTokenLength = 2048
 
-// Sealer seals and opens tokens with one key.
+// Sealer seals tokens with the keyring's current key and opens those of any key the
+// keyring accepts.
 type Sealer struct {
-	aead cipher.AEAD
+	keys *Keyring
 	rand io.Reader
-	now  func() time.Time
 }
 
-// NewSealer returns a Sealer for a 32-byte key. rand supplies nonces; now tells the time.
-func NewSealer(key []byte, rand io.Reader, now func() time.Time) (*Sealer, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("link key must be 32 bytes, got %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("link key: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("link key: %w", err)
-	}
-	return &Sealer{aead: aead, rand: rand, now: now}, nil
+// NewSealer returns a Sealer. rand supplies nonces; the keyring's clock tells the time.
+func NewSealer(keys *Keyring, rand io.Reader) *Sealer {
+	return &Sealer{keys: keys, rand: rand}
 }
 
-// Seal returns the token for c, valid for ttl from now.
+// tokenVersion is the first byte of a token: version 1 is followed by the key ID, the
+// GCM nonce and the sealed claims, all of the header authenticated with the purpose.
+const tokenVersion = 1
+
+func header(keyID []byte) []byte { return append([]byte{tokenVersion}, keyID...) }
+
+// Seal returns the token for c, valid for ttl from now, sealed with the current key.
 func (s *Sealer) Seal(c Claims, ttl time.Duration) (string, error) {
-	c.Expires = s.now().Add(ttl).Unix()
+	c.Expires = s.keys.now().Add(ttl).Unix()
 	plain, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("seal %s token: %w", c.Purpose, err)
 	}
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
-	if _, err := io.ReadFull(s.rand, nonce); err != nil {
+	ks := s.keys.current
+	head := header(ks.rawID)
+	n := ks.links.NonceSize()
+	out := make([]byte, len(head)+n, len(head)+n+len(plain)+ks.links.Overhead())
+	copy(out, head)
+	if _, err := io.ReadFull(s.rand, out[len(head):]); err != nil {
 		return "", fmt.Errorf("seal %s token: nonce: %w", c.Purpose, err)
 	}
-	sealed := s.aead.Seal(nonce, nonce, plain, []byte(c.Purpose))
+	sealed := ks.links.Seal(out, out[len(head):], plain, append(head, c.Purpose...))
 	return base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-// Open returns the claims of a token made for purpose. A genuine token past its expiry
-// returns its claims with ErrExpired, so that the caller can offer a new link.
+// KeyID returns the key ID a token names, or "" when it names none (a malformed token,
+// or one sealed before tokens carried key IDs). It does not say the token is genuine.
+func KeyID(token string) string {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || len(raw) < 1+keyIDBytes || raw[0] != tokenVersion {
+		return ""
+	}
+	return hex.EncodeToString(raw[1 : 1+keyIDBytes])
+}
+
+// Open returns the claims of a token made for purpose, under the current key or the
+// previous one while its overlap lasts. A genuine token past its expiry returns its
+// claims with ErrExpired, so that the caller can offer a new link.
 func (s *Sealer) Open(token string, purpose Purpose) (Claims, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		return Claims{}, ErrInvalid
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
+	if err != nil {
 		return Claims{}, ErrInvalid
 	}
-	nonce, sealed := raw[:s.aead.NonceSize()], raw[s.aead.NonceSize():]
-	plain, err := s.aead.Open(nil, nonce, sealed, []byte(purpose))
-	if err != nil {
+	plain, ok := s.open(raw, purpose)
+	if !ok {
 		return Claims{}, ErrInvalid
 	}
 	var c Claims
 	if err := json.Unmarshal(plain, &c); err != nil || c.Purpose != purpose || c.Email == "" || !utf8.ValidString(c.Email) {
 		return Claims{}, ErrInvalid
 	}
-	if !s.now().Before(c.ExpiresAt()) {
+	if !s.keys.now().Before(c.ExpiresAt()) {
 		return c, ErrExpired
 	}
 	return c, nil
+}
+
+// open decrypts a token's bytes: a version 1 token with the key its ID names, or else
+// a token from before key IDs, sealed with an accepted secret itself.
+func (s *Sealer) open(raw []byte, purpose Purpose) ([]byte, bool) {
+	if len(raw) > 1+keyIDBytes && raw[0] == tokenVersion {
+		if ks, ok := s.keys.byID(hex.EncodeToString(raw[1 : 1+keyIDBytes])); ok {
+			head, rest := raw[:1+keyIDBytes], raw[1+keyIDBytes:]
+			if n := ks.links.NonceSize(); len(rest) >= n+ks.links.Overhead() {
+				if plain, err := ks.links.Open(nil, rest[:n], rest[n:], append(head[:len(head):len(head)], purpose...)); err == nil {
+					return plain, true
+				}
+			}
+		}
+	}
+	for _, ks := range s.keys.accepted() {
+		n := ks.legacy.NonceSize()
+		if len(raw) < n+ks.legacy.Overhead() {
+			continue
+		}
+		if plain, err := ks.legacy.Open(nil, raw[:n], raw[n:], []byte(purpose)); err == nil {
+			return plain, true
+		}
+	}
+	return nil, false
 }
 
 // NewNonce returns a random nonce for a once-only link.
@@ -137,17 +170,4 @@ func (s *Sealer) NewNonce() (string, error) {
 func HashNonce(nonce string) string {
 	sum := sha256.Sum256([]byte(nonce))
 	return hex.EncodeToString(sum[:])
-}
-
-// Keyed returns an HMAC-SHA256 of parts under a key derived from the link key for a
-// given use. It is used for CSRF tokens and for pseudonymous rate-limit keys.
-func Keyed(key []byte, use string, parts ...string) string {
-	derive := hmac.New(sha256.New, key)
-	derive.Write([]byte(use))
-	mac := hmac.New(sha256.New, derive.Sum(nil))
-	for _, p := range parts {
-		mac.Write([]byte(p))
-		mac.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }

@@ -2,7 +2,6 @@ package peergroups
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -108,7 +107,7 @@ func (s *Service) RequestSignIn(ctx context.Context, email, clientIP string) err
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
-	limits := s.limits(email, clientIP)
+	limits := s.signInLimits(email, clientIP)
 	if !s.mayHaveSignIn(person) {
 		// Count the attempt all the same, so that probing costs the same.
 		return s.Store.CountRequest(ctx, limits)
@@ -241,22 +240,20 @@ func (s *Service) SignOut(ctx context.Context, c Caller) error {
 	return nil
 }
 
-// SignSession returns the cookie value for a session ID: the ID and its MAC, so that
-// a forged cookie is refused before any lookup.
-func SignSession(key []byte, id string) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("session\x00" + id))
-	return id + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+// SignSession returns the cookie value for a session ID: "<ID>.<key ID>.<MAC>", so
+// that a forged cookie is refused before any lookup, and a cookie signed before a
+// rotation of the secret still works while the previous secret is accepted.
+func SignSession(keys *links.Keyring, id string) string {
+	return id + "." + keys.Sign(links.UseSessions, id)
 }
 
 // OpenSession returns the session ID of a signed cookie value, or false.
-func OpenSession(key []byte, value string) (string, bool) {
-	id, sig, ok := strings.Cut(value, ".")
-	if !ok || id == "" || len(value) > 200 {
+func OpenSession(keys *links.Keyring, value string) (string, bool) {
+	id, signed, ok := strings.Cut(value, ".")
+	if !ok || id == "" || len(value) > 200 || !keys.Verify(links.UseSessions, signed, id) {
 		return "", false
 	}
-	want := SignSession(key, id)
-	return id, hmac.Equal([]byte(want), []byte(id+"."+sig))
+	return id, true
 }
 
 // ManageLinkFor returns a fresh "Manage your membership" path for a signed-in caller.

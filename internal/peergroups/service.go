@@ -482,19 +482,6 @@ func (s *Service) link(path, token string) string {
 	return s.BaseURL + path + "?token=" + url.QueryEscape(token)
 }
 
-// limits returns the rate limits one request from email at clientIP counts against.
-func (s *Service) limits(email, clientIP string) []RateLimit {
-	now := s.Now().UTC()
-	hour := now.Truncate(time.Hour)
-	until := hour.Add(time.Hour)
-	stamp := hour.Format("2006010215")
-	limits := []RateLimit{{Key: "email#" + s.Pseudonym("email", email, stamp), Limit: s.Limits.PerEmail, Until: until}}
-	if clientIP != "" {
-		limits = append(limits, RateLimit{Key: "ip#" + s.Pseudonym("ip", clientIP, stamp), Limit: s.Limits.PerIP, Until: until})
-	}
-	return limits
-}
-
 func groupsByID(groups []Group, ids []string) []Group {
 	var out []Group
 	for _, g := range groups {

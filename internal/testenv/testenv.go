@@ -25,6 +25,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/devstack"
+	"github.com/peergroups/peergroups/internal/dynamo"
 )
 
 // Require skips the test when the stand-ins are not running, except in CI, where it
@@ -72,6 +73,9 @@ func table(t testing.TB, db *dynamodb.Client, stream bool) string {
 		t.Fatalf("prepare table: %v", err)
 	}
 	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	t.Cleanup(func() {
+		db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(dynamo.AuditTableName(name))})
+	})
 	return name
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -24,7 +25,7 @@ func (a Access) String() string {
 
 // Sessions names and signs the session cookie.
 type Sessions struct {
-	Key    []byte // signs cookie values
+	Keys   *links.Keyring // signs cookie values
 	Secure bool
 }
 
@@ -37,7 +38,7 @@ func (ss *Sessions) cookieName() string {
 
 func (ss *Sessions) set(w http.ResponseWriter, id string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: ss.cookieName(), Value: pg.SignSession(ss.Key, id), Path: "/",
+		Name: ss.cookieName(), Value: pg.SignSession(ss.Keys, id), Path: "/",
 		MaxAge: int(pg.SessionTTL.Seconds()), HttpOnly: true, Secure: ss.Secure, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -63,7 +64,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, ok := pg.OpenSession(s.Sessions.Key, ck.Value)
+		id, ok := pg.OpenSession(s.Sessions.Keys, ck.Value)
 		if !ok {
 			s.Log.WarnContext(r.Context(), "session cookie with a bad signature")
 			s.Sessions.clear(w)

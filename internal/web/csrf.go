@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -10,12 +9,16 @@ import (
 )
 
 // CSRF protects forms with a signed double-submit cookie: the cookie holds a random
-// value, each form a MAC of it under the server's key. A forged form from another site
-// cannot read the cookie, so it cannot carry the matching MAC.
+// value, each form a MAC of it under the server's CSRF key (with the key's ID, so that a
+// form shown before a rotation of the secret can still be posted). A forged form from
+// another site cannot read the cookie, so it cannot carry the matching MAC.
 type CSRF struct {
-	Key    []byte
+	Keys   *links.Keyring
 	Secure bool // set the Secure attribute (everywhere but local development)
 }
+
+// TokenFor returns the form token that goes with a CSRF cookie's value.
+func (c *CSRF) TokenFor(cookie string) string { return c.Keys.Sign(links.UseCSRF, cookie) }
 
 func (c *CSRF) cookieName() string {
 	if c.Secure {
@@ -27,7 +30,7 @@ func (c *CSRF) cookieName() string {
 // Token returns the form token for this browser, setting its cookie when it has none.
 func (c *CSRF) Token(w http.ResponseWriter, r *http.Request) string {
 	if ck, err := r.Cookie(c.cookieName()); err == nil && len(ck.Value) == 43 {
-		return links.Keyed(c.Key, "csrf", ck.Value)
+		return c.TokenFor(ck.Value)
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -38,7 +41,7 @@ func (c *CSRF) Token(w http.ResponseWriter, r *http.Request) string {
 	})
 	// A request that set the cookie may post again in the same page view.
 	r.AddCookie(&http.Cookie{Name: c.cookieName(), Value: value})
-	return links.Keyed(c.Key, "csrf", value)
+	return c.TokenFor(value)
 }
 
 // Valid reports whether a posted token matches the browser's cookie.
@@ -47,5 +50,5 @@ func (c *CSRF) Valid(r *http.Request, posted string) bool {
 	if err != nil || ck.Value == "" || posted == "" {
 		return false
 	}
-	return hmac.Equal([]byte(posted), []byte(links.Keyed(c.Key, "csrf", ck.Value)))
+	return c.Keys.Verify(links.UseCSRF, posted, ck.Value)
 }
