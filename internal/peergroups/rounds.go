@@ -53,15 +53,37 @@ type Event struct {
 
 // Publication is the state of a round's announcements.
 type Publication struct {
-	Round      int
-	Total      int // recipients planned
-	Sent       int
-	Failed     int
-	Suppressed int
-	Done       bool
-	StartedAt  time.Time
-	FinishedAt time.Time
+	Round       int
+	Total       int // recipients planned
+	Sent        int
+	Failed      int
+	Suppressed  int
+	Done        bool
+	PublishedAt time.Time
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	MovedAt     time.Time // when the last recipient was settled
+	ResumedAt   time.Time // when an admin last resumed sending
 }
+
+// Stalled reports whether sending has not moved for longer than lease, the longest a
+// live run can hold a recipient: no run is working on it, and the trigger's retries
+// may have run out. An admin can resume it.
+func (p Publication) Stalled(now time.Time, lease time.Duration) bool {
+	if p.Done {
+		return false
+	}
+	var last time.Time
+	for _, t := range []time.Time{p.PublishedAt, p.StartedAt, p.MovedAt, p.ResumedAt} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return !last.IsZero() && now.Sub(last) > lease
+}
+
+// Left returns how many recipients are still to be settled.
+func (p Publication) Left() int { return max(0, p.Total-p.Settled()) }
 
 // Settled returns how many recipients have reached a final state.
 func (p Publication) Settled() int { return p.Sent + p.Failed + p.Suppressed }
