@@ -120,11 +120,14 @@ type Announcer struct {
 	// (sign-in links, confirmations) while a round is sending: 0.1 keeps a tenth.
 	Reserve float64
 	// Lease is how long a claimed row belongs to its run: after it, a row left
-	// "sending" by a run that died is claimed again (default 15 minutes, a Lambda's
-	// longest life).
+	// "sending" by a run that died is claimed again (default pg.SendingLease, a
+	// Lambda's longest life).
 	Lease time.Duration
 	// Sleep waits; tests make it instant.
 	Sleep func(context.Context, time.Duration) error
+	// Elapsed is the clock the rate is kept by: the machine's (time.Now), even when
+	// Now is a test's frozen clock, since the mail service counts real seconds.
+	Elapsed func() time.Time
 }
 
 func (a *Announcer) workers() int {
@@ -159,7 +162,7 @@ func (a *Announcer) lease() time.Duration {
 	if a.Lease > 0 {
 		return a.Lease
 	}
-	return 15 * time.Minute
+	return pg.SendingLease
 }
 
 func (a *Announcer) sleep(ctx context.Context, d time.Duration) error {
@@ -215,7 +218,11 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	if a.Batch > 0 {
 		size = min(size, a.Batch)
 	}
-	limiter := newLimiter(rate, a.Now, a.sleep)
+	elapsed := a.Elapsed
+	if elapsed == nil {
+		elapsed = time.Now
+	}
+	limiter := newLimiter(rate, elapsed, a.sleep)
 	suppressed, err := a.Store.Suppressed(ctx)
 	if err != nil {
 		return fmt.Errorf("read suppressed addresses: %w", err)

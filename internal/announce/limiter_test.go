@@ -88,10 +88,18 @@ func TestTheLimiterNeverLetsASecondOfArrivalOverTheRate(t *testing.T) {
 		size func(r *rand.Rand) int
 		took func(r *rand.Rand) time.Duration
 	}{
-		{"full batches, quick calls", 500, func(*rand.Rand) int { return 50 }, func(r *rand.Rand) time.Duration { return 20*time.Millisecond + time.Duration(r.Int64N(int64(30*time.Millisecond))) }},
-		{"full batches, slow uneven calls", 500, func(*rand.Rand) int { return 50 }, func(r *rand.Rand) time.Duration { return 100*time.Millisecond + time.Duration(r.Int64N(int64(200*time.Millisecond))) }},
-		{"batches of every size", 500, func(r *rand.Rand) int { return 1 + r.IntN(50) }, func(r *rand.Rand) time.Duration { return 20*time.Millisecond + time.Duration(r.Int64N(int64(60*time.Millisecond))) }},
-		{"SES's starting rate", 14, func(r *rand.Rand) int { return 1 + r.IntN(14) }, func(r *rand.Rand) time.Duration { return 50*time.Millisecond + time.Duration(r.Int64N(int64(50*time.Millisecond))) }},
+		{"full batches, quick calls", 500, func(*rand.Rand) int { return 50 }, func(r *rand.Rand) time.Duration {
+			return 20*time.Millisecond + time.Duration(r.Int64N(int64(30*time.Millisecond)))
+		}},
+		{"full batches, slow uneven calls", 500, func(*rand.Rand) int { return 50 }, func(r *rand.Rand) time.Duration {
+			return 100*time.Millisecond + time.Duration(r.Int64N(int64(200*time.Millisecond)))
+		}},
+		{"batches of every size", 500, func(r *rand.Rand) int { return 1 + r.IntN(50) }, func(r *rand.Rand) time.Duration {
+			return 20*time.Millisecond + time.Duration(r.Int64N(int64(60*time.Millisecond)))
+		}},
+		{"SES's starting rate", 14, func(r *rand.Rand) int { return 1 + r.IntN(14) }, func(r *rand.Rand) time.Duration {
+			return 50*time.Millisecond + time.Duration(r.Int64N(int64(50*time.Millisecond)))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))

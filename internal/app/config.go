@@ -32,6 +32,7 @@ var Vars = []Var{
 	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: seals links in emails and signs CSRF tokens. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
 	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},
 	{Name: "SES_MAX_SEND_RATE", Default: "0", Help: "Emails a second the announcements may go at; 0 reads SES's MaxSendRate (GetAccount). The SES stand-in has no quota, so `make dev` sets 14."},
+	{Name: "TRANSACTIONAL_SHARE", Default: "0.1", Help: "Share of the send rate an announcement leaves for transactional mail (sign-in links, confirmations) and reminders while it is sending: 0 to 0.9."},
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Sign-ups and link requests allowed per email address per hour."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
 }
@@ -48,6 +49,9 @@ type Config struct {
 	LimitPerIP       int
 	Admins           []string
 	MaxSendRate      float64 // 0: ask SES
+	// TransactionalShare is the share of the send rate announcements leave for
+	// transactional mail and reminders.
+	TransactionalShare float64
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -104,6 +108,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("SES_MAX_SEND_RATE must be a number of emails a second (0 to read it from SES)")
 	}
 	c.MaxSendRate = rate
+	share, err := strconv.ParseFloat(get("TRANSACTIONAL_SHARE"), 64)
+	if err != nil || share < 0 || share > 0.9 {
+		return Config{}, fmt.Errorf("TRANSACTIONAL_SHARE must be a share of the send rate from 0 to 0.9 (0.1 is a tenth)")
+	}
+	c.TransactionalShare = share
 	for _, n := range []struct {
 		name string
 		dst  *int

@@ -66,6 +66,11 @@ type Publication struct {
 	ResumedAt   time.Time // when an admin last resumed sending
 }
 
+// SendingLease is how long a run of the announcements may hold a recipient it has
+// claimed: a Lambda function's longest life. After it, a recipient left "sending" by a
+// run that died is claimed again, and a round that has not moved for longer is stalled.
+const SendingLease = 15 * time.Minute
+
 // Stalled reports whether sending has not moved for longer than lease, the longest a
 // live run can hold a recipient: no run is working on it, and the trigger's retries
 // may have run out. An admin can resume it.
@@ -110,6 +115,9 @@ type RoundStore interface {
 	// whose arrival on the table's stream starts the announcements.
 	PublishRound(ctx context.Context, r Round, a AuditEntry) error
 	Publication(ctx context.Context, round int) (Publication, error)
+	// ResumePublication records that an admin resumed a stalled round's sending, and
+	// starts the announcements again (on the same ledger).
+	ResumePublication(ctx context.Context, round int, at time.Time, a AuditEntry) error
 	CloseRound(ctx context.Context, r Round, a AuditEntry) error
 }
 
@@ -303,6 +311,28 @@ func (s *Service) Publish(ctx context.Context, c Caller, number int) error {
 	r.State, r.PublishedAt = RoundPublished, s.Now()
 	if err := s.Store.PublishRound(ctx, r, s.audit(c, "publish round", strconv.Itoa(number), before, r)); err != nil {
 		return fmt.Errorf("publish round %d: %w", number, err)
+	}
+	return nil
+}
+
+// Resume starts a stalled round's announcements again: those not yet sent are sent,
+// and nobody twice (the same ledger). Admins only, and only when the round has stalled.
+func (s *Service) Resume(ctx context.Context, c Caller, number int) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	pub, err := s.Store.Publication(ctx, number)
+	if err != nil {
+		return err
+	}
+	switch {
+	case pub.Done:
+		return Errorf(KindConflict, "Round %d has finished sending.", number)
+	case !pub.Stalled(s.Now(), SendingLease):
+		return Errorf(KindConflict, "Round %d is still sending. Sending can be resumed when nothing has moved for %d minutes.", number, int(SendingLease.Minutes()))
+	}
+	if err := s.Store.ResumePublication(ctx, number, s.Now(), s.audit(c, "resume sending", strconv.Itoa(number), pub, nil)); err != nil {
+		return fmt.Errorf("resume round %d: %w", number, err)
 	}
 	return nil
 }
