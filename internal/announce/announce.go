@@ -8,11 +8,12 @@ package announce
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -27,6 +28,10 @@ const (
 	StateSent       = "sent"
 	StateFailed     = "failed"
 	StateSuppressed = "suppressed"
+	// StateDeferred is a recipient the mail service did not take for a reason that
+	// passes (its throttling, a transient failure, the daily quota): not settled, and
+	// claimed again by this run after a pause or by the next run at once.
+	StateDeferred = "deferred"
 )
 
 // Kinds of email a round sends.
@@ -44,7 +49,8 @@ type Row struct {
 	Name      string
 	State     string
 	Run       string // the run that claimed it
-	Prev      string // when claiming again: the run that left it sending
+	Prev      string // when claiming again: the run that left it
+	PrevState string // and the state it left it in (sending, or deferred)
 	ClaimedAt time.Time
 	MessageID string
 	Reason    string
@@ -68,12 +74,14 @@ type Store interface {
 	FinishPublication(ctx context.Context, round int, at time.Time) error
 	LedgerRows(ctx context.Context, round int, keys []string) (map[string]Row, error)
 	// Claim writes rows as sending by this run: new rows on condition they do not
-	// exist, stale rows on condition they are still held by the run that left them.
-	// It claims all or none: ErrClaimed when another run got there first.
+	// exist, others on condition they are still as the run that left them left them
+	// (Prev, PrevState). It claims all or none: ErrClaimed when another run got there
+	// first; an error marked peergroups.ErrContended when other writes were in the way.
 	Claim(ctx context.Context, round int, rows []Row) error
-	// Settle writes the final states of rows this run holds, and adds them to the
-	// publication's counts, all or none.
-	Settle(ctx context.Context, round int, rows []Row) error
+	// Settle writes the states of rows this run holds, all or none, with their counts
+	// in a progress item of its own named id (no two settles share an item, so they
+	// cannot conflict). id is unique to the settle and the same when it is retried.
+	Settle(ctx context.Context, round int, id string, rows []Row, at time.Time) error
 }
 
 // ErrClaimed is returned by Claim when a row was claimed by another run.
@@ -99,14 +107,27 @@ type Announcer struct {
 	// Batch is the most recipients of one call to the mail service (default and
 	// most 50, and never more than a second's worth of the rate).
 	Batch int
-	// Margin is how long before its deadline a run stops starting batches (default 10s).
+	// Margin is how long before its deadline a run stops starting batches. It must
+	// cover the longest send-and-settle that a run finishes after it was cancelled
+	// (SendBudget + SettleBudget), so that the hard stop cannot fall between the mail
+	// service accepting a batch and the ledger recording it: that is the default.
 	Margin time.Duration
+	// SendBudget is the longest one batch's call to the mail service may take, with
+	// its throttling back-offs (default 30 s); SettleBudget the longest its settle may
+	// take, with its retries (default 30 s).
+	SendBudget, SettleBudget time.Duration
+	// Reserve is the share of the mail service's rate left for transactional mail
+	// (sign-in links, confirmations) while a round is sending: 0.1 keeps a tenth.
+	Reserve float64
 	// Lease is how long a claimed row belongs to its run: after it, a row left
-	// "sending" by a run that died is claimed again (default 15 minutes, a Lambda's
-	// longest life).
+	// "sending" by a run that died is claimed again (default pg.SendingLease, a
+	// Lambda's longest life).
 	Lease time.Duration
 	// Sleep waits; tests make it instant.
 	Sleep func(context.Context, time.Duration) error
+	// Elapsed is the clock the rate is kept by: the machine's (time.Now), even when
+	// Now is a test's frozen clock, since the mail service counts real seconds.
+	Elapsed func() time.Time
 }
 
 func (a *Announcer) workers() int {
@@ -120,14 +141,28 @@ func (a *Announcer) margin() time.Duration {
 	if a.Margin > 0 {
 		return a.Margin
 	}
-	return 10 * time.Second
+	return a.sendBudget() + a.settleBudget() + 5*time.Second
+}
+
+func (a *Announcer) sendBudget() time.Duration {
+	if a.SendBudget > 0 {
+		return a.SendBudget
+	}
+	return 30 * time.Second
+}
+
+func (a *Announcer) settleBudget() time.Duration {
+	if a.SettleBudget > 0 {
+		return a.SettleBudget
+	}
+	return 30 * time.Second
 }
 
 func (a *Announcer) lease() time.Duration {
 	if a.Lease > 0 {
 		return a.Lease
 	}
-	return 15 * time.Minute
+	return pg.SendingLease
 }
 
 func (a *Announcer) sleep(ctx context.Context, d time.Duration) error {
@@ -179,11 +214,16 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	if err != nil {
 		return fmt.Errorf("read the maximum send rate: %w", err)
 	}
+	rate *= 1 - min(max(a.Reserve, 0), 0.9)
 	size := min(50, max(1, int(rate)))
 	if a.Batch > 0 {
 		size = min(size, a.Batch)
 	}
-	limiter := newLimiter(rate, a.Now, a.sleep)
+	elapsed := a.Elapsed
+	if elapsed == nil {
+		elapsed = time.Now
+	}
+	limiter := newLimiter(rate, elapsed, a.sleep)
 	suppressed, err := a.Store.Suppressed(ctx)
 	if err != nil {
 		return fmt.Errorf("read suppressed addresses: %w", err)
@@ -259,7 +299,7 @@ func (a *Announcer) nearDeadline(ctx context.Context) error {
 
 func runID() string {
 	b := make([]byte, 8)
-	rand.Read(b)
+	crand.Read(b)
 	return hex.EncodeToString(b)
 }
 
@@ -376,8 +416,8 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 }
 
 // rows returns the rows of a batch this run should claim: those not in existing (nil
-// for "assume none"), and those left sending by a run whose lease has passed; the
-// suppressed apart.
+// for "assume none"), those the mail service deferred, and those left sending by a run
+// whose lease has passed; the suppressed apart.
 func (a *Announcer) rows(b batch, run string, suppressed map[string]bool, existing map[string]Row) (todo, quiet []Row, byKey map[string]recipient) {
 	now := a.Now()
 	byKey = map[string]recipient{}
@@ -387,12 +427,14 @@ func (a *Announcer) rows(b batch, run string, suppressed map[string]bool, existi
 		switch {
 		case !found:
 			row = Row{Key: key, Kind: b.kind, Group: b.group.ID, Email: r.email, Name: r.name}
+		case row.State == StateDeferred:
+			// to be tried again, by whichever run comes first
 		case row.State != StateSending:
 			continue // settled already
 		case row.Run == run || now.Sub(row.ClaimedAt) < a.lease():
 			continue // held by a run that may still be alive
 		}
-		row.Prev = row.Run
+		row.Prev, row.PrevState = row.Run, row.State
 		row.State, row.Run, row.ClaimedAt = StateSending, run, now
 		byKey[row.Key] = r
 		if suppressed[r.email] {
@@ -404,11 +446,16 @@ func (a *Announcer) rows(b batch, run string, suppressed map[string]bool, existi
 	return todo, quiet, byKey
 }
 
+// retries is how many times one run sends a deferred recipient again before leaving
+// it to the next run.
+const retries = 3
+
 // deliver claims rows, settles the suppressed, waits for the rate, sends the rest and
-// settles them. When a claim finds a row taken, it returns ErrClaimed if optimistic
-// (so that the caller reads the ledger), and nothing otherwise (another run has them).
+// settles them; recipients the mail service deferred are sent again after a pause, a
+// few times. When a claim finds a row taken, it returns ErrClaimed if optimistic (so
+// that the caller reads the ledger), and nothing otherwise (another run has them).
 func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *limiter, todo, quiet []Row, byKey map[string]recipient, optimistic bool) error {
-	taken := func(err error) error {
+	taken := func() error {
 		if optimistic {
 			return ErrClaimed
 		}
@@ -417,67 +464,148 @@ func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *li
 	if len(quiet) > 0 {
 		switch err := a.claim(ctx, round, quiet); {
 		case errors.Is(err, ErrClaimed):
-			return taken(err)
+			return taken()
 		case err != nil:
 			return err
 		}
 		for i := range quiet {
 			quiet[i].State, quiet[i].Reason = StateSuppressed, "the address is on the suppression list"
 		}
-		if err := a.Store.Settle(ctx, round, quiet); err != nil {
+		if err := a.settle(ctx, round, quiet); err != nil {
 			return fmt.Errorf("settle suppressed: %w", err)
 		}
 	}
-	if len(todo) == 0 {
-		return nil
-	}
-	// Wait for the rate first, then claim: a claim is held only while it is sent.
-	first, err := limiter.wait(ctx, len(todo))
-	if err != nil {
-		return err
-	}
-	if err := a.claim(ctx, round, todo); err != nil {
-		limiter.done(first)
-		if errors.Is(err, ErrClaimed) {
-			return taken(err)
-		}
-		return err
-	}
-	dests := make([]pg.BulkDestination, len(todo))
-	for i, row := range todo {
-		d, err := a.destination(round, b, byKey[row.Key])
-		if err != nil {
+	backoff := time.Second
+	for attempt := 0; len(todo) > 0; attempt++ {
+		// Claim, then wait for the rate, then send at once: the limiter's pacing is
+		// then the pacing of the calls. A run stopped while waiting hands its rows
+		// back (deferred), so that the next run need not wait for their lease.
+		if err := a.claim(ctx, round, todo); err != nil {
+			if errors.Is(err, ErrClaimed) {
+				return taken()
+			}
 			return err
 		}
-		dests[i] = d
-	}
-	// From here the batch is not interrupted by a cancelled run: a send that SES has
-	// accepted must be recorded, or the next run would send it again.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	results, err := a.send(ctx, b.template, dests, limiter, first)
-	if err != nil {
-		return err
-	}
-	for i := range todo {
-		if results[i].MessageID != "" {
-			todo[i].State, todo[i].MessageID, todo[i].Reason = StateSent, results[i].MessageID, ""
-		} else {
-			todo[i].State, todo[i].Reason = StateFailed, results[i].Error
+		optimistic = false // from here on, rows taken were taken from us
+		p, err := limiter.wait(ctx, len(todo))
+		if err != nil {
+			return errors.Join(err, a.handBack(ctx, round, todo))
 		}
-	}
-	if err := a.Store.Settle(ctx, round, todo); err != nil {
-		return fmt.Errorf("settle batch: %w", err)
+		deferred, err := a.sendAndSettle(ctx, round, b, limiter, p, todo, byKey)
+		if err != nil || len(deferred) == 0 || attempt == retries {
+			return err // deferred rows left for the next run
+		}
+		a.Log.WarnContext(ctx, "the mail service deferred some recipients: trying again", "round", round, "recipients", len(deferred), "wait", backoff.String())
+		if err := a.sleep(ctx, jitter(backoff)); err != nil {
+			return err
+		}
+		backoff *= 2
+		now := a.Now()
+		for i := range deferred {
+			deferred[i].Prev, deferred[i].PrevState = deferred[i].Run, StateDeferred
+			deferred[i].State, deferred[i].ClaimedAt, deferred[i].Reason = StateSending, now, ""
+		}
+		todo = deferred
 	}
 	return nil
 }
 
+// handBack settles claimed rows as deferred without sending them.
+func (a *Announcer) handBack(ctx context.Context, round int, rows []Row) error {
+	for i := range rows {
+		rows[i].State, rows[i].Reason = StateDeferred, "not sent: the run stopped before its turn"
+	}
+	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.settleBudget())
+	defer cancel()
+	if err := a.settle(settleCtx, round, rows); err != nil {
+		return fmt.Errorf("hand back unsent rows: %w", err)
+	}
+	return nil
+}
+
+// sendAndSettle sends claimed rows and settles them, and returns the rows the mail
+// service deferred (settled as deferred). Once claimed, a batch is not interrupted by
+// a cancelled run: a send that the mail service has accepted must be recorded, or the
+// next run would send it again. The send and the settle each have their own budget,
+// which the run's deadline margin covers.
+func (a *Announcer) sendAndSettle(ctx context.Context, round int, b batch, limiter *limiter, p *pass, todo []Row, byKey map[string]recipient) ([]Row, error) {
+	dests := make([]pg.BulkDestination, len(todo))
+	for i, row := range todo {
+		d, err := a.destination(round, b, byKey[row.Key])
+		if err != nil {
+			limiter.done(p)
+			return nil, err
+		}
+		dests[i] = d
+	}
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.sendBudget())
+	results, err := a.send(sendCtx, b.template, dests, limiter, p)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	var deferred []Row
+	for i := range todo {
+		switch r := results[i]; {
+		case r.MessageID != "":
+			todo[i].State, todo[i].MessageID, todo[i].Reason = StateSent, r.MessageID, ""
+		case r.Later:
+			todo[i].State, todo[i].Reason = StateDeferred, r.Error
+		default:
+			todo[i].State, todo[i].Reason = StateFailed, r.Error
+		}
+	}
+	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.settleBudget())
+	defer cancel()
+	if err := a.settle(settleCtx, round, todo); err != nil {
+		return nil, fmt.Errorf("settle batch: %w", err)
+	}
+	for _, row := range todo {
+		if row.State == StateDeferred {
+			deferred = append(deferred, row)
+		}
+	}
+	return deferred, nil
+}
+
+// claim claims rows, trying again while DynamoDB cancels it for conflicting writes or
+// throttling.
 func (a *Announcer) claim(ctx context.Context, round int, rows []Row) error {
-	err := a.Store.Claim(ctx, round, rows)
+	err := a.persist(ctx, func() error { return a.Store.Claim(ctx, round, rows) })
 	if err != nil && !errors.Is(err, ErrClaimed) {
 		return fmt.Errorf("claim: %w", err)
 	}
 	return err
+}
+
+// settle records rows' states, trying again (with the same idempotency token) while
+// DynamoDB cancels it for conflicting writes or throttling, until ctx ends.
+func (a *Announcer) settle(ctx context.Context, round int, rows []Row) error {
+	id, at := rows[0].Run+"-"+runID(), a.Now()
+	return a.persist(ctx, func() error { return a.Store.Settle(ctx, round, id, rows, at) })
+}
+
+// persist calls write until it succeeds or fails for a reason other than a busy or
+// unreachable table, waiting a jittered, growing pause between attempts.
+func (a *Announcer) persist(ctx context.Context, write func() error) error {
+	backoff := 25 * time.Millisecond
+	for {
+		err := write()
+		if err == nil || pg.KindOf(err) != pg.KindUnavailable {
+			return err
+		}
+		a.Log.WarnContext(ctx, "the table is busy: trying the write again", "error", err.Error())
+		if serr := a.sleep(ctx, jitter(backoff)); serr != nil {
+			return fmt.Errorf("%w (stopped trying: %w)", err, serr)
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// jitter returns a random duration between d/2 and d, so that workers that collided
+// do not collide again.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
 }
 
 // send calls the mail service (the caller has waited for the rate), backing off and

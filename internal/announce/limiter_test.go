@@ -2,6 +2,7 @@ package announce
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -15,43 +16,140 @@ func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-func TestTheLimiterCountsABatchUntilASecondAfterItReturned(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-	l := newLimiter(100, c.now, c.sleep)
-	start := c.t
-	a, _ := l.wait(context.Background(), 50)
-	b, _ := l.wait(context.Background(), 50)
-	if c.t != start {
-		t.Fatalf("the first 100 waited %v", c.t.Sub(start))
+// call is one batch let through: when, how many, and when the mail service stamped it.
+type call struct {
+	n       int
+	at      time.Time
+	arrived time.Time
+}
+
+// simulate lets batches through the limiter as workers in parallel would: each call
+// takes latency(i) and reaches the mail service a fixed 5 ms before it returns (so the
+// calls' arrival jitter is the spread of their durations), and the next batch asks as
+// soon as the limiter allows, without waiting for calls in flight.
+func simulate(l *limiter, c *fakeClock, sizes []int, latency func(i int) time.Duration) []call {
+	var calls []call
+	for i, n := range sizes {
+		p, _ := l.wait(context.Background(), n)
+		took := latency(i)
+		calls = append(calls, call{n: n, at: p.at, arrived: p.at.Add(took - 5*time.Millisecond)})
+		resume := c.t
+		c.t = p.at.Add(took) // the call returns (the clock is put back: others went on meanwhile)
+		l.done(p)
+		c.t = resume
 	}
-	c.t = c.t.Add(300 * time.Millisecond) // the calls take 300 ms
-	l.done(a)
-	l.done(b)
-	l.wait(context.Background(), 50)
-	if waited := c.t.Sub(start); waited < 1300*time.Millisecond {
-		t.Fatalf("the third batch went after %v, want a second after the first two returned (1.3 s)", waited)
+	return calls
+}
+
+// share is the emails let through a second, against the rate: the last batch aside,
+// since the time it opens belongs to the next.
+func share(calls []call, rate float64) float64 {
+	emails := 0
+	for _, c := range calls[:len(calls)-1] {
+		emails += c.n
+	}
+	span := calls[len(calls)-1].at.Sub(calls[0].at)
+	return float64(emails) / span.Seconds() / rate
+}
+
+func TestTheLimiterLetsBatchesThroughEvenlyNotInBursts(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	l := newLimiter(500, c.now, c.sleep)
+	sizes := make([]int, 40)
+	for i := range sizes {
+		sizes[i] = 50
+	}
+	calls := simulate(l, c, sizes, func(int) time.Duration { return 40 * time.Millisecond })
+	for i := 1; i < len(calls); i++ {
+		if gap := calls[i].at.Sub(calls[i-1].at); gap < 100*time.Millisecond {
+			t.Fatalf("batch %d went %v after the one before, want at least 100 ms (50 emails at 500 a second)", i, gap)
+		}
 	}
 }
 
-func TestTheLimiterNeverLetsASecondOverTheRate(t *testing.T) {
+func TestSlowCallsDoNotSlowTheRate(t *testing.T) {
 	c := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-	l := newLimiter(120, c.now, c.sleep)
-	var starts []time.Time
-	for range 40 {
-		p, _ := l.wait(context.Background(), 30)
-		starts = append(starts, c.t)
-		c.t = c.t.Add(15 * time.Millisecond)
-		l.done(p)
+	l := newLimiter(500, c.now, c.sleep)
+	sizes := make([]int, 200) // 10,000 emails
+	for i := range sizes {
+		sizes[i] = 50
 	}
-	for i := range starts {
-		n := 0
-		for j := range starts {
-			if d := starts[j].Sub(starts[i]); d >= 0 && d < time.Second {
-				n += 30
+	// Calls of 290 to 310 ms: slow, but steady, so they arrive evenly.
+	calls := simulate(l, c, sizes, func(i int) time.Duration { return 290*time.Millisecond + time.Duration(i%5)*5*time.Millisecond })
+	if got := share(calls, 500); got < 0.95 {
+		t.Fatalf("%.3f of the rate used, want at least 0.95", got)
+	}
+}
+
+func TestTheLimiterNeverLetsASecondOfArrivalOverTheRate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rate float64
+		size func(r *rand.Rand) int
+		took func(r *rand.Rand) time.Duration
+	}{
+		{"full batches, quick calls", 500, func(*rand.Rand) int { return 50 }, func(r *rand.Rand) time.Duration {
+			return 20*time.Millisecond + time.Duration(r.Int64N(int64(30*time.Millisecond)))
+		}},
+		{"full batches, slow uneven calls", 500, func(*rand.Rand) int { return 50 }, func(r *rand.Rand) time.Duration {
+			return 100*time.Millisecond + time.Duration(r.Int64N(int64(200*time.Millisecond)))
+		}},
+		{"batches of every size", 500, func(r *rand.Rand) int { return 1 + r.IntN(50) }, func(r *rand.Rand) time.Duration {
+			return 20*time.Millisecond + time.Duration(r.Int64N(int64(60*time.Millisecond)))
+		}},
+		{"SES's starting rate", 14, func(r *rand.Rand) int { return 1 + r.IntN(14) }, func(r *rand.Rand) time.Duration {
+			return 50*time.Millisecond + time.Duration(r.Int64N(int64(50*time.Millisecond)))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, 2))
+			c := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 123e6, time.UTC)}
+			l := newLimiter(tc.rate, c.now, c.sleep)
+			sizes := make([]int, 300)
+			for i := range sizes {
+				sizes[i] = tc.size(r)
 			}
-		}
-		if n > 120 {
-			t.Fatalf("%d emails in the second from %v", n, starts[i])
-		}
+			calls := simulate(l, c, sizes, func(int) time.Duration { return tc.took(r) })
+			perSecond := map[int64]int{}
+			for _, c := range calls {
+				perSecond[c.arrived.Unix()] += c.n
+			}
+			for second, n := range perSecond {
+				if float64(n) > tc.rate {
+					t.Fatalf("%d emails arrived in the second %v, more than the rate of %.0f", n, time.Unix(second, 0).UTC(), tc.rate)
+				}
+			}
+			// And in any second, not only calendar ones.
+			for i := range calls {
+				n := 0
+				for j := range calls {
+					if d := calls[j].arrived.Sub(calls[i].arrived); d >= 0 && d < time.Second {
+						n += calls[j].n
+					}
+				}
+				if float64(n) > tc.rate {
+					t.Fatalf("%d emails arrived in the second from %v", n, calls[i].arrived)
+				}
+			}
+		})
+	}
+}
+
+func TestAStoppedWaitReturnsItsError(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	stopped := func(context.Context, time.Duration) error { return context.Canceled }
+	l := newLimiter(10, c.now, stopped)
+	if _, err := l.wait(context.Background(), 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.wait(context.Background(), 10); err != context.Canceled {
+		t.Fatalf("a second batch at once: %v, want the sleep's error", err)
+	}
+}
+
+func TestTheDefaultMarginCoversTheLongestSendAndSettle(t *testing.T) {
+	a := &Announcer{}
+	if a.margin() <= a.sendBudget()+a.settleBudget() {
+		t.Fatalf("margin %v does not cover a send of up to %v and a settle of up to %v", a.margin(), a.sendBudget(), a.settleBudget())
 	}
 }

@@ -60,7 +60,7 @@ func (m *Reminders) Run(ctx context.Context) (Tally, error) {
 	run := runID()
 	lease := m.Lease
 	if lease == 0 {
-		lease = 15 * time.Minute
+		lease = pg.SendingLease
 	}
 	for _, r := range rounds {
 		if r.State != pg.RoundPublished {

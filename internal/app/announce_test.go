@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/announce"
@@ -90,9 +91,21 @@ func (s *site) addMember(t *testing.T, group, name string) string {
 
 func (f *roundFixture) announcer(t *testing.T, mailer pg.BulkMailer, sesEndpoint string) *announce.Announcer {
 	t.Helper()
+	return f.announcerVia(t, mailer, sesEndpoint, "")
+}
+
+// announcerVia is announcer with the SES and DynamoDB endpoints of fault proxies.
+func (f *roundFixture) announcerVia(t *testing.T, mailer pg.BulkMailer, sesEndpoint, dynamoEndpoint string) *announce.Announcer {
+	t.Helper()
 	clients := app.NewClients(testenv.AWSConfig(t))
 	if sesEndpoint != "" {
 		clients.SES = sesv2.NewFromConfig(testenv.AWSConfig(t), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(sesEndpoint) })
+	}
+	if dynamoEndpoint != "" {
+		clients.DynamoDB = dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(dynamoEndpoint)
+			o.DisableValidateResponseChecksum = true
+		})
 	}
 	a, err := app.NewAnnouncer(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
 	if err != nil {
@@ -249,6 +262,9 @@ type faultyMailer struct {
 	crashAt int                // on this call, the run dies after claiming its batch
 	crash   context.CancelFunc // what dies
 	delay   time.Duration
+	// On call slowAt, the call takes until slowUntil.
+	slowAt    int
+	slowUntil time.Time
 }
 
 func (m *faultyMailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.BulkDestination) ([]pg.BulkResult, error) {
@@ -259,6 +275,9 @@ func (m *faultyMailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.
 	if call == m.crashAt && m.crash != nil {
 		m.crash()
 		return nil, context.Canceled
+	}
+	if call == m.slowAt {
+		time.Sleep(time.Until(m.slowUntil))
 	}
 	if m.delay > 0 {
 		time.Sleep(m.delay)
@@ -300,19 +319,23 @@ func TestACrashInTheMiddleOfABatchIsContinuedByTheRedelivery(t *testing.T) {
 
 func TestARunThatReachesItsDeadlineStopsAndTheNextContinues(t *testing.T) {
 	f := newRound(t, 25)
-	mailer := &faultyMailer{delay: 150 * time.Millisecond}
-	a := f.announcer(t, mailer, "")
-	a.Workers, a.Margin = 1, 600*time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	// The run may start batches for 8 seconds (its deadline less its margin): plenty
+	// for planning, however slow the machine. Its third call to SES takes until that
+	// time has passed, so it stops after it, part-way through the round.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	margin := 22 * time.Second
+	deadline, _ := ctx.Deadline()
+	mailer := &faultyMailer{slowAt: 3, slowUntil: deadline.Add(-margin + 50*time.Millisecond)}
+	a := f.announcer(t, mailer, "")
+	a.Workers, a.Margin = 1, margin
 	if err := a.Run(ctx, 1); !errors.Is(err, announce.ErrDeadline) {
-		t.Fatalf("a run with a short deadline: %v, want ErrDeadline", err)
+		t.Fatalf("a run that reached its deadline's margin: %v, want ErrDeadline", err)
 	}
 	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
 	if pub.Done || pub.Settled() == 0 || pub.Settled() >= pub.Total {
 		t.Fatalf("after the first run: %+v, want part sent", pub)
 	}
-	mailer.delay = 0
 	if err := a.Run(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -366,4 +389,86 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 			t.Fatal("a person not going got a reminder")
 		}
 	}
+}
+
+// In AWS, DynamoDB cancels a transaction that touches an item another transaction is
+// writing (TransactionConflict). Four workers claiming and settling at once must
+// neither lose a recipient nor send anyone two emails when that happens.
+func TestTransactionsCancelledForConflictsAreRetriedAndEveryoneGetsOneEmail(t *testing.T) {
+	f := newRound(t, 25)
+	proxy := testenv.NewConflictingDynamo(t, 3)
+	a := f.announcerVia(t, nil, "", proxy.URL)
+	if err := a.Run(context.Background(), 1); err != nil {
+		t.Fatalf("a run with one transaction in three cancelled: %v", err)
+	}
+	if proxy.Cancelled() == 0 {
+		t.Fatal("the proxy cancelled no transaction: the test proves nothing")
+	}
+	f.check(t)
+}
+
+// deferringMailer sends a batch's first recipients and answers for the others as SES
+// does when it cannot take them just now (ACCOUNT_THROTTLED, TRANSIENT_FAILURE, the
+// daily quota), for its first few calls.
+type deferringMailer struct {
+	inner pg.BulkMailer
+	mu    sync.Mutex
+	calls int
+	times int // how many calls defer
+}
+
+func (m *deferringMailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.BulkDestination) ([]pg.BulkResult, error) {
+	m.mu.Lock()
+	m.calls++
+	deferring := m.calls <= m.times && len(to) > 1
+	m.mu.Unlock()
+	if !deferring {
+		return m.inner.SendBulk(ctx, t, to)
+	}
+	half := len(to) / 2
+	results, err := m.inner.SendBulk(ctx, t, to[:half])
+	if err != nil {
+		return nil, err
+	}
+	statuses := []string{"ACCOUNT_THROTTLED", "TRANSIENT_FAILURE", "ACCOUNT_DAILY_QUOTA_EXCEEDED"}
+	for i := half; i < len(to); i++ {
+		results = append(results, pg.BulkResult{Error: statuses[i%3] + ": try again later (injected)", Later: true})
+	}
+	return results, nil
+}
+
+func (m *deferringMailer) MaxSendRate(ctx context.Context) (float64, error) {
+	return m.inner.MaxSendRate(ctx)
+}
+
+func TestRecipientsSESCouldNotTakeJustNowAreSentLaterNotFailed(t *testing.T) {
+	f := newRound(t, 25)
+	a := f.announcer(t, nil, "")
+	mailer := &deferringMailer{inner: a.Mailer, times: 6}
+	a.Mailer = mailer
+	if err := a.Run(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t) // everyone sent once, no row failed
+}
+
+// A run that leaves recipients deferred (the daily quota, say) ends unsettled, and the
+// next run sends them without waiting for a lease.
+func TestRecipientsStillDeferredAtTheEndOfARunGoWithTheNextRun(t *testing.T) {
+	f := newRound(t, 25)
+	a := f.announcer(t, nil, "")
+	mailer := &deferringMailer{inner: a.Mailer, times: 1000}
+	a.Mailer, a.Workers = mailer, 1
+	if err := a.Run(context.Background(), 1); !errors.Is(err, announce.ErrUnsettled) {
+		t.Fatalf("a run whose recipients stayed deferred: %v, want ErrUnsettled", err)
+	}
+	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
+	if pub.Done || pub.Failed != 0 || pub.Left() == 0 {
+		t.Fatalf("after the deferring run: %+v, want recipients left and none failed", pub)
+	}
+	mailer.times = 0 // SES takes them again
+	if err := a.Run(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t)
 }

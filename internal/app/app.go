@@ -139,7 +139,7 @@ func NewAnnouncer(cfg Config, clients Clients, log *slog.Logger, opts ...Option)
 	}
 	return &announce.Announcer{
 		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: mailer(cfg, clients),
-		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log,
+		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
 	}, nil
 }
 

@@ -109,6 +109,7 @@ var expectations = map[string]row{
 	"POST /admin/rounds":                             adminOnly,
 	"GET /admin/rounds/{round}":                      adminOnly,
 	"POST /admin/rounds/{round}/publish":             adminOnly,
+	"POST /admin/rounds/{round}/resume":              adminOnly,
 	"POST /admin/rounds/{round}/close":               adminOnly,
 	"GET /admin/rounds/{round}/preview/{group}":      adminOnly,
 	"POST /admin/rounds/{round}/test/{group}":        adminOnly,

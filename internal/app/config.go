@@ -36,6 +36,7 @@ var Vars = []Var{
 	{Name: "LINK_KEY_PREVIOUS_UNTIL", Default: "", Help: "When LINK_KEY_PREVIOUS stops working (RFC 3339 time or YYYY-MM-DD, UTC midnight); required with LINK_KEY_PREVIOUS."},
 	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},
 	{Name: "SES_MAX_SEND_RATE", Default: "0", Help: "Emails a second the announcements may go at; 0 reads SES's MaxSendRate (GetAccount). The SES stand-in has no quota, so `make dev` sets 14."},
+	{Name: "TRANSACTIONAL_SHARE", Default: "0.1", Help: "Share of the send rate an announcement leaves for transactional mail (sign-in links, confirmations) and reminders while it is sending: 0 to 0.9."},
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Requests about one email address allowed from one client an hour, counted apart for sign-in links and for sign-ups and other link requests (so nobody elsewhere can use up a person's sign-ins)."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests of every kind allowed per client IP address (IPv6: per /64) an hour."},
 }
@@ -56,6 +57,10 @@ type Config struct {
 	// The secret before a rotation, accepted until PreviousLinkKeyUntil; nil for none.
 	PreviousLinkKey      []byte
 	PreviousLinkKeyUntil time.Time
+
+	// TransactionalShare is the share of the send rate announcements leave for
+	// transactional mail and reminders.
+	TransactionalShare float64
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -115,6 +120,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("SES_MAX_SEND_RATE must be a number of emails a second (0 to read it from SES)")
 	}
 	c.MaxSendRate = rate
+	share, err := strconv.ParseFloat(get("TRANSACTIONAL_SHARE"), 64)
+	if err != nil || share < 0 || share > 0.9 {
+		return Config{}, fmt.Errorf("TRANSACTIONAL_SHARE must be a share of the send rate from 0 to 0.9 (0.1 is a tenth)")
+	}
+	c.TransactionalShare = share
 	for _, n := range []struct {
 		name string
 		dst  *int

@@ -37,6 +37,8 @@ import (
 //	answer (RSVP)        ATTEND#<nnnn>#<group> <email>    (status, since, seq: the answer's number)
 //	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email)
+//	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
+//	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -65,6 +67,7 @@ import (
 //     Every change of answer is one transaction that writes the answer conditioned on the
 //     one read, and the event's counters conditioned on its answers count (and capacity)
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
+//   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -109,6 +112,8 @@ func roundSK(n int) string                      { return fmt.Sprintf("ROUND#%04d
 func roundPK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
 func eventSK(group string) string               { return "EVENT#" + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
+func progressPK(n int) string                   { return fmt.Sprintf("PROGRESS#%04d", n) }
+func resumeSK(at string) string                 { return skPublication + "#RESUME#" + at }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
 

@@ -172,9 +172,13 @@ func (st *Store) Claim(ctx context.Context, round int, rows []announce.Row) erro
 		})
 		condition := "attribute_not_exists(pk)"
 		if r.Prev != "" {
-			condition = "#state = :sending AND #run = :prev"
+			prevState := r.PrevState
+			if prevState == "" {
+				prevState = announce.StateSending
+			}
+			condition = "#state = :prevState AND #run = :prev"
 			names["#state"], names["#run"] = "state", "run"
-			values[":sending"], values[":prev"] = s(announce.StateSending), s(r.Prev)
+			values[":prevState"], values[":prev"] = s(prevState), s(r.Prev)
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(st.Table), Key: key(ledgerPK(round), r.Key),
@@ -195,15 +199,18 @@ func (st *Store) Claim(ctx context.Context, round int, rows []announce.Row) erro
 	return err
 }
 
-// Settle writes the final states of rows this run holds and adds them to the
-// publication's counts, in one transaction.
-func (st *Store) Settle(ctx context.Context, round int, rows []announce.Row) error {
+// Settle writes the final states of rows this run holds and, in the same transaction,
+// a progress item of their counts under its own key (id, unique to this settle), so
+// that no two settles ever write the same item: four workers settling at once cannot
+// cancel each other's transactions. id is also the transaction's idempotency token, so
+// a settle retried after a lost answer does not count twice.
+func (st *Store) Settle(ctx context.Context, round int, id string, rows []announce.Row, at time.Time) error {
 	var items []types.TransactWriteItem
 	counts := map[string]int64{}
 	for _, r := range rows {
 		counts[r.State]++
 		expr, names, values := set(map[string]types.AttributeValue{
-			"state": s(r.State), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(time.Now())),
+			"state": s(r.State), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(at)),
 		})
 		names["#state"], names["#run"] = "state", "run"
 		values[":sending"], values[":run"] = s(announce.StateSending), s(r.Run)
@@ -215,15 +222,23 @@ func (st *Store) Settle(ctx context.Context, round int, rows []announce.Row) err
 			ExpressionAttributeValues: values,
 		}})
 	}
-	items = append(items, types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-		UpdateExpression:         aws.String("ADD #sent :sent, #failed :failed, #suppressed :suppressed"),
-		ExpressionAttributeNames: map[string]string{"#sent": "sent", "#failed": "failed", "#suppressed": "suppressed"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sent": n(counts[announce.StateSent]), ":failed": n(counts[announce.StateFailed]), ":suppressed": n(counts[announce.StateSuppressed]),
-		},
-	}})
-	return st.transact(ctx, "settle ledger rows", items, 0)
+	if settled := counts[announce.StateSent] + counts[announce.StateFailed] + counts[announce.StateSuppressed]; settled > 0 {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			Item: map[string]types.AttributeValue{
+				attrPK: s(progressPK(round)), attrSK: s(id), "at": s(stamp(at)),
+				"sent": n(counts[announce.StateSent]), "failed": n(counts[announce.StateFailed]), "suppressed": n(counts[announce.StateSuppressed]),
+			},
+		}})
+	}
+	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(id)})
+	if err == nil {
+		return nil
+	}
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && !contended(cancelled) {
+		return fmt.Errorf("settle ledger rows: %w", err)
+	}
+	return unavailable(fmt.Errorf("settle ledger rows: %w", contendedOr(err)))
 }
 
 // Ledger returns every row of a round's ledger (for tests and the admin's tally).

@@ -408,9 +408,39 @@ func (st *Store) transact(ctx context.Context, what string, items []types.Transa
 				return ErrTooMany
 			}
 		}
-		return fmt.Errorf("%s: %w", what, err)
+		if !contended(cancelled) {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 	}
-	return unavailable(fmt.Errorf("%s: %w", what, err))
+	return unavailable(fmt.Errorf("%s: %w", what, contendedOr(err)))
+}
+
+// contended reports whether DynamoDB cancelled a transaction only because of other
+// writes in flight (TransactionConflict) or throttling, and not because a condition
+// failed: trying the same transaction again later is right.
+func contended(e *types.TransactionCanceledException) bool {
+	busy := false
+	for _, r := range e.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed", "ValidationError", "ItemCollectionSizeLimitExceeded":
+			return false
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			busy = true
+		}
+	}
+	return busy
+}
+
+// contendedOr marks err with pg.ErrContended when it says that other writes were in the
+// way (a cancelled transaction's conflicts, or the same transaction still in progress).
+func contendedOr(err error) error {
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && contended(cancelled) {
+		return fmt.Errorf("%w: %w", pg.ErrContended, err)
+	}
+	if _, ok := errors.AsType[*types.TransactionInProgressException](err); ok {
+		return fmt.Errorf("%w: %w", pg.ErrContended, err)
+	}
+	return err
 }
 
 func reasonAt(e *types.TransactionCanceledException, i int) string {

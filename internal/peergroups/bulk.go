@@ -24,6 +24,10 @@ type BulkDestination struct {
 type BulkResult struct {
 	MessageID string
 	Error     string
+	// Later is set when the mail service did not take this destination for a reason
+	// that passes (throttling, a transient failure, the daily quota): send it again
+	// later rather than record it as failed.
+	Later bool
 }
 
 // BulkMailer sends one template to many destinations in one call.

@@ -95,6 +95,11 @@ func MessageOf(err error) string {
 	return ""
 }
 
+// ErrContended is returned by a store when a write was cancelled because other writes
+// to the same items were in flight (DynamoDB's TransactionConflict): trying it again a
+// little later is right, and nothing was written.
+var ErrContended = &Error{Kind: KindUnavailable, Message: "The service is busy just now. Try again in a moment."}
+
 // The ways a link in an email can fail. The web layer shows a page for each.
 var (
 	ErrLinkInvalid  = &Error{Kind: KindNotFound, Message: "This link is not valid. Check that you copied the whole link from the email."}

@@ -54,15 +54,42 @@ type Event struct {
 
 // Publication is the state of a round's announcements.
 type Publication struct {
-	Round      int
-	Total      int // recipients planned
-	Sent       int
-	Failed     int
-	Suppressed int
-	Done       bool
-	StartedAt  time.Time
-	FinishedAt time.Time
+	Round       int
+	Total       int // recipients planned
+	Sent        int
+	Failed      int
+	Suppressed  int
+	Done        bool
+	PublishedAt time.Time
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	MovedAt     time.Time // when the last recipient was settled
+	ResumedAt   time.Time // when an admin last resumed sending
 }
+
+// SendingLease is how long a run of the announcements may hold a recipient it has
+// claimed: a Lambda function's longest life. After it, a recipient left "sending" by a
+// run that died is claimed again, and a round that has not moved for longer is stalled.
+const SendingLease = 15 * time.Minute
+
+// Stalled reports whether sending has not moved for longer than lease, the longest a
+// live run can hold a recipient: no run is working on it, and the trigger's retries
+// may have run out. An admin can resume it.
+func (p Publication) Stalled(now time.Time, lease time.Duration) bool {
+	if p.Done {
+		return false
+	}
+	var last time.Time
+	for _, t := range []time.Time{p.PublishedAt, p.StartedAt, p.MovedAt, p.ResumedAt} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return !last.IsZero() && now.Sub(last) > lease
+}
+
+// Left returns how many recipients are still to be settled.
+func (p Publication) Left() int { return max(0, p.Total-p.Settled()) }
 
 // Settled returns how many recipients have reached a final state.
 func (p Publication) Settled() int { return p.Sent + p.Failed + p.Suppressed }
@@ -89,6 +116,9 @@ type RoundStore interface {
 	// whose arrival on the table's stream starts the announcements.
 	PublishRound(ctx context.Context, r Round, a AuditEntry) error
 	Publication(ctx context.Context, round int) (Publication, error)
+	// ResumePublication records that an admin resumed a stalled round's sending, and
+	// starts the announcements again (on the same ledger).
+	ResumePublication(ctx context.Context, round int, at time.Time, a AuditEntry) error
 	CloseRound(ctx context.Context, r Round, a AuditEntry) error
 }
 
@@ -283,6 +313,28 @@ func (s *Service) Publish(ctx context.Context, c Caller, number int) error {
 	r.State, r.PublishedAt = RoundPublished, s.Now()
 	if err := s.Store.PublishRound(ctx, r, s.audit(c, "publish round", strconv.Itoa(number), before, r)); err != nil {
 		return fmt.Errorf("publish round %d: %w", number, err)
+	}
+	return nil
+}
+
+// Resume starts a stalled round's announcements again: those not yet sent are sent,
+// and nobody twice (the same ledger). Admins only, and only when the round has stalled.
+func (s *Service) Resume(ctx context.Context, c Caller, number int) error {
+	if !c.Admin {
+		return ErrForbidden
+	}
+	pub, err := s.Store.Publication(ctx, number)
+	if err != nil {
+		return err
+	}
+	switch {
+	case pub.Done:
+		return Errorf(KindConflict, "Round %d has finished sending.", number)
+	case !pub.Stalled(s.Now(), SendingLease):
+		return Errorf(KindConflict, "Round %d is still sending. Sending can be resumed when nothing has moved for %d minutes.", number, int(SendingLease.Minutes()))
+	}
+	if err := s.Store.ResumePublication(ctx, number, s.Now(), s.audit(c, "resume sending", strconv.Itoa(number), pub, nil)); err != nil {
+		return fmt.Errorf("resume round %d: %w", number, err)
 	}
 	return nil
 }

@@ -142,9 +142,23 @@ func (m *Mailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.BulkDe
 			results[i].MessageID = aws.ToString(r.MessageId)
 		} else {
 			results[i].Error = string(r.Status) + ": " + aws.ToString(r.Error)
+			results[i].Later = !permanent(r.Status)
 		}
 	}
 	return results, nil
+}
+
+// permanent reports whether a destination's status in a bulk send means that sending
+// it again would fail again: SES rejected the message for this recipient, or a value
+// in it is invalid. Every other status (ACCOUNT_THROTTLED, TRANSIENT_FAILURE,
+// ACCOUNT_DAILY_QUOTA_EXCEEDED, a paused account or configuration set, FAILED, and
+// any status SES adds later) passes, or is ours to fix: the recipient is tried again.
+func permanent(status types.BulkEmailStatus) bool {
+	switch status {
+	case types.BulkEmailStatusMessageRejected, types.BulkEmailStatusInvalidParameter:
+		return true
+	}
+	return false
 }
 
 // throttled reports whether SES asked us to slow down: by its error types in AWS, by

@@ -279,3 +279,17 @@ func (f *FaultySES) Requests() int {
 	defer f.mu.Unlock()
 	return f.requests
 }
+
+// NewConflictingDynamo starts a proxy in front of DynamoDB Local, for the length of the
+// test, that cancels every n-th TransactWriteItems with TransactionConflict, as
+// DynamoDB does when transactions touch the same item at once.
+func NewConflictingDynamo(t testing.TB, every int) *devstack.ConflictProxy {
+	t.Helper()
+	Require(t)
+	p, err := devstack.NewConflictProxy(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), every, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}

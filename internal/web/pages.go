@@ -29,7 +29,8 @@ var pageNames = []string{
 
 // funcs are the helpers page templates may call.
 var funcs = template.FuncMap{
-	"date": dateOf,
+	"date":           dateOf,
+	"stalledMinutes": func() int { return int(pg.SendingLease.Minutes()) },
 	"when": func(e pg.Event) string {
 		clock := func(t time.Time) string {
 			return strings.Replace(strings.ToLower(t.In(london).Format("3:04PM")), ":00", "", 1)
@@ -164,6 +165,7 @@ type page struct {
 	RoundRows    []roundRow
 	Publication  pg.Publication
 	Refresh      bool // the page refreshes itself every 5 seconds (the person asked; no JavaScript)
+	Stalled      bool // a round's sending has not moved for longer than a lease
 	Form2        map[string][]string
 	Brief        *pg.Message
 	Announcement *pg.Message

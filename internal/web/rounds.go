@@ -91,7 +91,8 @@ func (s *Server) roundAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Publication = pub
-		p.Refresh = !pub.Done && r.URL.Query().Get("auto") == "on"
+		p.Stalled = pub.Stalled(s.Service.Now(), pg.SendingLease)
+		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
 	}
 	s.render(w, r, http.StatusOK, "admin-round", p)
 }
@@ -100,6 +101,19 @@ func (s *Server) roundPublish(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
 		err = s.Service.Publish(r.Context(), caller(r), n)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d?auto=on", n), http.StatusSeeOther)
+}
+
+// roundResume starts a stalled round's sending again.
+func (s *Server) roundResume(w http.ResponseWriter, r *http.Request) {
+	n, err := roundNumber(r)
+	if err == nil {
+		err = s.Service.Resume(r.Context(), caller(r), n)
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -112,6 +112,7 @@ func (s *Server) Routes() []Route {
 		{"GET /admin/rounds/{round}", Admin, s.roundAdmin},
 		{"POST /admin/rounds/{round}/publish", Admin, s.roundPublish},
 		{"POST /admin/rounds/{round}/close", Admin, s.roundClose},
+		{"POST /admin/rounds/{round}/resume", Admin, s.roundResume},
 		{"GET /admin/rounds/{round}/preview/{group}", Admin, s.roundPreview},
 		{"POST /admin/rounds/{round}/test/{group}", Admin, s.roundTest},
 		{"GET /admin/councils", Admin, s.adminCouncils},
