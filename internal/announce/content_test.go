@@ -23,7 +23,9 @@ func TestEveryEmailShowsTypedTextAsTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &Announcer{BaseURL: "https://peergroups.example.org", Links: sealer}
-	nasty := func(field string) string { return "}" + field + ` {{{x}}} {{#if a}}{{else}}{{/if}} \{{x}} \\{{y}} <b>&</b> {` }
+	nasty := func(field string) string {
+		return "}" + field + ` {{{x}}} {{#if a}}{{else}}{{/if}} \{{x}} \\{{y}} <b>&</b> {`
+	}
 	r := pg.Round{Number: 2, Title: nasty("title"), Summary: nasty("summary") + "\\"}
 	g := pg.Group{ID: "london", Name: nasty("group")}
 	start := time.Date(2026, 12, 8, 14, 0, 0, 0, pg.London)
