@@ -45,10 +45,12 @@ build-WebFunction:
 bench: deps ## measure start-up, binary sizes and requests per sign-up
 	go run ./internal/cmd/withstack -- go run ./internal/cmd/bench
 
-fuzz: ## fuzz the form decoding and the link tokens for a while each
+fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
 	go test ./internal/links -run '^$$' -fuzz FuzzOpen -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzDecodeConsoleForms -fuzztime 30s
+	go test ./internal/peergroups -run '^$$' -fuzz FuzzTemplateText -fuzztime 30s
+	go test ./internal/peergroups -run '^$$' -fuzz FuzzHasWebAddress -fuzztime 30s
 
 assets: deps ## rebuild the stylesheet from GOV.UK Frontend
 	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps internal/web/assets/app.scss internal/web/static/app.css

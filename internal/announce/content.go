@@ -43,10 +43,14 @@ func when(e pg.Event) string {
 }
 
 // The templates use [[ ]] for Go's actions, so that {{ }} stays for the mail
-// service's own placeholders (the recipient's name and links).
+// service's own placeholders (the recipient's name and links), always written
+// {{{x}}}: the text part takes the value as it is, the HTML part takes x_html, which
+// we escaped (SES escapes {{x}} in HTML parts, the SES stand-in does not, so neither
+// is relied on).
 
-// content is what an email template is given. Everything typed by a person has had
-// its {{ and }} broken, so that the mail service cannot take it for a placeholder.
+// content is what an email template is given. Everything typed by a person has been
+// through pg.TemplateText, so that the mail service prints it as typed and never
+// takes it for a placeholder; html/template then escapes it for the HTML part.
 type content struct {
 	Round    pg.Round
 	Group    pg.Group
@@ -54,24 +58,27 @@ type content struct {
 	HasEvent bool
 	Members  int
 	RoundURL string
-}
-
-func noPlaceholders(s string) string {
-	return strings.NewReplacer("{{", "{ {", "}}", "} }").Replace(s)
+	// OnlineHref is the event's online link as typed, for href attributes only:
+	// html/template percent-encodes every brace and backslash in a URL attribute, so
+	// nothing there can reach the mail service's template.
+	OnlineHref string
 }
 
 func (a *Announcer) content(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, members int) content {
-	r.Title, r.Summary = noPlaceholders(r.Title), noPlaceholders(r.Summary)
-	g.Name = noPlaceholders(g.Name)
-	e.Venue, e.Address, e.Note, e.OnlineURL = noPlaceholders(e.Venue), noPlaceholders(e.Address), noPlaceholders(e.Note), noPlaceholders(e.OnlineURL)
+	online := e.OnlineURL
+	r.Title, r.Summary = pg.TemplateText(r.Title), pg.TemplateText(r.Summary)
+	g.Name = pg.TemplateText(g.Name)
+	e.Venue, e.Address, e.Note, e.OnlineURL = pg.TemplateText(e.Venue), pg.TemplateText(e.Address), pg.TemplateText(e.Note), pg.TemplateText(e.OnlineURL)
 	return content{
 		Round: r, Group: g, Event: e, HasEvent: hasEvent, Members: members,
-		RoundURL: a.BaseURL + "/rounds/" + strconv.Itoa(r.Number),
+		RoundURL:   a.BaseURL + "/rounds/" + strconv.Itoa(r.Number),
+		OnlineHref: online,
 	}
 }
 
+// render builds a template from the emails called name. subject is template text:
+// what it holds of c was escaped with c.
 func (a *Announcer) render(name, subject string, c content) (pg.BulkTemplate, error) {
-	subject = noPlaceholders(subject)
 	textT, err := textEmails()
 	if err != nil {
 		return pg.BulkTemplate{}, fmt.Errorf("parse announcement emails: %w", err)
@@ -95,22 +102,32 @@ func (a *Announcer) render(name, subject string, c content) (pg.BulkTemplate, er
 
 // briefTemplate is the facilitators' brief for a group.
 func (a *Announcer) briefTemplate(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, members int) (pg.BulkTemplate, error) {
-	return a.render("brief", fmt.Sprintf("Round %d is published: your brief for %s", r.Number, g.Name), a.content(r, g, e, hasEvent, members))
+	c := a.content(r, g, e, hasEvent, members)
+	return a.render("brief", fmt.Sprintf("Round %d is published: your brief for %s", r.Number, c.Group.Name), c)
 }
 
 // announceTemplate is the members' announcement of a group's event.
 func (a *Announcer) announceTemplate(r pg.Round, g pg.Group, e pg.Event) (pg.BulkTemplate, error) {
-	return a.render("announce", fmt.Sprintf("Round %d: %s – the %s peer group on %s", r.Number, r.Title, g.Name, e.Start.In(pg.London).Format("2 January")), a.content(r, g, e, true, 0))
+	c := a.content(r, g, e, true, 0)
+	return a.render("announce", fmt.Sprintf("Round %d: %s – the %s peer group on %s", r.Number, c.Round.Title, c.Group.Name, e.Start.In(pg.London).Format("2 January")), c)
+}
+
+// reminderTemplate is the reminder of a group's event, sent to each person going.
+func (a *Announcer) reminderTemplate(r pg.Round, g pg.Group, e pg.Event) (pg.BulkTemplate, error) {
+	c := a.content(r, g, e, true, 0)
+	return a.render("reminder", fmt.Sprintf("Reminder: the %s peer group meets on %s", c.Group.Name, e.Start.In(pg.London).Format("Monday 2 January")), c)
 }
 
 // destination is one recipient's values: their name, their links, their headers.
+// Values are never read as template, so they need no escaping for it; each has an
+// HTML-escaped twin, x_html, for the HTML part.
 func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestination, error) {
 	manage, err := a.Links.Seal(links.Claims{Purpose: links.Manage, Email: r.email}, manageLinkTTL)
 	if err != nil {
 		return pg.BulkDestination{}, err
 	}
 	d := pg.BulkDestination{To: r.email, Data: map[string]string{
-		"name":   noPlaceholders(r.name),
+		"name":   r.name,
 		"manage": a.BaseURL + "/manage?token=" + url.QueryEscape(manage),
 	}}
 	if b.kind == KindAnnounce {
@@ -131,12 +148,18 @@ func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestina
 		}
 		d.Data["calendar"] = a.BaseURL + calendar
 	}
+	for _, k := range []string{"name", "manage", "going", "cantgo", "calendar"} {
+		if v, ok := d.Data[k]; ok {
+			d.Data[k+"_html"] = htmltemplate.HTMLEscapeString(v)
+		}
+	}
 	return d, nil
 }
 
 // Preview returns the brief and, when the group has an event, the announcement of a
-// round for one group, as they would be sent to to (the admin asking), with every
-// placeholder filled in. The round need not be published.
+// round for one group, as they would be sent to to (the admin asking): the templates
+// that are sent, filled by pg.BulkTemplate.Render as the mail service fills them. The
+// round need not be published.
 func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name string) (brief, announcement *pg.Message, err error) {
 	r, err := a.Store.Round(ctx, round)
 	if err != nil {
@@ -173,7 +196,9 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 	if err != nil {
 		return nil, nil, err
 	}
-	brief = fill(bt, d)
+	if brief, err = bt.Render(d); err != nil {
+		return nil, nil, fmt.Errorf("preview the brief: %w", err)
+	}
 	if hasEvent {
 		at, err := a.announceTemplate(r, g, event)
 		if err != nil {
@@ -183,24 +208,9 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 		if err != nil {
 			return nil, nil, err
 		}
-		announcement = fill(at, d)
+		if announcement, err = at.Render(d); err != nil {
+			return nil, nil, fmt.Errorf("preview the announcement: %w", err)
+		}
 	}
 	return brief, announcement, nil
-}
-
-// fill puts a destination's values into a template, as the mail service does:
-// {{x}} escaped for HTML in the HTML part, {{{x}}} as it is.
-func fill(t pg.BulkTemplate, d pg.BulkDestination) *pg.Message {
-	var textPairs, htmlPairs []string
-	for k, v := range d.Data {
-		textPairs = append(textPairs, "{{{"+k+"}}}", v, "{{"+k+"}}", v)
-		htmlPairs = append(htmlPairs, "{{{"+k+"}}}", v, "{{"+k+"}}", htmltemplate.HTMLEscapeString(v))
-	}
-	return &pg.Message{
-		To:      d.To,
-		Subject: strings.NewReplacer(textPairs...).Replace(t.Subject),
-		Text:    strings.NewReplacer(textPairs...).Replace(t.Text),
-		HTML:    strings.NewReplacer(htmlPairs...).Replace(t.HTML),
-		Headers: d.Headers,
-	}
 }

@@ -140,7 +140,7 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 
 func (m *Reminders) message(r pg.Round, g pg.Group, e pg.Event, a pg.Attendance) (*pg.Message, error) {
 	an := &Announcer{BaseURL: m.BaseURL, Links: m.Links, Now: m.Now}
-	t, err := an.render("reminder", fmt.Sprintf("Reminder: the %s peer group meets on %s", g.Name, e.Start.In(pg.London).Format("Monday 2 January")), an.content(r, g, e, true, 0))
+	t, err := an.reminderTemplate(r, g, e)
 	if err != nil {
 		return nil, err
 	}
@@ -148,5 +148,5 @@ func (m *Reminders) message(r pg.Round, g pg.Group, e pg.Event, a pg.Attendance)
 	if err != nil {
 		return nil, err
 	}
-	return fill(t, d), nil
+	return t.Render(d)
 }

@@ -8,6 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -32,6 +37,7 @@ func TestBadAnswersGetAClearMessageAndNothingIsStored(t *testing.T) {
 		{"carriage return in the email", func(v url.Values) { v.Set("email", "ada@example.org\r\nBcc: x@example.org") }, "Email address must be on one line"},
 		{"line feed in the job title", func(v url.Values) { v.Set("jobTitle", "Boss\n") }, ""},
 		{"carriage return in the job title", func(v url.Values) { v.Set("jobTitle", "Chief\rExecutive") }, "Job title must be on one line"},
+		{"web address in the name", func(v url.Values) { v.Set("name", "Ada from evil.co.uk/x") }, "Enter your full name without a web address"},
 		{"invalid UTF-8 in the name", func(v url.Values) { v.Set("name", "Ada \xff\xfe") }, "Full name contains characters we cannot read"},
 		{"control character in the organisation", func(v url.Values) { v.Set("council", "not-a-council"); v.Set("organisation", "Acme\x00") }, "Organisation name must not contain control characters"},
 		{"unknown council", func(v url.Values) { v.Set("council", "NARNIA") }, "Select your council from the list"},
@@ -261,4 +267,77 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// A web address in a name, or in another short answer that goes into the email sent to
+// the address typed, is refused on every public form with a clear message: nothing is
+// stored and nothing is sent, so nobody can use our emails to send someone a link.
+func TestWebAddressesInNamesAreRefusedAndNothingIsStoredOrSent(t *testing.T) {
+	s := newSite(t, nil)
+	proposer := testenv.Address("proposer")
+	s.post("/proposals/new", url.Values{"area": {"Web Shire"}, "name": {"Ada"}, "email": {proposer}, "why": {"None near."}})
+	s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, proposer).Body.Text, "/proposals/confirm"))}})
+	proposals, err := s.App.Store.Proposals(context.Background())
+	if err != nil || len(proposals) != 1 {
+		t.Fatalf("proposals: %v %v", proposals, err)
+	}
+	id := proposals[0].ID
+	cases := []struct {
+		name, path string
+		form       url.Values
+		message    string
+	}{
+		{"join: a link in the name", "/join/groups", url.Values{"name": {"Claim your prize at evil.co.uk/x"}}, "Enter your full name without a web address"},
+		{"join: a scheme in the name", "/join/groups", url.Values{"name": {"Ada https://evil.example"}}, "Enter your full name without a web address"},
+		{"join: www. in the organisation", "/join/groups", url.Values{"council": {"not-a-council"}, "organisation": {"www.evil"}}, "Enter the name of your organisation without a web address"},
+		{"join: a domain in the job title", "/join/groups", url.Values{"jobTitle": {"See example.com"}}, "Enter your job title without a web address"},
+		{"register: a domain in the name", "/councils/sign-up", url.Values{"council": {"BIR"}, "role": {"Head"}, "name": {"evil.london"}}, "Enter your full name without a web address"},
+		{"register: a domain in the role", "/councils/sign-up", url.Values{"council": {"BIR"}, "name": {"Ada"}, "role": {"bit.ly/abc"}}, "Enter your role without a web address"},
+		{"propose: a domain in the area", "/proposals/new", url.Values{"area": {"evil.com"}, "name": {"Ada"}, "why": {"Because."}}, "Enter the area without a web address"},
+		{"propose: a domain in the name", "/proposals/new", url.Values{"area": {"North"}, "name": {"Ada evil.com"}, "why": {"Because."}}, "Enter your full name without a web address"},
+		{"interest: a domain in the name", "/proposals/" + id + "/interest", url.Values{"name": {"EVIL.ORG"}}, "Enter your full name without a web address"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			email := testenv.Address("link")
+			form := url.Values{"email": {email}}
+			if tc.path == "/join/groups" {
+				form = joinForm(email)
+			}
+			for k, v := range tc.form {
+				form[k] = v
+			}
+			before := itemCount(t, s)
+			r := s.post(tc.path, form)
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("got %d, want 400\n%s", r.Status, r.Body)
+			}
+			mustContain(t, r.Body, "<title>Error: ", "There is a problem", html.EscapeString(tc.message))
+			if after := itemCount(t, s); after != before {
+				t.Errorf("%d items in the table before, %d after: something was stored", before, after)
+			}
+			if n := len(testenv.Mail(t, email)); n != 0 {
+				t.Errorf("%d emails sent", n)
+			}
+		})
+	}
+	// Names people have pass.
+	for _, name := range []string{"St. Helens Council", "J. Smith", "O'Neil"} {
+		email := testenv.Address("ok")
+		form := joinForm(email)
+		form.Set("name", name)
+		if r := s.post("/join/groups", form); r.Status != http.StatusSeeOther {
+			t.Errorf("%q: got %d, want the answer accepted\n%s", name, r.Status, r.Body)
+		}
+	}
+}
+
+// itemCount counts the items in the site's table (a Scan: tests only).
+func itemCount(t *testing.T, s *site) int32 {
+	t.Helper()
+	out, err := app.NewClients(testenv.AWSConfig(t)).DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(s.Table), Select: dbtypes.SelectCount, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Count
 }

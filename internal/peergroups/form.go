@@ -8,6 +8,9 @@ import (
 	"unicode/utf8"
 )
 
+// NameWithLink is the message for a name that holds a web address.
+const NameWithLink = "Enter your full name without a web address"
+
 // Limits on what a person may type.
 const (
 	MaxNameLength  = 200
@@ -44,6 +47,18 @@ func (fe *FieldErrors) line(v url.Values, field, label string, max int, missing 
 		fe.add(field, msg)
 	} else if s == "" && missing != "" {
 		fe.add(field, missing)
+	}
+	return s
+}
+
+// short reads a single-line answer, as line does, that goes into emails sent to an
+// address someone typed (a name, an organisation, a job title, an area): it may not
+// hold a web address (see HasWebAddress), and linked is the message when it does.
+func (fe *FieldErrors) short(v url.Values, field, label string, max int, missing, linked string) string {
+	problems := len(*fe)
+	s := fe.line(v, field, label, max, missing)
+	if len(*fe) == problems && HasWebAddress(s) {
+		fe.add(field, linked)
 	}
 	return s
 }
@@ -110,7 +125,7 @@ func DecodeDetails(v url.Values, councils *Councils) (SignupForm, FieldErrors) {
 	var f SignupForm
 	var errs FieldErrors
 
-	f.Name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
 	f.Email = errs.email(v, "email")
 
 	f.Council, _ = text(v, "council")
@@ -119,7 +134,7 @@ func DecodeDetails(v url.Values, councils *Councils) (SignupForm, FieldErrors) {
 		errs.add("council", "Select your council, or select ‘My organisation is not a council’")
 		f.Organisation, _ = text(v, "organisation") // kept for the page that shows the error
 	case f.Council == NotACouncil:
-		f.Organisation = errs.line(v, "organisation", "Organisation name", MaxNameLength, "Enter the name of your organisation")
+		f.Organisation = errs.short(v, "organisation", "Organisation name", MaxNameLength, "Enter the name of your organisation", "Enter the name of your organisation without a web address")
 	default:
 		if _, ok := councils.Lookup(f.Council); !ok {
 			errs.add("council", "Select your council from the list")
@@ -128,7 +143,7 @@ func DecodeDetails(v url.Values, councils *Councils) (SignupForm, FieldErrors) {
 		f.Organisation = ""
 	}
 
-	f.JobTitle = errs.line(v, "jobTitle", "Job title", MaxNameLength, "")
+	f.JobTitle = errs.short(v, "jobTitle", "Job title", MaxNameLength, "", "Enter your job title without a web address")
 
 	switch facilitate, _ := text(v, "facilitate"); facilitate {
 	case "":

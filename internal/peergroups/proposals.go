@@ -106,8 +106,8 @@ type ProposalForm struct {
 func DecodeProposal(v url.Values) (ProposalForm, FieldErrors) {
 	var f ProposalForm
 	var errs FieldErrors
-	f.Area = errs.line(v, "area", "Area", 100, "Enter the area the group would cover")
-	f.Name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	f.Area = errs.short(v, "area", "Area", 100, "Enter the area the group would cover", "Enter the area without a web address")
+	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
 	f.Email = errs.email(v, "email")
 	f.Why = errs.paragraph(v, "why", "Why", 2000, "Say why the area needs a peer group")
 	f.CoFacilitators = errs.paragraph(v, "cofacilitators", "Co-facilitators", 1000, "")
@@ -116,7 +116,7 @@ func DecodeProposal(v url.Values) (ProposalForm, FieldErrors) {
 
 // DecodeInterest reads the "I'm interested" form: a name and an email address.
 func DecodeInterest(v url.Values) (name, email string, errs FieldErrors) {
-	name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
 	email = errs.email(v, "email")
 	return name, email, errs
 }

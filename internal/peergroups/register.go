@@ -95,9 +95,9 @@ func DecodeRegister(v url.Values, councils *Councils) (RegisterForm, FieldErrors
 			f.Council = ""
 		}
 	}
-	f.Name = errs.line(v, "name", "Full name", MaxNameLength, "Enter your full name")
+	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
 	f.Email = errs.email(v, "email")
-	f.Role = errs.line(v, "role", "Role", MaxNameLength, "Enter your role at the council")
+	f.Role = errs.short(v, "role", "Role", MaxNameLength, "Enter your role at the council", "Enter your role without a web address")
 	return f, errs
 }
 
