@@ -555,3 +555,52 @@ func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
 	}
 	mustContain(t, f.s.get("/admin/audit").Body, "resume sending")
 }
+
+// Reminders go only to people still in the group and not on the suppression list, and
+// SES throttling them is waited out, not recorded as a failure.
+func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing.T) {
+	f := newRound(t, 4)
+	ctx := context.Background()
+	stays, leaves, bounced := f.members["london"][1], f.members["london"][2], f.members["london"][3]
+	for _, who := range []string{stays, leaves, bounced} {
+		if _, err := f.s.App.Store.Attend(ctx, pg.Attendance{Round: 1, Group: "london", Email: who, Name: "Going", Since: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	person, _ := f.s.App.Store.Person(ctx, leaves)
+	if err := f.s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.App.Store.Suppress(ctx, bounced, "hard bounce", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewFaultySES(t)
+	clients := app.NewClients(testenv.AWSConfig(t))
+	clients.SES = sesv2.NewFromConfig(testenv.AWSConfig(t), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) })
+	reminders, err := app.NewReminders(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reminders.Sleep = func(ctx context.Context, d time.Duration) error { return nil }
+	proxy.Throttle(8) // more than the SDK's own retries
+	f.s.Clock.Set(time.Date(2026, 12, 6, 15, 0, 0, 0, pg.London))
+	tally, err := reminders.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tally.Sent != 1 || tally.Failed != 0 || tally.Left != 1 || tally.Suppressed != 1 {
+		t.Fatalf("tally %+v, want 1 sent, 1 who left, 1 suppressed, none failed", tally)
+	}
+	count := func(addr string) int {
+		n := 0
+		for _, m := range testenv.Mail(t, addr) {
+			if strings.HasPrefix(m.Subject, "Reminder:") {
+				n++
+			}
+		}
+		return n
+	}
+	if count(stays) != 1 || count(leaves) != 0 || count(bounced) != 0 {
+		t.Fatalf("reminders: %d to the member, %d to the one who left, %d to the suppressed; want 1, 0, 0", count(stays), count(leaves), count(bounced))
+	}
+}
