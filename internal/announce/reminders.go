@@ -20,6 +20,9 @@ type ReminderStore interface {
 	Events(ctx context.Context, round int) ([]pg.Event, error)
 	Groups(ctx context.Context) ([]pg.Group, error)
 	Attendees(ctx context.Context, round int, group string) ([]pg.Attendance, error)
+	// Person reads everything about a person (are they still in the group?).
+	Person(ctx context.Context, email string) (pg.Person, error)
+	Suppressed(ctx context.Context) (map[string]bool, error)
 	// ReminderRow reads a reminder's ledger row; found is false when there is none.
 	ReminderRow(ctx context.Context, round int, key string) (row Row, found bool, err error)
 	// ClaimReminder writes a reminder's row as sending by run, on condition that it
@@ -29,19 +32,33 @@ type ReminderStore interface {
 	SettleReminder(ctx context.Context, round int, row Row) error
 }
 
-// Reminders emails everyone going to an event a reminder two days before it, once.
+// ReminderMailer sends one email, and says how many a second the mail service allows.
+type ReminderMailer interface {
+	Send(ctx context.Context, m pg.Message) error
+	MaxSendRate(ctx context.Context) (float64, error)
+}
+
+// Reminders emails everyone going to an event a reminder two days before it, once:
+// those still in the group and not on the suppression list, within the share of the
+// send rate that announcements leave (Share), waiting out the mail service's throttling.
 type Reminders struct {
 	Store   ReminderStore
-	Mailer  pg.Mailer
+	Mailer  ReminderMailer
 	Links   *links.Sealer
 	BaseURL string
 	Now     func() time.Time
 	Log     *slog.Logger
-	Lease   time.Duration // as Announcer.Lease (default 15 minutes)
+	Lease   time.Duration // as Announcer.Lease (default pg.SendingLease)
+	// Share is the share of the mail service's rate reminders may use: the share that
+	// announcements leave (TRANSACTIONAL_SHARE), since a round may be sending at once.
+	Share float64
+	// Sleep waits, and Elapsed is the clock the rate is kept by (as the Announcer's).
+	Sleep   func(context.Context, time.Duration) error
+	Elapsed func() time.Time
 }
 
 // Tally is what a reminders run did.
-type Tally struct{ Sent, Failed, Skipped int }
+type Tally struct{ Sent, Failed, Skipped, Left, Suppressed int }
 
 // Run sends the reminders that are due: events starting within two days that have
 // not started, to everyone going, each person once per event. Runs may overlap or
@@ -57,6 +74,20 @@ func (m *Reminders) Run(ctx context.Context) (Tally, error) {
 	if err != nil {
 		return tally, fmt.Errorf("list groups: %w", err)
 	}
+	suppressed, err := m.Store.Suppressed(ctx)
+	if err != nil {
+		return tally, fmt.Errorf("read suppressed addresses: %w", err)
+	}
+	rate, err := m.Mailer.MaxSendRate(ctx)
+	if err != nil {
+		return tally, fmt.Errorf("read the maximum send rate: %w", err)
+	}
+	a := &Announcer{Sleep: m.Sleep, Log: m.Log}
+	elapsed := m.Elapsed
+	if elapsed == nil {
+		elapsed = time.Now
+	}
+	limiter := newLimiter(max(1, rate*m.Share), elapsed, a.sleep)
 	run := runID()
 	lease := m.Lease
 	if lease == 0 {
@@ -83,7 +114,19 @@ func (m *Reminders) Run(ctx context.Context) (Tally, error) {
 				if a.Status != pg.Going {
 					continue
 				}
-				switch err := m.remind(ctx, r, g, e, a, run, lease); {
+				if suppressed[a.Email] {
+					tally.Suppressed++
+					continue
+				}
+				person, err := m.Store.Person(ctx, a.Email)
+				if err != nil && pg.KindOf(err) != pg.KindNotFound {
+					return tally, fmt.Errorf("read attendee: %w", err)
+				}
+				if !person.IsMember(e.GroupID) {
+					tally.Left++ // left the group since answering: no more email from it
+					continue
+				}
+				switch err := m.remind(ctx, r, g, e, a, run, lease, limiter); {
 				case errors.Is(err, errSettled), errors.Is(err, ErrClaimed):
 					tally.Skipped++
 				case err != nil:
@@ -100,7 +143,7 @@ func (m *Reminders) Run(ctx context.Context) (Tally, error) {
 
 var errSettled = errors.New("reminder already settled")
 
-func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Event, a pg.Attendance, run string, lease time.Duration) error {
+func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Event, a pg.Attendance, run string, lease time.Duration, limiter *limiter) error {
 	key := RowKey("remind", e.GroupID, a.Email)
 	row, found, err := m.Store.ReminderRow(ctx, r.Number, key)
 	if err != nil {
@@ -126,7 +169,7 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 		// Once claimed, a reminder is sent and recorded whatever happens to the run.
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if err = m.Mailer.Send(sendCtx, *msg); err == nil {
+		if err = m.send(sendCtx, *msg, limiter); err == nil {
 			row.State = StateSent
 			return m.Store.SettleReminder(sendCtx, r.Number, row)
 		}
@@ -149,4 +192,27 @@ func (m *Reminders) message(r pg.Round, g pg.Group, e pg.Event, a pg.Attendance)
 		return nil, err
 	}
 	return t.Render(d)
+}
+
+// send sends one reminder within the rate, backing off and trying again while the mail
+// service throttles.
+func (m *Reminders) send(ctx context.Context, msg pg.Message, limiter *limiter) error {
+	a := &Announcer{Sleep: m.Sleep}
+	backoff := 200 * time.Millisecond
+	for {
+		p, err := limiter.wait(ctx, 1)
+		if err != nil {
+			return err
+		}
+		err = m.Mailer.Send(ctx, msg)
+		limiter.done(p)
+		if !errors.Is(err, pg.ErrThrottled) {
+			return err
+		}
+		m.Log.WarnContext(ctx, "mail service throttling: backing off", "wait", backoff.String())
+		if err := a.sleep(ctx, jitter(backoff)); err != nil {
+			return err
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
 }

@@ -4,17 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/devstack"
+	"github.com/peergroups/peergroups/internal/dynamostream"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -32,8 +38,16 @@ type roundFixture struct {
 
 func newRound(t *testing.T, perGroup int) *roundFixture {
 	t.Helper()
+	return newRoundWith(t, perGroup, map[string]string{})
+}
+
+// newRoundWith is newRound on a site with extra configuration ("STREAM": "on" for a
+// table with a stream).
+func newRoundWith(t *testing.T, perGroup int, extra map[string]string) *roundFixture {
+	t.Helper()
 	admin := testenv.Address("admin")
-	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "400"})
+	extra["ADMIN_EMAILS"], extra["SES_MAX_SEND_RATE"] = admin, "400"
+	s := newSite(t, extra)
 	ctx := context.Background()
 	f := &roundFixture{s: s, admin: pg.Caller{Email: admin, Admin: true}, members: map[string][]string{}, facilitators: map[string]string{}}
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, pg.London)
@@ -471,4 +485,122 @@ func TestRecipientsStillDeferredAtTheEndOfARunGoWithTheNextRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.check(t)
+}
+
+// A run dies half-way; the stream delivers its trigger again until Lambda gives up
+// (the dead run's recipients are held for a lease); nothing moves. The admin's round
+// page says the round has stalled and what is left, and "Resume sending" sends the rest,
+// nobody twice.
+func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
+	f := newRoundWith(t, 25, map[string]string{"STREAM": "on"})
+	ctx, crash := context.WithCancel(context.Background())
+	a := f.announcer(t, &faultyMailer{crashAt: 4, crash: crash}, "")
+	a.Workers = 1
+	if err := a.Run(ctx, 1); err == nil {
+		t.Fatal("the run did not notice its crash")
+	}
+	a.Mailer = a.Mailer.(*faultyMailer).inner
+	handler := &dynamostream.Handler{Announcer: a, Log: testenv.Logger(t), Pause: time.Millisecond}
+	record := func(prefix string) events.DynamoDBEventRecord {
+		t.Helper()
+		awsCfg := testenv.AWSConfig(t)
+		records, err := devstack.StreamRecords(context.Background(), app.NewClients(awsCfg).DynamoDB, dynamodbstreams.NewFromConfig(awsCfg), f.s.Table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range records {
+			if r.EventName == "INSERT" && strings.HasPrefix(r.Change.NewImage["sk"].String(), prefix) {
+				return r
+			}
+		}
+		t.Fatalf("no INSERT of %s on the stream", prefix)
+		return events.DynamoDBEventRecord{}
+	}
+	publication := record("PUBLICATION")
+	for range 5 { // the retries, until Lambda gives up
+		resp, _ := handler.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{publication}})
+		if len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("a retry within the dead run's lease: %+v, want the record reported failed", resp)
+		}
+	}
+	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
+	if pub.Done || pub.Left() == 0 {
+		t.Fatalf("after the crash and the retries: %+v, want some left", pub)
+	}
+
+	f.s.signIn(f.admin.Email)
+	if page := f.s.get("/admin/rounds/1"); strings.Contains(page.Body, "Resume sending") || strings.Contains(page.Body, "Stalled") {
+		t.Fatalf("the round is called stalled within a lease of its last move:\n%s", page.Body)
+	}
+	if r := f.s.post("/admin/rounds/1/resume", url.Values{}); r.Status != http.StatusConflict {
+		t.Fatalf("resuming a round that is still moving: %d, want 409", r.Status)
+	}
+	f.s.Clock.Add(pg.SendingLease + time.Minute)
+	page := f.s.get("/admin/rounds/1")
+	mustContain(t, page.Body, "Stalled", fmt.Sprintf("Sending has stalled: %d of %d still to send", pub.Left(), pub.Total), "Resume sending")
+	if page.Header.Get("Refresh") != "" {
+		t.Error("the stalled round's page refreshes itself")
+	}
+	if r := f.s.post("/admin/rounds/1/resume", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("resume: %d\n%s", r.Status, r.Body)
+	}
+	resp, err := handler.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record("PUBLICATION#RESUME#")}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the resumed run: %+v %v", resp, err)
+	}
+	f.check(t)
+	mustContain(t, f.s.get("/admin/rounds/1").Body, "All sent")
+	if r := f.s.post("/admin/rounds/1/resume", url.Values{}); r.Status != http.StatusConflict {
+		t.Fatalf("resuming a finished round: %d, want 409", r.Status)
+	}
+	mustContain(t, f.s.get("/admin/audit").Body, "resume sending")
+}
+
+// Reminders go only to people still in the group and not on the suppression list, and
+// SES throttling them is waited out, not recorded as a failure.
+func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing.T) {
+	f := newRound(t, 4)
+	ctx := context.Background()
+	stays, leaves, bounced := f.members["london"][1], f.members["london"][2], f.members["london"][3]
+	for _, who := range []string{stays, leaves, bounced} {
+		if _, err := f.s.App.Store.Attend(ctx, pg.Attendance{Round: 1, Group: "london", Email: who, Name: "Going", Since: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	person, _ := f.s.App.Store.Person(ctx, leaves)
+	if err := f.s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.App.Store.Suppress(ctx, bounced, "hard bounce", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewFaultySES(t)
+	clients := app.NewClients(testenv.AWSConfig(t))
+	clients.SES = sesv2.NewFromConfig(testenv.AWSConfig(t), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) })
+	reminders, err := app.NewReminders(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reminders.Sleep = func(ctx context.Context, d time.Duration) error { return nil }
+	proxy.Throttle(8) // more than the SDK's own retries
+	f.s.Clock.Set(time.Date(2026, 12, 6, 15, 0, 0, 0, pg.London))
+	tally, err := reminders.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tally.Sent != 1 || tally.Failed != 0 || tally.Left != 1 || tally.Suppressed != 1 {
+		t.Fatalf("tally %+v, want 1 sent, 1 who left, 1 suppressed, none failed", tally)
+	}
+	count := func(addr string) int {
+		n := 0
+		for _, m := range testenv.Mail(t, addr) {
+			if strings.HasPrefix(m.Subject, "Reminder:") {
+				n++
+			}
+		}
+		return n
+	}
+	if count(stays) != 1 || count(leaves) != 0 || count(bounced) != 0 {
+		t.Fatalf("reminders: %d to the member, %d to the one who left, %d to the suppressed; want 1, 0, 0", count(stays), count(leaves), count(bounced))
+	}
 }

@@ -151,7 +151,7 @@ func NewReminders(cfg Config, clients Clients, log *slog.Logger, opts ...Option)
 	}
 	return &announce.Reminders{
 		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: mailer(cfg, clients),
-		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log,
+		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
 	}, nil
 }
 

@@ -6,6 +6,7 @@ package app_test
 // store queries, a function that sam build cannot build, an IAM wildcard, a public bucket.
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -546,6 +547,90 @@ func TestTemplateEveryFunctionHasALogGroupWithRetention(t *testing.T) {
 		if lg := yamlAt(tpl.functionProperty(fn, "LoggingConfig"), "LogGroup"); lg != nil {
 			t.Errorf("%s sends its logs to %v, not to the log group this test checks", fn, lg)
 		}
+	}
+}
+
+// --- 8. a round never stops silently -------------------------------------------------------
+
+// Lambda gives up on a stream record after its retries: each stream trigger sends what it
+// gives up to a queue, its role may write there, and an alarm watches the queue.
+func TestTemplateStreamTriggersHaveAFailureDestinationWithAnAlarm(t *testing.T) {
+	tpl := loadTemplate(t)
+	found := 0
+	for _, fn := range tpl.functions(t) {
+		events, _ := tpl.Resources[fn].Properties["Events"].(map[string]any)
+		for name, e := range events {
+			if yamlAt(e, "Type") != "DynamoDB" {
+				continue
+			}
+			found++
+			where := fn + ".Events." + name
+			props, _ := yamlAt(e, "Properties").(map[string]any)
+			queue := yamlList(yamlAt(props, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt"))
+			if len(queue) == 0 || tpl.Resources[fmt.Sprint(queue[0])].Type != "AWS::SQS::Queue" {
+				t.Errorf("%s has no DestinationConfig.OnFailure queue: a record Lambda gives up on would leave no trace", where)
+				continue
+			}
+			q := fmt.Sprint(queue[0])
+			if retries, _ := props["MaximumRetryAttempts"].(int); retries < 1 {
+				t.Errorf("%s: MaximumRetryAttempts %v, want a limit", where, props["MaximumRetryAttempts"])
+			}
+			if age, _ := props["MaximumRecordAgeInSeconds"].(int); age < 3600 {
+				t.Errorf("%s: MaximumRecordAgeInSeconds %v, want at least an hour (several leases)", where, props["MaximumRecordAgeInSeconds"])
+			}
+			sends := false
+			for _, st := range statementsIn(tpl.Resources[fn].Properties["Policies"], fn) {
+				if slices.Contains(yamlStrings(st.body["Action"]), "sqs:SendMessage") && namesResource(st.body["Resource"], q) {
+					sends = true
+				}
+			}
+			if !sends {
+				t.Errorf("%s may not sqs:SendMessage to %s, its failure destination", fn, q)
+			}
+			alarmed := false
+			for _, id := range tpl.ofType("AWS::CloudWatch::Alarm") {
+				props := tpl.Resources[id].Properties
+				for _, d := range yamlList(props["Dimensions"]) {
+					if yamlAt(d, "Name") == "QueueName" && namesResource(yamlAt(d, "Value"), q) && len(yamlList(props["AlarmActions"])) > 0 {
+						alarmed = true
+					}
+				}
+			}
+			if !alarmed {
+				t.Errorf("no CloudWatch alarm with an action watches %s, where %s's dropped triggers go", q, where)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("template.yaml has no stream trigger")
+	}
+}
+
+// The announce function's stream filter passes exactly the items whose INSERT the handler
+// runs: the PUBLICATION item and its PUBLICATION#RESUME items, by one constant.
+func TestTemplateStreamFilterPassesThePublicationsTheHandlerRuns(t *testing.T) {
+	tpl := loadTemplate(t)
+	filters := yamlList(yamlAt(tpl.Resources["AnnounceFunction"].Properties, "Events", "Publications", "Properties", "FilterCriteria", "Filters"))
+	if len(filters) != 1 {
+		t.Fatalf("AnnounceFunction's Publications trigger has %d filters, want 1", len(filters))
+	}
+	var pattern struct {
+		EventName []string `json:"eventName"`
+		Dynamodb  struct {
+			NewImage struct {
+				SK struct {
+					S []struct {
+						Prefix string `json:"prefix"`
+					} `json:"S"`
+				} `json:"sk"`
+			} `json:"NewImage"`
+		} `json:"dynamodb"`
+	}
+	if err := json.Unmarshal([]byte(fmt.Sprint(yamlAt(filters[0], "Pattern"))), &pattern); err != nil {
+		t.Fatalf("the filter pattern is not JSON: %v", err)
+	}
+	if !slices.Equal(pattern.EventName, []string{"INSERT"}) || len(pattern.Dynamodb.NewImage.SK.S) != 1 || pattern.Dynamodb.NewImage.SK.S[0].Prefix != dynamo.PublicationSK {
+		t.Errorf("the filter %v does not pass exactly the INSERTs of sort keys starting %q", yamlAt(filters[0], "Pattern"), dynamo.PublicationSK)
 	}
 }
 

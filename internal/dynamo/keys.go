@@ -112,10 +112,16 @@ func roundSK(n int) string                      { return fmt.Sprintf("ROUND#%04d
 func roundPK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
 func eventSK(group string) string               { return "EVENT#" + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
-func progressPK(n int) string                   { return fmt.Sprintf("PROGRESS#%04d", n) }
-func resumeSK(at string) string                 { return skPublication + "#RESUME#" + at }
-func signInPK(hash string) string               { return "SIGNIN#" + hash }
-func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// PublicationSK is the sort key of a round's publication; its INSERT on the table's
+// stream, and the INSERT of each PUBLICATION#RESUME item, start the announcements. The
+// stream filter in template.yaml passes sort keys with this prefix.
+const PublicationSK = skPublication
+
+func progressPK(n int) string      { return fmt.Sprintf("PROGRESS#%04d", n) }
+func resumeSK(at string) string    { return skPublication + "#RESUME#" + at }
+func signInPK(hash string) string  { return "SIGNIN#" + hash }
+func sessionPK(hash string) string { return "SESSION#" + hash }
 
 // attendancePK is the partition of an event's answers, one item per person (sort key:
 // their email).

@@ -1,5 +1,7 @@
 // Package dynamostream turns the table's stream into work: a round publication
-// arriving on the stream (an INSERT of ROUND#<n>/PUBLICATION) runs its announcements.
+// arriving on the stream (an INSERT of ROUND#<n>/PUBLICATION, or of a
+// PUBLICATION#RESUME#<time> item when an admin resumes a stalled round) runs its
+// announcements.
 // The announce function runs it in Lambda; the local server feeds it the same event
 // type from DynamoDB Local's stream.
 package dynamostream
@@ -9,10 +11,13 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/peergroups/peergroups/internal/announce"
+	"github.com/peergroups/peergroups/internal/dynamo"
 )
 
 // Runner runs a round's announcements.
@@ -24,6 +29,30 @@ type Runner interface {
 type Handler struct {
 	Announcer Runner
 	Log       *slog.Logger
+	// Pause is how long a run that found recipients held by another run waits before
+	// it reports the record failed (default 30 s): Lambda retries a stream record at
+	// once, so without it the retries would run out long before the other run's lease.
+	Pause time.Duration
+}
+
+// pause waits before a record is reported failed, ending a second before the deadline.
+func (h *Handler) pause(ctx context.Context) {
+	d := h.Pause
+	if d == 0 {
+		d = 30 * time.Second
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(deadline)-time.Second)
+	}
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // PublicationRound returns the round a stream record publishes, if it is one.
@@ -32,7 +61,10 @@ func PublicationRound(r events.DynamoDBEventRecord) (int, bool) {
 		return 0, false
 	}
 	sk, ok := r.Change.NewImage["sk"]
-	if !ok || sk.DataType() != events.DataTypeString || sk.String() != "PUBLICATION" {
+	if !ok || sk.DataType() != events.DataTypeString {
+		return 0, false
+	}
+	if sk.String() != dynamo.PublicationSK && !strings.HasPrefix(sk.String(), dynamo.PublicationSK+"#RESUME#") {
 		return 0, false
 	}
 	round, ok := r.Change.NewImage["round"]
@@ -60,8 +92,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		switch {
 		case err == nil:
 			h.Log.InfoContext(ctx, "announcements sent", "round", round)
-		case errors.Is(err, announce.ErrDeadline), errors.Is(err, announce.ErrUnsettled):
+		case errors.Is(err, announce.ErrDeadline):
 			h.Log.InfoContext(ctx, "announcements to continue", "round", round, "why", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+		case errors.Is(err, announce.ErrUnsettled):
+			h.Log.InfoContext(ctx, "announcements to continue after a pause", "round", round, "why", err.Error())
+			h.pause(ctx)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 		default:
 			h.Log.ErrorContext(ctx, "announcements failed", "round", round, "error", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -47,7 +48,7 @@ func TestAPublicationOnTheStreamRunsItsRound(t *testing.T) {
 func TestAnUnfinishedRunIsReportedForRedelivery(t *testing.T) {
 	for _, cause := range []error{announce.ErrDeadline, announce.ErrUnsettled, errors.New("table unavailable")} {
 		r := &runs{err: cause}
-		h := &Handler{Announcer: r, Log: slog.New(slog.DiscardHandler)}
+		h := &Handler{Announcer: r, Log: slog.New(slog.DiscardHandler), Pause: time.Millisecond}
 		ev := load(t)
 		resp, _ := h.Handle(context.Background(), ev)
 		if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Change.SequenceNumber {
@@ -71,5 +72,34 @@ func TestOtherRecordsAreIgnored(t *testing.T) {
 		if len(r.rounds) != 0 {
 			t.Errorf("%s ran round %v", name, r.rounds)
 		}
+	}
+}
+
+func TestAnAdminsResumeOnTheStreamRunsItsRound(t *testing.T) {
+	ev := load(t)
+	ev.Records[0].Change.NewImage["sk"] = events.NewStringAttribute("PUBLICATION#RESUME#2026-12-01T10:00:00Z")
+	r := &runs{}
+	h := &Handler{Announcer: r, Log: slog.New(slog.DiscardHandler)}
+	if resp, err := h.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 || len(r.rounds) != 1 || r.rounds[0] != 1 {
+		t.Fatalf("rounds run %v, response %+v, %v", r.rounds, resp, err)
+	}
+}
+
+// Lambda retries a failed stream record at once: a run that found recipients held by
+// another run, which may be alive for up to a lease, waits before it says so, so that
+// the retries outlast the lease; and never past its own deadline.
+func TestARunThatFoundRecipientsHeldElsewherePausesBeforeTheRetry(t *testing.T) {
+	h := &Handler{Announcer: &runs{err: announce.ErrUnsettled}, Log: slog.New(slog.DiscardHandler), Pause: 300 * time.Millisecond}
+	began := time.Now()
+	h.Handle(context.Background(), load(t))
+	if took := time.Since(began); took < 300*time.Millisecond {
+		t.Fatalf("reported the record failed after %v, want a pause of 300 ms first", took)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	h.Pause = time.Hour
+	h.Handle(ctx, load(t))
+	if ctx.Err() != nil {
+		t.Fatal("the pause ran into the deadline: Lambda would have killed the run before it reported the record")
 	}
 }

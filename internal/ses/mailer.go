@@ -60,6 +60,9 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
 	}
 	if _, err := m.Client.SendEmail(ctx, in); err != nil {
+		if throttled(err) {
+			return fmt.Errorf("send email: %w: %v", pg.ErrThrottled, err)
+		}
 		return fmt.Errorf("send email: %w", err)
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/app"
@@ -25,87 +26,120 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-// fanout publishes a round to recipients members across the four groups against the
-// SES stand-in at a fixed maximum rate, and measures it; then publishes a second round
-// with faults injected (throttling, a crash, redeliveries) and counts duplicates and
-// losses.
-func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) error {
+// share is the share of the send rate announcements leave for transactional mail, as
+// TRANSACTIONAL_SHARE's default: the announcements go at rate × (1 − share).
+const share = 0.1
+
+// fanoutEnv is a table of members across the four groups and the service over it.
+type fanoutEnv struct {
+	cfg     app.Config
+	awsCfg  aws.Config
+	clients app.Clients
+	counter *counter
+	svc     *app.App
+	store   *dynamo.Store
+	members map[string]int // group → how many members
+}
+
+var fanoutGroups = []string{"london", "midlands", "yorkshire", "south"}
+
+// newFanoutEnv makes a fresh table with recipients members spread over the four groups.
+func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv, error) {
 	awsCfg, err := app.AWSConfig(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	counter := &counter{n: requests{}}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, counter.middleware)
-	clients := app.NewClients(awsCfg)
-	cfg, err := app.LoadConfig(func(name string) string {
+	e := &fanoutEnv{awsCfg: awsCfg, counter: &counter{n: requests{}}, members: map[string]int{}}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, e.counter.middleware)
+	e.clients = app.NewClients(awsCfg)
+	e.cfg, err = app.LoadConfig(func(name string) string {
 		return map[string]string{
 			"TABLE_NAME": "fanout-" + randomHex(4), "BASE_URL": "https://peergroups.example.org",
 			"LINK_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "SES_MAX_SEND_RATE": fmt.Sprint(rate),
+			"TRANSACTIONAL_SHARE": fmt.Sprint(share),
 		}[name]
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName, false); err != nil {
-		return err
+	if err := devstack.Prepare(ctx, e.clients.DynamoDB, nil, e.cfg.TableName, false); err != nil {
+		return nil, err
 	}
-	store := dynamo.New(clients.DynamoDB, cfg.TableName)
-	groups := []string{"london", "midlands", "yorkshire", "south"}
+	e.store = dynamo.New(e.clients.DynamoDB, e.cfg.TableName)
 	progress("fan-out: import %d members", recipients)
-	for i, g := range groups {
-		n := recipients / len(groups)
-		if i < recipients%len(groups) {
+	for i, g := range fanoutGroups {
+		n := recipients / len(fanoutGroups)
+		if i < recipients%len(fanoutGroups) {
 			n++
 		}
-		members := make([]pg.MemberRow, n)
-		for j := range members {
-			members[j] = pg.MemberRow{Email: fmt.Sprintf("m%d-%s@bench.example.org", j, g), Name: fmt.Sprintf("Member %d", j)}
+		e.members[g] = n
+		for start := 0; start < n; start += 5000 { // in slices, so the import stays small
+			members := make([]pg.MemberRow, min(5000, n-start))
+			for j := range members {
+				members[j] = pg.MemberRow{Email: fmt.Sprintf("m%d-%s@bench.example.org", start+j, g), Name: fmt.Sprintf("Member %d", start+j)}
+			}
+			if err := e.store.ImportMembers(ctx, g, members, time.Now()); err != nil {
+				return nil, err
+			}
 		}
-		if err := store.ImportMembers(ctx, g, members, time.Now()); err != nil {
+	}
+	e.svc, err = app.New(e.cfg, e.clients, quietLogger())
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// publish creates round n with an event for every group, and publishes it.
+func (e *fanoutEnv) publish(ctx context.Context, n int) error {
+	admin := pg.Caller{Email: "admin@bench.example.org", Admin: true}
+	start := time.Now().In(pg.London).Truncate(24*time.Hour).AddDate(0, 0, 7)
+	if err := e.svc.Service.CreateRound(ctx, admin, pg.Round{Number: n, Title: "Bench", Summary: "Fan-out.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
+		return err
+	}
+	for _, g := range fanoutGroups {
+		ev := pg.Event{Round: n, GroupID: g, Start: start.Add(14 * time.Hour), End: start.Add(16 * time.Hour), Venue: "Town Hall", Capacity: 100}
+		if err := e.svc.Service.SetEvent(ctx, admin, ev); err != nil {
 			return err
 		}
 	}
-	log := quietLogger()
-	svc, err := app.New(cfg, clients, log)
+	return e.svc.Service.Publish(ctx, admin, n)
+}
+
+// fanout publishes a round to recipients members across the four groups against the
+// SES stand-in at a fixed maximum rate, and measures it; then publishes a second round
+// with faults injected (throttling from SES, transactions cancelled by DynamoDB, a
+// crash, redeliveries) and counts duplicates and losses.
+func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) error {
+	e, err := newFanoutEnv(ctx, recipients, rate)
 	if err != nil {
 		return err
 	}
-	admin := pg.Caller{Email: "admin@bench.example.org", Admin: true}
-	publish := func(n int) error {
-		start := time.Now().In(pg.London).Truncate(24*time.Hour).AddDate(0, 0, 7)
-		if err := svc.Service.CreateRound(ctx, admin, pg.Round{Number: n, Title: "Bench", Summary: "Fan-out.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
-			return err
-		}
-		for _, g := range groups {
-			e := pg.Event{Round: n, GroupID: g, Start: start.Add(14 * time.Hour), End: start.Add(16 * time.Hour), Venue: "Town Hall", Capacity: 100}
-			if err := svc.Service.SetEvent(ctx, admin, e); err != nil {
-				return err
-			}
-		}
-		return svc.Service.Publish(ctx, admin, n)
-	}
+	log := quietLogger()
 	store2 := os.Getenv("PEERGROUPS_SES_STORE")
 	if err := clearStore(store2); err != nil {
 		return err
 	}
 
 	// The measured run.
-	if err := publish(1); err != nil {
+	if err := e.publish(ctx, 1); err != nil {
 		return err
 	}
-	announcer, err := app.NewAnnouncer(cfg, clients, log)
+	announcer, err := app.NewAnnouncer(e.cfg, e.clients, log)
 	if err != nil {
 		return err
 	}
-	counter.take()
-	progress("fan-out: round 1 to %d members at %.0f a second", recipients, rate)
+	announceRate := rate * (1 - share)
+	e.counter.take()
+	progress("fan-out: round 1 to %d members at %.0f a second (%.0f less a tenth for transactional mail)", recipients, announceRate, rate)
+	resetPeakRSS()
 	began := time.Now()
 	if err := announcer.Run(ctx, 1); err != nil {
 		return fmt.Errorf("fan-out: %w", err)
 	}
 	took := time.Since(began)
 	rss := peakRSS()
-	calls := counter.take()
+	calls := e.counter.take()
 	sent, err := sentPerSecond(ctx, store2, "Round 1:")
 	if err != nil {
 		return err
@@ -118,18 +152,20 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 		maxSecond = max(maxSecond, n)
 	}
 	figure(out, "fanout.recipients", fmt.Sprint(total))
-	figure(out, "fanout.max_rate", fmt.Sprintf("%.0f", rate))
+	figure(out, "fanout.ses_max_rate", fmt.Sprintf("%.0f", rate))
+	figure(out, "fanout.max_rate", fmt.Sprintf("%.0f", announceRate))
 	figure(out, "fanout.ses_calls", fmt.Sprint(bulk))
 	figure(out, "fanout.recipients_per_call", fmt.Sprintf("%.1f", float64(total)/float64(max(bulk, 1))))
-	figure(out, "fanout.rate_share", fmt.Sprintf("%.3f", float64(total)/took.Seconds()/rate))
+	figure(out, "fanout.rate_share", fmt.Sprintf("%.3f", float64(total)/took.Seconds()/announceRate))
 	figure(out, "fanout.max_in_one_second", fmt.Sprint(maxSecond))
 	figure(out, "fanout.seconds", fmt.Sprintf("%.1f", took.Seconds()))
 	figure(out, "fanout.peak_rss_mb", fmt.Sprintf("%.1f", float64(rss)/(1<<20)))
 	figure(out, "fanout.dynamodb_requests", fmt.Sprint(calls.service("DynamoDB")))
 
-	// The run with faults: throttling from SES, a crash after a third of the batches,
-	// the trigger delivered three times at once, and redeliveries until done.
-	if err := publish(2); err != nil {
+	// The run with faults: throttling from SES, one transaction in five cancelled by
+	// DynamoDB for a conflict, a crash after a third of the batches, the trigger
+	// delivered three times, and redeliveries until done.
+	if err := e.publish(ctx, 2); err != nil {
 		return err
 	}
 	proxy, err := newThrottlingProxy(strings.TrimSuffix(store2, "/store"), 20)
@@ -137,7 +173,18 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 		return err
 	}
 	defer proxy.Close()
-	faulty, err := app.NewAnnouncer(cfg, app.Clients{DynamoDB: clients.DynamoDB, SES: sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) })}, log)
+	conflicts, err := devstack.NewConflictProxy(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), 5, 0)
+	if err != nil {
+		return err
+	}
+	defer conflicts.Close()
+	faulty, err := app.NewAnnouncer(e.cfg, app.Clients{
+		DynamoDB: dynamodb.NewFromConfig(e.awsCfg, func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(conflicts.URL)
+			o.DisableValidateResponseChecksum = true
+		}),
+		SES: sesv2.NewFromConfig(e.awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) }),
+	}, log)
 	if err != nil {
 		return err
 	}
@@ -168,12 +215,8 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 		return err
 	}
 	duplicates, lost := 0, 0
-	for i, g := range groups {
-		n := recipients / len(groups)
-		if i < recipients%len(groups) {
-			n++
-		}
-		for j := range n {
+	for _, g := range fanoutGroups {
+		for j := range e.members[g] {
 			switch c := counts.perRecipient[fmt.Sprintf("m%d-%s@bench.example.org", j, g)]; {
 			case c == 0:
 				lost++
@@ -183,9 +226,38 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 		}
 	}
 	figure(out, "fanout.faults.throttled_requests", fmt.Sprint(proxy.throttled()))
+	figure(out, "fanout.faults.conflicts", fmt.Sprint(conflicts.Cancelled()))
 	figure(out, "fanout.faults.duplicates", fmt.Sprint(duplicates))
 	figure(out, "fanout.faults.lost", fmt.Sprint(lost))
-	return nil
+	return clearStore(store2)
+}
+
+// fanoutMemory announces a round to recipients members and measures only the peak
+// memory of the run (the import before it is not counted): memory must not grow with
+// the round.
+func fanoutMemory(ctx context.Context, out io.Writer, name string, recipients int, rate float64) error {
+	e, err := newFanoutEnv(ctx, recipients, rate)
+	if err != nil {
+		return err
+	}
+	if err := e.publish(ctx, 1); err != nil {
+		return err
+	}
+	announcer, err := app.NewAnnouncer(e.cfg, e.clients, quietLogger())
+	if err != nil {
+		return err
+	}
+	progress("fan-out: round 1 to %d members at %.0f a second, for its memory", recipients, rate*(1-share))
+	runtime.GC()
+	resetPeakRSS()
+	began := time.Now()
+	if err := announcer.Run(ctx, 1); err != nil {
+		return fmt.Errorf("fan-out of %d: %w", recipients, err)
+	}
+	figure(out, name+".recipients", fmt.Sprint(recipients))
+	figure(out, name+".seconds", fmt.Sprintf("%.1f", time.Since(began).Seconds()))
+	figure(out, name+".peak_rss_mb", fmt.Sprintf("%.1f", float64(peakRSS())/(1<<20)))
+	return clearStore(os.Getenv("PEERGROUPS_SES_STORE"))
 }
 
 // crashingMailer cancels its run on one call, after the batch was claimed and before
@@ -242,6 +314,13 @@ func clearStore(store string) error {
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// resetPeakRSS starts the peak resident memory (VmHWM) again from the memory in use now
+// (Linux: writing 5 to /proc/self/clear_refs), so that a run's peak excludes what came
+// before it.
+func resetPeakRSS() {
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // peakRSS returns the process's peak resident memory (VmHWM), in bytes.

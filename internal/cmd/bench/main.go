@@ -24,6 +24,8 @@ func main() {
 	runs := flag.Int("runs", 21, "cold starts of each binary, interleaved")
 	recipients := flag.Int("fanout", 10000, "members the fan-out announces a round to")
 	rate := flag.Float64("rate", 500, "the fan-out's maximum send rate, emails a second")
+	big := flag.Int("fanout-memory", 100000, "members of the fan-out whose memory is measured (0: none)")
+	bigRate := flag.Float64("fanout-memory-rate", 1000, "the maximum send rate of that fan-out, emails a second")
 	startTimeout := flag.Duration("start-timeout", 10*time.Second, "longest a binary may take to ask the Runtime API for work")
 	flag.Parse()
 	if os.Getenv("PEERGROUPS_STACK") == "" {
@@ -39,6 +41,12 @@ func main() {
 	if err := fanout(ctx, os.Stdout, *recipients, *rate); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+	if *big > 0 {
+		if err := fanoutMemory(ctx, os.Stdout, fmt.Sprintf("fanout%dk", *big/1000), *big, *bigRate); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 	}
 }
 
