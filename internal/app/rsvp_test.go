@@ -1,17 +1,12 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -419,82 +414,9 @@ func TestWithdrawalsRacingPromotionsKeepEveryPlace(t *testing.T) {
 	}
 }
 
-// conflictingDynamoDB is a proxy to DynamoDB Local that cancels every other
-// TransactWriteItems the way AWS cancels transactions on an item another transaction
-// is writing: TransactionCanceledException, reason TransactionConflict. DynamoDB Local
-// does not do it itself.
-type conflictingDynamoDB struct {
-	URL       string
-	mu        sync.Mutex
-	calls     int
-	conflicts int
-}
-
-func newConflictingDynamoDB(t *testing.T) *conflictingDynamoDB {
-	t.Helper()
-	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
-	if err != nil || target.Host == "" {
-		t.Fatal("no DynamoDB Local: run the tests with `make test`")
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	c := &conflictingDynamoDB{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Amz-Target") != "DynamoDB_20120810.TransactWriteItems" {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		c.calls++
-		cancel := c.calls%2 == 0
-		if cancel {
-			c.conflicts++
-		}
-		c.mu.Unlock()
-		if !cancel {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		var in struct{ TransactItems []json.RawMessage }
-		if err := json.Unmarshal(body, &in); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		type reason struct{ Code, Message string }
-		reasons := make([]reason, len(in.TransactItems))
-		codes := make([]string, len(in.TransactItems))
-		for i := range reasons {
-			reasons[i], codes[i] = reason{Code: "None"}, "None"
-		}
-		reasons[0], codes[0] = reason{Code: "TransactionConflict", Message: "Transaction is ongoing for the item"}, "TransactionConflict"
-		out, _ := json.Marshal(map[string]any{
-			"__type":              "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-			"Message":             "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
-			"CancellationReasons": reasons,
-		})
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write(out)
-	}))
-	t.Cleanup(srv.Close)
-	c.URL = srv.URL
-	return c
-}
-
-func (c *conflictingDynamoDB) Conflicts() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.conflicts
-}
-
 func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
 	e := newRSVPEvent(t, 5)
-	proxy := newConflictingDynamoDB(t)
+	proxy := testenv.NewConflictingDynamo(t, 2)
 	e.s.App.Store.DB = dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(proxy.URL)
 		o.DisableValidateResponseChecksum = true
@@ -511,12 +433,12 @@ func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
 			places[place] = true
 		}
 	}
-	if proxy.Conflicts() == 0 {
+	if proxy.Cancelled() == 0 {
 		t.Fatal("no transaction was cancelled for a conflict: the test tests nothing")
 	}
 	_, status, going := e.answers(t)
 	if count(status, pg.Going) != 5 || count(status, pg.Waiting) != 5 || going != 5 {
-		t.Fatalf("after %d conflicts: %d going, %d waiting, %d places taken; want 5, 5, 5", proxy.Conflicts(), count(status, pg.Going), count(status, pg.Waiting), going)
+		t.Fatalf("after %d conflicts: %d going, %d waiting, %d places taken; want 5, 5, 5", proxy.Cancelled(), count(status, pg.Going), count(status, pg.Waiting), going)
 	}
 	for place := 1; place <= 5; place++ {
 		if !places[place] {
