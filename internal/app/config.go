@@ -34,6 +34,7 @@ var Vars = []Var{
 	{Name: "SES_MAX_SEND_RATE", Default: "0", Help: "Emails a second the announcements may go at; 0 reads SES's MaxSendRate (GetAccount). The SES stand-in has no quota, so `make dev` sets 14."},
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Sign-ups and link requests allowed per email address per hour."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
+	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 }
 
 // Config is the service's configuration, read from the environment.
@@ -48,6 +49,7 @@ type Config struct {
 	LimitPerIP       int
 	Admins           []string
 	MaxSendRate      float64 // 0: ask SES
+	ExportsBucket    string
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -81,6 +83,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MailFrom:         get("MAIL_FROM"),
 		ReplyTo:          get("REPLY_TO"),
 		ConfigurationSet: get("SES_CONFIGURATION_SET"),
+		ExportsBucket:    get("EXPORTS_BUCKET"),
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("BASE_URL %q is not an http(s) address", c.BaseURL)
