@@ -44,12 +44,14 @@ func (s *site) as(email string) *site {
 
 var versionInput = regexp.MustCompile(`name="version" value="([^"]*)"`)
 
-// versionOn returns the version a page's edit form carries.
+// versionOn returns the version a page's edit form carries ("" when it has none: the
+// edit is then refused, which the tests notice).
 func versionOn(t *testing.T, body string) string {
 	t.Helper()
 	m := versionInput.FindStringSubmatch(body)
 	if m == nil {
-		t.Fatalf("the page has no version in its form:\n%s", body)
+		t.Log("the page has no version in its form")
+		return ""
 	}
 	return html.UnescapeString(m[1])
 }
@@ -86,6 +88,9 @@ func TestTwoEditorsOfOneGroupLoseNothing(t *testing.T) {
 	// The second, from the form they opened before, changes the description.
 	described := url.Values{"version": {versionOn(t, pageB.Body)}, "name": {original.Name}, "regions": {"London"}, "description": {"Meets <monthly> at City Hall."}}
 	r := b.post("/admin/groups/london", described)
+	if g := storedGroup(t, s, "london"); g.Name != "London and the City" {
+		t.Fatalf("the second edit (%d) undid the first: the name is %q again", r.Status, g.Name)
+	}
 	if r.Status != http.StatusConflict {
 		t.Fatalf("second edit from the same version: %d, want 409\n%s", r.Status, r.Body)
 	}
@@ -293,7 +298,7 @@ func TestTheMembersPagePagesThroughAGroup(t *testing.T) {
 	second := s.get(prev)
 	mustContain(t, second.Body, "Confirmed members 101 to 200")
 	if got := emailsOn(second.Body); !slices.Equal(got, want[100:200]) {
-		t.Fatalf("going back lists %d members from %v", len(got), got[:1])
+		t.Fatalf("going back lists %d members, not the second page", len(got))
 	}
 	prev, _ = pageLinks(second.Body)
 	back := s.get(prev)
@@ -328,7 +333,7 @@ func TestTheCSVOfATwentyThousandMemberGroupIsCompleteAndTheResponseSmall(t *test
 
 	page := s.get("/facilitate/midlands")
 	if n := len(emailsOn(page.Body)); page.Status != http.StatusOK || n != pg.MembersPerPage {
-		t.Fatalf("members page of 20,000: %d with %d rows, want %d", page.Status, n, pg.MembersPerPage)
+		t.Errorf("members page of 20,000: %d with %d rows, want %d", page.Status, n, pg.MembersPerPage)
 	}
 	if len(page.Body) > 200<<10 {
 		t.Errorf("the members page is %d bytes", len(page.Body))
