@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,9 @@ var Vars = []Var{
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests allowed per client IP address per hour."},
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 }
+
+// bucketName is what S3 accepts as a bucket's name.
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // Config is the service's configuration, read from the environment.
 type Config struct {
@@ -107,6 +111,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("SES_MAX_SEND_RATE must be a number of emails a second (0 to read it from SES)")
 	}
 	c.MaxSendRate = rate
+	if !bucketName.MatchString(c.ExportsBucket) {
+		return Config{}, fmt.Errorf("EXPORTS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.ExportsBucket)
+	}
 	for _, n := range []struct {
 		name string
 		dst  *int

@@ -3,6 +3,8 @@ package app_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/peergroups/peergroups/internal/app"
 )
 
 // The members CSV goes through the exports bucket: the web function may write and read
@@ -56,5 +58,17 @@ func TestTemplateExportsAreWrittenByTheWebFunctionOnlyAndExpire(t *testing.T) {
 	}
 	if !expires {
 		t.Error("ExportsBucket keeps exports (personal data) for more than a day: add a lifecycle rule with ExpirationInDays 1")
+	}
+}
+
+func TestExportsBucketMustBeABucketName(t *testing.T) {
+	key := "LINK_KEY=" + strings.Repeat("A", 43) + "="
+	for _, bad := range []string{"Exports", "a", "has space", "-start", "end-", strings.Repeat("a", 64)} {
+		env := map[string]string{"EXPORTS_BUCKET": bad}
+		k, v, _ := strings.Cut(key, "=")
+		env[k] = v
+		if _, err := app.LoadConfig(func(name string) string { return env[name] }); err == nil || !strings.Contains(err.Error(), "EXPORTS_BUCKET") {
+			t.Errorf("EXPORTS_BUCKET %q: %v, want an error naming it", bad, err)
+		}
 	}
 }
