@@ -35,7 +35,7 @@ func TestPagesConflictsAndPausedGroupsInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	current.Name = "London and the City"
-	if err := s.App.Service.UpdateGroup(ctx, system, current); err != nil {
+	if err := s.App.Service.UpdateGroup(ctx, system, current, pg.AllGroupFields); err != nil {
 		t.Fatal(err)
 	}
 	b.do("save an old form", chromedp.SetValue(chromedp.ID("description"), "Meets monthly."), chromedp.Click(chromedp.CSS(`form[action="/admin/groups/london"] button`)), waitFor("Someone else changed this group"))

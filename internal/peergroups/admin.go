@@ -73,6 +73,12 @@ const (
 	FieldContact     = "contact"
 )
 
+// The fields of the admin's form, and of the facilitator's (what people see).
+var (
+	AllGroupFields    = []string{FieldName, FieldRegions, FieldDescription, FieldContact}
+	PublicGroupFields = []string{FieldDescription, FieldContact}
+)
+
 // ChangedFields returns the editable fields in which after differs from before.
 func ChangedFields(before, after Group) []string {
 	var fields []string
@@ -238,14 +244,20 @@ func (s *Service) GroupForEdit(ctx context.Context, c Caller, id string) (Group,
 	return g, nil
 }
 
-// UpdateGroup changes a group as edited from version g.Version. Admins may change
-// everything but whether it is paused (SetPaused does that); a group's facilitators its
-// description and contact address. Only the fields that differ from what is stored are
-// written, and only if nobody changed the group since the editor saw it: otherwise
-// ErrGroupChanged, and nothing is saved.
-func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group) error {
-	if !c.Admin && !c.CanFacilitate(g.ID) {
+// UpdateGroup changes a group as edited from version g.Version, in the fields its form
+// carries (AllGroupFields or PublicGroupFields). Admins may change every field but
+// whether it is paused (SetPaused does that); a group's facilitators its description and
+// contact address. Only the fields that differ from what is stored are written, and only
+// if nobody changed the group since the editor saw it: otherwise ErrGroupChanged, and
+// nothing is saved.
+func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group, form []string) error {
+	if !c.CanFacilitate(g.ID) {
 		return ErrForbidden
+	}
+	for _, f := range form {
+		if !slices.Contains(PublicGroupFields, f) && (!c.Admin || !slices.Contains(AllGroupFields, f)) {
+			return ErrForbidden
+		}
 	}
 	before, err := s.Store.Group(ctx, g.ID)
 	if err != nil {
@@ -255,10 +267,18 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group) error {
 		return ErrGroupChanged
 	}
 	after := before
-	if c.Admin {
-		after.Name, after.Regions = g.Name, g.Regions
+	for _, f := range form {
+		switch f {
+		case FieldName:
+			after.Name = g.Name
+		case FieldRegions:
+			after.Regions = g.Regions
+		case FieldDescription:
+			after.Description = g.Description
+		case FieldContact:
+			after.Contact = g.Contact
+		}
 	}
-	after.Description, after.Contact = g.Description, g.Contact
 	fields := ChangedFields(before, after)
 	if len(fields) == 0 {
 		return nil

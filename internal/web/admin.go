@@ -97,7 +97,7 @@ func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return
 	}
-	err := s.Service.UpdateGroup(r.Context(), caller(r), g)
+	err := s.Service.UpdateGroup(r.Context(), caller(r), g, pg.AllGroupFields)
 	if errors.Is(err, pg.ErrGroupChanged) {
 		s.groupConflict(w, r, g, "/admin/groups/"+url.PathEscape(g.ID))
 		return
@@ -292,7 +292,7 @@ func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return
 	}
-	err := s.Service.UpdateGroup(r.Context(), caller(r), g)
+	err := s.Service.UpdateGroup(r.Context(), caller(r), g, pg.PublicGroupFields)
 	if errors.Is(err, pg.ErrGroupChanged) {
 		s.groupConflict(w, r, g, "/facilitate/"+url.PathEscape(g.ID))
 		return
