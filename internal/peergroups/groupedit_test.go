@@ -40,9 +40,9 @@ func TestAFacilitatorCannotEditTheAdminsFields(t *testing.T) {
 		caller pg.Caller
 		fields []string
 	}{
-		"a facilitator, the admin's form":  {fac, pg.AllGroupFields},
-		"a facilitator, the name":          {fac, []string{pg.FieldName}},
-		"a facilitator of another group":   {pg.Caller{Email: "x@example.org", Facilitates: []string{"south"}}, pg.PublicGroupFields},
+		"a facilitator, the admin's form":   {fac, pg.AllGroupFields},
+		"a facilitator, the name":           {fac, []string{pg.FieldName}},
+		"a facilitator of another group":    {pg.Caller{Email: "x@example.org", Facilitates: []string{"south"}}, pg.PublicGroupFields},
 		"an admin, a field that is no form": {pg.Caller{Email: "a@example.org", Admin: true}, []string{"paused"}},
 	} {
 		if err := s.UpdateGroup(context.Background(), c.caller, g, c.fields); !errors.Is(err, pg.ErrForbidden) {
