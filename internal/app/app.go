@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/announce"
@@ -19,6 +20,7 @@ import (
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/ses"
 	"github.com/peergroups/peergroups/internal/web"
 )
@@ -27,6 +29,7 @@ import (
 type Clients struct {
 	DynamoDB *dynamodb.Client
 	SES      *sesv2.Client
+	S3       *s3.Client // the exports bucket (downloads too large for a response)
 }
 
 // AWSConfig loads the SDK configuration the standard way: credentials, region and
@@ -47,6 +50,10 @@ func NewClients(cfg aws.Config) Clients {
 			o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != ""
 		}),
 		SES: sesv2.NewFromConfig(cfg),
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			// The local stand-in serves buckets as paths, not as host names.
+			o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+		}),
 	}
 }
 
@@ -102,6 +109,9 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
+	}
+	if clients.S3 != nil {
+		server.Exports = s3exports.New(clients.S3, cfg.ExportsBucket)
 	}
 	return &App{Store: store, Service: service, Web: server}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,11 @@ var Vars = []Var{
 	{Name: "TRANSACTIONAL_SHARE", Default: "0.1", Help: "Share of the send rate an announcement leaves for transactional mail (sign-in links, confirmations) and reminders while it is sending: 0 to 0.9."},
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Requests about one email address allowed from one client an hour, counted apart for sign-in links and for sign-ups and other link requests (so nobody elsewhere can use up a person's sign-ins)."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests of every kind allowed per client IP address (IPv6: per /64) an hour."},
+	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 }
+
+// bucketName is what S3 accepts as a bucket's name.
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // Config is the service's configuration, read from the environment.
 type Config struct {
@@ -61,6 +66,7 @@ type Config struct {
 	// TransactionalShare is the share of the send rate announcements leave for
 	// transactional mail and reminders.
 	TransactionalShare float64
+	ExportsBucket      string
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -94,6 +100,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MailFrom:         get("MAIL_FROM"),
 		ReplyTo:          get("REPLY_TO"),
 		ConfigurationSet: get("SES_CONFIGURATION_SET"),
+		ExportsBucket:    get("EXPORTS_BUCKET"),
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("BASE_URL %q is not an http(s) address", c.BaseURL)
@@ -125,6 +132,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("TRANSACTIONAL_SHARE must be a share of the send rate from 0 to 0.9 (0.1 is a tenth)")
 	}
 	c.TransactionalShare = share
+	if !bucketName.MatchString(c.ExportsBucket) {
+		return Config{}, fmt.Errorf("EXPORTS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.ExportsBucket)
+	}
 	for _, n := range []struct {
 		name string
 		dst  *int

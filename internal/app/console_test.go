@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,23 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
+
+// download fetches a file the service writes to the exports bucket: its answer is a
+// redirect to a presigned link, which is then fetched.
+func (s *site) download(path string) response {
+	s.t.Helper()
+	r := s.get(path)
+	if r.Status != http.StatusSeeOther {
+		s.t.Fatalf("download %s: %d, want a redirect to the file", path, r.Status)
+	}
+	resp, err := http.Get(r.Header.Get("Location"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(body)}
+}
 
 // signIn asks for a sign-in link by email, follows it and signs in, returning where
 // the service sent the browser.
@@ -219,7 +237,7 @@ func TestAnAdminRunsAGroupAndItsFacilitatorSeesOnlyThatGroup(t *testing.T) {
 	}
 
 	// The CSV neutralises formulas.
-	csvResp := f.get("/facilitate/north-west/members.csv")
+	csvResp := f.download("/facilitate/north-west/members.csv")
 	if ct := csvResp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Fatalf("CSV content type %q", ct)
 	}
@@ -232,7 +250,7 @@ func TestAnAdminRunsAGroupAndItsFacilitatorSeesOnlyThatGroup(t *testing.T) {
 	}
 
 	// The facilitator changes the description; the admin reads it in the audit trail.
-	if r := f.post("/facilitate/north-west", url.Values{"description": {"We meet <monthly>."}, "contact": {"nw@example.org"}}); r.Status != http.StatusSeeOther {
+	if r := f.post("/facilitate/north-west", url.Values{"version": {versionOn(t, members.Body)}, "description": {"We meet <monthly>."}, "contact": {"nw@example.org"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("facilitator edit: %d\n%s", r.Status, r.Body)
 	}
 	if home := s.get("/"); !strings.Contains(home.Body, "We meet &lt;monthly&gt;.") {

@@ -49,6 +49,12 @@ func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *
 		table = testenv.TableWithStream(t, clients.DynamoDB)
 		delete(extra, "STREAM")
 	}
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	if extra["EXPORTS_BUCKET"] == "" {
+		extra["EXPORTS_BUCKET"] = testenv.Bucket(t, clients.S3)
+	}
 	clock := testenv.NewClock()
 	s := &site{t: t, Clock: clock, Table: table}
 	srv := httptest.NewUnstartedServer(nil)

@@ -15,8 +15,9 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-// Buckets are the buckets the design needs: kits, and raw inbound mail.
-var Buckets = []string{"peergroups-kits", "peergroups-inbound-mail"}
+// Buckets are the buckets the design needs: kits, raw inbound mail, and exports (the
+// default EXPORTS_BUCKET).
+var Buckets = []string{"peergroups-kits", "peergroups-inbound-mail", "peergroups-exports"}
 
 // Prepare creates the table (with its stream when stream is set), its audit table and
 // the buckets if missing and seeds the starting groups and the councils. Running it

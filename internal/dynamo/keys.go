@@ -47,8 +47,12 @@ import (
 // Access patterns:
 //   - everything about a person (sign-up, confirm, manage, unsubscribe): Query pk = PERSON#<email>
 //   - every group (home page, join form): Query pk = GROUPS
+//   - one group, for an edit form and the change it makes: GetItem pk = GROUPS, sk = GROUP#<group>,
+//     strongly consistent; the change is an UpdateItem of the changed attributes only,
+//     conditioned on the group's version attribute
 //   - a group's members by status (consoles, announcements): Query gsi1 gsi1pk = GROUP#<group>,
-//     begins_with(gsi1sk, "<status>#")
+//     begins_with(gsi1sk, "<status>#"); the members page reads 101 at a time from a key
+//     rebuilt from the address a sealed cursor carries (forward, or backward for the page before)
 //   - who is waiting for a group in a region: Query gsi1 gsi1pk = INTEREST#<region>
 //   - every council (the register): Query pk = COUNCILS
 //   - a rate-limit counter: UpdateItem on RATE#<pseudonym> inside the write it guards

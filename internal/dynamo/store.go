@@ -72,6 +72,7 @@ type (
 		Regions     []string `dynamodbav:"regions"`
 		Contact     string   `dynamodbav:"contact,omitempty"`
 		Paused      bool     `dynamodbav:"paused"`
+		Version     int      `dynamodbav:"version"` // absent (0) on groups written before versions
 	}
 	councilItem struct {
 		PK     string `dynamodbav:"pk"`
@@ -117,11 +118,31 @@ func (st *Store) Groups(ctx context.Context) ([]pg.Group, error) {
 			return nil, fmt.Errorf("decode groups: %w", err)
 		}
 		for _, it := range items {
-			groups = append(groups, pg.Group{ID: it.ID, Name: it.Name, Description: it.Description, Regions: it.Regions, Contact: it.Contact, Paused: it.Paused})
+			groups = append(groups, it.group())
 		}
 	}
 	slices.SortFunc(groups, func(a, b pg.Group) int { return cmpString(a.Name, b.Name) })
 	return groups, nil
+}
+
+func (it groupItem) group() pg.Group {
+	return pg.Group{ID: it.ID, Name: it.Name, Description: it.Description, Regions: it.Regions, Contact: it.Contact, Paused: it.Paused, Version: it.Version}
+}
+
+// Group reads one group with a strongly consistent GetItem.
+func (st *Store) Group(ctx context.Context, id string) (pg.Group, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pkGroups, groupSK(id)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return pg.Group{}, unavailable(fmt.Errorf("get group %s: %w", id, err))
+	}
+	if len(out.Item) == 0 {
+		return pg.Group{}, pg.Errorf(pg.KindNotFound, "There is no group called %s.", id)
+	}
+	var it groupItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return pg.Group{}, fmt.Errorf("decode group %s: %w", id, err)
+	}
+	return it.group(), nil
 }
 
 func cmpString(a, b string) int {

@@ -8,8 +8,11 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/peergroups/peergroups/internal/links"
 )
 
 // AuditEntry records one change made by an admin or a facilitator.
@@ -40,11 +43,58 @@ type MemberRow struct {
 // entry in one transaction: nothing changes unrecorded.
 type AdminStore interface {
 	CreateGroupAudited(ctx context.Context, g Group, a AuditEntry) error
-	UpdateGroup(ctx context.Context, g Group, a AuditEntry) error
+	// Group reads one group, strongly consistently: what an editor is shown and what a
+	// change is checked against, never the per-instance cache.
+	Group(ctx context.Context, id string) (Group, error)
+	// UpdateGroup sets the fields of g named in fields (and nothing else) if the group
+	// is still at g.Version, and counts a new version; otherwise it returns ErrGroupChanged.
+	UpdateGroup(ctx context.Context, g Group, fields []string, a AuditEntry) error
+	// SetGroupPaused pauses or resumes a group whatever its version, and counts a new version.
+	SetGroupPaused(ctx context.Context, id string, paused bool, a AuditEntry) error
 	GroupMembers(ctx context.Context, group string, status Status) ([]MemberRow, error)
+	// GroupMembersPage returns up to limit members of a group with a status in the
+	// order of their addresses, starting after the address from (or, with backward set,
+	// the limit before it, still in ascending order), and whether there are more that way.
+	GroupMembersPage(ctx context.Context, group string, status Status, from string, backward bool, limit int, now time.Time) ([]MemberRow, bool, error)
 	SetRole(ctx context.Context, email, role, group string, grant bool, a AuditEntry) error
 	RoleHolders(ctx context.Context, role, group string) ([]string, error)
 	Audit(ctx context.Context, limit int, before string) ([]AuditEntry, string, error)
+}
+
+// ErrGroupChanged is returned when a group changed after the editor saw it: nothing
+// of the edit was saved.
+var ErrGroupChanged = &Error{Kind: KindConflict, Message: "Someone else changed this group while you were editing it. Your changes have not been saved."}
+
+// The fields of a group an edit can change, as UpdateGroup names them.
+const (
+	FieldName        = "name"
+	FieldRegions     = "regions"
+	FieldDescription = "description"
+	FieldContact     = "contact"
+)
+
+// The fields of the admin's form, and of the facilitator's (what people see).
+var (
+	AllGroupFields    = []string{FieldName, FieldRegions, FieldDescription, FieldContact}
+	PublicGroupFields = []string{FieldDescription, FieldContact}
+)
+
+// ChangedFields returns the editable fields in which after differs from before.
+func ChangedFields(before, after Group) []string {
+	var fields []string
+	if before.Name != after.Name {
+		fields = append(fields, FieldName)
+	}
+	if !slices.Equal(before.Regions, after.Regions) {
+		fields = append(fields, FieldRegions)
+	}
+	if before.Description != after.Description {
+		fields = append(fields, FieldDescription)
+	}
+	if before.Contact != after.Contact {
+		fields = append(fields, FieldContact)
+	}
+	return fields
 }
 
 // ErrForbidden is returned when the caller may not do what they asked.
@@ -94,7 +144,20 @@ func DecodeGroup(v url.Values, councils *Councils, create bool) (Group, FieldErr
 		errs.add("regions", "Select the regions the group covers")
 	}
 	g.Description, g.Contact = decodePublic(v, &errs)
+	if !create {
+		g.Version = decodeVersion(v)
+	}
 	return g, errs
+}
+
+// decodeVersion reads the version of the group the editor saw, from the form's hidden
+// field; -1, which no group has, when it is missing or not a number.
+func decodeVersion(v url.Values) int {
+	n, err := strconv.Atoi(v.Get("version"))
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
 }
 
 // decodePublic reads what people see about a group: its description (several lines)
@@ -114,6 +177,7 @@ func decodePublic(v url.Values, errs *FieldErrors) (description, contact string)
 func DecodeFacilitatorEdit(v url.Values, g Group) (Group, FieldErrors) {
 	var errs FieldErrors
 	g.Description, g.Contact = decodePublic(v, &errs)
+	g.Version = decodeVersion(v)
 	return g, errs
 }
 
@@ -167,22 +231,61 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, g Group) error {
 	return nil
 }
 
-// UpdateGroup changes a group. Admins may change everything; a group's facilitators
-// its description and contact address (the caller decodes only those fields for them).
-func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group) error {
-	before, err := s.Group(ctx, g.ID)
-	if err != nil {
-		return err
+// GroupForEdit returns a group as stored now, for a form that changes it: its
+// version is the one the form carries. The group's facilitators and admins only.
+func (s *Service) GroupForEdit(ctx context.Context, c Caller, id string) (Group, error) {
+	if !c.CanFacilitate(id) {
+		return Group{}, ErrForbidden
 	}
-	if !c.Admin {
-		if !c.CanFacilitate(g.ID) {
+	g, err := s.Store.Group(ctx, id)
+	if err != nil {
+		return Group{}, fmt.Errorf("read group %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// UpdateGroup changes a group as edited from version g.Version, in the fields its form
+// carries (AllGroupFields or PublicGroupFields). Admins may change every field but
+// whether it is paused (SetPaused does that); a group's facilitators its description and
+// contact address. Only the fields that differ from what is stored are written, and only
+// if nobody changed the group since the editor saw it: otherwise ErrGroupChanged, and
+// nothing is saved.
+func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group, form []string) error {
+	if !c.CanFacilitate(g.ID) {
+		return ErrForbidden
+	}
+	for _, f := range form {
+		if !slices.Contains(PublicGroupFields, f) && (!c.Admin || !slices.Contains(AllGroupFields, f)) {
 			return ErrForbidden
 		}
-		after := before
-		after.Description, after.Contact = g.Description, g.Contact
-		g = after
 	}
-	if err := s.Store.UpdateGroup(ctx, g, s.audit(c, "change group", g.ID, before, g)); err != nil {
+	before, err := s.Store.Group(ctx, g.ID)
+	if err != nil {
+		return fmt.Errorf("update group: %w", err)
+	}
+	if before.Version != g.Version {
+		return ErrGroupChanged
+	}
+	after := before
+	for _, f := range form {
+		switch f {
+		case FieldName:
+			after.Name = g.Name
+		case FieldRegions:
+			after.Regions = g.Regions
+		case FieldDescription:
+			after.Description = g.Description
+		case FieldContact:
+			after.Contact = g.Contact
+		}
+	}
+	fields := ChangedFields(before, after)
+	if len(fields) == 0 {
+		return nil
+	}
+	saved := after
+	saved.Version++
+	if err := s.Store.UpdateGroup(ctx, after, fields, s.audit(c, "change group", g.ID, before, saved)); err != nil {
 		return fmt.Errorf("update group: %w", err)
 	}
 	s.forgetGroups()
@@ -190,21 +293,25 @@ func (s *Service) UpdateGroup(ctx context.Context, c Caller, g Group) error {
 }
 
 // SetPaused pauses or resumes a group. Admins only. A paused group takes no new members.
+// It changes nothing else of the group, so no edit made at the same time is lost.
 func (s *Service) SetPaused(ctx context.Context, c Caller, id string, paused bool) error {
 	if !c.Admin {
 		return ErrForbidden
 	}
-	before, err := s.Group(ctx, id)
+	before, err := s.Store.Group(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("read group %s: %w", id, err)
+	}
+	if before.Paused == paused {
+		return nil
 	}
 	after := before
-	after.Paused = paused
+	after.Paused, after.Version = paused, before.Version+1
 	action := "resume group"
 	if paused {
 		action = "pause group"
 	}
-	if err := s.Store.UpdateGroup(ctx, after, s.audit(c, action, id, before, after)); err != nil {
+	if err := s.Store.SetGroupPaused(ctx, id, paused, s.audit(c, action, id, before, after)); err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
 	s.forgetGroups()
@@ -236,6 +343,89 @@ func (s *Service) Members(ctx context.Context, c Caller, group string, status St
 		rows = slices.DeleteFunc(rows, func(r MemberRow) bool { return !now.Before(r.ExpiresAt) })
 	}
 	return rows, nil
+}
+
+// MembersPerPage is how many members a page of a group's members list shows.
+const MembersPerPage = 100
+
+// membersCursor is the purpose of the sealed cursors of the members list's pages.
+const membersCursor links.Purpose = "members-page"
+
+// MembersPage is one page of a group's members with a status.
+type MembersPage struct {
+	Rows  []MemberRow
+	First int    // the position of the first row in the whole list, from 1
+	Prev  string // the cursor of the page before, "" on the first page
+	Next  string // the cursor of the page after, "" on the last page
+}
+
+// ErrMembersCursor is returned for a page cursor that is not ours, is for another list,
+// or has expired.
+var ErrMembersCursor = &Error{Kind: KindInvalid, Message: "That page of the members list is out of date. Start again from the first page."}
+
+// MembersPageAt returns a page of a group's members with a status: the first page for
+// an empty cursor, else the page a cursor of an earlier page points to. Cursors are
+// sealed (opaque, bound to the group and status, and expiring with a session), so the
+// address they carry is not shown in web addresses or logs and cannot be forged.
+// Its facilitators and admins only.
+func (s *Service) MembersPageAt(ctx context.Context, c Caller, group string, status Status, cursor string) (MembersPage, error) {
+	if !c.CanFacilitate(group) {
+		return MembersPage{}, ErrForbidden
+	}
+	switch status {
+	case StatusConfirmed, StatusPending, StatusLeft:
+	default:
+		return MembersPage{}, Errorf(KindInvalid, "Choose confirmed, pending or left members")
+	}
+	var from string
+	var backward bool
+	var offset int // how many members come before from (forward) or before the page (backward, at from)
+	if cursor != "" {
+		claims, err := s.Links.Open(cursor, membersCursor)
+		if err != nil {
+			return MembersPage{}, ErrMembersCursor
+		}
+		var g, st, dir string
+		if _, err := fmt.Sscanf(claims.Subject, "%s %s %s %d", &g, &st, &dir, &offset); err != nil || g != group || st != string(status) || (dir != "after" && dir != "before") || offset < 0 {
+			return MembersPage{}, ErrMembersCursor
+		}
+		from, backward = claims.Email, dir == "before"
+	}
+	rows, more, err := s.Store.GroupMembersPage(ctx, group, status, from, backward, MembersPerPage, s.Now())
+	if err != nil {
+		return MembersPage{}, fmt.Errorf("list members of %s: %w", group, err)
+	}
+	for i := range rows {
+		if c, ok := s.Councils.Lookup(rows[i].CouncilCode); ok {
+			rows[i].Council = c.Name
+		}
+	}
+	p := MembersPage{Rows: rows, First: offset + 1}
+	hasPrev, hasNext := from != "", more
+	if backward {
+		p.First = max(1, offset-len(rows)+1)
+		if !more {
+			p.First = 1
+		}
+		hasPrev, hasNext = more, true
+	}
+	if len(rows) == 0 {
+		return p, nil
+	}
+	seal := func(email, dir string, offset int) (string, error) {
+		return s.Links.Seal(links.Claims{Purpose: membersCursor, Email: email, Subject: fmt.Sprintf("%s %s %s %d", group, status, dir, offset)}, SessionTTL)
+	}
+	if hasPrev {
+		if p.Prev, err = seal(rows[0].Email, "before", p.First-1); err != nil {
+			return MembersPage{}, err
+		}
+	}
+	if hasNext {
+		if p.Next, err = seal(rows[len(rows)-1].Email, "after", p.First-1+len(rows)); err != nil {
+			return MembersPage{}, err
+		}
+	}
+	return p, nil
 }
 
 // Facilitators lists the addresses of a group's facilitators.

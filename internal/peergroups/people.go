@@ -17,6 +17,9 @@ type Group struct {
 	Regions     []string
 	Contact     string
 	Paused      bool
+	// Version counts the changes made to the group. An edit is saved only if the group
+	// is still at the version the editor saw, so that no edit undoes another unseen.
+	Version int
 }
 
 // Area describes the regions a group covers, for people.

@@ -278,6 +278,9 @@ type MembershipView struct {
 	Groups  []Group // every active group, for changing
 	Member  []Group // groups the person is a confirmed member of
 	Pending []Group // groups waiting for confirmation
+	// Paused are the paused groups the person is a member of: not offered for changing,
+	// and kept when the person saves their groups.
+	Paused []Group
 }
 
 // Manage returns the membership a manage link is for.
@@ -317,6 +320,9 @@ func (s *Service) membership(ctx context.Context, email string) (MembershipView,
 		}
 		if person.IsMember(g.ID) {
 			v.Member = append(v.Member, g)
+			if g.Paused {
+				v.Paused = append(v.Paused, g)
+			}
 		} else if person.Signup != nil && !person.Signup.Expired(s.Now()) && slices.Contains(person.Signup.Groups, g.ID) {
 			v.Pending = append(v.Pending, g)
 		}
@@ -325,9 +331,11 @@ func (s *Service) membership(ctx context.Context, email string) (MembershipView,
 }
 
 // ChangeGroups makes the person of a manage link a member of exactly the groups in
-// want (from the active groups); an empty want leaves every group and withdraws every
-// registered interest.
-func (s *Service) ChangeGroups(ctx context.Context, token string, want []string) (MembershipView, error) {
+// want among the groups the page offered them (offered, the checkboxes it showed; the
+// active groups when the form did not say). Memberships of groups the page did not
+// offer, such as paused ones, are kept: saving changes only what the person saw. With
+// nothing wanted it also withdraws every registered interest.
+func (s *Service) ChangeGroups(ctx context.Context, token string, want, offered []string) (MembershipView, error) {
 	claims, err := s.openManage(token)
 	if err != nil {
 		return MembershipView{}, err
@@ -339,18 +347,26 @@ func (s *Service) ChangeGroups(ctx context.Context, token string, want []string)
 	if !view.Person.Known {
 		return view, Errorf(KindInvalid, "Confirm your email address first, using the link in the email we sent you.")
 	}
+	if offered == nil {
+		for _, g := range view.Groups {
+			offered = append(offered, g.ID)
+		}
+	}
 	var join, leave, withdraw []string
 	for _, id := range want {
+		if view.Person.IsMember(id) {
+			continue
+		}
 		g, ok := FindGroup(view.Groups, id)
 		if !ok {
 			return view, Errorf(KindInvalid, "Select peer groups from the list")
 		}
-		if !view.Person.IsMember(g.ID) && !slices.Contains(join, g.ID) {
+		if !slices.Contains(join, g.ID) {
 			join = append(join, g.ID)
 		}
 	}
 	for _, id := range view.Person.ConfirmedGroups() {
-		if !slices.Contains(want, id) {
+		if !slices.Contains(want, id) && slices.Contains(offered, id) {
 			leave = append(leave, id)
 		}
 	}
@@ -361,6 +377,27 @@ func (s *Service) ChangeGroups(ctx context.Context, token string, want []string)
 	}
 	if err := s.Store.SetGroups(ctx, view.Person, join, leave, withdraw, s.Now()); err != nil {
 		return view, fmt.Errorf("change groups: %w", err)
+	}
+	return s.membership(ctx, claims.Email)
+}
+
+// LeaveAll takes the person of a manage link out of every group, paused ones too, and
+// withdraws every registered interest.
+func (s *Service) LeaveAll(ctx context.Context, token string) (MembershipView, error) {
+	claims, err := s.openManage(token)
+	if err != nil {
+		return MembershipView{}, err
+	}
+	person, err := s.Store.Person(ctx, claims.Email)
+	if err != nil {
+		return MembershipView{}, fmt.Errorf("leave all: %w", err)
+	}
+	var withdraw []string
+	for _, in := range person.Interests {
+		withdraw = append(withdraw, in.Region)
+	}
+	if err := s.Store.SetGroups(ctx, person, nil, person.ConfirmedGroups(), withdraw, s.Now()); err != nil {
+		return MembershipView{}, fmt.Errorf("leave all: %w", err)
 	}
 	return s.membership(ctx, claims.Email)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/devstack"
@@ -292,4 +293,14 @@ func NewConflictingDynamo(t testing.TB, every int) *devstack.ConflictProxy {
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
+}
+
+// Bucket creates a fresh bucket in the S3 stand-in for one test.
+func Bucket(t testing.TB, client *s3.Client) string {
+	t.Helper()
+	name := "test-" + strings.ToLower(RandomID())
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("create bucket %s: %v", name, err)
+	}
+	return name
 }

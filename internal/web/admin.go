@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,7 +71,7 @@ func bannerFor(done string) string {
 
 func (s *Server) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p page) {
 	c := caller(r)
-	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	g, err := s.Service.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -81,6 +84,7 @@ func (s *Server) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status
 	if p.Errors == nil || p.Group.ID == "" {
 		p.Group = g
 	}
+	p.Group.Paused = g.Paused
 	p.Title = g.Name
 	p.Regions = s.Councils.Regions()
 	p.Chosen = chosen(p.Group.Regions)
@@ -95,17 +99,49 @@ func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return
 	}
-	current, err := s.Service.Group(r.Context(), g.ID)
+	err := s.Service.UpdateGroup(r.Context(), caller(r), g, pg.AllGroupFields)
+	if errors.Is(err, pg.ErrGroupChanged) {
+		s.groupConflict(w, r, g, "/admin/groups/"+url.PathEscape(g.ID))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	g.Paused = current.Paused
-	if err := s.Service.UpdateGroup(r.Context(), caller(r), g); err != nil {
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+// groupConflict answers an edit made to a version of the group that is no longer the
+// stored one: 409, what is stored now beside what the editor sent, and the form again,
+// filled with what is stored now and carrying its version, so that saving it again
+// loses nothing of the other change.
+func (s *Server) groupConflict(w http.ResponseWriter, r *http.Request, sent pg.Group, action string) {
+	current, err := s.Service.GroupForEdit(r.Context(), caller(r), sent.ID)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=saved", http.StatusSeeOther)
+	full := strings.HasPrefix(action, "/admin/")
+	rows := []difference{
+		{Label: "Description", Now: current.Description, Sent: sent.Description},
+		{Label: "Contact email address", Now: current.Contact, Sent: sent.Contact},
+	}
+	if full {
+		rows = append([]difference{
+			{Label: "Name", Now: current.Name, Sent: sent.Name},
+			{Label: "Regions it covers", Now: strings.Join(current.Regions, ", "), Sent: strings.Join(sent.Regions, ", ")},
+		}, rows...)
+	}
+	s.render(w, r, http.StatusConflict, "group-conflict", page{
+		Title: "Someone else changed this group", Group: current, Differences: rows, Action: action, AllFields: full,
+		Regions: s.Councils.Regions(), Chosen: chosen(current.Regions),
+	})
+}
+
+// difference is one field of a group on the conflict page: what is stored now and what
+// the editor sent.
+type difference struct {
+	Label, Now, Sent string
 }
 
 func (s *Server) groupPause(w http.ResponseWriter, r *http.Request)  { s.setPaused(w, r, true) }
@@ -224,7 +260,7 @@ func (s *Server) facilitateGroup(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p page) {
 	c := caller(r)
-	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	g, err := s.Service.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -233,7 +269,7 @@ func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, s
 	if filter == "" {
 		filter = pg.StatusConfirmed
 	}
-	rows, err := s.Service.Members(r.Context(), c, g.ID, filter)
+	members, err := s.Service.MembersPageAt(r.Context(), c, g.ID, filter, r.URL.Query().Get("page"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -246,24 +282,24 @@ func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, s
 		s.fail(w, r, err)
 		return
 	}
-	p.Title, p.Members, p.Status, p.Rounds = g.Name, rows, string(filter), rounds
+	p.Title, p.Members, p.Status, p.Rounds = g.Name, members.Rows, string(filter), rounds
+	p.MembersPage = members
 	p.Group.ID, p.Group.Name = g.ID, g.Name
 	s.render(w, r, status, "facilitate-group", p)
 }
 
 func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
-	current, err := s.Service.Group(r.Context(), r.PathValue("group"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	g, errs := pg.DecodeFacilitatorEdit(values(r), current)
+	g, errs := pg.DecodeFacilitatorEdit(values(r), pg.Group{ID: r.PathValue("group")})
 	if len(errs) > 0 {
 		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return
 	}
-	if err := s.Service.UpdateGroup(r.Context(), c, g); err != nil {
+	err := s.Service.UpdateGroup(r.Context(), caller(r), g, pg.PublicGroupFields)
+	if errors.Is(err, pg.ErrGroupChanged) {
+		s.groupConflict(w, r, g, "/facilitate/"+url.PathEscape(g.ID))
+		return
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -271,7 +307,9 @@ func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 // membersCSV downloads a group's members. Cells that a spreadsheet would run as a
-// formula are neutralised.
+// formula are neutralised. A large group's list is more than a Lambda function may
+// answer (6 MB, buffered), so the file is written to the exports bucket and the browser
+// is sent to a link that fetches it and stops working after a few minutes.
 func (s *Server) membersCSV(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
 	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
@@ -289,14 +327,27 @@ func (s *Server) membersCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rows := [][]string{{"Email address", "Name", "Council", "Organisation", "Job title", "Status", "Joined", "Left"}}
+	var buf bytes.Buffer
+	out := csv.NewWriter(&buf)
+	out.Write([]string{"Email address", "Name", "Council", "Organisation", "Job title", "Status", "Joined", "Left"})
 	for _, m := range members {
-		rows = append(rows, []string{
+		out.Write([]string{
 			SafeCell(m.Email), SafeCell(m.Name), SafeCell(m.Council), SafeCell(m.Organisation), SafeCell(m.JobTitle),
 			string(m.Status), dateOf(m.JoinedAt), dateOf(m.LeftAt),
 		})
 	}
-	writeCSV(w, id+"-"+string(filter)+"-members.csv", rows)
+	out.Flush()
+	if err := out.Error(); err != nil {
+		s.fail(w, r, fmt.Errorf("write members CSV of %s: %w", id, err))
+		return
+	}
+	link, err := s.Exports.Put(r.Context(), "members/"+id, "text/csv; charset=utf-8", id+"-"+string(filter)+"-members.csv", buf.Bytes())
+	if err != nil {
+		s.fail(w, r, pg.Wrap(pg.KindUnavailable, fmt.Errorf("export members of %s: %w", id, err), "We could not prepare the download just now. Try again in a few minutes."))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, link, http.StatusSeeOther)
 }
 
 // writeCSV sends rows as a CSV download.

@@ -18,7 +18,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) manageGroups(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	view, err := s.Service.ChangeGroups(r.Context(), tok, values(r)["groups"])
+	view, err := s.Service.ChangeGroups(r.Context(), tok, values(r)["groups"], values(r)["offered"])
 	if pg.KindOf(err) == pg.KindInvalid {
 		s.render(w, r, http.StatusBadRequest, "manage", page{Title: "Manage your membership", Token: tok, Membership: view,
 			Errors: pg.FieldErrors{{Field: "groups", Message: pg.MessageOf(err)}}})
@@ -52,7 +52,7 @@ func (s *Server) manageLeave(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	view, err := s.Service.ChangeGroups(r.Context(), tok, nil)
+	view, err := s.Service.LeaveAll(r.Context(), tok)
 	if err != nil {
 		s.fail(w, r, err)
 		return

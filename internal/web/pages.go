@@ -21,7 +21,7 @@ var templateFiles embed.FS
 // pageNames lists every page template.
 var pageNames = []string{
 	"home", "join", "groups", "check-email", "confirm", "confirmed", "link-problem", "manage", "unsubscribe", "manage-link", "problem",
-	"sign-in", "sign-in-link", "admin", "group-form", "group-admin", "admins", "audit", "facilitate", "facilitate-group",
+	"sign-in", "sign-in-link", "admin", "group-form", "group-admin", "group-conflict", "admins", "audit", "facilitate", "facilitate-group",
 	"register", "register-form", "sent", "confirm-link", "done", "admin-councils", "admin-council",
 	"proposals", "proposal-form", "proposal", "admin-proposals", "admin-proposal",
 	"admin-rounds", "round-form", "admin-round", "round-preview", "round", "event-form", "rsvp",
@@ -63,6 +63,13 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"list": func(s ...string) []string { return s },
+	"add": func(n ...int) int {
+		sum := 0
+		for _, x := range n {
+			sum += x
+		}
+		return sum
+	},
 	"title": func(s string) string {
 		if s == "" {
 			return s
@@ -145,7 +152,10 @@ type page struct {
 	Audit            []pg.AuditEntry
 	Next             string
 	Members          []pg.MemberRow
+	MembersPage      pg.MembersPage
 	Status           string
+	Differences      []difference // the conflict page: what is stored now and what was sent
+	AllFields        bool         // the conflict page: the admin's form (every field), not the facilitator's
 
 	Register     []pg.RegionEntries
 	Register1    pg.RegisterForm

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"io/fs"
@@ -31,6 +32,13 @@ type Server struct {
 	CSRF      *CSRF
 	Sessions  *Sessions
 	Log       *slog.Logger
+	Exports   Exports
+}
+
+// Exports keeps downloads too large for a response (a Lambda response is at most
+// 6 MB) and returns a short link that fetches each.
+type Exports interface {
+	Put(ctx context.Context, prefix, contentType, filename string, body []byte) (string, error)
 }
 
 // Routes returns the patterns the server serves, each with who may use it and its

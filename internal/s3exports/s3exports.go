@@ -1,0 +1,69 @@
+// Package s3exports keeps downloads too large for a web response as objects in S3 and
+// hands out short presigned links to them. A Lambda function behind API Gateway answers
+// with at most 6 MB, buffered (it cannot stream), so a large file is written to the
+// exports bucket and the browser is redirected to a link that fetches it.
+package s3exports
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"mime"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// LinkTTL is how long a link to an export works: long enough to start the download,
+// short enough that a link copied from the address bar soon stops working.
+const LinkTTL = 5 * time.Minute
+
+// Bucket writes exports to one bucket.
+type Bucket struct {
+	Client  *s3.Client
+	Presign *s3.PresignClient
+	Name    string
+}
+
+// New returns a Bucket for a bucket name.
+func New(client *s3.Client, name string) *Bucket {
+	return &Bucket{Client: client, Presign: s3.NewPresignClient(client), Name: name}
+}
+
+// Put stores body as a new object under prefix (a random name, so that nobody can guess
+// another export's address), to be downloaded as filename, and returns a presigned link
+// that fetches it for LinkTTL. The bucket's lifecycle rule deletes exports after a day.
+func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, body []byte) (string, error) {
+	random := make([]byte, 16)
+	if _, err := rand.Read(random); err != nil {
+		return "", fmt.Errorf("export name: %w", err)
+	}
+	key := prefix + "/" + hex.EncodeToString(random) + "/" + filename
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
+	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String(key),
+		// A seekable body: over plain HTTP (the local stand-in) the SDK can then send its
+		// length and checksum without chunked encoding.
+		Body:               bytes.NewReader(body),
+		ContentLength:      aws.Int64(int64(len(body))),
+		ContentType:        aws.String(contentType),
+		ContentDisposition: aws.String(disposition),
+		CacheControl:       aws.String("no-store"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("put export %s: %w", key, err)
+	}
+	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String(key),
+		ResponseContentType:        aws.String(contentType),
+		ResponseContentDisposition: aws.String(disposition),
+		ResponseCacheControl:       aws.String("no-store"),
+	}, s3.WithPresignExpires(LinkTTL))
+	if err != nil {
+		return "", fmt.Errorf("presign export %s: %w", key, err)
+	}
+	return req.URL, nil
+}
