@@ -25,7 +25,11 @@ func (r *runs) Run(_ context.Context, round int) error {
 }
 
 func load(t *testing.T) events.DynamoDBEvent {
-	data, err := os.ReadFile("../../events/announce-publication.json")
+	return loadEvent(t, "announce-publication.json")
+}
+
+func loadEvent(t *testing.T, name string) events.DynamoDBEvent {
+	data, err := os.ReadFile("../../events/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +80,7 @@ func TestOtherRecordsAreIgnored(t *testing.T) {
 }
 
 func TestAnAdminsResumeOnTheStreamRunsItsRound(t *testing.T) {
-	ev := load(t)
-	ev.Records[0].Change.NewImage["sk"] = events.NewStringAttribute("PUBLICATION#RESUME#2026-12-01T10:00:00Z")
+	ev := loadEvent(t, "announce-resume.json")
 	r := &runs{}
 	h := &Handler{Announcer: r, Log: slog.New(slog.DiscardHandler)}
 	if resp, err := h.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 || len(r.rounds) != 1 || r.rounds[0] != 1 {
