@@ -13,6 +13,7 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/peergroups/peergroups/internal/app"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -282,6 +283,10 @@ func TestWebAddressesInNamesAreRefusedAndNothingIsStoredOrSent(t *testing.T) {
 		t.Fatalf("proposals: %v %v", proposals, err)
 	}
 	id := proposals[0].ID
+	// Only a proposal an admin has listed takes interest.
+	if err := s.App.Service.ListProposal(context.Background(), pg.Caller{Email: "admin@example.org", Admin: true}, id); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, path string
 		form       url.Values
