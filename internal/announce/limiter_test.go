@@ -24,15 +24,15 @@ type call struct {
 }
 
 // simulate lets batches through the limiter as workers in parallel would: each call
-// takes latency(i) and reaches the mail service a fixed 5 ms before it returns (so the
-// calls' arrival jitter is the spread of their durations), and the next batch asks as
-// soon as the limiter allows, without waiting for calls in flight.
+// takes latency(i) and reaches the mail service at a random moment within it, and the
+// next batch asks as soon as the limiter allows, without waiting for calls in flight.
 func simulate(l *limiter, c *fakeClock, sizes []int, latency func(i int) time.Duration) []call {
+	arrival := rand.New(rand.NewPCG(uint64(len(sizes)), 7))
 	var calls []call
 	for i, n := range sizes {
 		p, _ := l.wait(context.Background(), n)
 		took := latency(i)
-		calls = append(calls, call{n: n, at: p.at, arrived: p.at.Add(took - 5*time.Millisecond)})
+		calls = append(calls, call{n: n, at: p.at, arrived: p.at.Add(time.Duration(arrival.Int64N(int64(took) + 1)))})
 		resume := c.t
 		c.t = p.at.Add(took) // the call returns (the clock is put back: others went on meanwhile)
 		l.done(p)
@@ -67,15 +67,20 @@ func TestTheLimiterLetsBatchesThroughEvenlyNotInBursts(t *testing.T) {
 	}
 }
 
-func TestSlowCallsDoNotSlowTheRate(t *testing.T) {
+func TestQuickCallsUseNearlyAllTheRate(t *testing.T) {
 	c := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	l := newLimiter(500, c.now, c.sleep)
 	sizes := make([]int, 200) // 10,000 emails
 	for i := range sizes {
 		sizes[i] = 50
 	}
-	// Calls of 290 to 310 ms: slow, but steady, so they arrive evenly.
-	calls := simulate(l, c, sizes, func(i int) time.Duration { return 290*time.Millisecond + time.Duration(i%5)*5*time.Millisecond })
+	// Calls of 10 to 30 ms, with a slow one now and then.
+	calls := simulate(l, c, sizes, func(i int) time.Duration {
+		if i%50 == 49 {
+			return 400 * time.Millisecond
+		}
+		return 10*time.Millisecond + time.Duration(i%5)*5*time.Millisecond
+	})
 	if got := share(calls, 500); got < 0.95 {
 		t.Fatalf("%.3f of the rate used, want at least 0.95", got)
 	}
