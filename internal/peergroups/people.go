@@ -55,11 +55,11 @@ type councilIndex struct {
 	byCode map[string]Council
 }
 
-// NewCouncils returns the councils, sorted by name.
+// NewCouncils returns the councils, sorted by name. It keeps list, which the caller
+// must not change afterwards (the council table is a package variable no one writes).
 func NewCouncils(list []Council) *Councils {
-	list = slices.Clone(list)
 	return &Councils{index: sync.OnceValue(func() councilIndex {
-		x := councilIndex{list: list, byCode: make(map[string]Council, len(list))}
+		x := councilIndex{list: slices.Clone(list), byCode: make(map[string]Council, len(list))}
 		sort.Slice(x.list, func(i, j int) bool { return x.list[i].Name < x.list[j].Name })
 		for _, c := range x.list {
 			x.byCode[c.Code] = c
