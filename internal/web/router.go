@@ -41,20 +41,6 @@ func (s *Server) router() *router {
 	return r
 }
 
-// mux registers routes on a new ServeMux, each behind its access check, and POST
-// routes behind the form and CSRF checks.
-func (s *Server) mux(routes []Route) *http.ServeMux {
-	mux := http.NewServeMux()
-	for _, rt := range routes {
-		h := s.guard(rt.Access, rt.Handler)
-		if strings.HasPrefix(rt.Pattern, "POST ") {
-			h = s.acceptForm(h, !csrfExempt[rt.Pattern])
-		}
-		mux.Handle(rt.Pattern, h)
-	}
-	return mux
-}
-
 // of returns the ServeMux that holds every route that could match r.
 func (rt *router) of(r *http.Request) *http.ServeMux {
 	if m, ok := rt.groups[requestKey(r)]; ok {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/peergroups/peergroups/internal/announce"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -138,6 +139,20 @@ var csrfExempt = map[string]bool{"POST /unsubscribe": true}
 // Handler returns the whole service as one http.Handler.
 func (s *Server) Handler() http.Handler {
 	return s.secure(s.identify(s.friendlyErrors(s.router())))
+}
+
+// mux registers routes on a new ServeMux, each behind its access check, and POST
+// routes behind the form and CSRF checks.
+func (s *Server) mux(routes []Route) *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		h := s.guard(rt.Access, rt.Handler)
+		if strings.HasPrefix(rt.Pattern, "POST ") {
+			h = s.acceptForm(h, !csrfExempt[rt.Pattern])
+		}
+		mux.Handle(rt.Pattern, h)
+	}
+	return mux
 }
 
 func (s *Server) assets() http.HandlerFunc {
