@@ -107,7 +107,7 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 }
 
 func mailer(cfg Config, clients Clients) *ses.Mailer {
-	return &ses.Mailer{Client: ses.NewClient(clients.SES), From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
+	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
 }
 
 // clock and sealer are what every composition starts from: the time, and the key

@@ -19,12 +19,12 @@ import (
 
 // Store keeps the domain in one table.
 type Store struct {
-	DB    Client
+	DB    *dynamodb.Client
 	Table string
 }
 
 // New returns a Store for a table.
-func New(db *dynamodb.Client, table string) *Store { return &Store{DB: NewClient(db), Table: table} }
+func New(db *dynamodb.Client, table string) *Store { return &Store{DB: db, Table: table} }
 
 // The items, as stored. Times are RFC 3339 strings in UTC; ttl is Unix seconds.
 type (

@@ -20,7 +20,7 @@ import (
 
 // Mailer sends one message per SendEmail call, with a text and an HTML part.
 type Mailer struct {
-	Client           Client
+	Client           *sesv2.Client
 	From             string  // "Peer Groups <peergroups@example.org>"
 	ReplyTo          string  // the admin address, or ""
 	ConfigurationSet string  // or ""
