@@ -74,8 +74,9 @@ func testOnly(pkg string) bool {
 }
 
 // composeBudget is the most composing the web function (app.New and its handler) may
-// allocate, before its first request.
-const composeBudget = 48 << 10
+// allocate, before its first request. Registering every route on one ServeMux and
+// indexing the councils, as it once did, cost 100 to 160 KB.
+const composeBudget = 64 << 10
 
 func TestComposingTheWebFunctionBuildsOnlyWhatItsFirstRequestNeeds(t *testing.T) {
 	env := map[string]string{"LINK_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)), "BASE_URL": "https://peergroups.example.org"}
