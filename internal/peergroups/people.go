@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // Europe/London even where the system has no zone files
 )
@@ -45,28 +46,37 @@ type Council struct {
 	Region string
 }
 
-// Councils is the list of current councils, sorted by name, with lookup by code.
+// Councils is the list of current councils, sorted by name, with lookup by code. The
+// sorted list and the index are built on first use: most requests never look at a
+// council, so a cold start does not pay for them.
 type Councils struct {
+	index func() councilIndex
+}
+
+type councilIndex struct {
 	list   []Council
 	byCode map[string]Council
 }
 
-// NewCouncils returns the councils, sorted by name.
+// NewCouncils returns the councils, sorted by name. It keeps list, which the caller
+// must not change afterwards (the council table is a package variable no one writes).
 func NewCouncils(list []Council) *Councils {
-	c := &Councils{list: slices.Clone(list), byCode: make(map[string]Council, len(list))}
-	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Name < c.list[j].Name })
-	for _, x := range c.list {
-		c.byCode[x.Code] = x
-	}
-	return c
+	return &Councils{index: sync.OnceValue(func() councilIndex {
+		x := councilIndex{list: slices.Clone(list), byCode: make(map[string]Council, len(list))}
+		sort.Slice(x.list, func(i, j int) bool { return x.list[i].Name < x.list[j].Name })
+		for _, c := range x.list {
+			x.byCode[c.Code] = c
+		}
+		return x
+	})}
 }
 
 // All returns every council, sorted by name.
-func (c *Councils) All() []Council { return c.list }
+func (c *Councils) All() []Council { return c.index().list }
 
 // Lookup returns the council with the given code.
 func (c *Councils) Lookup(code string) (Council, bool) {
-	x, ok := c.byCode[code]
+	x, ok := c.index().byCode[code]
 	return x, ok
 }
 

@@ -84,14 +84,8 @@ var funcs = template.FuncMap{
 	},
 }
 
-// london is the time zone dates are shown in.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
+// london is the time zone dates are shown in (loaded once, by the domain).
+var london = pg.London
 
 // dateOf formats a date the GOV.UK way: 27 November 2026.
 func dateOf(t time.Time) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -154,7 +153,24 @@ func (s *Server) adminProposal(w http.ResponseWriter, r *http.Request) {
 	s.renderAdminProposal(w, r, http.StatusOK, page{Banner: banner})
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+// slug makes a group's short name from an area: lower-case letters and digits, each
+// run of anything else one hyphen, none at either end.
+func slug(area string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, c := range []byte(strings.ToLower(area)) {
+		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteByte(c)
+			hyphen = false
+			continue
+		}
+		hyphen = true
+	}
+	return b.String()
+}
 
 func (s *Server) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
 	prop, err := s.Service.Proposal(r.Context(), r.PathValue("id"))
@@ -164,7 +180,7 @@ func (s *Server) renderAdminProposal(w http.ResponseWriter, r *http.Request, sta
 	}
 	p.Title, p.Proposal, p.Regions = "Proposal: "+prop.Area, prop, s.Councils.Regions()
 	if p.Group.ID == "" && p.Errors == nil {
-		p.Group = pg.Group{ID: strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(prop.Area), "-"), "-"), Name: prop.Area}
+		p.Group = pg.Group{ID: slug(prop.Area), Name: prop.Area}
 	}
 	if p.Chosen == nil {
 		p.Chosen = chosen(p.Group.Regions)

@@ -151,15 +151,21 @@ var csrfExempt = map[string]bool{"POST /unsubscribe": true}
 
 // Handler returns the whole service as one http.Handler.
 func (s *Server) Handler() http.Handler {
+	return s.secure(s.identify(s.friendlyErrors(s.router())))
+}
+
+// mux registers routes on a new ServeMux, each behind its access check, and POST
+// routes behind the form and CSRF checks.
+func (s *Server) mux(routes []Route) *http.ServeMux {
 	mux := http.NewServeMux()
-	for _, rt := range s.Routes() {
+	for _, rt := range routes {
 		h := s.guard(rt.Access, rt.Handler)
 		if strings.HasPrefix(rt.Pattern, "POST ") {
 			h = s.acceptForm(h, !csrfExempt[rt.Pattern])
 		}
 		mux.Handle(rt.Pattern, h)
 	}
-	return s.secure(s.identify(s.friendlyErrors(mux)))
+	return mux
 }
 
 func (s *Server) assets() http.HandlerFunc {
@@ -223,8 +229,9 @@ func (s *Server) acceptForm(next http.Handler, csrf bool) http.Handler {
 }
 
 // friendlyErrors replaces the router's plain-text 404 and 405 with pages.
-func (s *Server) friendlyErrors(mux *http.ServeMux) http.Handler {
+func (s *Server) friendlyErrors(routes *router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux := routes.of(r)
 		if _, pattern := mux.Handler(r); pattern == "" {
 			iw := &intercept{ResponseWriter: w}
 			mux.ServeHTTP(iw, r)

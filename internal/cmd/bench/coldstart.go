@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// binary is one program to measure: a function, or the hello-world baseline.
+// binary is one program to measure: a function, or a baseline (hello world, the peer).
 type binary struct {
 	Name    string
 	Package string // import path relative to the repository root

@@ -1,0 +1,108 @@
+package app_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/peergroups/peergroups/internal/app"
+)
+
+// A function's cold start is the time from its process starting to its first request
+// for work; `make bench` measures it against a peer that only builds the SDK clients
+// (coldstart.<fn>.peer_ratio). A test cannot time it on a busy machine, so these hold
+// the work that time stands for, the memory allocated before the first request, to a
+// budget: whatever only some requests need is built when they first need it.
+
+// initBudget is the most one of our packages may allocate while it is initialised:
+// enough to load a time zone (about 9 KB, 13 KB under the race detector), not to
+// compile regular expressions or build tables.
+const initBudget = 16 << 10
+
+func TestOurPackagesDoLittleAtInit(t *testing.T) {
+	if os.Getenv("PEERGROUPS_INITTRACE") == "1" {
+		t.Skip("the child run") // never reached: the child runs no test
+	}
+	// Run this test binary again, running no test, with the runtime tracing each
+	// package's initialisation.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1", "PEERGROUPS_INITTRACE=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run %s: %v\n%s", os.Args[0], err, out.String())
+	}
+	line := regexp.MustCompile(`^init (\S+) @.* clock, (\d+) bytes, (\d+) allocs`)
+	seen := 0
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil || !strings.HasPrefix(m[1], "github.com/peergroups/peergroups/") || testOnly(m[1]) {
+			continue // not ours, or not in a function
+		}
+		seen++
+		if n, _ := strconv.Atoi(m[2]); n > initBudget {
+			t.Errorf("%s allocates %d bytes (%s allocations) at init, over the budget of %d: make what only some requests need lazy (sync.OnceValue) in the package that owns it", m[1], n, m[3], initBudget)
+		}
+	}
+	if seen == 0 {
+		t.Fatalf("no init trace of our packages in:\n%s", out.String())
+	}
+}
+
+// testOnly reports whether a package of ours is not in any function: this package
+// (traced with its tests) and the test and local helpers.
+func testOnly(pkg string) bool {
+	for _, p := range []string{"internal/app", "internal/testenv", "internal/devstack", "internal/cmd/"} {
+		if strings.HasPrefix(pkg, "github.com/peergroups/peergroups/"+p) {
+			return true
+		}
+	}
+	return false
+}
+
+// composeBudget is the most composing the web function (app.New and its handler) may
+// allocate, before its first request. Registering every route on one ServeMux and
+// indexing the councils, as it once did, cost 100 to 160 KB.
+const composeBudget = 64 << 10
+
+func TestComposingTheWebFunctionBuildsOnlyWhatItsFirstRequestNeeds(t *testing.T) {
+	env := map[string]string{"LINK_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)), "BASE_URL": "https://peergroups.example.org"}
+	cfg, err := app.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Building clients sends nothing: no stand-ins needed.
+	clients := app.NewClients(aws.Config{Region: "eu-west-2", Credentials: credentials.NewStaticCredentialsProvider("id", "secret", "")})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	compose := func() {
+		a, err := app.New(cfg, clients, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Handler()
+	}
+	compose() // package-level lazy values, once per process, are not the composition's
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	compose()
+	runtime.ReadMemStats(&after)
+	n := after.TotalAlloc - before.TotalAlloc
+	t.Logf("composing the web function allocates %d bytes (%d allocations)", n, after.Mallocs-before.Mallocs)
+	if n > composeBudget {
+		t.Errorf("composing the web function allocates %d bytes (%d allocations), over the budget of %d: build what only some requests need when they first need it",
+			n, after.Mallocs-before.Mallocs, composeBudget)
+	}
+}
