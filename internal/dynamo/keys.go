@@ -35,6 +35,7 @@ import (
 //	group's event        ROUND#<nnnn>        EVENT#<group>
 //	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email)
+//	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -57,6 +58,9 @@ import (
 //   - a pending council sign-up, proposal or interest: GetItem in the person's partition
 //   - rounds: Query pk = ROUNDS; a round's events and publication: Query pk = ROUND#<nnnn>
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
+//   - an outbox item: written inside the transaction of the change it follows; the outbox
+//     function reads it from the stream's key and claims and settles it with conditional
+//     UpdateItems (no Query: nothing lists the outbox)
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -103,6 +107,18 @@ func eventSK(group string) string               { return "EVENT#" + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// OutboxSK is the sort key of every outbox item: the outbox function's stream filter
+// (template.yaml) passes INSERTs with this sort key, and a test holds the two together.
+const OutboxSK = "OUTBOX"
+
+func outboxPK(id string) string { return "OUTBOX#" + id }
+
+// OutboxID returns the ID of the outbox item with these keys, if it is one.
+func OutboxID(pk, sk string) (string, bool) {
+	id, ok := strings.CutPrefix(pk, "OUTBOX#")
+	return id, ok && sk == OutboxSK && id != ""
+}
 
 // roleSK is a role's sort key in the person's partition: ROLE#admin, ROLE#facilitator#<group>.
 func roleSK(role, group string) string {
