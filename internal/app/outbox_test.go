@@ -172,7 +172,6 @@ func TestACrashBetweenTheCommitAndTheSendStillWelcomesOnce(t *testing.T) {
 	}
 }
 
-
 // Approving a proposal does not wait on SES, even when SES is down: everyone
 // interested is invited through the outbox once SES is back, each exactly once, even
 // when the admin asks for the invitations again meanwhile.

@@ -113,12 +113,13 @@ func (f *Follower) Run(ctx context.Context) error {
 				iterators[id] = out.NextShardIterator
 			}
 		}
-		if found == 0 {
-			f.mu.Lock()
-			f.idle = round
-			f.changed.Broadcast()
-			f.mu.Unlock()
+		if found > 0 {
+			continue // more may follow at once, as Lambda polls while records flow
 		}
+		f.mu.Lock()
+		f.idle = round
+		f.changed.Broadcast()
+		f.mu.Unlock()
 		select {
 		case <-ctx.Done():
 		case <-f.poke:

@@ -245,6 +245,7 @@ func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group,
 	}
 	return err
 }
+
 // MarkInvited records that an interested person was invited, in one transaction with
 // the outbox item of their invitation; false (and nothing written) if they already were.
 func (st *Store) MarkInvited(ctx context.Context, id, email string, at time.Time, out ...pg.OutboxItem) (bool, error) {
