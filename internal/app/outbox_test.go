@@ -237,3 +237,31 @@ func TestApprovingAProposalInvitesEveryoneInterestedOnceThroughTheOutbox(t *test
 		t.Errorf("the proposer got %d emails, want one invitation to facilitate", len(got))
 	}
 }
+
+// Lambda may deliver a stream record more than once, and run two deliveries at once:
+// each outbox item is sent once all the same.
+func TestRedeliveredOutboxRecordsSendOnce(t *testing.T) {
+	wrap := func(next devstack.StreamHandler) devstack.StreamHandler {
+		return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			var wg sync.WaitGroup
+			for range 3 {
+				wg.Go(func() { next(ctx, ev) })
+			}
+			wg.Wait()
+			return next(ctx, ev)
+		}
+	}
+	s := newSiteWith(t, siteOptions{outbox: testenv.OutboxOptions{Wrap: wrap}})
+	email := testenv.Address("again")
+	s.joinAndConfirm(email)
+	s.post("/manage/link", url.Values{"email": {email}})
+	subjects := map[string]int{}
+	for _, m := range testenv.Mail(t, email) {
+		subjects[m.Subject]++
+	}
+	for _, subject := range []string{"Confirm that you want to join Peer Groups", "You have joined Peer Groups", "Manage your Peer Groups membership"} {
+		if subjects[subject] != 1 {
+			t.Errorf("%d emails %q, want 1 (all: %v)", subjects[subject], subject, subjects)
+		}
+	}
+}

@@ -142,24 +142,27 @@ func (s *Sender) Do(ctx context.Context, id string) error {
 	}
 }
 
-// claim claims the item, waiting for another run's lease to run out while the
-// function has time left (a run that died holding it, most likely).
+// claim claims the item. When another run holds it, it looks again every second
+// until that run has settled it or its lease has run out (a run that died holding it),
+// while the function has time left for the send.
 func (s *Sender) claim(ctx context.Context, id, run string) (Item, error) {
-	for attempt := 1; ; attempt++ {
+	limit := int(s.lease()/time.Second) + 5 // one look a second, a few past the lease
+	for look := 1; ; look++ {
 		item, err := s.Store.ClaimOutbox(ctx, id, run, s.Now(), s.lease())
 		var busy *BusyError
-		if !errors.As(err, &busy) || attempt == 3 {
+		if !errors.As(err, &busy) {
 			return item, err
 		}
-		wait := busy.Until.Sub(s.Now()) + time.Second
-		if wait <= 0 {
-			continue
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait+s.sendTimeout()+5*time.Second {
+		if look >= limit {
 			return item, fmt.Errorf("outbox item %s: %w", id, err)
 		}
-		s.Log.InfoContext(ctx, "outbox item held by another run: waiting for its lease", "id", id, "wait", wait.String())
-		if err := sleep(ctx, wait); err != nil {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < time.Second+s.sendTimeout()+5*time.Second {
+			return item, fmt.Errorf("outbox item %s: %w", id, err)
+		}
+		if look == 1 {
+			s.Log.InfoContext(ctx, "outbox item held by another run: waiting", "id", id, "until", busy.Until)
+		}
+		if err := sleep(ctx, time.Second); err != nil {
 			return item, err
 		}
 	}
