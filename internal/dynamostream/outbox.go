@@ -3,6 +3,7 @@ package dynamostream
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -13,6 +14,10 @@ import (
 type Doer interface {
 	Do(ctx context.Context, id string) error
 }
+
+// OutboxMargin is the least time left in which an outbox item is started: a send
+// (10 seconds at most) and its settle must fit before the function's timeout.
+const OutboxMargin = 20 * time.Second
 
 // OutboxHandler handles stream events for the outbox function: each INSERT of an
 // outbox item is done once.
@@ -45,6 +50,10 @@ func (h *OutboxHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (ev
 		id, ok := OutboxItemID(r)
 		if !ok {
 			continue
+		}
+		if deadline, ok := ctx.Deadline(); ok && !failed && time.Until(deadline) < OutboxMargin {
+			// Not enough time left to send and settle: the rest goes to the next invocation.
+			failed = true
 		}
 		if !failed {
 			err := h.Outbox.Do(ctx, id)

@@ -88,3 +88,14 @@ func TestOtherRecordsAreNotOutboxItems(t *testing.T) {
 }
 
 func loadOne(t *testing.T) events.DynamoDBEventRecord { return load(t).Records[0] }
+
+func TestNoOutboxItemIsStartedWithoutTimeToSettleIt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), OutboxMargin/2)
+	defer cancel()
+	d := &dones{}
+	ev := loadOutbox(t)
+	resp, _ := (&OutboxHandler{Outbox: d, Log: slog.New(slog.DiscardHandler)}).Handle(ctx, ev)
+	if len(d.ids) != 0 || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("done %v, reported %+v: want nothing started and the record reported", d.ids, resp.BatchItemFailures)
+	}
+}
