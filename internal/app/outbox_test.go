@@ -105,8 +105,11 @@ func TestACrashBetweenTheCommitAndTheSendStillWelcomesOnce(t *testing.T) {
 		return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 			rec := ev.Records[0]
 			id, ok := dynamostream.OutboxItemID(rec)
+			if !ok {
+				return next(ctx, ev)
+			}
 			mu.Lock()
-			first := ok && !crashed[id]
+			first := !crashed[id]
 			crashed[id] = true
 			records = append(records, rec)
 			mu.Unlock()
