@@ -57,6 +57,18 @@ func TestTemplateOutboxMappingPassesOutboxItems(t *testing.T) {
 	if yamlAt(m, "DestinationConfig", "OnFailure", "Destination") == nil {
 		t.Errorf("%s: the mapping has no on-failure destination: mail given up on would leave no trace", outboxFunction)
 	}
+	queue, _ := yamlAt(m, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt").([]any)
+	alarmed := false
+	for _, id := range tpl.ofType("AWS::CloudWatch::Alarm") {
+		for _, d := range yamlList(tpl.Resources[id].Properties["Dimensions"]) {
+			if at, ok := yamlAt(d, "Value", "Fn::GetAtt").([]any); ok && len(queue) > 0 && len(at) > 0 && at[0] == queue[0] {
+				alarmed = true
+			}
+		}
+	}
+	if !alarmed {
+		t.Errorf("%s: no CloudWatch alarm watches the on-failure queue %v", outboxFunction, queue)
+	}
 	if n, ok := m["MaximumRetryAttempts"].(int); !ok || n < 1 {
 		t.Errorf("%s: MaximumRetryAttempts %v, want a bound", outboxFunction, m["MaximumRetryAttempts"])
 	}
