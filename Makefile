@@ -30,7 +30,7 @@ dev: deps ## run the whole service on http://127.0.0.1:8080 with the stand-ins
 	go run ./internal/cmd/dev
 
 test: deps ## start the stand-ins on free ports, run every test, stop them
-	go run ./internal/cmd/withstack -- go test -race -count=1 -timeout 15m ./...
+	go run ./internal/cmd/withstack -- go test -race -count=1 -timeout 30m ./...
 
 build: ## build every function as bootstrap for linux/arm64 in .aws-sam-free build/
 	@for f in $(FUNCTIONS); do \
@@ -66,3 +66,6 @@ build-AnnounceFunction:
 
 build-RemindersFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reminders
+
+build-OutboxFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/outbox

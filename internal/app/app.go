@@ -19,6 +19,7 @@ import (
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
+	"github.com/peergroups/peergroups/internal/outbox"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/ses"
@@ -84,10 +85,12 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(clients.DynamoDB, cfg.TableName)
+	store, err := outboxStore(cfg, clients)
+	if err != nil {
+		return nil, err
+	}
 	service := &pg.Service{
 		Store:    store,
-		Mailer:   mailer(cfg, clients),
 		Links:    sealer,
 		Councils: list,
 		BaseURL:  cfg.BaseURL,
@@ -139,6 +142,35 @@ func clockAndKeys(cfg Config, opts []Option) (func() time.Time, *links.Keyring, 
 		return nil, nil, nil, err
 	}
 	return o.now, keys, links.NewSealer(keys, rand.Reader), nil
+}
+
+// outboxStore is the store with the key that seals the emails kept in the outbox.
+func outboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
+	box, err := links.NewBox(cfg.LinkKey, "outbox", rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	store := dynamo.New(clients.DynamoDB, cfg.TableName)
+	store.Box = box
+	return store, nil
+}
+
+// NewOutbox composes the outbox function: store → sender, with the service for the
+// invitations of an approved proposal. Leases are in real time, whatever the clock.
+func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*outbox.Sender, error) {
+	now, sealer, err := clockAndSealer(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	store, err := outboxStore(cfg, clients)
+	if err != nil {
+		return nil, err
+	}
+	service := &pg.Service{Store: store, Links: sealer, BaseURL: cfg.BaseURL, Now: now}
+	return &outbox.Sender{
+		Store: store, Mailer: mailer(cfg, clients), Invitations: service,
+		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
+	}, nil
 }
 
 // NewAnnouncer composes the announce function: store → announcer.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -36,22 +37,45 @@ func newSite(t *testing.T, extra map[string]string) *site {
 	return newSiteWithSES(t, extra, "")
 }
 
-// newSiteWithSES is newSite with SES reached through another endpoint (a faulty proxy).
+// newSiteWithSES is newSite with SES reached through another endpoint (a faulty
+// proxy), by the web function and the outbox function alike.
 func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *site {
 	t.Helper()
+	return newSiteWith(t, siteOptions{extra: extra, webSES: sesEndpoint, outboxSES: sesEndpoint})
+}
+
+// siteOptions say how newSiteWith composes a site.
+type siteOptions struct {
+	extra map[string]string
+	// webSES and outboxSES are where the web function and the outbox function reach
+	// SES ("" for the stand-in itself).
+	webSES, outboxSES string
+	// apiOptions are added to the web function's AWS clients (to count requests, say).
+	apiOptions []func(*middleware.Stack) error
+	outbox     testenv.OutboxOptions
+}
+
+// newSiteWith composes the site as the options say. Every site's table has its
+// stream, followed by the outbox function's handler.
+func newSiteWith(t *testing.T, o siteOptions) *site {
+	t.Helper()
+	extra := o.extra
 	awsCfg := testenv.AWSConfig(t)
-	clients := app.NewClients(awsCfg)
-	if sesEndpoint != "" {
-		clients.SES = sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(sesEndpoint) })
+	withSES := func(endpoint string, cfg aws.Config) app.Clients {
+		clients := app.NewClients(cfg)
+		if endpoint != "" {
+			clients.SES = sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		}
+		return clients
 	}
-	table := testenv.Table(t, clients.DynamoDB)
-	if extra["STREAM"] == "on" {
-		table = testenv.TableWithStream(t, clients.DynamoDB)
-		delete(extra, "STREAM")
-	}
+	webCfg := awsCfg.Copy()
+	webCfg.APIOptions = append(webCfg.APIOptions, o.apiOptions...)
+	clients := withSES(o.webSES, webCfg)
+	table := testenv.TableWithStream(t, clients.DynamoDB)
 	if extra == nil {
 		extra = map[string]string{}
 	}
+	delete(extra, "STREAM")
 	if extra["EXPORTS_BUCKET"] == "" {
 		extra["EXPORTS_BUCKET"] = testenv.Bucket(t, clients.S3)
 	}
@@ -65,6 +89,7 @@ func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *
 		t.Fatal(err)
 	}
 	s.App = a
+	testenv.Outbox(t, s.Config, withSES(o.outboxSES, awsCfg), clock.Now, o.outbox)
 	srv.Config.Handler = a.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)

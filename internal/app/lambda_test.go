@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -29,12 +30,13 @@ type lambdaSite struct {
 func newLambdaSite(t *testing.T) *lambdaSite {
 	awsCfg := testenv.AWSConfig(t)
 	clients := app.NewClients(awsCfg)
-	table := testenv.Table(t, clients.DynamoDB)
+	table := testenv.TableWithStream(t, clients.DynamoDB)
 	cfg := testenv.Config(t, table, "https://peergroups.example.org", nil)
 	a, err := app.New(cfg, clients, testenv.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.Outbox(t, cfg, clients, time.Now, testenv.OutboxOptions{})
 	return &lambdaSite{app: a, cfg: cfg, handler: httpadapter.NewV2(a.Handler()).ProxyWithContext}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -22,18 +23,63 @@ type StreamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBE
 // handler reports as failed is delivered again (after a pause, up to 100 times). It
 // returns when ctx ends.
 func FollowStream(ctx context.Context, db *dynamodb.Client, streams *dynamodbstreams.Client, table string, handle StreamHandler, log *slog.Logger) error {
-	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	return (&Follower{DB: db, Streams: streams, Table: table, Handle: handle, Log: log}).Run(ctx)
+}
+
+// Follower follows a table's stream for one handler, as one event source mapping
+// does in AWS: each function has its own, so that one stuck record holds up only its
+// own function. Tests wait for it with CaughtUp.
+type Follower struct {
+	DB      *dynamodb.Client
+	Streams *dynamodbstreams.Client
+	Table   string
+	Handle  StreamHandler
+	Log     *slog.Logger
+	// RetryPause is the pause before a failed record is delivered again (5 s if 0).
+	RetryPause time.Duration
+
+	mu      sync.Mutex
+	changed *sync.Cond
+	started int  // polling rounds started
+	idle    int  // the last round that found no record at all
+	waiting bool // a failed record waits for its next delivery
+	poke    chan struct{}
+}
+
+func (f *Follower) init() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.changed == nil {
+		f.changed = sync.NewCond(&f.mu)
+		f.poke = make(chan struct{}, 1)
+	}
+}
+
+// Run follows the stream until ctx ends.
+func (f *Follower) Run(ctx context.Context) error {
+	f.init()
+	defer func() {
+		f.mu.Lock()
+		f.idle, f.started = 1<<62, 1<<62 // nothing more will be delivered: let waiters go
+		f.changed.Broadcast()
+		f.mu.Unlock()
+	}()
+	desc, err := f.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(f.Table)})
 	if err != nil {
-		return fmt.Errorf("describe %s: %w", table, err)
+		return fmt.Errorf("describe %s: %w", f.Table, err)
 	}
 	arn := aws.ToString(desc.Table.LatestStreamArn)
 	if arn == "" {
-		return fmt.Errorf("table %s has no stream", table)
+		return fmt.Errorf("table %s has no stream", f.Table)
 	}
 	iterators := map[string]*string{} // shard → next iterator
 	done := map[string]bool{}
 	for ctx.Err() == nil {
-		stream, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+		f.mu.Lock()
+		f.started++
+		round := f.started
+		f.mu.Unlock()
+		stream, err := f.Streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
 		if err != nil {
 			return fmt.Errorf("describe stream: %w", err)
 		}
@@ -42,7 +88,7 @@ func FollowStream(ctx context.Context, db *dynamodb.Client, streams *dynamodbstr
 			if _, ok := iterators[id]; ok || done[id] {
 				continue
 			}
-			it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+			it, err := f.Streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
 				StreamArn: aws.String(arn), ShardId: shard.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
 			})
 			if err != nil {
@@ -50,13 +96,15 @@ func FollowStream(ctx context.Context, db *dynamodb.Client, streams *dynamodbstr
 			}
 			iterators[id] = it.ShardIterator
 		}
+		found := 0
 		for id, it := range iterators {
-			out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it})
+			out, err := f.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it})
 			if err != nil {
 				return fmt.Errorf("get records: %w", err)
 			}
+			found += len(out.Records)
 			for _, rec := range out.Records {
-				deliver(ctx, handle, toEvent(rec), log)
+				f.deliver(ctx, toEvent(rec))
 			}
 			if out.NextShardIterator == nil {
 				delete(iterators, id)
@@ -65,8 +113,16 @@ func FollowStream(ctx context.Context, db *dynamodb.Client, streams *dynamodbstr
 				iterators[id] = out.NextShardIterator
 			}
 		}
+		if found > 0 {
+			continue // more may follow at once, as Lambda polls while records flow
+		}
+		f.mu.Lock()
+		f.idle = round
+		f.changed.Broadcast()
+		f.mu.Unlock()
 		select {
 		case <-ctx.Done():
+		case <-f.poke:
 		case <-time.After(time.Second):
 		}
 	}
@@ -74,18 +130,59 @@ func FollowStream(ctx context.Context, db *dynamodb.Client, streams *dynamodbstr
 }
 
 // deliver hands one record to the handler until it succeeds (or gives up).
-func deliver(ctx context.Context, handle StreamHandler, rec events.DynamoDBEventRecord, log *slog.Logger) {
+func (f *Follower) deliver(ctx context.Context, rec events.DynamoDBEventRecord) {
+	pause := f.RetryPause
+	if pause <= 0 {
+		pause = 5 * time.Second
+	}
+	defer f.setWaiting(false)
 	for attempt := 1; attempt <= 100 && ctx.Err() == nil; attempt++ {
-		resp, err := handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}})
+		resp, err := f.Handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}})
 		if err == nil && len(resp.BatchItemFailures) == 0 {
 			return
 		}
-		log.InfoContext(ctx, "stream record to be delivered again", "attempt", attempt, "error", err)
+		f.Log.InfoContext(ctx, "stream record to be delivered again", "attempt", attempt, "error", err)
+		f.setWaiting(true)
 		select {
 		case <-ctx.Done():
-		case <-time.After(5 * time.Second):
+		case <-time.After(pause):
 		}
+		f.setWaiting(false)
 	}
+}
+
+func (f *Follower) setWaiting(w bool) {
+	f.mu.Lock()
+	f.waiting = w
+	f.changed.Broadcast()
+	f.mu.Unlock()
+}
+
+// CaughtUp waits until every record written to the stream before the call has been
+// delivered (a polling round that started after the call found nothing new), or until
+// a failed record is waiting to be delivered again, or until timeout. It reports
+// whether the follower caught up.
+func (f *Follower) CaughtUp(timeout time.Duration) bool {
+	f.init()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	target := f.started + 1
+	select {
+	case f.poke <- struct{}{}:
+	default:
+	}
+	expired := false
+	timer := time.AfterFunc(timeout, func() {
+		f.mu.Lock()
+		expired = true
+		f.changed.Broadcast()
+		f.mu.Unlock()
+	})
+	defer timer.Stop()
+	for f.idle < target && !f.waiting && !expired {
+		f.changed.Wait()
+	}
+	return !expired
 }
 
 // toEvent converts a stream record to the event Lambda delivers.

@@ -20,13 +20,18 @@ type expiringItem struct {
 
 var errNotFound = pg.Errorf(pg.KindNotFound, "not found")
 
-// SaveSignInLink stores a sign-in link's hash, counted against limits when there are any.
-func (st *Store) SaveSignInLink(ctx context.Context, l pg.SignInLink, limits []pg.RateLimit) error {
+// SaveSignInLink stores a sign-in link's hash, counted against limits when there are
+// any, with the outbox item of the email that carries the link.
+func (st *Store) SaveSignInLink(ctx context.Context, l pg.SignInLink, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item := map[string]types.AttributeValue{
 		attrPK: s(signInPK(l.TokenHash)), attrSK: s(skSignIn),
 		"email": s(l.Email), "expiresAt": s(stamp(l.ExpiresAt)), attrTTL: n(l.ExpiresAt.Unix()),
 	}
 	items := append(rateUpdates(st.Table, limits), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
+	items, err := st.withOutbox(items, out)
+	if err != nil {
+		return err
+	}
 	return st.transact(ctx, "save sign-in link", items, len(limits))
 }
 

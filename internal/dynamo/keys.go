@@ -39,6 +39,7 @@ import (
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email)
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
+//	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -72,6 +73,9 @@ import (
 //     one read, and the event's counters conditioned on its answers count (and capacity)
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
 //   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
+//   - an outbox item: written inside the transaction of the change it follows; the outbox
+//     function reads it from the stream's key and claims and settles it with conditional
+//     UpdateItems (no Query: nothing lists the outbox)
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -131,6 +135,18 @@ func sessionPK(hash string) string { return "SESSION#" + hash }
 // their email).
 func attendancePK(round int, group string) string {
 	return fmt.Sprintf("ATTEND#%04d#%s", round, group)
+}
+
+// OutboxSK is the sort key of every outbox item: the outbox function's stream filter
+// (template.yaml) passes INSERTs with this sort key, and a test holds the two together.
+const OutboxSK = "OUTBOX"
+
+func outboxPK(id string) string { return "OUTBOX#" + id }
+
+// OutboxID returns the ID of the outbox item with these keys, if it is one.
+func OutboxID(pk, sk string) (string, bool) {
+	id, ok := strings.CutPrefix(pk, "OUTBOX#")
+	return id, ok && sk == OutboxSK && id != ""
 }
 
 // roleSK is a role's sort key in the person's partition: ROLE#admin, ROLE#facilitator#<group>.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -55,7 +54,7 @@ func itemOfProposal(p pg.Proposal) proposalItem {
 }
 
 // SavePendingProposal stores a proposal waiting for its proposer to confirm it.
-func (st *Store) SavePendingProposal(ctx context.Context, p pg.PendingProposal, limits []pg.RateLimit) error {
+func (st *Store) SavePendingProposal(ctx context.Context, p pg.PendingProposal, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	it := itemOfProposal(p.Proposal)
 	it.NonceHash, it.ExpiresAt = p.NonceHash, stamp(p.ExpiresAt)
 	item, err := attributevalue.MarshalMap(it)
@@ -64,6 +63,9 @@ func (st *Store) SavePendingProposal(ctx context.Context, p pg.PendingProposal, 
 	}
 	item[attrPK], item[attrSK], item[attrTTL] = s(personPK(p.ProposerEmail)), s(proposingSK(p.ID)), n(p.ExpiresAt.Add(pg.SignupRetention).Unix())
 	items := append(rateUpdates(st.Table, limits), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
+	if items, err = st.withOutbox(items, out); err != nil {
+		return err
+	}
 	return st.transact(ctx, "save proposal", items, len(limits))
 }
 
@@ -128,13 +130,16 @@ func (st *Store) Proposal(ctx context.Context, id string) (pg.Proposal, error) {
 }
 
 // SavePendingInterest stores an interest waiting for confirmation.
-func (st *Store) SavePendingInterest(ctx context.Context, p pg.PendingInterest, limits []pg.RateLimit) error {
+func (st *Store) SavePendingInterest(ctx context.Context, p pg.PendingInterest, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item, err := attributevalue.MarshalMap(interestedItem{ProposalID: p.ProposalID, Email: p.Email, Name: p.Name, NonceHash: p.NonceHash, ExpiresAt: stamp(p.ExpiresAt)})
 	if err != nil {
 		return fmt.Errorf("encode interest: %w", err)
 	}
 	item[attrPK], item[attrSK], item[attrTTL] = s(personPK(p.Email)), s(interestingSK(p.ProposalID)), n(p.ExpiresAt.Add(pg.SignupRetention).Unix())
 	items := append(rateUpdates(st.Table, limits), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
+	if items, err = st.withOutbox(items, out); err != nil {
+		return err
+	}
 	return st.transact(ctx, "save interest", items, len(limits))
 }
 
@@ -204,7 +209,7 @@ func (st *Store) InterestedIn(ctx context.Context, id string) ([]pg.Interested, 
 
 // DecideProposal closes an open proposal and, when approving, creates its group and
 // makes the proposer its facilitator, with the audit entry, all or nothing.
-func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group, a pg.AuditEntry) error {
+func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group, a pg.AuditEntry, out ...pg.OutboxItem) error {
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(pkProposals, proposalSK(p.ID)),
 		UpdateExpression:          aws.String("SET #status = :status, groupId = :group, #reason = :reason"),
@@ -227,7 +232,10 @@ func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group,
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "decide proposal", append(items, audit), 0)
+	if items, err = st.withOutbox(append(items, audit), out); err != nil {
+		return err
+	}
+	err = st.transact(ctx, "decide proposal", items, 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
 		switch {
 		case reasonAt(cancelled, 0) == "ConditionalCheckFailed":
@@ -259,19 +267,24 @@ func (st *Store) ListProposal(ctx context.Context, p pg.Proposal, a pg.AuditEntr
 	return err
 }
 
-// MarkInvited records an invitation, once: false if the person was already invited.
-func (st *Store) MarkInvited(ctx context.Context, id, email string, at time.Time) (bool, error) {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// MarkInvited records that an interested person was invited, in one transaction with
+// the outbox item of their invitation; false (and nothing written) if they already were.
+func (st *Store) MarkInvited(ctx context.Context, id, email string, at time.Time, out ...pg.OutboxItem) (bool, error) {
+	items, err := st.withOutbox([]types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(interestedPK(id), interestedSK(email)),
 		UpdateExpression:          aws.String("SET invitedAt = :at"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(invitedAt)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(stamp(at))},
-	})
-	if _, failed := errors.AsType[*types.ConditionalCheckFailedException](err); failed {
+	}}}, out)
+	if err != nil {
+		return false, err
+	}
+	err = st.transact(ctx, "mark invited", items, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
 		return false, nil
 	}
 	if err != nil {
-		return false, unavailable(fmt.Errorf("mark invited: %w", err))
+		return false, err
 	}
 	return true, nil
 }

@@ -42,13 +42,16 @@ type (
 )
 
 // SavePendingRegistration stores a council sign-up waiting for confirmation.
-func (st *Store) SavePendingRegistration(ctx context.Context, p pg.PendingRegistration, limits []pg.RateLimit) error {
+func (st *Store) SavePendingRegistration(ctx context.Context, p pg.PendingRegistration, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item, err := attributevalue.MarshalMap(pendingRegistrationItem{Email: p.Email, Council: p.Council, Name: p.Name, Role: p.Role, NonceHash: p.NonceHash, ExpiresAt: stamp(p.ExpiresAt)})
 	if err != nil {
 		return fmt.Errorf("encode council sign-up: %w", err)
 	}
 	item[attrPK], item[attrSK], item[attrTTL] = s(personPK(p.Email)), s(registeringSK(p.Council)), n(p.ExpiresAt.Add(pg.SignupRetention).Unix())
 	items := append(rateUpdates(st.Table, limits), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
+	if items, err = st.withOutbox(items, out); err != nil {
+		return err
+	}
 	return st.transact(ctx, "save council sign-up", items, len(limits))
 }
 

@@ -21,6 +21,9 @@ import (
 type Store struct {
 	DB    *dynamodb.Client
 	Table string
+	// Box seals the emails kept in the outbox (they carry working links); a store
+	// without one refuses to write or read them.
+	Box Sealer
 }
 
 // New returns a Store for a table.
@@ -267,7 +270,7 @@ func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) e
 
 // SaveSignup stores a pending sign-up and its pending memberships, replacing the
 // person's earlier sign-up, and counts it against the rate limits, in one transaction.
-func (st *Store) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limits []pg.RateLimit) error {
+func (st *Store) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	ttl := su.ExpiresAt.Add(pg.SignupRetention).Unix()
 	items := rateUpdates(st.Table, limits)
 	item, err := attributevalue.MarshalMap(signupItem{
@@ -299,12 +302,15 @@ func (st *Store) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limi
 			}
 		}
 	}
+	if items, err = st.withOutbox(items, out); err != nil {
+		return err
+	}
 	return st.transact(ctx, "save signup", items, len(limits))
 }
 
 // ConfirmSignup turns a pending sign-up into memberships, in one transaction that
 // only succeeds while the sign-up still holds the nonce hash of the link followed.
-func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, at time.Time) error {
+func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, at time.Time, out ...pg.OutboxItem) error {
 	pk := personPK(su.Email)
 	items := []types.TransactWriteItem{{Delete: &types.Delete{
 		TableName:                 aws.String(st.Table),
@@ -330,6 +336,9 @@ func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, a
 			attrPK: s(pk), attrSK: s(interestSK(su.Interest)), attrGSI1PK: s(interestPK(su.Interest)), attrGSI1SK: s(su.Email),
 			"region": s(su.Interest), "at": s(stamp(at)),
 		}}})
+	}
+	if items, err = st.withOutbox(items, out); err != nil {
+		return err
 	}
 	err = st.transact(ctx, "confirm signup", items, 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
@@ -392,9 +401,14 @@ func (st *Store) SetGroups(ctx context.Context, p pg.Person, join, leave, withdr
 	return st.transact(ctx, "set groups", items, 0)
 }
 
-// CountRequest counts one request against the limits, all or nothing.
-func (st *Store) CountRequest(ctx context.Context, limits []pg.RateLimit) error {
-	return st.transact(ctx, "count request", rateUpdates(st.Table, limits), len(limits))
+// CountRequest counts one request against the limits, with its outbox items, all or
+// nothing.
+func (st *Store) CountRequest(ctx context.Context, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+	items, err := st.withOutbox(rateUpdates(st.Table, limits), out)
+	if err != nil {
+		return err
+	}
+	return st.transact(ctx, "count request", items, len(limits))
 }
 
 // rateUpdates returns the counter updates for limits: each adds one, unless the

@@ -64,7 +64,9 @@ type Session struct {
 
 // AccessStore keeps sign-in links and sessions.
 type AccessStore interface {
-	SaveSignInLink(ctx context.Context, l SignInLink, limits []RateLimit) error
+	// SaveSignInLink stores a link, counted against limits, with its outbox items (the
+	// email that carries it), all or nothing.
+	SaveSignInLink(ctx context.Context, l SignInLink, limits []RateLimit, out ...OutboxItem) error
 	SignInLink(ctx context.Context, tokenHash string) (SignInLink, error)
 	// ConsumeSignInLink deletes the link and returns it; a second call returns a
 	// KindNotFound error, so a link works once.
@@ -115,16 +117,14 @@ func (s *Service) RequestSignIn(ctx context.Context, email, clientIP string) err
 	return s.sendSignInLink(ctx, person, SignInLinkTTL, limits, "signin", emailData{})
 }
 
-// sendSignInLink stores a new sign-in link and emails it with the template name.
+// sendSignInLink stores a new sign-in link and, in the same transaction, the email
+// (made with the template name) that carries it.
 func (s *Service) sendSignInLink(ctx context.Context, person Person, ttl time.Duration, limits []RateLimit, template string, data emailData) error {
 	token, err := randomToken()
 	if err != nil {
 		return err
 	}
 	link := SignInLink{TokenHash: hashToken(token), Email: person.Email, ExpiresAt: s.Now().Add(ttl)}
-	if err := s.Store.SaveSignInLink(ctx, link, limits); err != nil {
-		return fmt.Errorf("save sign-in link: %w", err)
-	}
 	base, err := s.emailData(person.Email, person.Profile.Name, data.Groups)
 	if err != nil {
 		return err
@@ -140,12 +140,12 @@ func (s *Service) sendSignInLink(ctx context.Context, person Person, ttl time.Du
 	if template == "invite-facilitator" {
 		subject = "You have been asked to facilitate a peer group"
 	}
-	msg, err := render(person.Email, subject, template, data)
+	mail, err := s.mail(person.Email, subject, template, data)
 	if err != nil {
 		return err
 	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send sign-in link: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	if err := s.Store.SaveSignInLink(ctx, link, limits, mail); err != nil {
+		return fmt.Errorf("save sign-in link: %w", err)
 	}
 	return nil
 }

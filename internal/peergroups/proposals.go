@@ -69,26 +69,28 @@ type (
 
 // ProposalStore keeps proposals and who is interested in them.
 type ProposalStore interface {
-	SavePendingProposal(ctx context.Context, p PendingProposal, limits []RateLimit) error
+	SavePendingProposal(ctx context.Context, p PendingProposal, limits []RateLimit, out ...OutboxItem) error
 	PendingProposal(ctx context.Context, email, id string) (PendingProposal, error)
 	ConfirmProposal(ctx context.Context, p PendingProposal, at time.Time) error
 	Proposals(ctx context.Context) ([]Proposal, error)
 	Proposal(ctx context.Context, id string) (Proposal, error)
-	SavePendingInterest(ctx context.Context, p PendingInterest, limits []RateLimit) error
+	SavePendingInterest(ctx context.Context, p PendingInterest, limits []RateLimit, out ...OutboxItem) error
 	PendingInterest(ctx context.Context, email, id string) (PendingInterest, error)
 	// ConfirmInterest records the interest and counts it, once per address; a second
 	// confirmation for the same address returns a KindConflict error.
 	ConfirmInterest(ctx context.Context, p PendingInterest, at time.Time) error
 	InterestedIn(ctx context.Context, id string) ([]Interested, error)
 	// DecideProposal closes an open proposal; approving it creates its group and makes
-	// the proposer its facilitator, all in one transaction with the audit entry.
-	DecideProposal(ctx context.Context, p Proposal, group *Group, a AuditEntry) error
+	// the proposer its facilitator, all in one transaction with the audit entry and the
+	// outbox items.
+	DecideProposal(ctx context.Context, p Proposal, group *Group, a AuditEntry, out ...OutboxItem) error
 	// ListProposal records that an admin approved an open proposal for the public
 	// list, with the audit entry, once: a KindConflict error if it is no longer open
 	// or already listed.
 	ListProposal(ctx context.Context, p Proposal, a AuditEntry) error
-	// MarkInvited records that an interested person was invited; false if they already were.
-	MarkInvited(ctx context.Context, id, email string, at time.Time) (bool, error)
+	// MarkInvited records that an interested person was invited, with the outbox items
+	// of their invitation; false (and nothing stored) if they already were.
+	MarkInvited(ctx context.Context, id, email string, at time.Time, out ...OutboxItem) (bool, error)
 	// AcceptInvitation makes a person a confirmed member of a group they were invited to.
 	AcceptInvitation(ctx context.Context, p Person, profile Profile, group string, at time.Time) error
 }
@@ -138,33 +140,30 @@ func (s *Service) RequestProposal(ctx context.Context, f ProposalForm, clientIP 
 		Proposal:  Proposal{ID: newID(), Area: f.Area, ProposerName: f.Name, ProposerEmail: email, Why: f.Why, CoFacilitators: f.CoFacilitators, Status: ProposalOpen},
 		NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL),
 	}
-	if err := s.Store.SavePendingProposal(ctx, p, s.limits(email, clientIP)); err != nil {
-		return fmt.Errorf("save proposal: %w", err)
-	}
 	token, err := s.Links.Seal(links.Claims{Purpose: links.Propose, Email: email, Nonce: nonce, Subject: p.ID}, ConfirmLinkTTL)
 	if err != nil {
 		return err
 	}
-	return s.sendLink(ctx, email, f.Name, "Confirm your proposal for a peer group", "propose", "/proposals/confirm", token, &p.Proposal)
-}
-
-// sendLink emails a once-only confirmation link with a template.
-func (s *Service) sendLink(ctx context.Context, email, name, subject, template, path, token string, p *Proposal) error {
-	data, err := s.emailData(email, name, nil)
+	mail, err := s.linkMail(email, f.Name, "Confirm your proposal for a peer group", "propose", "/proposals/confirm", token, &p.Proposal)
 	if err != nil {
 		return err
+	}
+	if err := s.Store.SavePendingProposal(ctx, p, s.limits(email, clientIP), mail); err != nil {
+		return fmt.Errorf("save proposal: %w", err)
+	}
+	return nil
+}
+
+// linkMail makes the email of a once-only confirmation link with a template.
+func (s *Service) linkMail(email, name, subject, template, path, token string, p *Proposal) (OutboxItem, error) {
+	data, err := s.emailData(email, name, nil)
+	if err != nil {
+		return OutboxItem{}, err
 	}
 	data.Link = s.link(path, token)
 	data.Hours = int(ConfirmLinkTTL / time.Hour)
 	data.Proposal = p
-	msg, err := render(email, subject, template, data)
-	if err != nil {
-		return err
-	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send %s: %w", template, err), "We could not send the email just now. Try again in a few minutes.")
-	}
-	return nil
+	return s.mail(email, subject, template, data)
 }
 
 // openOnce opens a once-only link and checks it against its pending record's nonce.
@@ -314,14 +313,18 @@ func (s *Service) RequestInterest(ctx context.Context, id, name, email, clientIP
 		return err
 	}
 	pi := PendingInterest{ProposalID: id, Email: email, Name: name, NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL)}
-	if err := s.Store.SavePendingInterest(ctx, pi, s.limits(email, clientIP)); err != nil {
-		return fmt.Errorf("save interest: %w", err)
-	}
 	token, err := s.Links.Seal(links.Claims{Purpose: links.Interest, Email: email, Nonce: nonce, Subject: id}, ConfirmLinkTTL)
 	if err != nil {
 		return err
 	}
-	return s.sendLink(ctx, email, name, "Confirm your interest in a new peer group", "interest", "/proposals/interest/confirm", token, &p)
+	mail, err := s.linkMail(email, name, "Confirm your interest in a new peer group", "interest", "/proposals/interest/confirm", token, &p)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SavePendingInterest(ctx, pi, s.limits(email, clientIP), mail); err != nil {
+		return fmt.Errorf("save interest: %w", err)
+	}
+	return nil
 }
 
 // PendingInterestFor checks an interest confirmation link, changing nothing.
@@ -350,9 +353,10 @@ func (s *Service) ConfirmInterest(ctx context.Context, token string) (Proposal, 
 	return p, nil
 }
 
-// ApproveProposal turns an open proposal into a group, makes the proposer its
-// facilitator (with an invitation to sign in), and invites everyone interested to
-// join it. Admins only. It returns how many people were invited.
+// ApproveProposal turns an open proposal into a group and makes the proposer its
+// facilitator (with an invitation to sign in). In the same transaction it puts an
+// item in the outbox that invites everyone interested to join, each once, after the
+// request has returned. Admins only. It returns how many people are to be invited.
 func (s *Service) ApproveProposal(ctx context.Context, c Caller, id string, g Group) (int, error) {
 	if !c.Admin {
 		return 0, ErrForbidden
@@ -366,19 +370,35 @@ func (s *Service) ApproveProposal(ctx context.Context, c Caller, id string, g Gr
 	}
 	after := before
 	after.Status, after.GroupID = ProposalApproved, g.ID
-	if err := s.Store.DecideProposal(ctx, after, &g, s.audit(c, "approve proposal", id, before, after)); err != nil {
+	invite := OutboxItem{ID: newOutboxID(), At: s.Now(), Invite: id}
+	if err := s.Store.DecideProposal(ctx, after, &g, s.audit(c, "approve proposal", id, before, after), invite); err != nil {
 		return 0, fmt.Errorf("approve proposal: %w", err)
 	}
 	s.forgetGroups()
 	if err := s.inviteFacilitator(ctx, before.ProposerEmail, g); err != nil {
 		return 0, err
 	}
-	return s.InviteInterested(ctx, c, id)
+	return s.toInvite(ctx, after)
 }
 
-// InviteInterested emails an invitation to join the group of an approved proposal to
-// everyone interested who has not been invited yet. Each person is marked before
-// their email is sent, so running it again (after a failure, say) invites nobody twice.
+// toInvite counts the people interested in a proposal who have not been invited yet.
+func (s *Service) toInvite(ctx context.Context, p Proposal) (int, error) {
+	people, err := s.Store.InterestedIn(ctx, p.ID)
+	if err != nil {
+		return 0, fmt.Errorf("list interested: %w", err)
+	}
+	n := 0
+	for _, in := range people {
+		if in.Email != p.ProposerEmail && in.InvitedAt.IsZero() {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// InviteInterested puts an item in the outbox that invites everyone interested in an
+// approved proposal who has not been invited yet (after a failure, say): running it
+// again invites nobody twice. Admins only. It returns how many people are to be invited.
 func (s *Service) InviteInterested(ctx context.Context, c Caller, id string) (int, error) {
 	if !c.Admin {
 		return 0, ErrForbidden
@@ -390,47 +410,14 @@ func (s *Service) InviteInterested(ctx context.Context, c Caller, id string) (in
 	if p.Status != ProposalApproved {
 		return 0, Errorf(KindConflict, "Only an approved proposal has a group to join.")
 	}
-	g, err := s.Group(ctx, p.GroupID)
-	if err != nil {
-		return 0, err
+	n, err := s.toInvite(ctx, p)
+	if err != nil || n == 0 {
+		return n, err
 	}
-	people, err := s.Store.InterestedIn(ctx, id)
-	if err != nil {
-		return 0, fmt.Errorf("list interested: %w", err)
+	if err := s.Store.Enqueue(ctx, OutboxItem{ID: newOutboxID(), At: s.Now(), Invite: id}); err != nil {
+		return 0, fmt.Errorf("queue invitations: %w", err)
 	}
-	sent := 0
-	for _, in := range people {
-		if in.Email == p.ProposerEmail || !in.InvitedAt.IsZero() {
-			continue
-		}
-		first, err := s.Store.MarkInvited(ctx, id, in.Email, s.Now())
-		if err != nil {
-			return sent, fmt.Errorf("mark invited: %w", err)
-		}
-		if !first {
-			continue
-		}
-		token, err := s.Links.Seal(links.Claims{Purpose: links.Invite, Email: in.Email, Subject: g.ID, Name: in.Name}, InvitationTTL)
-		if err != nil {
-			return sent, err
-		}
-		data, err := s.emailData(in.Email, in.Name, []Group{g})
-		if err != nil {
-			return sent, err
-		}
-		data.Link = s.link("/join/invitation", token)
-		data.Days = int(InvitationTTL / (24 * time.Hour))
-		data.Proposal = &p
-		msg, err := render(in.Email, "A new peer group has started: "+g.Name, "invitation", data)
-		if err != nil {
-			return sent, err
-		}
-		if err := s.Mailer.Send(ctx, msg); err != nil {
-			return sent, Wrap(KindUnavailable, fmt.Errorf("send invitation: %w", err), "Some invitations could not be sent just now.")
-		}
-		sent++
-	}
-	return sent, nil
+	return n, nil
 }
 
 // DeclineProposal closes a proposal with a reason and tells the proposer. Admins only.
@@ -447,20 +434,17 @@ func (s *Service) DeclineProposal(ctx context.Context, c Caller, id, reason stri
 	}
 	after := before
 	after.Status, after.Reason = ProposalDeclined, reason
-	if err := s.Store.DecideProposal(ctx, after, nil, s.audit(c, "decline proposal", id, before, after)); err != nil {
-		return fmt.Errorf("decline proposal: %w", err)
-	}
 	data, err := s.emailData(before.ProposerEmail, before.ProposerName, nil)
 	if err != nil {
 		return err
 	}
 	data.Proposal, data.Reason = &after, reason
-	msg, err := render(before.ProposerEmail, "Your proposal for a peer group", "declined", data)
+	mail, err := s.mail(before.ProposerEmail, "Your proposal for a peer group", "declined", data)
 	if err != nil {
 		return err
 	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send decision: %w", err), "The proposal was declined, but the email to the proposer could not be sent.")
+	if err := s.Store.DecideProposal(ctx, after, nil, s.audit(c, "decline proposal", id, before, after), mail); err != nil {
+		return fmt.Errorf("decline proposal: %w", err)
 	}
 	return nil
 }

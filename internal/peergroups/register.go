@@ -68,7 +68,7 @@ type RegisterForm struct {
 
 // RegisterStore keeps the council register.
 type RegisterStore interface {
-	SavePendingRegistration(ctx context.Context, p PendingRegistration, limits []RateLimit) error
+	SavePendingRegistration(ctx context.Context, p PendingRegistration, limits []RateLimit, out ...OutboxItem) error
 	PendingRegistration(ctx context.Context, email, council string) (PendingRegistration, error)
 	// ConfirmRegistration adds the contact and, for a council not yet signed up, a
 	// pending entry; an existing entry keeps its status and reason. Only while the
@@ -110,9 +110,6 @@ func (s *Service) RequestRegistration(ctx context.Context, f RegisterForm, clien
 	}
 	c, _ := s.Councils.Lookup(f.Council)
 	p := PendingRegistration{Email: email, Council: c.Code, Name: f.Name, Role: f.Role, NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL)}
-	if err := s.Store.SavePendingRegistration(ctx, p, s.limits(email, clientIP)); err != nil {
-		return fmt.Errorf("save council sign-up: %w", err)
-	}
 	token, err := s.Links.Seal(links.Claims{Purpose: links.Register, Email: email, Nonce: nonce, Subject: c.Code}, ConfirmLinkTTL)
 	if err != nil {
 		return err
@@ -124,12 +121,12 @@ func (s *Service) RequestRegistration(ctx context.Context, f RegisterForm, clien
 	data.Link = s.link("/councils/confirm", token)
 	data.Council = c.Name
 	data.Hours = int(ConfirmLinkTTL / time.Hour)
-	msg, err := render(email, "Confirm your council’s sign-up to the Standard", "register", data)
+	mail, err := s.mail(email, "Confirm your council’s sign-up to the Standard", "register", data)
 	if err != nil {
 		return err
 	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send council sign-up link: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	if err := s.Store.SavePendingRegistration(ctx, p, s.limits(email, clientIP), mail); err != nil {
+		return fmt.Errorf("save council sign-up: %w", err)
 	}
 	return nil
 }

@@ -372,8 +372,8 @@ func (s *Service) SendCopy(ctx context.Context, c Caller, m *Message) error {
 	copy := *m
 	copy.To = c.Email
 	copy.Subject = "[Test] " + m.Subject
-	if err := s.Mailer.Send(ctx, copy); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send test copy: %w", err), "We could not send the test copy just now. Try again in a few minutes.")
+	if err := s.Store.Enqueue(ctx, OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &copy}); err != nil {
+		return fmt.Errorf("queue test copy: %w", err)
 	}
 	return nil
 }

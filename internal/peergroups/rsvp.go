@@ -324,12 +324,12 @@ func (s *Service) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error
 	data.Link = s.BaseURL + "/rsvp?answer=not-going&token=" + token
 	data.When = v.Event.Start.In(London).Format("Monday 2 January 2006 at 3:04pm")
 	data.Round = &v.Round
-	msg, err := render(a.Email, fmt.Sprintf("A place is free for you: the %s peer group, round %d", v.Group.Name, v.Round.Number), "place-free", data)
+	mail, err := s.mail(a.Email, fmt.Sprintf("A place is free for you: the %s peer group, round %d", v.Group.Name, v.Round.Number), "place-free", data)
 	if err != nil {
 		return err
 	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send place free: %w", err), "")
+	if err := s.Store.Enqueue(ctx, mail); err != nil {
+		return fmt.Errorf("queue place free: %w", err)
 	}
 	return nil
 }

@@ -29,15 +29,18 @@ type Store interface {
 	Groups(ctx context.Context) ([]Group, error)
 	Person(ctx context.Context, email string) (Person, error)
 	// SaveSignup stores a pending sign-up, replacing any earlier one, and counts it
-	// against the rate limits, all or nothing. Over a limit it returns a KindTooMany error.
-	SaveSignup(ctx context.Context, p Person, s Signup, limits []RateLimit) error
-	// ConfirmSignup turns a pending sign-up into memberships if its nonce hash is still
-	// the stored one; otherwise it returns ErrLinkUsed.
-	ConfirmSignup(ctx context.Context, p Person, s Signup, at time.Time) error
+	// against the rate limits, with its outbox items, all or nothing. Over a limit it
+	// returns a KindTooMany error.
+	SaveSignup(ctx context.Context, p Person, s Signup, limits []RateLimit, out ...OutboxItem) error
+	// ConfirmSignup turns a pending sign-up into memberships, with its outbox items, if
+	// its nonce hash is still the stored one; otherwise it returns ErrLinkUsed.
+	ConfirmSignup(ctx context.Context, p Person, s Signup, at time.Time, out ...OutboxItem) error
 	// SetGroups makes the person a confirmed member of join and leaves leave.
 	SetGroups(ctx context.Context, p Person, join, leave []string, withdraw []string, at time.Time) error
-	// CountRequest counts one request against the limits; over one it returns KindTooMany.
-	CountRequest(ctx context.Context, limits []RateLimit) error
+	// CountRequest counts one request against the limits, with its outbox items; over
+	// a limit it returns KindTooMany and stores nothing.
+	CountRequest(ctx context.Context, limits []RateLimit, out ...OutboxItem) error
+	Outbox
 	AccessStore
 	AdminStore
 	RegisterStore
@@ -46,7 +49,8 @@ type Store interface {
 	AttendanceStore
 }
 
-// Mailer sends one email.
+// Mailer sends one email. The service itself never calls one: its emails go through
+// the outbox (see OutboxItem); the outbox function and the reminders do.
 type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
@@ -67,7 +71,6 @@ type Limits struct {
 // Service is what people can do: join, confirm, manage and leave.
 type Service struct {
 	Store    Store
-	Mailer   Mailer
 	Links    *links.Sealer
 	Councils *Councils
 	BaseURL  string // where links in emails point, without a trailing slash
@@ -132,7 +135,8 @@ func (s *Service) Join(ctx context.Context, f SignupForm, clientIP string) error
 	return s.sendConfirmation(ctx, person, signup, groups, clientIP)
 }
 
-// sendConfirmation stores signup with a fresh nonce and emails its link.
+// sendConfirmation stores signup with a fresh nonce and, in the same transaction, the
+// email with its link.
 func (s *Service) sendConfirmation(ctx context.Context, person Person, signup Signup, groups []Group, clientIP string) error {
 	nonce, err := s.Links.NewNonce()
 	if err != nil {
@@ -142,9 +146,6 @@ func (s *Service) sendConfirmation(ctx context.Context, person Person, signup Si
 	signup.NonceHash = links.HashNonce(nonce)
 	signup.CreatedAt = now
 	signup.ExpiresAt = now.Add(ConfirmLinkTTL)
-	if err := s.Store.SaveSignup(ctx, person, signup, s.limits(signup.Email, clientIP)); err != nil {
-		return fmt.Errorf("save signup: %w", err)
-	}
 	token, err := s.Links.Seal(links.Claims{Purpose: links.Confirm, Email: signup.Email, Nonce: nonce}, ConfirmLinkTTL)
 	if err != nil {
 		return err
@@ -156,12 +157,12 @@ func (s *Service) sendConfirmation(ctx context.Context, person Person, signup Si
 	data.Link = s.link("/join/confirm", token)
 	data.Interest = signup.Interest
 	data.Hours = int(ConfirmLinkTTL / time.Hour)
-	msg, err := render(signup.Email, "Confirm that you want to join Peer Groups", "confirm", data)
+	mail, err := s.mail(signup.Email, "Confirm that you want to join Peer Groups", "confirm", data)
 	if err != nil {
 		return err
 	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send confirmation: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	if err := s.Store.SaveSignup(ctx, person, signup, s.limits(signup.Email, clientIP), mail); err != nil {
+		return fmt.Errorf("save signup: %w", err)
 	}
 	return nil
 }
@@ -181,40 +182,34 @@ func (s *Service) PendingSignup(ctx context.Context, token string) (Signup, []Gr
 }
 
 // Confirm turns the pending sign-up of a confirmation link into memberships, records
-// the consent, and sends a welcome email. It returns the groups joined.
+// the consent, and queues a welcome email in the same transaction. It returns the
+// groups joined.
 func (s *Service) Confirm(ctx context.Context, token string) (Signup, []Group, error) {
 	_, person, err := s.openConfirm(ctx, token)
 	if err != nil {
 		return Signup{}, nil, err
 	}
 	signup := *person.Signup
-	now := s.Now()
-	if err := s.Store.ConfirmSignup(ctx, person, signup, now); err != nil {
-		return Signup{}, nil, fmt.Errorf("confirm signup: %w", err)
-	}
 	groups, err := s.Groups(ctx)
 	if err != nil {
 		return Signup{}, nil, err
 	}
 	joined := groupsByID(groups, signup.Groups)
-	// The membership is confirmed whatever happens to the welcome email; a failure to
-	// send it is logged by the mailer's caller and does not undo the confirmation.
 	data, err := s.emailData(signup.Email, signup.Profile.Name, joined)
 	if err != nil {
-		return signup, joined, err
+		return Signup{}, nil, err
 	}
 	data.Interest = signup.Interest
-	msg, err := render(signup.Email, "You have joined Peer Groups", "welcome", data)
-	if err != nil {
-		return signup, joined, err
-	}
 	unsubscribe, err := s.Links.Seal(links.Claims{Purpose: links.Unsubscribe, Email: signup.Email, Groups: signup.Groups}, UnsubscribeLinkTTL)
 	if err != nil {
-		return signup, joined, err
+		return Signup{}, nil, err
 	}
-	msg.Headers = ListUnsubscribe(s.link("/unsubscribe", unsubscribe))
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return signup, joined, Wrap(KindUnavailable, fmt.Errorf("send welcome: %w", err), "")
+	welcome, err := s.mail(signup.Email, "You have joined Peer Groups", "welcome", data, ListUnsubscribe(s.link("/unsubscribe", unsubscribe))...)
+	if err != nil {
+		return Signup{}, nil, err
+	}
+	if err := s.Store.ConfirmSignup(ctx, person, signup, s.Now(), welcome); err != nil {
+		return Signup{}, nil, fmt.Errorf("confirm signup: %w", err)
 	}
 	return signup, joined, nil
 }
@@ -472,36 +467,36 @@ func (s *Service) UnsubscribeGroups(ctx context.Context, token string) ([]Group,
 }
 
 // SendManageLink emails a fresh manage link to an address that has a membership or a
-// pending sign-up. It answers the same whether or not the address is known.
+// pending sign-up. It answers the same whether or not the address is known, and takes
+// as long: one read, then one write that counts the request (and, for a known
+// address, queues the email in the same transaction).
 func (s *Service) SendManageLink(ctx context.Context, email, clientIP string) error {
 	email = NormaliseEmail(email)
-	if err := s.Store.CountRequest(ctx, s.limits(email, clientIP)); err != nil {
-		return fmt.Errorf("manage link: %w", err)
-	}
 	person, err := s.Store.Person(ctx, email)
 	if err != nil {
 		return fmt.Errorf("manage link: %w", err)
 	}
-	if !person.Known && person.Signup == nil {
-		return nil
+	var out []OutboxItem
+	if person.Known || person.Signup != nil {
+		token, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: email}, ManageLinkTTLAsked)
+		if err != nil {
+			return err
+		}
+		data, err := s.emailData(email, person.Profile.Name, nil)
+		if err != nil {
+			return err
+		}
+		data.Link = s.link("/manage", token)
+		data.ManageLink = data.Link
+		data.Hours = int(ManageLinkTTLAsked / time.Hour)
+		mail, err := s.mail(email, "Manage your Peer Groups membership", "manage", data)
+		if err != nil {
+			return err
+		}
+		out = append(out, mail)
 	}
-	token, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: email}, ManageLinkTTLAsked)
-	if err != nil {
-		return err
-	}
-	data, err := s.emailData(email, person.Profile.Name, nil)
-	if err != nil {
-		return err
-	}
-	data.Link = s.link("/manage", token)
-	data.ManageLink = data.Link
-	data.Hours = int(ManageLinkTTLAsked / time.Hour)
-	msg, err := render(email, "Manage your Peer Groups membership", "manage", data)
-	if err != nil {
-		return err
-	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return Wrap(KindUnavailable, fmt.Errorf("send manage link: %w", err), "We could not send the email just now. Try again in a few minutes.")
+	if err := s.Store.CountRequest(ctx, s.limits(email, clientIP), out...); err != nil {
+		return fmt.Errorf("manage link: %w", err)
 	}
 	return nil
 }

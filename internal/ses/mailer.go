@@ -28,13 +28,15 @@ type Mailer struct {
 }
 
 // Send sends m. Header names and values, and the recipient, are checked again here so
-// that nothing a person typed can ever reach a header.
+// that nothing a person typed can ever reach a header. A message that can never be
+// sent (ours or SES's verdict) comes back as peergroups.ErrRejected; any other error
+// may pass, and the message is worth sending again later.
 func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 	if !pg.ValidEmail(msg.To) {
-		return fmt.Errorf("send email: recipient is not a plain address")
+		return fmt.Errorf("send email: %w: recipient is not a plain address", pg.ErrRejected)
 	}
 	if strings.ContainsAny(msg.Subject, "\r\n") {
-		return fmt.Errorf("send email: subject contains a line break")
+		return fmt.Errorf("send email: %w: subject contains a line break", pg.ErrRejected)
 	}
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.From),
@@ -49,7 +51,7 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 	}
 	for _, h := range msg.Headers {
 		if !safeHeader(h.Name) || strings.ContainsAny(h.Value, "\r\n") {
-			return fmt.Errorf("send email: header %q is not safe", h.Name)
+			return fmt.Errorf("send email: %w: header %q is not safe", pg.ErrRejected, h.Name)
 		}
 		in.Content.Simple.Headers = append(in.Content.Simple.Headers, types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)})
 	}
@@ -63,9 +65,38 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 		if throttled(err) {
 			return fmt.Errorf("send email: %w: %v", pg.ErrThrottled, err)
 		}
+		if rejected(err) {
+			return fmt.Errorf("send email: %w: %v", pg.ErrRejected, err)
+		}
 		return fmt.Errorf("send email: %w", err)
 	}
 	return nil
+}
+
+// rejected reports whether SES refused a message for good: by its error types in AWS
+// (a rejected message, an unverified sender, a bad request), or by a 4xx status other
+// than 403 and 429 where errors are untyped (the SES stand-in). Throttling, 5xx,
+// permissions and network errors may pass.
+func rejected(err error) bool {
+	var (
+		msgRejected *types.MessageRejected
+		notVerified *types.MailFromDomainNotVerifiedException
+		badRequest  *types.BadRequestException
+		notFound    *types.NotFoundException
+	)
+	if errors.As(err, &msgRejected) || errors.As(err, &notVerified) || errors.As(err, &badRequest) || errors.As(err, &notFound) {
+		return true
+	}
+	if throttled(err) {
+		return false
+	}
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) {
+		return false
+	}
+	// 403: a permission or a paused account, which an operator can put right.
+	code := re.HTTPStatusCode()
+	return code >= 400 && code < 500 && code != 403
 }
 
 // safeHeader reports whether name is a header field name (RFC 5322: printable ASCII, no colon).

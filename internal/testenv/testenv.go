@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,11 +23,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
+	"github.com/peergroups/peergroups/internal/dynamostream"
 )
 
 // Require skips the test when the stand-ins are not running, except in CI, where it
@@ -128,9 +131,96 @@ func (w testWriter) Write(p []byte) (int, error) {
 // Email is a message as the SES stand-in recorded it.
 type Email = devstack.Email
 
-// Mail returns every email sent to an address, oldest first.
+// Outbox runs the outbox function's handler on a table's stream (the table must have
+// one) until the test ends, as Lambda does, and makes Mail, LastMail and
+// MailByRecipient wait until it has caught up. clients reach SES as the outbox should
+// (through a faulty proxy, say); now is the clock of the service that made the links.
+func Outbox(t testing.TB, cfg app.Config, clients app.Clients, now func() time.Time, o OutboxOptions) *devstack.Follower {
+	t.Helper()
+	sender, err := app.NewOutbox(cfg, clients, Logger(t), app.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender.RetryPause = 0 // the follower pauses between deliveries
+	sender.Lease = o.Lease
+	handle := (&dynamostream.OutboxHandler{Outbox: sender, Log: Logger(t)}).Handle
+	if o.Wrap != nil {
+		handle = o.Wrap(handle)
+	}
+	f := &devstack.Follower{
+		DB: clients.DynamoDB, Streams: dynamodbstreams.NewFromConfig(AWSConfig(t)), Table: cfg.TableName,
+		Handle: handle, Log: Logger(t), RetryPause: 500 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Errorf("following the stream of %s: %v", cfg.TableName, err)
+		}
+	}()
+	outboxes.Lock()
+	outboxes.list = append(outboxes.list, f)
+	outboxes.Unlock()
+	t.Cleanup(func() {
+		outboxes.Lock()
+		outboxes.list = slices.DeleteFunc(outboxes.list, func(x *devstack.Follower) bool { return x == f })
+		outboxes.Unlock()
+		cancel()
+		<-done
+	})
+	return f
+}
+
+// OutboxOptions change the outbox function a test runs.
+type OutboxOptions struct {
+	Lease time.Duration // how long a claim holds an item; 0 for the function's default
+	// Wrap wraps the handler, to crash it or deliver records twice.
+	Wrap func(devstack.StreamHandler) devstack.StreamHandler
+}
+
+// outboxes are the outbox followers of the tests running now.
+var outboxes struct {
+	sync.Mutex
+	list []*devstack.Follower
+}
+
+// OutboxTimeout bounds how long reading mail waits for the outbox to catch up.
+const OutboxTimeout = 30 * time.Second
+
+// WaitForOutbox waits until every running outbox follower has delivered what was
+// written before the call, or has a failed record waiting to be tried again.
+func WaitForOutbox(t testing.TB) {
+	t.Helper()
+	outboxes.Lock()
+	list := slices.Clone(outboxes.list)
+	outboxes.Unlock()
+	for _, f := range list {
+		if !f.CaughtUp(OutboxTimeout) {
+			t.Logf("the outbox did not catch up within %s", OutboxTimeout)
+		}
+	}
+}
+
+// MailEventually waits (up to OutboxTimeout) until an address has at least n emails,
+// and returns them: for mail the outbox tries again after a failure.
+func MailEventually(t testing.TB, to string, n int) []Email {
+	t.Helper()
+	deadline := time.Now().Add(OutboxTimeout)
+	for {
+		mail := Mail(t, to)
+		if len(mail) >= n || time.Now().After(deadline) {
+			return mail
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Mail returns every email sent to an address, oldest first, once the outbox has
+// caught up.
 func Mail(t testing.TB, to string) []Email {
 	t.Helper()
+	WaitForOutbox(t)
 	all, err := devstack.SentMail(context.Background(), os.Getenv("PEERGROUPS_SES_STORE"))
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +238,7 @@ func Mail(t testing.TB, to string) []Email {
 // of the SES stand-in's store for tests that check many addresses.
 func MailByRecipient(t testing.TB) map[string][]Email {
 	t.Helper()
+	WaitForOutbox(t)
 	all, err := devstack.SentMail(context.Background(), os.Getenv("PEERGROUPS_SES_STORE"))
 	if err != nil {
 		t.Fatal(err)

@@ -23,10 +23,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/devstack"
+	"github.com/peergroups/peergroups/internal/dynamostream"
 )
 
 // opKey names one API operation of one service.
@@ -115,14 +117,25 @@ func countJourney(ctx context.Context) (journey, error) {
 	if err != nil {
 		return journey{}, err
 	}
+	// The outbox function sends the emails from the table's stream, with clients of its
+	// own: only the web function's requests are counted.
+	outboxClients := app.NewClients(awsCfg.Copy())
 	count := &counter{n: requests{}}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware)
 	clients := app.NewClients(awsCfg)
-	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName, false); err != nil {
+	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName, true); err != nil {
 		return journey{}, fmt.Errorf("prepare table: %w", err)
 	}
 	defer clients.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(cfg.TableName)})
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sender, err := app.NewOutbox(cfg, outboxClients, log)
+	if err != nil {
+		return journey{}, err
+	}
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	go devstack.FollowStream(followCtx, outboxClients.DynamoDB, dynamodbstreams.NewFromConfig(awsCfg.Copy()), cfg.TableName,
+		(&dynamostream.OutboxHandler{Outbox: sender, Log: log}).Handle, log)
 	a, err := app.New(cfg, clients, log)
 	if err != nil {
 		return journey{}, err
@@ -242,8 +255,20 @@ func (b *browser) signUp(ctx context.Context, csrf, email string) error {
 
 var confirmLink = regexp.MustCompile(`https?://\S+/join/confirm\?token=\S+`)
 
-// confirmToken returns the token of the latest confirmation link sent to email.
+// confirmToken returns the token of the latest confirmation link sent to email,
+// waiting (up to 30 seconds) for the outbox to send it.
 func (b *browser) confirmToken(ctx context.Context, email string) (string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		token, err := b.findConfirmToken(ctx, email)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return token, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (b *browser) findConfirmToken(ctx context.Context, email string) (string, error) {
 	mail, err := devstack.SentMail(ctx, b.store)
 	if err != nil {
 		return "", err

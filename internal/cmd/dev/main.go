@@ -120,6 +120,18 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 			log.Error("following the table's stream", "error", err)
 		}
 	}()
+	// Every other email waits in the outbox until the outbox handler sends it, as in
+	// Lambda: a second follower of the stream, as the second event source mapping.
+	sender, err := app.NewOutbox(cfg, clients, log)
+	if err != nil {
+		return err
+	}
+	go func() {
+		handler := &dynamostream.OutboxHandler{Outbox: sender, Log: log}
+		if err := devstack.FollowStream(ctx, clients.DynamoDB, streams, cfg.TableName, handler.Handle, log); err != nil {
+			log.Error("following the table's stream for the outbox", "error", err)
+		}
+	}()
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 

@@ -1,0 +1,39 @@
+package links
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"testing"
+)
+
+func TestABoxOpensOnlyWhatItSealedForTheSameItem(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	box, err := NewBox(key, "outbox", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := box.Seal([]byte("a sign-in link"), "item-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("sign-in")) {
+		t.Fatal("the sealed data shows the plain text")
+	}
+	if plain, err := box.Open(sealed, "item-1"); err != nil || string(plain) != "a sign-in link" {
+		t.Fatalf("open: %q %v", plain, err)
+	}
+	other, _ := NewBox(key, "another use", rand.Reader)
+	tampered := bytes.Clone(sealed)
+	tampered[len(tampered)-1] ^= 1
+	for name, try := range map[string]func() ([]byte, error){
+		"another item":   func() ([]byte, error) { return box.Open(sealed, "item-2") },
+		"another use":    func() ([]byte, error) { return other.Open(sealed, "item-1") },
+		"a changed byte": func() ([]byte, error) { return box.Open(tampered, "item-1") },
+		"too short":      func() ([]byte, error) { return box.Open(sealed[:10], "item-1") },
+	} {
+		if _, err := try(); !errors.Is(err, ErrUnsealable) {
+			t.Errorf("%s: %v, want ErrUnsealable", name, err)
+		}
+	}
+}
