@@ -150,6 +150,14 @@ func outboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.PreviousLinkKey != nil {
+		// Items sealed just before a rotation are sent just after it. (An instance
+		// lives hours at most; an item is sent within seconds, so the overlap's end
+		// is not checked here.)
+		if box.Previous, err = links.NewBox(cfg.PreviousLinkKey, "outbox", rand.Reader); err != nil {
+			return nil, err
+		}
+	}
 	store := dynamo.New(clients.DynamoDB, cfg.TableName)
 	store.Box = box
 	return store, nil

@@ -53,6 +53,10 @@ type siteOptions struct {
 	// apiOptions are added to the web function's AWS clients (to count requests, say).
 	apiOptions []func(*middleware.Stack) error
 	outbox     testenv.OutboxOptions
+	// noStream: a table without a stream and no outbox function, for a test that
+	// writes many items and reads no email (each stream record slows DynamoDB Local
+	// for every later test).
+	noStream bool
 }
 
 // newSiteWith composes the site as the options say. Every site's table has its
@@ -71,7 +75,10 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	webCfg := awsCfg.Copy()
 	webCfg.APIOptions = append(webCfg.APIOptions, o.apiOptions...)
 	clients := withSES(o.webSES, webCfg)
-	table := testenv.TableWithStream(t, clients.DynamoDB)
+	table := testenv.Table(t, clients.DynamoDB)
+	if !o.noStream {
+		table = testenv.TableWithStream(t, clients.DynamoDB)
+	}
 	if extra == nil {
 		extra = map[string]string{}
 	}
@@ -89,7 +96,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 		t.Fatal(err)
 	}
 	s.App = a
-	testenv.Outbox(t, s.Config, withSES(o.outboxSES, awsCfg), clock.Now, o.outbox)
+	if !o.noStream {
+		testenv.Outbox(t, s.Config, withSES(o.outboxSES, awsCfg), clock.Now, o.outbox)
+	}
 	srv.Config.Handler = a.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -41,10 +41,13 @@ type rotatingSite struct {
 	handler atomic.Pointer[http.Handler]
 }
 
-func newRotatingSite(t *testing.T, env map[string]string) *rotatingSite {
+// The outbox function follows the table with outboxEnv's keys: the secret after the
+// rotation, with the one before it as the previous, so that it sends what was queued
+// on either side of the rotation.
+func newRotatingSite(t *testing.T, env, outboxEnv map[string]string) *rotatingSite {
 	t.Helper()
 	clients := app.NewClients(testenv.AWSConfig(t))
-	table := testenv.Table(t, clients.DynamoDB)
+	table := testenv.TableWithStream(t, clients.DynamoDB)
 	rs := &rotatingSite{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*rs.handler.Load()).ServeHTTP(w, r)
@@ -52,6 +55,7 @@ func newRotatingSite(t *testing.T, env map[string]string) *rotatingSite {
 	t.Cleanup(srv.Close)
 	rs.site = &site{t: t, URL: srv.URL, Clock: testenv.NewClock(), Table: table, client: newClient()}
 	rs.deploy(env)
+	testenv.Outbox(t, testenv.Config(t, table, srv.URL, outboxEnv), clients, rs.Clock.Now, testenv.OutboxOptions{})
 	return rs
 }
 
@@ -72,7 +76,8 @@ func (rs *rotatingSite) deploy(env map[string]string) {
 func TestRotatingTheLinkKeySignsNobodyOutAndBreaksNoLinkDuringTheOverlap(t *testing.T) {
 	admin, member := testenv.Address("admin"), testenv.Address("member")
 	oldKey, newKey := newSecretBase64(), newSecretBase64()
-	s := newRotatingSite(t, map[string]string{"ADMIN_EMAILS": admin, "LINK_KEY": oldKey})
+	s := newRotatingSite(t, map[string]string{"ADMIN_EMAILS": admin, "LINK_KEY": oldKey},
+		map[string]string{"LINK_KEY": newKey, "LINK_KEY_PREVIOUS": oldKey, "LINK_KEY_PREVIOUS_UNTIL": time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339)})
 
 	// Before the rotation: an admin signs in, a member joins (their welcome email has a
 	// manage link), and someone has a form open.

@@ -16,6 +16,9 @@ import (
 type Box struct {
 	aead cipher.AEAD
 	rand io.Reader
+	// Previous opens what the box of the link key before a rotation sealed (items
+	// written just before the deploy that rotated it); nil for none. It never seals.
+	Previous *Box
 }
 
 // ErrUnsealable means sealed data was not made by this key, or was changed.
@@ -56,6 +59,9 @@ func (b *Box) Open(sealed []byte, context string) ([]byte, error) {
 	}
 	plain, err := b.aead.Open(nil, sealed[:b.aead.NonceSize()], sealed[b.aead.NonceSize():], []byte(context))
 	if err != nil {
+		if b.Previous != nil {
+			return b.Previous.Open(sealed, context)
+		}
 		return nil, ErrUnsealable
 	}
 	return plain, nil

@@ -37,3 +37,22 @@ func TestABoxOpensOnlyWhatItSealedForTheSameItem(t *testing.T) {
 		}
 	}
 }
+
+// An item queued just before the link key was rotated is sent just after: the new
+// box opens it through the previous key's box, and seals only with its own.
+func TestABoxOpensWhatThePreviousKeySealed(t *testing.T) {
+	before, _ := NewBox(bytes.Repeat([]byte{1}, 32), "outbox", rand.Reader)
+	after, _ := NewBox(bytes.Repeat([]byte{2}, 32), "outbox", rand.Reader)
+	queued, _ := before.Seal([]byte("a welcome"), "item-1")
+	if _, err := after.Open(queued, "item-1"); !errors.Is(err, ErrUnsealable) {
+		t.Fatalf("without the previous key: %v, want ErrUnsealable", err)
+	}
+	after.Previous = before
+	if plain, err := after.Open(queued, "item-1"); err != nil || string(plain) != "a welcome" {
+		t.Fatalf("with the previous key: %q %v", plain, err)
+	}
+	fresh, _ := after.Seal([]byte("a sign-in link"), "item-2")
+	if _, err := before.Open(fresh, "item-2"); !errors.Is(err, ErrUnsealable) {
+		t.Fatal("a new item was sealed with the previous key")
+	}
+}
