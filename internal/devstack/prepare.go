@@ -23,7 +23,10 @@ var Buckets = []string{"peergroups-kits", "peergroups-inbound-mail", "peergroups
 // the buckets if missing and seeds the starting groups and the councils. Running it
 // again changes nothing that is already there.
 func Prepare(ctx context.Context, db *dynamodb.Client, s3c *s3.Client, table string, stream bool) error {
-	if err := dynamo.CreateTable(ctx, db, table, stream); err != nil {
+	// The stream is turned on after the seed, so that it carries only the service's own
+	// writes: the 400-odd seed items would be read by every stream follower, and each
+	// stream record slows DynamoDB Local for everything after it.
+	if err := dynamo.CreateTable(ctx, db, table, false); err != nil {
 		return err
 	}
 	if err := dynamo.CreateAuditTable(ctx, db, table); err != nil {
@@ -39,7 +42,13 @@ func Prepare(ctx context.Context, db *dynamodb.Client, s3c *s3.Client, table str
 			}
 		}
 	}
-	return Seed(ctx, dynamo.New(db, table))
+	if err := Seed(ctx, dynamo.New(db, table)); err != nil {
+		return err
+	}
+	if stream {
+		return dynamo.CreateTable(ctx, db, table, true)
+	}
+	return nil
 }
 
 // Seed adds the starting groups that are missing, and the councils.
