@@ -15,7 +15,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	cfg, clients, err := app.FromEnvironment(context.Background())
+	cfg, clients, err := app.FromEnvironment(context.Background(), app.SES)
 	if err != nil {
 		log.Error("start", "error", err)
 		os.Exit(1)

@@ -45,17 +45,36 @@ func AWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aw
 
 // NewClients builds the clients from an SDK configuration.
 func NewClients(cfg aws.Config) Clients {
-	return Clients{
-		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-			// DynamoDB Local's error responses fail the SDK's checksum check.
-			o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != ""
-		}),
-		SES: sesv2.NewFromConfig(cfg),
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			// The local stand-in serves buckets as paths, not as host names.
-			o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-		}),
+	return newClients(cfg, SES, S3)
+}
+
+// Uses names an AWS client beyond DynamoDB's that a function builds at start.
+type Uses int
+
+const (
+	SES Uses = iota // sending mail: the announce, outbox and reminders functions
+	S3              // the exports bucket: the web function
+)
+
+// newClients builds the DynamoDB client and those named: a function builds only what
+// it uses, since each client costs start-up time.
+func newClients(cfg aws.Config, uses ...Uses) Clients {
+	c := Clients{DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		// DynamoDB Local's error responses fail the SDK's checksum check.
+		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != ""
+	})}
+	for _, u := range uses {
+		switch u {
+		case SES:
+			c.SES = sesv2.NewFromConfig(cfg)
+		case S3:
+			c.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+				// The local stand-in serves buckets as paths, not as host names.
+				o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+			})
+		}
 	}
+	return c
 }
 
 // App is the composed service.
@@ -205,9 +224,9 @@ func NewReminders(cfg Config, clients Clients, log *slog.Logger, opts ...Option)
 	}, nil
 }
 
-// FromEnvironment reads the configuration and builds the AWS clients, as every
-// function's main does first.
-func FromEnvironment(ctx context.Context) (Config, Clients, error) {
+// FromEnvironment reads the configuration and builds the DynamoDB client and those the
+// function uses, as every function's main does first.
+func FromEnvironment(ctx context.Context, uses ...Uses) (Config, Clients, error) {
 	cfg, err := LoadConfig(os.Getenv)
 	if err != nil {
 		return Config{}, Clients{}, fmt.Errorf("configuration: %w", err)
@@ -216,7 +235,7 @@ func FromEnvironment(ctx context.Context) (Config, Clients, error) {
 	if err != nil {
 		return Config{}, Clients{}, err
 	}
-	return cfg, NewClients(awsCfg), nil
+	return cfg, newClients(awsCfg, uses...), nil
 }
 
 // Handler returns the web handler.
