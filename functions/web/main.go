@@ -11,16 +11,18 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/s3exports"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	cfg, clients, err := app.FromEnvironment(context.Background(), app.S3)
+	cfg, clients, err := app.FromEnvironment(context.Background())
 	if err != nil {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
-	a, err := app.New(cfg, clients, log)
+	exports := s3exports.New(s3exports.NewClient(clients.AWS), cfg.ExportsBucket)
+	a, err := app.New(cfg, clients, log, app.WithExports(exports))
 	if err != nil {
 		log.Error("compose", "error", err)
 		os.Exit(1)

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/announce"
@@ -21,7 +20,6 @@ import (
 	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/outbox"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
-	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/ses"
 	"github.com/peergroups/peergroups/internal/web"
 )
@@ -30,7 +28,9 @@ import (
 type Clients struct {
 	DynamoDB *dynamodb.Client
 	SES      *sesv2.Client
-	S3       *s3.Client // the exports bucket (downloads too large for a response)
+	// AWS is the configuration the clients were built from, for a function that builds
+	// one more of its own (the web function's S3 client, which only it links).
+	AWS aws.Config
 }
 
 // AWSConfig loads the SDK configuration the standard way: credentials, region and
@@ -45,7 +45,7 @@ func AWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aw
 
 // NewClients builds the clients from an SDK configuration.
 func NewClients(cfg aws.Config) Clients {
-	return newClients(cfg, SES, S3)
+	return newClients(cfg, SES)
 }
 
 // Uses names an AWS client beyond DynamoDB's that a function builds at start.
@@ -53,13 +53,12 @@ type Uses int
 
 const (
 	SES Uses = iota // sending mail: the announce, outbox and reminders functions
-	S3              // the exports bucket: the web function
 )
 
 // newClients builds the DynamoDB client and those named: a function builds only what
 // it uses, since each client costs start-up time.
 func newClients(cfg aws.Config, uses ...Uses) Clients {
-	c := Clients{DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	c := Clients{AWS: cfg, DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		// DynamoDB Local's error responses fail the SDK's checksum check.
 		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != ""
 	})}
@@ -67,11 +66,6 @@ func newClients(cfg aws.Config, uses ...Uses) Clients {
 		switch u {
 		case SES:
 			c.SES = sesv2.NewFromConfig(cfg)
-		case S3:
-			c.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
-				// The local stand-in serves buckets as paths, not as host names.
-				o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-			})
 		}
 	}
 	return c
@@ -88,11 +82,25 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now     func() time.Time
+	exports web.Exports
 }
 
 // WithClock makes the service tell the time with now (tests freeze or move time).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithExports gives the web handler the bucket that large downloads are written to
+// (s3exports). Only the web function builds it, so that no other function links S3.
+func WithExports(e web.Exports) Option { return func(o *options) { o.exports = e } }
+
+// apply returns the options with their defaults.
+func apply(opts []Option) options {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
 
 // New composes store → service → handlers.
 func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, error) {
@@ -132,8 +140,8 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
 	}
-	if clients.S3 != nil {
-		server.Exports = s3exports.New(clients.S3, cfg.ExportsBucket)
+	if o := apply(opts); o.exports != nil {
+		server.Exports = o.exports
 	}
 	return &App{Store: store, Service: service, Web: server}, nil
 }
@@ -152,10 +160,7 @@ func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer,
 // clockAndKeys is clockAndSealer with the keyring the sealer uses, which also signs
 // sessions and CSRF tokens.
 func clockAndKeys(cfg Config, opts []Option) (func() time.Time, *links.Keyring, *links.Sealer, error) {
-	o := options{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := apply(opts)
 	keys, err := cfg.Keyring(o.now)
 	if err != nil {
 		return nil, nil, nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -84,14 +85,15 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	delete(extra, "STREAM")
 	if extra["EXPORTS_BUCKET"] == "" {
-		extra["EXPORTS_BUCKET"] = testenv.Bucket(t, clients.S3)
+		extra["EXPORTS_BUCKET"] = testenv.Bucket(t, s3exports.NewClient(awsCfg))
 	}
 	clock := testenv.NewClock()
 	s := &site{t: t, Clock: clock, Table: table}
 	srv := httptest.NewUnstartedServer(nil)
 	s.URL = "http://" + srv.Listener.Addr().String()
 	s.Config = testenv.Config(t, table, s.URL, extra)
-	a, err := app.New(s.Config, clients, testenv.Logger(t), app.WithClock(clock.Now))
+	a, err := app.New(s.Config, clients, testenv.Logger(t), app.WithClock(clock.Now),
+		app.WithExports(s3exports.New(s3exports.NewClient(awsCfg), s.Config.ExportsBucket)))
 	if err != nil {
 		t.Fatal(err)
 	}

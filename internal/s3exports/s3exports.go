@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"mime"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,14 @@ type Bucket struct {
 	Client  *s3.Client
 	Presign *s3.PresignClient
 	Name    string
+}
+
+// NewClient builds the S3 client for the exports bucket from the SDK configuration
+// (path-style addressing when AWS_ENDPOINT_URL_S3 points at the local stand-in).
+func NewClient(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	})
 }
 
 // New returns a Bucket for a bucket name.

@@ -23,11 +23,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
+	"github.com/peergroups/peergroups/internal/s3exports"
 )
 
 // localAdmin is the admin of the local server, unless ADMIN_EMAILS says otherwise.
@@ -94,12 +94,12 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 		return err
 	}
 	clients := app.NewClients(awsCfg)
-	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s3c := s3exports.NewClient(awsCfg)
 	if err := devstack.Prepare(ctx, clients.DynamoDB, s3c, cfg.TableName, true); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	a, err := app.New(cfg, clients, log)
+	a, err := app.New(cfg, clients, log, app.WithExports(s3exports.New(s3c, cfg.ExportsBucket)))
 	if err != nil {
 		return err
 	}
