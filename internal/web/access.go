@@ -8,6 +8,9 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
+// accessPages serves the pages of access: signing in and out, the account page.
+type accessPages struct{ *Server }
+
 // Access says who may use a route.
 type Access int
 
@@ -114,11 +117,11 @@ func (s *Server) guard(access Access, h http.HandlerFunc) http.Handler {
 	})
 }
 
-func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
+func (s accessPages) signInForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "sign-in", page{Title: "Sign in"})
 }
 
-func (s *Server) signInRequest(w http.ResponseWriter, r *http.Request) {
+func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
 	email, errs := pg.DecodeEmail(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "sign-in", page{Title: "Sign in", Errors: errs, Form: pg.SignupForm{Email: email}})
@@ -133,7 +136,7 @@ func (s *Server) signInRequest(w http.ResponseWriter, r *http.Request) {
 
 // signInLinkPage shows a button that signs in: following a link changes nothing, so
 // that mail scanners cannot use it up.
-func (s *Server) signInLinkPage(w http.ResponseWriter, r *http.Request) {
+func (s accessPages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	if err := s.Service.CheckSignInLink(r.Context(), tok); err != nil {
 		s.signInFail(w, r, err)
@@ -142,7 +145,7 @@ func (s *Server) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "sign-in-link", page{Title: "Sign in to Peer Groups", Token: tok})
 }
 
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+func (s accessPages) signIn(w http.ResponseWriter, r *http.Request) {
 	id, c, err := s.Service.SignIn(r.Context(), token(r))
 	if err != nil {
 		s.signInFail(w, r, err)
@@ -164,7 +167,7 @@ func home(c pg.Caller) string {
 	}
 }
 
-func (s *Server) signInFail(w http.ResponseWriter, r *http.Request, err error) {
+func (s accessPages) signInFail(w http.ResponseWriter, r *http.Request, err error) {
 	switch err {
 	case pg.ErrLinkExpired:
 		s.render(w, r, http.StatusGone, "problem", page{Title: "This sign-in link has expired", Message: "Sign-in links work for 15 minutes.", Link: "/sign-in", LinkText: "Get a new sign-in link"})
@@ -175,7 +178,7 @@ func (s *Server) signInFail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+func (s accessPages) signOut(w http.ResponseWriter, r *http.Request) {
 	if err := s.Service.SignOut(r.Context(), caller(r)); err != nil {
 		s.fail(w, r, err)
 		return
@@ -185,7 +188,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 }
 
 // account sends a signed-in member to their membership page, with a fresh link.
-func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+func (s accessPages) account(w http.ResponseWriter, r *http.Request) {
 	link, err := s.Service.ManageLinkFor(caller(r))
 	if err != nil {
 		s.fail(w, r, err)

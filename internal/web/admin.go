@@ -12,7 +12,10 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+// networkPages serves the pages of network: groups, facilitators, admins, audit.
+type networkPages struct{ *Server }
+
+func (s networkPages) adminHome(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.Service.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -23,11 +26,11 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin", page{Title: "Admin", Groups: groups, Banner: bannerFor(r.URL.Query().Get("done"))})
 }
 
-func (s *Server) groupNewForm(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) groupNewForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "group-form", page{Title: "Create a group", Regions: s.Councils.Regions(), Chosen: map[string]bool{}, Create: true})
 }
 
-func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) groupCreate(w http.ResponseWriter, r *http.Request) {
 	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
 	if len(errs) == 0 {
 		err := s.Service.CreateGroup(r.Context(), caller(r), g)
@@ -54,7 +57,7 @@ func chosen(ids []string) map[string]bool {
 }
 
 // groupAdmin shows a group's settings, facilitators and the way to its members.
-func (s *Server) groupAdmin(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) groupAdmin(w http.ResponseWriter, r *http.Request) {
 	s.renderGroupAdmin(w, r, http.StatusOK, page{Banner: bannerFor(r.URL.Query().Get("done"))})
 }
 
@@ -69,7 +72,7 @@ func bannerFor(done string) string {
 	}[done]
 }
 
-func (s *Server) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s networkPages) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p page) {
 	c := caller(r)
 	g, err := s.Service.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
@@ -92,7 +95,7 @@ func (s *Server) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status
 	s.render(w, r, status, "group-admin", p)
 }
 
-func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) groupUpdate(w http.ResponseWriter, r *http.Request) {
 	g, errs := pg.DecodeGroup(values(r), s.Councils, false)
 	g.ID = r.PathValue("group")
 	if len(errs) > 0 {
@@ -115,7 +118,7 @@ func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
 // stored one: 409, what is stored now beside what the editor sent, and the form again,
 // filled with what is stored now and carrying its version, so that saving it again
 // loses nothing of the other change.
-func (s *Server) groupConflict(w http.ResponseWriter, r *http.Request, sent pg.Group, action string) {
+func (s networkPages) groupConflict(w http.ResponseWriter, r *http.Request, sent pg.Group, action string) {
 	current, err := s.Service.GroupForEdit(r.Context(), caller(r), sent.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -144,10 +147,10 @@ type difference struct {
 	Label, Now, Sent string
 }
 
-func (s *Server) groupPause(w http.ResponseWriter, r *http.Request)  { s.setPaused(w, r, true) }
-func (s *Server) groupResume(w http.ResponseWriter, r *http.Request) { s.setPaused(w, r, false) }
+func (s networkPages) groupPause(w http.ResponseWriter, r *http.Request)  { s.setPaused(w, r, true) }
+func (s networkPages) groupResume(w http.ResponseWriter, r *http.Request) { s.setPaused(w, r, false) }
 
-func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
+func (s networkPages) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 	id := r.PathValue("group")
 	if err := s.Service.SetPaused(r.Context(), caller(r), id, paused); err != nil {
 		s.fail(w, r, err)
@@ -160,7 +163,7 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
 }
 
-func (s *Server) facilitatorAppoint(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) facilitatorAppoint(w http.ResponseWriter, r *http.Request) {
 	email, errs := pg.DecodeEmail(values(r))
 	if len(errs) > 0 {
 		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
@@ -174,7 +177,7 @@ func (s *Server) facilitatorAppoint(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done=appointed", http.StatusSeeOther)
 }
 
-func (s *Server) facilitatorRemove(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) facilitatorRemove(w http.ResponseWriter, r *http.Request) {
 	email, errs := pg.DecodeEmail(values(r))
 	id := r.PathValue("group")
 	if len(errs) > 0 {
@@ -188,11 +191,11 @@ func (s *Server) facilitatorRemove(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done=removed", http.StatusSeeOther)
 }
 
-func (s *Server) adminsPage(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) adminsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderAdmins(w, r, http.StatusOK, page{Banner: map[string]string{"appointed": "The admin has been appointed", "removed": "The admin has been removed"}[r.URL.Query().Get("done")]})
 }
 
-func (s *Server) renderAdmins(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s networkPages) renderAdmins(w http.ResponseWriter, r *http.Request, status int, p page) {
 	appointed, configured, err := s.Service.AdminList(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -202,7 +205,7 @@ func (s *Server) renderAdmins(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, "admins", p)
 }
 
-func (s *Server) adminAppoint(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) adminAppoint(w http.ResponseWriter, r *http.Request) {
 	email, errs := pg.DecodeEmail(values(r))
 	if len(errs) > 0 {
 		s.renderAdmins(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
@@ -215,7 +218,7 @@ func (s *Server) adminAppoint(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/admins?done=appointed", http.StatusSeeOther)
 }
 
-func (s *Server) adminRemove(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) adminRemove(w http.ResponseWriter, r *http.Request) {
 	email, _ := pg.DecodeEmail(values(r))
 	if err := s.Service.SetAdmin(r.Context(), caller(r), email, false); err != nil {
 		s.fail(w, r, err)
@@ -224,7 +227,7 @@ func (s *Server) adminRemove(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/admins?done=removed", http.StatusSeeOther)
 }
 
-func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) auditPage(w http.ResponseWriter, r *http.Request) {
 	entries, next, err := s.Service.AuditTrail(r.Context(), caller(r), r.URL.Query().Get("before"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -233,7 +236,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Audit: entries, Next: next})
 }
 
-func (s *Server) facilitateHome(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) facilitateHome(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
 	groups, err := s.Service.Groups(r.Context())
 	if err != nil {
@@ -250,7 +253,7 @@ func (s *Server) facilitateHome(w http.ResponseWriter, r *http.Request) {
 }
 
 // facilitateGroup shows a group's members, filtered by status, and its public details.
-func (s *Server) facilitateGroup(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) facilitateGroup(w http.ResponseWriter, r *http.Request) {
 	p := page{}
 	if r.URL.Query().Get("done") == "saved" {
 		p.Banner = "Your changes have been saved"
@@ -258,7 +261,7 @@ func (s *Server) facilitateGroup(w http.ResponseWriter, r *http.Request) {
 	s.renderFacilitateGroup(w, r, http.StatusOK, p)
 }
 
-func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p page) {
 	c := caller(r)
 	g, err := s.Service.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
@@ -288,7 +291,7 @@ func (s *Server) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, s
 	s.render(w, r, status, "facilitate-group", p)
 }
 
-func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 	g, errs := pg.DecodeFacilitatorEdit(values(r), pg.Group{ID: r.PathValue("group")})
 	if len(errs) > 0 {
 		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
@@ -310,7 +313,7 @@ func (s *Server) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 // formula are neutralised. A large group's list is more than a Lambda function may
 // answer (6 MB, buffered), so the file is written to the exports bucket and the browser
 // is sent to a link that fetches it and stops working after a few minutes.
-func (s *Server) membersCSV(w http.ResponseWriter, r *http.Request) {
+func (s networkPages) membersCSV(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
 	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
 	if err != nil {

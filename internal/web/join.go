@@ -7,7 +7,10 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+// joinPages serves the pages of membership: joining and confirming.
+type joinPages struct{ *Server }
+
+func (s joinPages) home(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.Service.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -16,13 +19,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", page{Title: "Peer groups for local government digital people", Groups: groups})
 }
 
-func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) joinForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "join", page{Title: "Your details", Councils: s.Councils.All()})
 }
 
 // joinDetails checks the details page and shows the groups page, with the group for
 // the person's region ticked.
-func (s *Server) joinDetails(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) joinDetails(w http.ResponseWriter, r *http.Request) {
 	form, errs := pg.DecodeDetails(values(r), s.Councils)
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "join", page{Title: "Your details", Form: form, Errors: errs, Councils: s.Councils.All()})
@@ -36,7 +39,7 @@ func (s *Server) joinDetails(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "groups", p)
 }
 
-func (s *Server) groupsPage(r *http.Request, form pg.SignupForm, errs pg.FieldErrors) (page, error) {
+func (s joinPages) groupsPage(r *http.Request, form pg.SignupForm, errs pg.FieldErrors) (page, error) {
 	groups, err := s.Service.Groups(r.Context())
 	if err != nil {
 		return page{}, err
@@ -65,7 +68,7 @@ func (s *Server) groupsPage(r *http.Request, form pg.SignupForm, errs pg.FieldEr
 }
 
 // joinGroups takes the whole form, records the pending sign-up and sends the email.
-func (s *Server) joinGroups(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 	v := values(r)
 	if v.Get("website") != "" {
 		// The honeypot was filled in: a bot. Answer as if all went well; store nothing.
@@ -106,13 +109,13 @@ func (s *Server) joinGroups(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/join/check-email", http.StatusSeeOther)
 }
 
-func (s *Server) checkEmail(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) checkEmail(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "check-email", page{Title: "Check your email", Hours: int(pg.ConfirmLinkTTL.Hours())})
 }
 
 // confirmForm shows what following the link will confirm. It changes nothing: mail
 // scanners that follow links must not use up the link.
-func (s *Server) confirmForm(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) confirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	signup, joined, err := s.Service.PendingSignup(r.Context(), tok)
 	if err != nil {
@@ -122,7 +125,7 @@ func (s *Server) confirmForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "confirm", page{Title: "Confirm that you want to join", Token: tok, Signup: signup, Joined: joined})
 }
 
-func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) confirm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	signup, joined, err := s.Service.Confirm(r.Context(), tok)
 	if err != nil && signup.Email == "" {
@@ -138,7 +141,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 
 // linkFail shows why a confirmation link did not work, offering a new link when it
 // has expired.
-func (s *Server) linkFail(w http.ResponseWriter, r *http.Request, tok string, err error) {
+func (s joinPages) linkFail(w http.ResponseWriter, r *http.Request, tok string, err error) {
 	if errors.Is(err, pg.ErrLinkExpired) {
 		s.render(w, r, http.StatusGone, "link-problem", page{Title: "This link has expired", Message: "Links to confirm that you want to join work for 48 hours.", Resend: true, Token: tok})
 		return
@@ -146,7 +149,7 @@ func (s *Server) linkFail(w http.ResponseWriter, r *http.Request, tok string, er
 	s.fail(w, r, err)
 }
 
-func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
+func (s joinPages) resend(w http.ResponseWriter, r *http.Request) {
 	if err := s.Service.ResendConfirmation(r.Context(), token(r), clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return

@@ -6,7 +6,10 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
+// managePages serves the pages of membership: managing and leaving.
+type managePages struct{ *Server }
+
+func (s managePages) manage(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	view, err := s.Service.Manage(r.Context(), tok)
 	if err != nil {
@@ -16,7 +19,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view})
 }
 
-func (s *Server) manageGroups(w http.ResponseWriter, r *http.Request) {
+func (s managePages) manageGroups(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	view, err := s.Service.ChangeGroups(r.Context(), tok, values(r)["groups"], values(r)["offered"])
 	if pg.KindOf(err) == pg.KindInvalid {
@@ -35,7 +38,7 @@ func (s *Server) manageGroups(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: banner})
 }
 
-func (s *Server) manageLeave(w http.ResponseWriter, r *http.Request) {
+func (s managePages) manageLeave(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	groupID := values(r).Get("group")
 	view, err := s.Service.LeaveGroup(r.Context(), tok, groupID)
@@ -50,7 +53,7 @@ func (s *Server) manageLeave(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: banner})
 }
 
-func (s *Server) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
+func (s managePages) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	view, err := s.Service.LeaveAll(r.Context(), tok)
 	if err != nil {
@@ -60,11 +63,11 @@ func (s *Server) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: "You have left all peer groups"})
 }
 
-func (s *Server) manageLinkForm(w http.ResponseWriter, r *http.Request) {
+func (s managePages) manageLinkForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "manage-link", page{Title: "Get a link to manage your membership"})
 }
 
-func (s *Server) manageLink(w http.ResponseWriter, r *http.Request) {
+func (s managePages) manageLink(w http.ResponseWriter, r *http.Request) {
 	email, errs := pg.DecodeEmail(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "manage-link", page{Title: "Get a link to manage your membership", Errors: errs, Form: pg.SignupForm{Email: email}})
@@ -77,7 +80,7 @@ func (s *Server) manageLink(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "manage-link", page{Title: "Check your email", Done: true, Hours: int(pg.ManageLinkTTLAsked.Hours())})
 }
 
-func (s *Server) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
+func (s managePages) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	groups, err := s.Service.UnsubscribeGroups(r.Context(), tok)
 	if err != nil {
@@ -89,7 +92,7 @@ func (s *Server) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
 
 // unsubscribe leaves on POST, from the page's button or from a mail client's
 // one-click request (RFC 8058: body "List-Unsubscribe=One-Click", no cookies).
-func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+func (s managePages) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.Service.Unsubscribe(r.Context(), r.URL.Query().Get("token"))
 	if err != nil {
 		s.fail(w, r, err)

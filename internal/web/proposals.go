@@ -9,7 +9,10 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request) {
+// proposalPages serves the pages of proposals: proposing, interest, decisions.
+type proposalPages struct{ *Server }
+
+func (s proposalPages) proposalsPage(w http.ResponseWriter, r *http.Request) {
 	open, err := s.Service.ListedProposals(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -18,11 +21,11 @@ func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "proposals", page{Title: "Proposed peer groups", Proposals: open})
 }
 
-func (s *Server) proposalForm(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "proposal-form", page{Title: "Propose a peer group"})
 }
 
-func (s *Server) proposalRequest(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalRequest(w http.ResponseWriter, r *http.Request) {
 	f, errs := pg.DecodeProposal(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "proposal-form", page{Title: "Propose a peer group", Errors: errs, ProposalForm: f})
@@ -35,7 +38,7 @@ func (s *Server) proposalRequest(w http.ResponseWriter, r *http.Request) {
 	s.sent(w, r, "We have sent you an email. Open the link in it to confirm and publish your proposal. The link expires in 48 hours.")
 }
 
-func (s *Server) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	p, err := s.Service.PendingProposalFor(r.Context(), tok)
 	if err != nil {
@@ -49,7 +52,7 @@ func (s *Server) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalConfirm(w http.ResponseWriter, r *http.Request) {
 	p, err := s.Service.ConfirmProposal(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/proposals/new")
@@ -58,11 +61,11 @@ func (s *Server) proposalConfirm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "done", page{Title: "Your proposal has been sent", Message: "The network’s admins will check your proposal for " + p.Area + " and list it publicly, so that others can say they are interested. We will email you when they decide whether to start the group.", Link: "/proposals", LinkText: "See the proposals listed now"})
 }
 
-func (s *Server) proposalPage(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalPage(w http.ResponseWriter, r *http.Request) {
 	s.renderProposal(w, r, http.StatusOK, page{})
 }
 
-func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s proposalPages) renderProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
 	prop, err := s.Service.PublicProposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -72,7 +75,7 @@ func (s *Server) renderProposal(w http.ResponseWriter, r *http.Request, status i
 	s.render(w, r, status, "proposal", p)
 }
 
-func (s *Server) interestRequest(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) interestRequest(w http.ResponseWriter, r *http.Request) {
 	name, email, errs := pg.DecodeInterest(values(r))
 	if len(errs) > 0 {
 		s.renderProposal(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Name: name, Email: email}})
@@ -85,7 +88,7 @@ func (s *Server) interestRequest(w http.ResponseWriter, r *http.Request) {
 	s.sent(w, r, "We have sent you an email. Open the link in it to confirm that you are interested. The link expires in 48 hours.")
 }
 
-func (s *Server) interestConfirmForm(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) interestConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	pi, p, err := s.Service.PendingInterestFor(r.Context(), tok)
 	if err != nil {
@@ -99,7 +102,7 @@ func (s *Server) interestConfirmForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) interestConfirm(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) interestConfirm(w http.ResponseWriter, r *http.Request) {
 	p, err := s.Service.ConfirmInterest(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/proposals")
@@ -108,7 +111,7 @@ func (s *Server) interestConfirm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "done", page{Title: "Thank you for your interest", Message: "If the peer group for " + p.Area + " starts, we will email you an invitation to join it.", Link: "/proposals/" + p.ID, LinkText: "See the proposal"})
 }
 
-func (s *Server) invitationForm(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) invitationForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	g, claims, err := s.Service.Invitation(r.Context(), tok)
 	if err != nil {
@@ -122,7 +125,7 @@ func (s *Server) invitationForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) invitationAccept(w http.ResponseWriter, r *http.Request) {
 	g, err := s.Service.AcceptInvitation(r.Context(), token(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -131,7 +134,7 @@ func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "done", page{Title: "You have joined the " + g.Name + " peer group", Message: "We will email you when each new round is published. Every email has a link to manage your membership or leave.", Link: "/", LinkText: "Go to the Peer Groups home page"})
 }
 
-func (s *Server) adminProposals(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) adminProposals(w http.ResponseWriter, r *http.Request) {
 	all, err := s.Service.AllProposals(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -140,7 +143,7 @@ func (s *Server) adminProposals(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin-proposals", page{Title: "Proposals", Proposals: all})
 }
 
-func (s *Server) adminProposal(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) adminProposal(w http.ResponseWriter, r *http.Request) {
 	done := r.URL.Query().Get("done")
 	banner := map[string]string{"declined": "The proposal has been declined and the proposer told", "listed": "The proposal is now listed publicly"}[done]
 	if n, ok := strings.CutPrefix(done, "approved-"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
@@ -172,7 +175,7 @@ func slug(area string) string {
 	return b.String()
 }
 
-func (s *Server) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s proposalPages) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
 	prop, err := s.Service.Proposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -188,7 +191,7 @@ func (s *Server) renderAdminProposal(w http.ResponseWriter, r *http.Request, sta
 	s.render(w, r, status, "admin-proposal", p)
 }
 
-func (s *Server) proposalApprove(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalApprove(w http.ResponseWriter, r *http.Request) {
 	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
 	id := r.PathValue("id")
 	if len(errs) == 0 {
@@ -206,7 +209,7 @@ func (s *Server) proposalApprove(w http.ResponseWriter, r *http.Request) {
 	s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Group: g, Chosen: chosen(g.Regions)})
 }
 
-func (s *Server) proposalDecline(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalDecline(w http.ResponseWriter, r *http.Request) {
 	reason, errs := pg.DecodeReason(values(r))
 	id := r.PathValue("id")
 	if len(errs) > 0 {
@@ -221,7 +224,7 @@ func (s *Server) proposalDecline(w http.ResponseWriter, r *http.Request) {
 }
 
 // proposalList approves a proposal for the public list.
-func (s *Server) proposalList(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalList(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := s.Service.ListProposal(r.Context(), caller(r), id); err != nil {
 		s.fail(w, r, err)
@@ -230,7 +233,7 @@ func (s *Server) proposalList(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/proposals/"+url.PathEscape(id)+"?done=listed", http.StatusSeeOther)
 }
 
-func (s *Server) proposalInvite(w http.ResponseWriter, r *http.Request) {
+func (s proposalPages) proposalInvite(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	n, err := s.Service.InviteInterested(r.Context(), caller(r), id)
 	if err != nil {

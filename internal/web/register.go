@@ -8,10 +8,13 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
+// registerPages serves the pages of register: councils signed up to the Standard.
+type registerPages struct{ *Server }
+
 // summary is one row of a summary list on a confirmation page.
 type summary struct{ Key, Value string }
 
-func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) registerPage(w http.ResponseWriter, r *http.Request) {
 	regions, err := s.Service.PublicRegister(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -20,11 +23,11 @@ func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "register", page{Title: "Councils signed up to the Standard", Register: regions})
 }
 
-func (s *Server) registerForm(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) registerForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "register-form", page{Title: "Sign your council up to the Standard", Councils: s.Councils.All()})
 }
 
-func (s *Server) registerRequest(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) registerRequest(w http.ResponseWriter, r *http.Request) {
 	f, errs := pg.DecodeRegister(values(r), s.Councils)
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "register-form", page{Title: "Sign your council up to the Standard", Councils: s.Councils.All(), Errors: errs, Register1: f})
@@ -42,7 +45,7 @@ func (s *Server) sent(w http.ResponseWriter, r *http.Request, message string) {
 	s.render(w, r, http.StatusOK, "sent", page{Title: "Check your email", Message: message})
 }
 
-func (s *Server) registerConfirmForm(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) registerConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	p, c, err := s.Service.PendingRegistrationFor(r.Context(), tok)
 	if err != nil {
@@ -56,7 +59,7 @@ func (s *Server) registerConfirmForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) registerConfirm(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) registerConfirm(w http.ResponseWriter, r *http.Request) {
 	c, listed, err := s.Service.ConfirmRegistration(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/councils/sign-up")
@@ -81,7 +84,7 @@ func (s *Server) onceLinkFail(w http.ResponseWriter, r *http.Request, err error,
 	}
 }
 
-func (s *Server) adminCouncils(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) adminCouncils(w http.ResponseWriter, r *http.Request) {
 	all, err := s.Service.FullRegister(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -98,11 +101,11 @@ func (s *Server) adminCouncils(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin-councils", p)
 }
 
-func (s *Server) adminCouncil(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) adminCouncil(w http.ResponseWriter, r *http.Request) {
 	s.renderAdminCouncil(w, r, http.StatusOK, page{})
 }
 
-func (s *Server) renderAdminCouncil(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s registerPages) renderAdminCouncil(w http.ResponseWriter, r *http.Request, status int, p page) {
 	e, contacts, err := s.Service.RegisterEntryFor(r.Context(), caller(r), r.PathValue("code"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -119,7 +122,7 @@ var registerBanners = map[string]string{
 	"withdrawn": "The council has been withdrawn from the public register",
 }
 
-func (s *Server) adminCouncilList(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) adminCouncilList(w http.ResponseWriter, r *http.Request) {
 	if err := s.Service.ListRegistration(r.Context(), caller(r), r.PathValue("code")); err != nil {
 		s.fail(w, r, err)
 		return
@@ -127,16 +130,16 @@ func (s *Server) adminCouncilList(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/councils?done=listed", http.StatusSeeOther)
 }
 
-func (s *Server) adminCouncilDecline(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) adminCouncilDecline(w http.ResponseWriter, r *http.Request) {
 	s.adminCouncilClose(w, r, "declined", s.Service.DeclineRegistration)
 }
 
-func (s *Server) adminCouncilWithdraw(w http.ResponseWriter, r *http.Request) {
+func (s registerPages) adminCouncilWithdraw(w http.ResponseWriter, r *http.Request) {
 	s.adminCouncilClose(w, r, "withdrawn", s.Service.WithdrawRegistration)
 }
 
 // adminCouncilClose keeps a council off the public register, with a reason.
-func (s *Server) adminCouncilClose(w http.ResponseWriter, r *http.Request, done string, decide func(ctx context.Context, c pg.Caller, code, reason string) error) {
+func (s registerPages) adminCouncilClose(w http.ResponseWriter, r *http.Request, done string, decide func(ctx context.Context, c pg.Caller, code, reason string) error) {
 	reason, errs := pg.DecodeReason(values(r))
 	if len(errs) > 0 {
 		s.renderAdminCouncil(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})

@@ -11,6 +11,9 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
+// roundPages serves the pages of rounds: rounds, events, publication, RSVP, calendars.
+type roundPages struct{ *Server }
+
 // roundNumber reads the {round} path value.
 func roundNumber(r *http.Request) (int, error) {
 	n, err := strconv.Atoi(r.PathValue("round"))
@@ -20,7 +23,7 @@ func roundNumber(r *http.Request) (int, error) {
 	return n, nil
 }
 
-func (s *Server) adminRounds(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) adminRounds(w http.ResponseWriter, r *http.Request) {
 	rounds, err := s.Service.Rounds(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -29,11 +32,11 @@ func (s *Server) adminRounds(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin-rounds", page{Title: "Rounds", Rounds: rounds})
 }
 
-func (s *Server) roundNewForm(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundNewForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "round-form", page{Title: "Create a round"})
 }
 
-func (s *Server) roundCreate(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundCreate(w http.ResponseWriter, r *http.Request) {
 	round, errs := pg.DecodeRound(values(r))
 	if len(errs) == 0 {
 		err := s.Service.CreateRound(r.Context(), caller(r), round)
@@ -58,7 +61,7 @@ type roundRow struct {
 	HasEvent bool
 }
 
-func (s *Server) roundAdmin(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -97,7 +100,7 @@ func (s *Server) roundAdmin(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin-round", p)
 }
 
-func (s *Server) roundPublish(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundPublish(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
 		err = s.Service.Publish(r.Context(), caller(r), n)
@@ -110,7 +113,7 @@ func (s *Server) roundPublish(w http.ResponseWriter, r *http.Request) {
 }
 
 // roundResume starts a stalled round's sending again.
-func (s *Server) roundResume(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundResume(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
 		err = s.Service.Resume(r.Context(), caller(r), n)
@@ -122,7 +125,7 @@ func (s *Server) roundResume(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d?auto=on", n), http.StatusSeeOther)
 }
 
-func (s *Server) roundClose(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundClose(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
 		err = s.Service.Close(r.Context(), caller(r), n)
@@ -134,7 +137,7 @@ func (s *Server) roundClose(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d", n), http.StatusSeeOther)
 }
 
-func (s *Server) roundPreview(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundPreview(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -150,7 +153,7 @@ func (s *Server) roundPreview(w http.ResponseWriter, r *http.Request) {
 }
 
 // roundTest sends the admin a copy of the emails of one group, as they will be sent.
-func (s *Server) roundTest(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundTest(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -172,7 +175,7 @@ func (s *Server) roundTest(w http.ResponseWriter, r *http.Request) {
 }
 
 // roundPage is the public page of a round: its theme and every group's event.
-func (s *Server) roundPage(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) roundPage(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -203,7 +206,7 @@ func (s *Server) roundPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // calendar serves a group's event for a round as an .ics file.
-func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -240,7 +243,7 @@ func (s *Server) calendar(w http.ResponseWriter, r *http.Request) {
 
 // memberCalendar serves a member's own link: their group's event with its full
 // details (the address, the online meeting link, the facilitator's note).
-func (s *Server) memberCalendar(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) memberCalendar(w http.ResponseWriter, r *http.Request) {
 	round, g, e, err := s.Service.MemberEvent(r.Context(), token(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -263,11 +266,11 @@ func writeCalendar(w http.ResponseWriter, round int, group string, data []byte) 
 }
 
 // eventForm is a facilitator's form for their group's event in a round, with who is coming.
-func (s *Server) eventForm(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) eventForm(w http.ResponseWriter, r *http.Request) {
 	s.renderEventForm(w, r, http.StatusOK, page{Banner: map[string]string{"saved": "The event has been saved"}[r.URL.Query().Get("done")]})
 }
 
-func (s *Server) renderEventForm(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s roundPages) renderEventForm(w http.ResponseWriter, r *http.Request, status int, p page) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -310,7 +313,7 @@ func eventValues(e pg.Event) map[string][]string {
 	}
 }
 
-func (s *Server) eventSave(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) eventSave(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -334,7 +337,7 @@ func (s *Server) eventSave(w http.ResponseWriter, r *http.Request) {
 }
 
 // attendeesCSV downloads who answered for a group's event.
-func (s *Server) attendeesCSV(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) attendeesCSV(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -359,7 +362,7 @@ func (s *Server) attendeesCSV(w http.ResponseWriter, r *http.Request) {
 
 // rsvpForm shows the answer an RSVP link gives, with a button to record it: following
 // a link changes nothing.
-func (s *Server) rsvpForm(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) rsvpForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	v, err := s.Service.RSVPFor(r.Context(), tok)
 	if err != nil {
@@ -378,7 +381,7 @@ func (s *Server) rsvpForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Are you going?", RSVP: v, Token: tok, Answer: answer, Link: link})
 }
 
-func (s *Server) rsvp(w http.ResponseWriter, r *http.Request) {
+func (s roundPages) rsvp(w http.ResponseWriter, r *http.Request) {
 	v, err := s.Service.Answer(r.Context(), token(r), values(r).Get("answer"))
 	if err != nil && !errors.Is(err, pg.ErrLinkExpired) {
 		s.fail(w, r, err)
