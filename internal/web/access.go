@@ -9,7 +9,20 @@ import (
 )
 
 // accessPages serves the pages of access: signing in and out, the account page.
-type accessPages struct{ *Server }
+type accessPages struct {
+	*Server
+	svc accessService
+}
+
+// accessService is what these pages need of the domain: nothing else of it is in reach.
+type accessService interface {
+	Caller(ctx context.Context, sessionID string) (pg.Caller, error)
+	CheckSignInLink(ctx context.Context, token string) error
+	ManageLinkFor(c pg.Caller) (string, error)
+	RequestSignIn(ctx context.Context, email, clientIP string) error
+	SignIn(ctx context.Context, token string) (string, pg.Caller, error)
+	SignOut(ctx context.Context, c pg.Caller) error
+}
 
 // Access says who may use a route.
 type Access int
@@ -127,7 +140,7 @@ func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "sign-in", page{Title: "Sign in", Errors: errs, Form: pg.SignupForm{Email: email}})
 		return
 	}
-	if err := s.Service.RequestSignIn(r.Context(), email, clientIP(r)); err != nil {
+	if err := s.svc.RequestSignIn(r.Context(), email, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -138,7 +151,7 @@ func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
 // that mail scanners cannot use it up.
 func (s accessPages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	if err := s.Service.CheckSignInLink(r.Context(), tok); err != nil {
+	if err := s.svc.CheckSignInLink(r.Context(), tok); err != nil {
 		s.signInFail(w, r, err)
 		return
 	}
@@ -146,7 +159,7 @@ func (s accessPages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s accessPages) signIn(w http.ResponseWriter, r *http.Request) {
-	id, c, err := s.Service.SignIn(r.Context(), token(r))
+	id, c, err := s.svc.SignIn(r.Context(), token(r))
 	if err != nil {
 		s.signInFail(w, r, err)
 		return
@@ -179,7 +192,7 @@ func (s accessPages) signInFail(w http.ResponseWriter, r *http.Request, err erro
 }
 
 func (s accessPages) signOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.SignOut(r.Context(), caller(r)); err != nil {
+	if err := s.svc.SignOut(r.Context(), caller(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -189,7 +202,7 @@ func (s accessPages) signOut(w http.ResponseWriter, r *http.Request) {
 
 // account sends a signed-in member to their membership page, with a fresh link.
 func (s accessPages) account(w http.ResponseWriter, r *http.Request) {
-	link, err := s.Service.ManageLinkFor(caller(r))
+	link, err := s.svc.ManageLinkFor(caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

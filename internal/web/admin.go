@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,10 +14,32 @@ import (
 )
 
 // networkPages serves the pages of network: groups, facilitators, admins, audit.
-type networkPages struct{ *Server }
+type networkPages struct {
+	*Server
+	svc networkService
+}
+
+// networkService is what these pages need of the domain: nothing else of it is in reach.
+type networkService interface {
+	AdminList(ctx context.Context, c pg.Caller) (appointed, configured []string, err error)
+	AppointFacilitator(ctx context.Context, c pg.Caller, group, email string) error
+	AuditTrail(ctx context.Context, c pg.Caller, before string) ([]pg.AuditEntry, string, error)
+	CreateGroup(ctx context.Context, c pg.Caller, g pg.Group) error
+	Facilitators(ctx context.Context, c pg.Caller, group string) ([]string, error)
+	Group(ctx context.Context, id string) (pg.Group, error)
+	GroupForEdit(ctx context.Context, c pg.Caller, id string) (pg.Group, error)
+	Groups(ctx context.Context) ([]pg.Group, error)
+	Members(ctx context.Context, c pg.Caller, group string, status pg.Status) ([]pg.MemberRow, error)
+	MembersPageAt(ctx context.Context, c pg.Caller, group string, status pg.Status, cursor string) (pg.MembersPage, error)
+	RemoveFacilitator(ctx context.Context, c pg.Caller, group, email string) error
+	Rounds(ctx context.Context) ([]pg.Round, error)
+	SetAdmin(ctx context.Context, c pg.Caller, email string, grant bool) error
+	SetPaused(ctx context.Context, c pg.Caller, id string, paused bool) error
+	UpdateGroup(ctx context.Context, c pg.Caller, g pg.Group, form []string) error
+}
 
 func (s networkPages) adminHome(w http.ResponseWriter, r *http.Request) {
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -33,7 +56,7 @@ func (s networkPages) groupNewForm(w http.ResponseWriter, r *http.Request) {
 func (s networkPages) groupCreate(w http.ResponseWriter, r *http.Request) {
 	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
 	if len(errs) == 0 {
-		err := s.Service.CreateGroup(r.Context(), caller(r), g)
+		err := s.svc.CreateGroup(r.Context(), caller(r), g)
 		if pg.KindOf(err) == pg.KindConflict {
 			errs = pg.FieldErrors{{Field: "id", Message: pg.MessageOf(err)}}
 		} else if err != nil {
@@ -74,12 +97,12 @@ func bannerFor(done string) string {
 
 func (s networkPages) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p page) {
 	c := caller(r)
-	g, err := s.Service.GroupForEdit(r.Context(), c, r.PathValue("group"))
+	g, err := s.svc.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	facilitators, err := s.Service.Facilitators(r.Context(), c, g.ID)
+	facilitators, err := s.svc.Facilitators(r.Context(), c, g.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -102,7 +125,7 @@ func (s networkPages) groupUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return
 	}
-	err := s.Service.UpdateGroup(r.Context(), caller(r), g, pg.AllGroupFields)
+	err := s.svc.UpdateGroup(r.Context(), caller(r), g, pg.AllGroupFields)
 	if errors.Is(err, pg.ErrGroupChanged) {
 		s.groupConflict(w, r, g, "/admin/groups/"+url.PathEscape(g.ID))
 		return
@@ -119,7 +142,7 @@ func (s networkPages) groupUpdate(w http.ResponseWriter, r *http.Request) {
 // filled with what is stored now and carrying its version, so that saving it again
 // loses nothing of the other change.
 func (s networkPages) groupConflict(w http.ResponseWriter, r *http.Request, sent pg.Group, action string) {
-	current, err := s.Service.GroupForEdit(r.Context(), caller(r), sent.ID)
+	current, err := s.svc.GroupForEdit(r.Context(), caller(r), sent.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -152,7 +175,7 @@ func (s networkPages) groupResume(w http.ResponseWriter, r *http.Request) { s.se
 
 func (s networkPages) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 	id := r.PathValue("group")
-	if err := s.Service.SetPaused(r.Context(), caller(r), id, paused); err != nil {
+	if err := s.svc.SetPaused(r.Context(), caller(r), id, paused); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -170,7 +193,7 @@ func (s networkPages) facilitatorAppoint(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	id := r.PathValue("group")
-	if err := s.Service.AppointFacilitator(r.Context(), caller(r), id, email); err != nil {
+	if err := s.svc.AppointFacilitator(r.Context(), caller(r), id, email); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -184,7 +207,7 @@ func (s networkPages) facilitatorRemove(w http.ResponseWriter, r *http.Request) 
 		s.problem(w, r, http.StatusBadRequest, "There is a problem", "That is not the address of a facilitator.")
 		return
 	}
-	if err := s.Service.RemoveFacilitator(r.Context(), caller(r), id, email); err != nil {
+	if err := s.svc.RemoveFacilitator(r.Context(), caller(r), id, email); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -196,7 +219,7 @@ func (s networkPages) adminsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s networkPages) renderAdmins(w http.ResponseWriter, r *http.Request, status int, p page) {
-	appointed, configured, err := s.Service.AdminList(r.Context(), caller(r))
+	appointed, configured, err := s.svc.AdminList(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -211,7 +234,7 @@ func (s networkPages) adminAppoint(w http.ResponseWriter, r *http.Request) {
 		s.renderAdmins(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
 		return
 	}
-	if err := s.Service.SetAdmin(r.Context(), caller(r), email, true); err != nil {
+	if err := s.svc.SetAdmin(r.Context(), caller(r), email, true); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -220,7 +243,7 @@ func (s networkPages) adminAppoint(w http.ResponseWriter, r *http.Request) {
 
 func (s networkPages) adminRemove(w http.ResponseWriter, r *http.Request) {
 	email, _ := pg.DecodeEmail(values(r))
-	if err := s.Service.SetAdmin(r.Context(), caller(r), email, false); err != nil {
+	if err := s.svc.SetAdmin(r.Context(), caller(r), email, false); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -228,7 +251,7 @@ func (s networkPages) adminRemove(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s networkPages) auditPage(w http.ResponseWriter, r *http.Request) {
-	entries, next, err := s.Service.AuditTrail(r.Context(), caller(r), r.URL.Query().Get("before"))
+	entries, next, err := s.svc.AuditTrail(r.Context(), caller(r), r.URL.Query().Get("before"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -238,7 +261,7 @@ func (s networkPages) auditPage(w http.ResponseWriter, r *http.Request) {
 
 func (s networkPages) facilitateHome(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -263,7 +286,7 @@ func (s networkPages) facilitateGroup(w http.ResponseWriter, r *http.Request) {
 
 func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p page) {
 	c := caller(r)
-	g, err := s.Service.GroupForEdit(r.Context(), c, r.PathValue("group"))
+	g, err := s.svc.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -272,7 +295,7 @@ func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Reque
 	if filter == "" {
 		filter = pg.StatusConfirmed
 	}
-	members, err := s.Service.MembersPageAt(r.Context(), c, g.ID, filter, r.URL.Query().Get("page"))
+	members, err := s.svc.MembersPageAt(r.Context(), c, g.ID, filter, r.URL.Query().Get("page"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -280,7 +303,7 @@ func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Reque
 	if p.Errors == nil {
 		p.Group = g
 	}
-	rounds, err := s.Service.Rounds(r.Context())
+	rounds, err := s.svc.Rounds(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -297,7 +320,7 @@ func (s networkPages) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return
 	}
-	err := s.Service.UpdateGroup(r.Context(), caller(r), g, pg.PublicGroupFields)
+	err := s.svc.UpdateGroup(r.Context(), caller(r), g, pg.PublicGroupFields)
 	if errors.Is(err, pg.ErrGroupChanged) {
 		s.groupConflict(w, r, g, "/facilitate/"+url.PathEscape(g.ID))
 		return
@@ -315,7 +338,7 @@ func (s networkPages) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 // is sent to a link that fetches it and stops working after a few minutes.
 func (s networkPages) membersCSV(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
-	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	g, err := s.svc.Group(r.Context(), r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -325,7 +348,7 @@ func (s networkPages) membersCSV(w http.ResponseWriter, r *http.Request) {
 	if filter == "" {
 		filter = pg.StatusConfirmed
 	}
-	members, err := s.Service.Members(r.Context(), c, id, filter)
+	members, err := s.svc.Members(r.Context(), c, id, filter)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -8,10 +9,22 @@ import (
 )
 
 // joinPages serves the pages of membership: joining and confirming.
-type joinPages struct{ *Server }
+type joinPages struct {
+	*Server
+	svc joinService
+}
+
+// joinService is what these pages need of the domain: nothing else of it is in reach.
+type joinService interface {
+	Confirm(ctx context.Context, token string) (pg.Signup, []pg.Group, error)
+	Groups(ctx context.Context) ([]pg.Group, error)
+	Join(ctx context.Context, f pg.SignupForm, clientIP string) error
+	PendingSignup(ctx context.Context, token string) (pg.Signup, []pg.Group, error)
+	ResendConfirmation(ctx context.Context, token, clientIP string) error
+}
 
 func (s joinPages) home(w http.ResponseWriter, r *http.Request) {
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -40,7 +53,7 @@ func (s joinPages) joinDetails(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s joinPages) groupsPage(r *http.Request, form pg.SignupForm, errs pg.FieldErrors) (page, error) {
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		return page{}, err
 	}
@@ -81,7 +94,7 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "join", page{Title: "Your details", Form: form, Councils: s.Councils.All()})
 		return
 	}
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -102,7 +115,7 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "groups", p)
 		return
 	}
-	if err := s.Service.Join(r.Context(), form, clientIP(r)); err != nil {
+	if err := s.svc.Join(r.Context(), form, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -117,7 +130,7 @@ func (s joinPages) checkEmail(w http.ResponseWriter, r *http.Request) {
 // scanners that follow links must not use up the link.
 func (s joinPages) confirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	signup, joined, err := s.Service.PendingSignup(r.Context(), tok)
+	signup, joined, err := s.svc.PendingSignup(r.Context(), tok)
 	if err != nil {
 		s.linkFail(w, r, tok, err)
 		return
@@ -127,7 +140,7 @@ func (s joinPages) confirmForm(w http.ResponseWriter, r *http.Request) {
 
 func (s joinPages) confirm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	signup, joined, err := s.Service.Confirm(r.Context(), tok)
+	signup, joined, err := s.svc.Confirm(r.Context(), tok)
 	if err != nil && signup.Email == "" {
 		s.linkFail(w, r, tok, err)
 		return
@@ -150,7 +163,7 @@ func (s joinPages) linkFail(w http.ResponseWriter, r *http.Request, tok string, 
 }
 
 func (s joinPages) resend(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.ResendConfirmation(r.Context(), token(r), clientIP(r)); err != nil {
+	if err := s.svc.ResendConfirmation(r.Context(), token(r), clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

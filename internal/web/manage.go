@@ -1,17 +1,32 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // managePages serves the pages of membership: managing and leaving.
-type managePages struct{ *Server }
+type managePages struct {
+	*Server
+	svc manageService
+}
+
+// manageService is what these pages need of the domain: nothing else of it is in reach.
+type manageService interface {
+	ChangeGroups(ctx context.Context, token string, want, offered []string) (pg.MembershipView, error)
+	LeaveAll(ctx context.Context, token string) (pg.MembershipView, error)
+	LeaveGroup(ctx context.Context, token, groupID string) (pg.MembershipView, error)
+	Manage(ctx context.Context, token string) (pg.MembershipView, error)
+	SendManageLink(ctx context.Context, email, clientIP string) error
+	Unsubscribe(ctx context.Context, token string) ([]pg.Group, error)
+	UnsubscribeGroups(ctx context.Context, token string) ([]pg.Group, error)
+}
 
 func (s managePages) manage(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	view, err := s.Service.Manage(r.Context(), tok)
+	view, err := s.svc.Manage(r.Context(), tok)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -21,7 +36,7 @@ func (s managePages) manage(w http.ResponseWriter, r *http.Request) {
 
 func (s managePages) manageGroups(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	view, err := s.Service.ChangeGroups(r.Context(), tok, values(r)["groups"], values(r)["offered"])
+	view, err := s.svc.ChangeGroups(r.Context(), tok, values(r)["groups"], values(r)["offered"])
 	if pg.KindOf(err) == pg.KindInvalid {
 		s.render(w, r, http.StatusBadRequest, "manage", page{Title: "Manage your membership", Token: tok, Membership: view,
 			Errors: pg.FieldErrors{{Field: "groups", Message: pg.MessageOf(err)}}})
@@ -41,7 +56,7 @@ func (s managePages) manageGroups(w http.ResponseWriter, r *http.Request) {
 func (s managePages) manageLeave(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	groupID := values(r).Get("group")
-	view, err := s.Service.LeaveGroup(r.Context(), tok, groupID)
+	view, err := s.svc.LeaveGroup(r.Context(), tok, groupID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -55,7 +70,7 @@ func (s managePages) manageLeave(w http.ResponseWriter, r *http.Request) {
 
 func (s managePages) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	view, err := s.Service.LeaveAll(r.Context(), tok)
+	view, err := s.svc.LeaveAll(r.Context(), tok)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -73,7 +88,7 @@ func (s managePages) manageLink(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "manage-link", page{Title: "Get a link to manage your membership", Errors: errs, Form: pg.SignupForm{Email: email}})
 		return
 	}
-	if err := s.Service.SendManageLink(r.Context(), email, clientIP(r)); err != nil {
+	if err := s.svc.SendManageLink(r.Context(), email, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -82,7 +97,7 @@ func (s managePages) manageLink(w http.ResponseWriter, r *http.Request) {
 
 func (s managePages) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	groups, err := s.Service.UnsubscribeGroups(r.Context(), tok)
+	groups, err := s.svc.UnsubscribeGroups(r.Context(), tok)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -93,7 +108,7 @@ func (s managePages) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
 // unsubscribe leaves on POST, from the page's button or from a mail client's
 // one-click request (RFC 8058: body "List-Unsubscribe=One-Click", no cookies).
 func (s managePages) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	groups, err := s.Service.Unsubscribe(r.Context(), r.URL.Query().Get("token"))
+	groups, err := s.svc.Unsubscribe(r.Context(), r.URL.Query().Get("token"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,19 +1,44 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // proposalPages serves the pages of proposals: proposing, interest, decisions.
-type proposalPages struct{ *Server }
+type proposalPages struct {
+	*Server
+	svc proposalService
+}
+
+// proposalService is what these pages need of the domain: nothing else of it is in reach.
+type proposalService interface {
+	AcceptInvitation(ctx context.Context, token string) (pg.Group, error)
+	AllProposals(ctx context.Context, c pg.Caller) ([]pg.Proposal, error)
+	ApproveProposal(ctx context.Context, c pg.Caller, id string, g pg.Group) (int, error)
+	ConfirmInterest(ctx context.Context, token string) (pg.Proposal, error)
+	ConfirmProposal(ctx context.Context, token string) (pg.Proposal, error)
+	DeclineProposal(ctx context.Context, c pg.Caller, id, reason string) error
+	Invitation(ctx context.Context, token string) (pg.Group, links.Claims, error)
+	InviteInterested(ctx context.Context, c pg.Caller, id string) (int, error)
+	ListProposal(ctx context.Context, c pg.Caller, id string) error
+	ListedProposals(ctx context.Context) ([]pg.Proposal, error)
+	PendingInterestFor(ctx context.Context, token string) (pg.PendingInterest, pg.Proposal, error)
+	PendingProposalFor(ctx context.Context, token string) (pg.PendingProposal, error)
+	Proposal(ctx context.Context, id string) (pg.Proposal, error)
+	PublicProposal(ctx context.Context, id string) (pg.Proposal, error)
+	RequestInterest(ctx context.Context, id, name, email, clientIP string) error
+	RequestProposal(ctx context.Context, f pg.ProposalForm, clientIP string) error
+}
 
 func (s proposalPages) proposalsPage(w http.ResponseWriter, r *http.Request) {
-	open, err := s.Service.ListedProposals(r.Context())
+	open, err := s.svc.ListedProposals(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -31,7 +56,7 @@ func (s proposalPages) proposalRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "proposal-form", page{Title: "Propose a peer group", Errors: errs, ProposalForm: f})
 		return
 	}
-	if err := s.Service.RequestProposal(r.Context(), f, clientIP(r)); err != nil {
+	if err := s.svc.RequestProposal(r.Context(), f, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -40,7 +65,7 @@ func (s proposalPages) proposalRequest(w http.ResponseWriter, r *http.Request) {
 
 func (s proposalPages) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	p, err := s.Service.PendingProposalFor(r.Context(), tok)
+	p, err := s.svc.PendingProposalFor(r.Context(), tok)
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/proposals/new")
 		return
@@ -53,7 +78,7 @@ func (s proposalPages) proposalConfirmForm(w http.ResponseWriter, r *http.Reques
 }
 
 func (s proposalPages) proposalConfirm(w http.ResponseWriter, r *http.Request) {
-	p, err := s.Service.ConfirmProposal(r.Context(), token(r))
+	p, err := s.svc.ConfirmProposal(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/proposals/new")
 		return
@@ -66,7 +91,7 @@ func (s proposalPages) proposalPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s proposalPages) renderProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
-	prop, err := s.Service.PublicProposal(r.Context(), r.PathValue("id"))
+	prop, err := s.svc.PublicProposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -81,7 +106,7 @@ func (s proposalPages) interestRequest(w http.ResponseWriter, r *http.Request) {
 		s.renderProposal(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Name: name, Email: email}})
 		return
 	}
-	if err := s.Service.RequestInterest(r.Context(), r.PathValue("id"), name, email, clientIP(r)); err != nil {
+	if err := s.svc.RequestInterest(r.Context(), r.PathValue("id"), name, email, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -90,7 +115,7 @@ func (s proposalPages) interestRequest(w http.ResponseWriter, r *http.Request) {
 
 func (s proposalPages) interestConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	pi, p, err := s.Service.PendingInterestFor(r.Context(), tok)
+	pi, p, err := s.svc.PendingInterestFor(r.Context(), tok)
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/proposals")
 		return
@@ -103,7 +128,7 @@ func (s proposalPages) interestConfirmForm(w http.ResponseWriter, r *http.Reques
 }
 
 func (s proposalPages) interestConfirm(w http.ResponseWriter, r *http.Request) {
-	p, err := s.Service.ConfirmInterest(r.Context(), token(r))
+	p, err := s.svc.ConfirmInterest(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/proposals")
 		return
@@ -113,7 +138,7 @@ func (s proposalPages) interestConfirm(w http.ResponseWriter, r *http.Request) {
 
 func (s proposalPages) invitationForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	g, claims, err := s.Service.Invitation(r.Context(), tok)
+	g, claims, err := s.svc.Invitation(r.Context(), tok)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -126,7 +151,7 @@ func (s proposalPages) invitationForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s proposalPages) invitationAccept(w http.ResponseWriter, r *http.Request) {
-	g, err := s.Service.AcceptInvitation(r.Context(), token(r))
+	g, err := s.svc.AcceptInvitation(r.Context(), token(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -135,7 +160,7 @@ func (s proposalPages) invitationAccept(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s proposalPages) adminProposals(w http.ResponseWriter, r *http.Request) {
-	all, err := s.Service.AllProposals(r.Context(), caller(r))
+	all, err := s.svc.AllProposals(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -176,7 +201,7 @@ func slug(area string) string {
 }
 
 func (s proposalPages) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
-	prop, err := s.Service.Proposal(r.Context(), r.PathValue("id"))
+	prop, err := s.svc.Proposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -195,7 +220,7 @@ func (s proposalPages) proposalApprove(w http.ResponseWriter, r *http.Request) {
 	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
 	id := r.PathValue("id")
 	if len(errs) == 0 {
-		n, err := s.Service.ApproveProposal(r.Context(), caller(r), id, g)
+		n, err := s.svc.ApproveProposal(r.Context(), caller(r), id, g)
 		if pg.KindOf(err) == pg.KindConflict && strings.Contains(pg.MessageOf(err), "short name") {
 			errs = pg.FieldErrors{{Field: "id", Message: pg.MessageOf(err)}}
 		} else if err != nil {
@@ -216,7 +241,7 @@ func (s proposalPages) proposalDecline(w http.ResponseWriter, r *http.Request) {
 		s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})
 		return
 	}
-	if err := s.Service.DeclineProposal(r.Context(), caller(r), id, reason); err != nil {
+	if err := s.svc.DeclineProposal(r.Context(), caller(r), id, reason); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -226,7 +251,7 @@ func (s proposalPages) proposalDecline(w http.ResponseWriter, r *http.Request) {
 // proposalList approves a proposal for the public list.
 func (s proposalPages) proposalList(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.Service.ListProposal(r.Context(), caller(r), id); err != nil {
+	if err := s.svc.ListProposal(r.Context(), caller(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -235,7 +260,7 @@ func (s proposalPages) proposalList(w http.ResponseWriter, r *http.Request) {
 
 func (s proposalPages) proposalInvite(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	n, err := s.Service.InviteInterested(r.Context(), caller(r), id)
+	n, err := s.svc.InviteInterested(r.Context(), caller(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return

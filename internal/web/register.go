@@ -9,13 +9,29 @@ import (
 )
 
 // registerPages serves the pages of register: councils signed up to the Standard.
-type registerPages struct{ *Server }
+type registerPages struct {
+	*Server
+	svc registerService
+}
+
+// registerService is what these pages need of the domain: nothing else of it is in reach.
+type registerService interface {
+	ConfirmRegistration(ctx context.Context, token string) (pg.Council, bool, error)
+	DeclineRegistration(ctx context.Context, c pg.Caller, code, reason string) error
+	FullRegister(ctx context.Context, c pg.Caller) ([]pg.RegisterEntry, error)
+	ListRegistration(ctx context.Context, c pg.Caller, code string) error
+	PendingRegistrationFor(ctx context.Context, token string) (pg.PendingRegistration, pg.Council, error)
+	PublicRegister(ctx context.Context) ([]pg.RegionEntries, error)
+	RegisterEntryFor(ctx context.Context, c pg.Caller, code string) (pg.RegisterEntry, []pg.RegisterContact, error)
+	RequestRegistration(ctx context.Context, f pg.RegisterForm, clientIP string) error
+	WithdrawRegistration(ctx context.Context, c pg.Caller, code, reason string) error
+}
 
 // summary is one row of a summary list on a confirmation page.
 type summary struct{ Key, Value string }
 
 func (s registerPages) registerPage(w http.ResponseWriter, r *http.Request) {
-	regions, err := s.Service.PublicRegister(r.Context())
+	regions, err := s.svc.PublicRegister(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -33,7 +49,7 @@ func (s registerPages) registerRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "register-form", page{Title: "Sign your council up to the Standard", Councils: s.Councils.All(), Errors: errs, Register1: f})
 		return
 	}
-	if err := s.Service.RequestRegistration(r.Context(), f, clientIP(r)); err != nil {
+	if err := s.svc.RequestRegistration(r.Context(), f, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -47,7 +63,7 @@ func (s *Server) sent(w http.ResponseWriter, r *http.Request, message string) {
 
 func (s registerPages) registerConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	p, c, err := s.Service.PendingRegistrationFor(r.Context(), tok)
+	p, c, err := s.svc.PendingRegistrationFor(r.Context(), tok)
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/councils/sign-up")
 		return
@@ -60,7 +76,7 @@ func (s registerPages) registerConfirmForm(w http.ResponseWriter, r *http.Reques
 }
 
 func (s registerPages) registerConfirm(w http.ResponseWriter, r *http.Request) {
-	c, listed, err := s.Service.ConfirmRegistration(r.Context(), token(r))
+	c, listed, err := s.svc.ConfirmRegistration(r.Context(), token(r))
 	if err != nil {
 		s.onceLinkFail(w, r, err, "/councils/sign-up")
 		return
@@ -85,7 +101,7 @@ func (s *Server) onceLinkFail(w http.ResponseWriter, r *http.Request, err error,
 }
 
 func (s registerPages) adminCouncils(w http.ResponseWriter, r *http.Request) {
-	all, err := s.Service.FullRegister(r.Context(), caller(r))
+	all, err := s.svc.FullRegister(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -106,7 +122,7 @@ func (s registerPages) adminCouncil(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s registerPages) renderAdminCouncil(w http.ResponseWriter, r *http.Request, status int, p page) {
-	e, contacts, err := s.Service.RegisterEntryFor(r.Context(), caller(r), r.PathValue("code"))
+	e, contacts, err := s.svc.RegisterEntryFor(r.Context(), caller(r), r.PathValue("code"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -123,7 +139,7 @@ var registerBanners = map[string]string{
 }
 
 func (s registerPages) adminCouncilList(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.ListRegistration(r.Context(), caller(r), r.PathValue("code")); err != nil {
+	if err := s.svc.ListRegistration(r.Context(), caller(r), r.PathValue("code")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -131,11 +147,11 @@ func (s registerPages) adminCouncilList(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s registerPages) adminCouncilDecline(w http.ResponseWriter, r *http.Request) {
-	s.adminCouncilClose(w, r, "declined", s.Service.DeclineRegistration)
+	s.adminCouncilClose(w, r, "declined", s.svc.DeclineRegistration)
 }
 
 func (s registerPages) adminCouncilWithdraw(w http.ResponseWriter, r *http.Request) {
-	s.adminCouncilClose(w, r, "withdrawn", s.Service.WithdrawRegistration)
+	s.adminCouncilClose(w, r, "withdrawn", s.svc.WithdrawRegistration)
 }
 
 // adminCouncilClose keeps a council off the public register, with a reason.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +13,30 @@ import (
 )
 
 // roundPages serves the pages of rounds: rounds, events, publication, RSVP, calendars.
-type roundPages struct{ *Server }
+type roundPages struct {
+	*Server
+	svc roundService
+}
+
+// roundService is what these pages need of the domain: nothing else of it is in reach.
+type roundService interface {
+	Answer(ctx context.Context, token, answer string) (pg.RSVP, error)
+	Attendees(ctx context.Context, c pg.Caller, round int, group string) ([]pg.Attendance, error)
+	CalendarLinkFor(v pg.RSVP) (string, error)
+	Close(ctx context.Context, c pg.Caller, number int) error
+	CreateRound(ctx context.Context, c pg.Caller, r pg.Round) error
+	Group(ctx context.Context, id string) (pg.Group, error)
+	Groups(ctx context.Context) ([]pg.Group, error)
+	MemberEvent(ctx context.Context, token string) (pg.Round, pg.Group, pg.Event, error)
+	Progress(ctx context.Context, number int) (pg.Publication, error)
+	Publish(ctx context.Context, c pg.Caller, number int) error
+	RSVPFor(ctx context.Context, token string) (pg.RSVP, error)
+	Resume(ctx context.Context, c pg.Caller, number int) error
+	Round(ctx context.Context, number int) (pg.Round, []pg.Event, error)
+	Rounds(ctx context.Context) ([]pg.Round, error)
+	SendCopy(ctx context.Context, c pg.Caller, m *pg.Message) error
+	SetEvent(ctx context.Context, c pg.Caller, e pg.Event) error
+}
 
 // roundNumber reads the {round} path value.
 func roundNumber(r *http.Request) (int, error) {
@@ -24,7 +48,7 @@ func roundNumber(r *http.Request) (int, error) {
 }
 
 func (s roundPages) adminRounds(w http.ResponseWriter, r *http.Request) {
-	rounds, err := s.Service.Rounds(r.Context())
+	rounds, err := s.svc.Rounds(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -39,7 +63,7 @@ func (s roundPages) roundNewForm(w http.ResponseWriter, r *http.Request) {
 func (s roundPages) roundCreate(w http.ResponseWriter, r *http.Request) {
 	round, errs := pg.DecodeRound(values(r))
 	if len(errs) == 0 {
-		err := s.Service.CreateRound(r.Context(), caller(r), round)
+		err := s.svc.CreateRound(r.Context(), caller(r), round)
 		if pg.KindOf(err) == pg.KindConflict {
 			errs = pg.FieldErrors{{Field: "number", Message: pg.MessageOf(err)}}
 		} else if err != nil {
@@ -67,12 +91,12 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	round, events, err := s.Service.Round(r.Context(), n)
+	round, events, err := s.svc.Round(r.Context(), n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -88,13 +112,13 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 		p.RoundRows = append(p.RoundRows, row)
 	}
 	if round.State != pg.RoundDraft {
-		pub, err := s.Service.Progress(r.Context(), n)
+		pub, err := s.svc.Progress(r.Context(), n)
 		if err != nil && pg.KindOf(err) != pg.KindNotFound {
 			s.fail(w, r, err)
 			return
 		}
 		p.Publication = pub
-		p.Stalled = pub.Stalled(s.Service.Now(), pg.SendingLease)
+		p.Stalled = pub.Stalled(s.Server.Service.Now(), pg.SendingLease)
 		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
 	}
 	s.render(w, r, http.StatusOK, "admin-round", p)
@@ -103,7 +127,7 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 func (s roundPages) roundPublish(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
-		err = s.Service.Publish(r.Context(), caller(r), n)
+		err = s.svc.Publish(r.Context(), caller(r), n)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -116,7 +140,7 @@ func (s roundPages) roundPublish(w http.ResponseWriter, r *http.Request) {
 func (s roundPages) roundResume(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
-		err = s.Service.Resume(r.Context(), caller(r), n)
+		err = s.svc.Resume(r.Context(), caller(r), n)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -128,7 +152,7 @@ func (s roundPages) roundResume(w http.ResponseWriter, r *http.Request) {
 func (s roundPages) roundClose(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
-		err = s.Service.Close(r.Context(), caller(r), n)
+		err = s.svc.Close(r.Context(), caller(r), n)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -162,10 +186,10 @@ func (s roundPages) roundTest(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
 	brief, announcement, err := s.Announcer.Preview(r.Context(), n, r.PathValue("group"), c.Email, c.Name)
 	if err == nil {
-		err = s.Service.SendCopy(r.Context(), c, brief)
+		err = s.svc.SendCopy(r.Context(), c, brief)
 	}
 	if err == nil && announcement != nil {
-		err = s.Service.SendCopy(r.Context(), c, announcement)
+		err = s.svc.SendCopy(r.Context(), c, announcement)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -181,7 +205,7 @@ func (s roundPages) roundPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	round, events, err := s.Service.Round(r.Context(), n)
+	round, events, err := s.svc.Round(r.Context(), n)
 	if err == nil && round.State == pg.RoundDraft {
 		err = pg.Errorf(pg.KindNotFound, "There is no such round.")
 	}
@@ -189,7 +213,7 @@ func (s roundPages) roundPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	groups, err := s.Service.Groups(r.Context())
+	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -213,7 +237,7 @@ func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	groupID, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
-	round, events, err := s.Service.Round(r.Context(), n)
+	round, events, err := s.svc.Round(r.Context(), n)
 	if err == nil && (!ok || round.State == pg.RoundDraft) {
 		err = pg.Errorf(pg.KindNotFound, "There is no such event.")
 	}
@@ -225,12 +249,12 @@ func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
 		if e.GroupID != groupID {
 			continue
 		}
-		g, err := s.Service.Group(r.Context(), groupID)
+		g, err := s.svc.Group(r.Context(), groupID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Service.Now())
+		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Service.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -244,12 +268,12 @@ func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
 // memberCalendar serves a member's own link: their group's event with its full
 // details (the address, the online meeting link, the facilitator's note).
 func (s roundPages) memberCalendar(w http.ResponseWriter, r *http.Request) {
-	round, g, e, err := s.Service.MemberEvent(r.Context(), token(r))
+	round, g, e, err := s.svc.MemberEvent(r.Context(), token(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Service.Now())
+	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Service.Now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -276,17 +300,17 @@ func (s roundPages) renderEventForm(w http.ResponseWriter, r *http.Request, stat
 		s.fail(w, r, err)
 		return
 	}
-	round, events, err := s.Service.Round(r.Context(), n)
+	round, events, err := s.svc.Round(r.Context(), n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	g, err := s.svc.Group(r.Context(), r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	attendees, err := s.Service.Attendees(r.Context(), caller(r), n, g.ID)
+	attendees, err := s.svc.Attendees(r.Context(), caller(r), n, g.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -319,7 +343,7 @@ func (s roundPages) eventSave(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	round, _, err := s.Service.Round(r.Context(), n)
+	round, _, err := s.svc.Round(r.Context(), n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -329,7 +353,7 @@ func (s roundPages) eventSave(w http.ResponseWriter, r *http.Request) {
 		s.renderEventForm(w, r, http.StatusBadRequest, page{Errors: errs, Form2: values(r)})
 		return
 	}
-	if err := s.Service.SetEvent(r.Context(), caller(r), e); err != nil {
+	if err := s.svc.SetEvent(r.Context(), caller(r), e); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -343,12 +367,12 @@ func (s roundPages) attendeesCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	g, err := s.Service.Group(r.Context(), r.PathValue("group"))
+	g, err := s.svc.Group(r.Context(), r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	all, err := s.Service.Attendees(r.Context(), caller(r), n, g.ID)
+	all, err := s.svc.Attendees(r.Context(), caller(r), n, g.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -364,7 +388,7 @@ func (s roundPages) attendeesCSV(w http.ResponseWriter, r *http.Request) {
 // a link changes nothing.
 func (s roundPages) rsvpForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
-	v, err := s.Service.RSVPFor(r.Context(), tok)
+	v, err := s.svc.RSVPFor(r.Context(), tok)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -373,7 +397,7 @@ func (s roundPages) rsvpForm(w http.ResponseWriter, r *http.Request) {
 	if answer != pg.Going && answer != pg.NotGoing {
 		answer = pg.Going
 	}
-	link, err := s.Service.CalendarLinkFor(v)
+	link, err := s.svc.CalendarLinkFor(v)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -382,7 +406,7 @@ func (s roundPages) rsvpForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s roundPages) rsvp(w http.ResponseWriter, r *http.Request) {
-	v, err := s.Service.Answer(r.Context(), token(r), values(r).Get("answer"))
+	v, err := s.svc.Answer(r.Context(), token(r), values(r).Get("answer"))
 	if err != nil && !errors.Is(err, pg.ErrLinkExpired) {
 		s.fail(w, r, err)
 		return
@@ -391,7 +415,7 @@ func (s roundPages) rsvp(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	link, err := s.Service.CalendarLinkFor(v)
+	link, err := s.svc.CalendarLinkFor(v)
 	if err != nil {
 		s.fail(w, r, err)
 		return
