@@ -44,7 +44,6 @@ const (
 	answerPauseFirst  = 5 * time.Millisecond
 	answerPauseMax    = 400 * time.Millisecond
 	reasonConditional = "ConditionalCheckFailed"
-	reasonConflict    = "TransactionConflict"
 )
 
 // Attendance reads one person's answer.
@@ -105,7 +104,7 @@ func (st *Store) ChangeAnswer(ctx context.Context, round int, group, email strin
 		}
 		cancelled, ok := errors.AsType[*types.TransactionCanceledException](err)
 		switch {
-		case ok && hasReason(cancelled, reasonConflict):
+		case ok && contended(cancelled):
 			last = fmt.Errorf("%w: %w", errAnswerConflict, err)
 		case ok && hasReason(cancelled, reasonConditional):
 			last = fmt.Errorf("%w: %w", errAnswerChanged, err)

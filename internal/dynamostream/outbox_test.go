@@ -2,10 +2,8 @@ package dynamostream
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,17 +22,7 @@ func (d *dones) Do(_ context.Context, id string) error {
 	return nil
 }
 
-func loadOutbox(t *testing.T) events.DynamoDBEvent {
-	data, err := os.ReadFile("../../events/outbox-insert.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return ev
-}
+func loadOutbox(t *testing.T) events.DynamoDBEvent { return loadEvent(t, "outbox-insert.json") }
 
 func TestAnOutboxItemOnTheStreamIsDone(t *testing.T) {
 	d := &dones{}

@@ -14,7 +14,7 @@ type accessPages struct {
 	svc accessService
 }
 
-// accessService is what these pages need of the domain: nothing else of it is in reach.
+// accessService is what these pages call of the domain.
 type accessService interface {
 	Caller(ctx context.Context, sessionID string) (pg.Caller, error)
 	CheckSignInLink(ctx context.Context, token string) error

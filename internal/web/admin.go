@@ -19,7 +19,7 @@ type networkPages struct {
 	svc networkService
 }
 
-// networkService is what these pages need of the domain: nothing else of it is in reach.
+// networkService is what these pages call of the domain.
 type networkService interface {
 	AdminList(ctx context.Context, c pg.Caller) (appointed, configured []string, err error)
 	AppointFacilitator(ctx context.Context, c pg.Caller, group, email string) error

@@ -14,7 +14,7 @@ type joinPages struct {
 	svc joinService
 }
 
-// joinService is what these pages need of the domain: nothing else of it is in reach.
+// joinService is what these pages call of the domain.
 type joinService interface {
 	Confirm(ctx context.Context, token string) (pg.Signup, []pg.Group, error)
 	Groups(ctx context.Context) ([]pg.Group, error)

@@ -13,7 +13,7 @@ type managePages struct {
 	svc manageService
 }
 
-// manageService is what these pages need of the domain: nothing else of it is in reach.
+// manageService is what these pages call of the domain.
 type manageService interface {
 	ChangeGroups(ctx context.Context, token string, want, offered []string) (pg.MembershipView, error)
 	LeaveAll(ctx context.Context, token string) (pg.MembershipView, error)

@@ -17,7 +17,7 @@ type proposalPages struct {
 	svc proposalService
 }
 
-// proposalService is what these pages need of the domain: nothing else of it is in reach.
+// proposalService is what these pages call of the domain.
 type proposalService interface {
 	AcceptInvitation(ctx context.Context, token string) (pg.Group, error)
 	AllProposals(ctx context.Context, c pg.Caller) ([]pg.Proposal, error)

@@ -14,7 +14,7 @@ type registerPages struct {
 	svc registerService
 }
 
-// registerService is what these pages need of the domain: nothing else of it is in reach.
+// registerService is what these pages call of the domain.
 type registerService interface {
 	ConfirmRegistration(ctx context.Context, token string) (pg.Council, bool, error)
 	DeclineRegistration(ctx context.Context, c pg.Caller, code, reason string) error

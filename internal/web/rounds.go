@@ -18,7 +18,7 @@ type roundPages struct {
 	svc roundService
 }
 
-// roundService is what these pages need of the domain: nothing else of it is in reach.
+// roundService is what these pages call of the domain.
 type roundService interface {
 	Answer(ctx context.Context, token, answer string) (pg.RSVP, error)
 	Attendees(ctx context.Context, c pg.Caller, round int, group string) ([]pg.Attendance, error)

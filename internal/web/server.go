@@ -44,7 +44,15 @@ type Exports interface {
 // Routes returns the patterns the server serves, each with who may use it and its
 // handler. The router is built from this list, and so is the authorisation test.
 func (s *Server) Routes() []Route {
-	join, manage, access, network, proposals, register, rounds := joinPages{s, s.Service}, managePages{s, s.Service}, accessPages{s, s.Service}, networkPages{s, s.Service}, proposalPages{s, s.Service}, registerPages{s, s.Service}, roundPages{s, s.Service}
+	var (
+		join      = joinPages{s, s.Service}
+		manage    = managePages{s, s.Service}
+		access    = accessPages{s, s.Service}
+		network   = networkPages{s, s.Service}
+		proposals = proposalPages{s, s.Service}
+		register  = registerPages{s, s.Service}
+		rounds    = roundPages{s, s.Service}
+	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
 		{"GET /join", Public, join.joinForm},
