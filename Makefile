@@ -29,8 +29,15 @@ $(DYNAMODB_JAR):
 dev: deps ## run the whole service on http://127.0.0.1:8080 with the stand-ins
 	go run ./internal/cmd/dev
 
-test: deps ## start the stand-ins on free ports, run every test, stop them
+test: deps lint ## check the code, start the stand-ins on free ports, run every test, stop them
 	go run ./internal/cmd/withstack -- go test -race -count=1 -timeout 30m ./...
+
+.PHONY: lint
+lint: ## vet, staticcheck (a tool in go.mod) and gofmt: fails on any finding or unformatted file
+	go vet ./...
+	go tool staticcheck ./...
+	@unformatted="$$(gofmt -l functions internal)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: these files are not formatted (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
 
 build: ## build every function as bootstrap for linux/arm64 in .aws-sam-free build/
 	@for f in $(FUNCTIONS); do \

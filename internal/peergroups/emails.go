@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
-	"strings"
 	"sync"
 	texttemplate "text/template"
 )
@@ -77,20 +76,4 @@ func render(to, subject, name string, data emailData) (Message, error) {
 		return Message{}, fmt.Errorf("render %s html: %w", name, err)
 	}
 	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
-}
-
-// groupNames joins group names for a subject line: "London and South".
-func groupNames(groups []Group) string {
-	names := make([]string, len(groups))
-	for i, g := range groups {
-		names[i] = g.Name
-	}
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	default:
-		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-	}
 }

@@ -122,11 +122,6 @@ type RoundStore interface {
 	CloseRound(ctx context.Context, r Round, a AuditEntry) error
 }
 
-func parseDate(s string) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), London)
-	return t, err == nil
-}
-
 // dateField reads a GOV.UK date input (name-day, name-month, name-year).
 func dateField(v url.Values, name string) (time.Time, string, bool) {
 	d, _ := text(v, name+"-day")
