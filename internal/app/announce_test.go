@@ -77,7 +77,7 @@ func newRoundWith(t *testing.T, perGroup int, extra map[string]string) *roundFix
 		t.Fatal(err)
 	}
 	f.left = s.addMember(t, "london", "Gone Away")
-	person, _ := s.App.Store.Person(ctx, f.left)
+	person := s.person(f.left)
 	if err := s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestACrashInTheMiddleOfABatchIsContinuedByTheRedelivery(t *testing.T) {
 	if err := a.Run(ctx, 1); err == nil {
 		t.Fatal("the run did not notice its crash")
 	}
-	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
+	pub := f.s.publication(1)
 	if pub.Done {
 		t.Fatal("a crashed run finished")
 	}
@@ -346,7 +346,7 @@ func TestARunThatReachesItsDeadlineStopsAndTheNextContinues(t *testing.T) {
 	if err := a.Run(ctx, 1); !errors.Is(err, announce.ErrDeadline) {
 		t.Fatalf("a run that reached its deadline's margin: %v, want ErrDeadline", err)
 	}
-	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
+	pub := f.s.publication(1)
 	if pub.Done || pub.Settled() == 0 || pub.Settled() >= pub.Total {
 		t.Fatalf("after the first run: %+v, want part sent", pub)
 	}
@@ -476,7 +476,7 @@ func TestRecipientsStillDeferredAtTheEndOfARunGoWithTheNextRun(t *testing.T) {
 	if err := a.Run(context.Background(), 1); !errors.Is(err, announce.ErrUnsettled) {
 		t.Fatalf("a run whose recipients stayed deferred: %v, want ErrUnsettled", err)
 	}
-	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
+	pub := f.s.publication(1)
 	if pub.Done || pub.Failed != 0 || pub.Left() == 0 {
 		t.Fatalf("after the deferring run: %+v, want recipients left and none failed", pub)
 	}
@@ -523,7 +523,7 @@ func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
 			t.Fatalf("a retry within the dead run's lease: %+v, want the record reported failed", resp)
 		}
 	}
-	pub, _ := f.s.App.Store.Publication(context.Background(), 1)
+	pub := f.s.publication(1)
 	if pub.Done || pub.Left() == 0 {
 		t.Fatalf("after the crash and the retries: %+v, want some left", pub)
 	}
@@ -567,7 +567,7 @@ func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing
 			t.Fatal(err)
 		}
 	}
-	person, _ := f.s.App.Store.Person(ctx, leaves)
+	person := f.s.person(leaves)
 	if err := f.s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func TestTamperedLinksAreRefused(t *testing.T) {
 			}
 		})
 	}
-	person, _ := s.App.Store.Person(context.Background(), email)
+	person := s.person(email)
 	if person.IsMember("midlands") {
 		t.Fatal("a tampered link confirmed the membership")
 	}

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,7 +118,7 @@ func TestConfirmingWhileSESIsDownConfirmsAndWelcomesOnceSESIsBack(t *testing.T) 
 		t.Fatalf("confirm with SES down: %d", r.Status)
 	}
 	mustContain(t, r.Body, "You have joined")
-	person, _ := s.App.Store.Person(context.Background(), email)
+	person := s.person(email)
 	if !person.IsMember("midlands") {
 		t.Fatal("the membership was not confirmed because the welcome email failed")
 	}

@@ -158,7 +158,7 @@ func TestOneClickUnsubscribeThroughTheLambdaAdapter(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("one-click unsubscribe: %d %s", resp.StatusCode, resp.Body)
 	}
-	person, _ := s.App.Store.Person(context.Background(), email)
+	person := s.person(email)
 	if person.IsMember("midlands") {
 		t.Fatal("still a member after one-click unsubscribe")
 	}

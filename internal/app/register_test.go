@@ -238,7 +238,7 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	if r := s.get(invite); r.Status != http.StatusOK || !strings.Contains(r.Body, "Join the North West peer group") {
 		t.Fatalf("invitation page: %d", r.Status)
 	}
-	person, _ := s.App.Store.Person(t.Context(), fan)
+	person := s.person(fan)
 	if person.IsMember("north-west") {
 		t.Fatal("opening the invitation made a member")
 	}
@@ -247,7 +247,7 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 			t.Fatalf("accept: %d\n%s", r.Status, r.Body)
 		}
 	}
-	person, _ = s.App.Store.Person(t.Context(), fan)
+	person = s.person(fan)
 	if !person.IsMember("north-west") || person.Profile.ConsentForm != "invitation" {
 		t.Fatalf("after accepting: %+v", person)
 	}

@@ -57,7 +57,7 @@ func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
 	}
 	progress := s.get("/admin/rounds/7?auto=on")
 	mustContain(t, progress.Body, `<progress id="progress"`)
-	if pub, _ := s.App.Store.Publication(context.Background(), 7); !pub.Done && progress.Header.Get("Refresh") != "5" {
+	if pub := s.publication(7); !pub.Done && progress.Header.Get("Refresh") != "5" {
 		t.Error("the sending round's page does not refresh itself when asked to")
 	}
 

@@ -217,11 +217,11 @@ func TestSavingTheManagePageKeepsPausedGroups(t *testing.T) {
 	}
 	// Unticking everything offered still keeps the paused group; leaving all leaves it.
 	s.post("/manage/groups", url.Values{"token": {tok}, "offered": form["offered"]})
-	if person, _ = s.App.Store.Person(context.Background(), member); !slices.Equal(person.ConfirmedGroups(), []string{"london"}) {
+	if person = s.person(member); !slices.Equal(person.ConfirmedGroups(), []string{"london"}) {
 		t.Fatalf("after unticking everything, member of %v, want London", person.ConfirmedGroups())
 	}
 	s.post("/manage/leave-all", url.Values{"token": {tok}})
-	if person, _ = s.App.Store.Person(context.Background(), member); len(person.ConfirmedGroups()) != 0 {
+	if person = s.person(member); len(person.ConfirmedGroups()) != 0 {
 		t.Fatalf("after leaving all, still a member of %v", person.ConfirmedGroups())
 	}
 }
