@@ -4,6 +4,8 @@ package dynamo
 import (
 	"fmt"
 	"strings"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // The table has a partition key pk, a sort key sk and one global secondary index,
@@ -96,6 +98,7 @@ const (
 	skPublication = "PUBLICATION"
 	pkGroups      = "GROUPS"
 	pkCouncil     = "COUNCILS"
+	pkSuppressed  = "SUPPRESSED"
 )
 
 func personPK(email string) string              { return "PERSON#" + email }
@@ -120,6 +123,11 @@ func roundSK(n int) string                      { return fmt.Sprintf("ROUND#%04d
 func roundPK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
 func eventSK(group string) string               { return "EVENT#" + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
+func reminderPK(n int) string                   { return fmt.Sprintf("REMIND#%04d", n) }
+
+// ledgerSK is a ledger row's sort key in its round's ledger (SEND#<nnnn> for the
+// brief and the announcements, REMIND#<nnnn> for the reminders): <kind>#<group>#<email>.
+func ledgerSK(id pg.LedgerID) string { return string(id.Kind) + "#" + id.Group + "#" + id.Email }
 
 // PublicationSK is the sort key of a round's publication; its INSERT on the table's
 // stream, and the INSERT of each PUBLICATION#RESUME item, start the announcements. The

@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/dynamo"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // Runner runs a round's announcements.
@@ -92,10 +92,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		switch {
 		case err == nil:
 			h.Log.InfoContext(ctx, "announcements sent", "round", round)
-		case errors.Is(err, announce.ErrDeadline):
+		case errors.Is(err, pg.ErrDeadline):
 			h.Log.InfoContext(ctx, "announcements to continue", "round", round, "why", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
-		case errors.Is(err, announce.ErrUnsettled):
+		case errors.Is(err, pg.ErrUnsettled):
 			h.Log.InfoContext(ctx, "announcements to continue after a pause", "round", round, "why", err.Error())
 			h.pause(ctx)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
