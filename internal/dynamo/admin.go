@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,7 +46,7 @@ func (st *Store) auditPut(a pg.AuditEntry) (types.TransactWriteItem, error) {
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
 	item, err := attributevalue.MarshalMap(auditItem{
-		SK: a.At.UTC().Format("2006-01-02T15:04:05.000000Z") + "#" + hex.EncodeToString(suffix),
+		SK: auditSK(a.At, hex.EncodeToString(suffix)),
 		At: stamp(a.At), Actor: a.Actor, Action: a.Action, Target: a.Target, Before: a.Before, After: a.After,
 	})
 	if err != nil {
@@ -161,7 +160,7 @@ func (st *Store) GroupMembers(ctx context.Context, group string, status pg.Statu
 		IndexName:              aws.String(indexGSI1),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#"),
+			":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status))),
 		},
 	})
 	for p.HasMorePages() {
@@ -207,7 +206,7 @@ func (st *Store) GroupMembersPage(ctx context.Context, group string, status pg.S
 			IndexName:              aws.String(indexGSI1),
 			KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#"),
+				":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status))),
 			},
 			ExclusiveStartKey: start,
 			ScanIndexForward:  aws.Bool(!backward),
@@ -247,7 +246,7 @@ func memberRow(group string, item map[string]types.AttributeValue) (pg.MemberRow
 	}
 	if it.Email == "" {
 		if pk, ok := item[attrPK].(*types.AttributeValueMemberS); ok {
-			it.Email = strings.TrimPrefix(pk.Value, "PERSON#")
+			it.Email = emailOfPersonPK(pk.Value)
 		}
 	}
 	return pg.MemberRow{

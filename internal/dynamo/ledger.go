@@ -33,7 +33,7 @@ func (st *Store) CountMembers(ctx context.Context, group string, status pg.Statu
 	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), Select: types.SelectCount,
 		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status)))},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -51,7 +51,7 @@ func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status
 	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1),
 		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status)))},
 		ProjectionExpression:      aws.String("email, #name"),
 		ExpressionAttributeNames:  map[string]string{"#name": "name"},
 	})

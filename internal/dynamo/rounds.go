@@ -127,7 +127,7 @@ func (st *Store) PutEvent(ctx context.Context, e pg.Event, a pg.AuditEntry) erro
 func (st *Store) Events(ctx context.Context, round int) ([]pg.Event, error) {
 	var all []eventItem
 	var items []map[string]types.AttributeValue
-	if err := st.queryPrefix(ctx, roundPK(round), "EVENT#", &items); err != nil {
+	if err := st.queryPrefix(ctx, roundPK(round), prefixEvent, &items); err != nil {
 		return nil, err
 	}
 	if err := attributevalue.UnmarshalListOfMaps(items, &all); err != nil {
@@ -157,7 +157,7 @@ func (st *Store) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":published": s(pg.RoundPublished), ":draft": s(pg.RoundDraft), ":at": s(stamp(r.PublishedAt))},
 		}},
 		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-			attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), "round": n(int64(r.Number)), "kind": s("publication"),
+			attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), attrRound: n(int64(r.Number)), "kind": s("publication"),
 			"total": n(0), "done": &types.AttributeValueMemberBOOL{Value: false}, "publishedAt": s(stamp(r.PublishedAt)),
 		}}},
 		audit,
@@ -214,7 +214,7 @@ func (st *Store) ResumePublication(ctx context.Context, round int, at time.Time,
 			ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(stamp(at)), ":no": &types.AttributeValueMemberBOOL{Value: false}},
 		}},
 		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-			attrPK: s(roundPK(round)), attrSK: s(resumeSK(stamp(at))), "round": n(int64(round)), "kind": s("resume"),
+			attrPK: s(roundPK(round)), attrSK: s(resumeSK(stamp(at))), attrRound: n(int64(round)), "kind": s("resume"),
 			attrTTL: n(at.Add(7 * 24 * time.Hour).Unix()),
 		}}},
 		audit,

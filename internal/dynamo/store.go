@@ -244,13 +244,13 @@ func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) e
 			CreatedAt: parseStamp(it.CreatedAt),
 			ExpiresAt: parseStamp(it.ExpiresAt),
 		}
-	case "MEMBERSHIP":
+	case kindMembership:
 		var it membershipItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return fmt.Errorf("decode membership %s: %w", rest, err)
 		}
 		person.Memberships = append(person.Memberships, pg.Membership{GroupID: it.GroupID, Status: pg.Status(it.Status), JoinedAt: parseStamp(it.JoinedAt), LeftAt: parseStamp(it.LeftAt)})
-	case "ROLE":
+	case kindRole:
 		role, group, _ := strings.Cut(rest, "#")
 		switch role {
 		case pg.RoleAdmin:
@@ -258,7 +258,7 @@ func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) e
 		case pg.RoleFacilitator:
 			person.Facilitates = append(person.Facilitates, group)
 		}
-	case "INTEREST":
+	case kindInterest:
 		var it interestItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return fmt.Errorf("decode interest %s: %w", rest, err)

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -60,14 +59,11 @@ func PublicationRound(r events.DynamoDBEventRecord) (int, bool) {
 	if r.EventName != "INSERT" {
 		return 0, false
 	}
-	sk, ok := r.Change.NewImage["sk"]
-	if !ok || sk.DataType() != events.DataTypeString {
+	sk, ok := r.Change.NewImage[dynamo.SortKeyAttribute]
+	if !ok || sk.DataType() != events.DataTypeString || !dynamo.IsPublication(sk.String()) {
 		return 0, false
 	}
-	if sk.String() != dynamo.PublicationSK && !strings.HasPrefix(sk.String(), dynamo.PublicationSK+"#RESUME#") {
-		return 0, false
-	}
-	round, ok := r.Change.NewImage["round"]
+	round, ok := r.Change.NewImage[dynamo.PublicationRoundAttribute]
 	if !ok || round.DataType() != events.DataTypeNumber {
 		return 0, false
 	}
