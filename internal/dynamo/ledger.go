@@ -1,5 +1,8 @@
 package dynamo
 
+// The ledger of a round's emails (SEND#<nnnn>) and of its reminders (REMIND#<nnnn>):
+// one row per recipient and email, claimed before sending and settled after.
+
 import (
 	"context"
 	"errors"
@@ -25,108 +28,6 @@ type ledgerItem struct {
 	MessageID string `dynamodbav:"messageId"`
 	Reason    string `dynamodbav:"reason"`
 	SettledAt string `dynamodbav:"settledAt"`
-}
-
-// CountMembers counts a group's members with a status, without reading them.
-func (st *Store) CountMembers(ctx context.Context, group string, status pg.Status) (int, error) {
-	total := 0
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
-		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), Select: types.SelectCount,
-		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status)))},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, unavailable(fmt.Errorf("count members of %s: %w", group, err))
-		}
-		total += int(page.Count)
-	}
-	return total, nil
-}
-
-// MemberPages calls fn with each page of a group's members with a status, so that
-// memory does not grow with the group.
-func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error {
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
-		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1),
-		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status)))},
-		ProjectionExpression:      aws.String("email, #name"),
-		ExpressionAttributeNames:  map[string]string{"#name": "name"},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return unavailable(fmt.Errorf("query members of %s: %w", group, err))
-		}
-		var items []memberItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return fmt.Errorf("decode members of %s: %w", group, err)
-		}
-		rows := make([]pg.MemberRow, len(items))
-		for i, it := range items {
-			rows[i] = pg.MemberRow{Email: it.Email, Name: it.Name}
-		}
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Suppress puts an address on the service's own suppression list.
-func (st *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
-	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
-		attrPK: s(pkSuppressed), attrSK: s(email), "reason": s(reason), "at": s(stamp(at)),
-	}})
-	if err != nil {
-		return unavailable(fmt.Errorf("suppress: %w", err))
-	}
-	return nil
-}
-
-// Suppressed returns the addresses on the suppression list.
-func (st *Store) Suppressed(ctx context.Context) (map[string]bool, error) {
-	var items []map[string]types.AttributeValue
-	if err := st.queryPrefix(ctx, pkSuppressed, "", &items); err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, it := range items {
-		if v, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
-			out[v.Value] = true
-		}
-	}
-	return out, nil
-}
-
-// StartPublication records how many recipients a round has, and when sending began.
-func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#total": "total"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":total": n(int64(total)), ":at": s(stamp(at))},
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("start publication %d: %w", round, err))
-	}
-	return nil
-}
-
-// FinishPublication marks a round's announcements done.
-func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberBOOL{Value: true}, ":at": s(stamp(at))},
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("finish publication %d: %w", round, err))
-	}
-	return nil
 }
 
 // row is the one conversion of a stored ledger item to the domain's row.
@@ -306,28 +207,4 @@ func (st *Store) ReminderRow(ctx context.Context, round int, id pg.LedgerID) (pg
 		return pg.LedgerRow{}, false, err
 	}
 	return it.row(), true, nil
-}
-
-// ImportMembers writes confirmed members of a group in batches of 25, without
-// confirmation emails: for moving an existing list in, and for the benchmark.
-func (st *Store) ImportMembers(ctx context.Context, group string, members []pg.MemberRow, at time.Time) error {
-	for start := 0; start < len(members); start += 25 {
-		var reqs []types.WriteRequest
-		for _, m := range members[start:min(start+25, len(members))] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				attrPK: s(personPK(m.Email)), attrSK: s(membershipSK(group)),
-				attrGSI1PK: s(groupMembersPK(group)), attrGSI1SK: s(groupMemberSK(string(pg.StatusConfirmed), m.Email)),
-				"groupId": s(group), "status": s(string(pg.StatusConfirmed)), "joinedAt": s(stamp(at)), "consentForm": s("import"),
-				"email": s(m.Email), "name": s(m.Name), "councilCode": s(m.CouncilCode), "organisation": s(m.Organisation), "jobTitle": s(m.JobTitle),
-			}}})
-		}
-		for len(reqs) > 0 {
-			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
-			if err != nil {
-				return unavailable(fmt.Errorf("import members: %w", err))
-			}
-			reqs = out.UnprocessedItems[st.Table]
-		}
-	}
-	return nil
 }

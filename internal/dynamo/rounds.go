@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -242,4 +243,32 @@ func (st *Store) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) er
 		ExpressionAttributeNames:  map[string]string{"#state": "state"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":closed": s(pg.RoundClosed), ":published": s(pg.RoundPublished)},
 	}}, audit}, 0)
+}
+
+// StartPublication records how many recipients a round has, and when sending began.
+func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#total": "total"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":total": n(int64(total)), ":at": s(stamp(at))},
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("start publication %d: %w", round, err))
+	}
+	return nil
+}
+
+// FinishPublication marks a round's announcements done.
+func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberBOOL{Value: true}, ":at": s(stamp(at))},
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("finish publication %d: %w", round, err))
+	}
+	return nil
 }
