@@ -22,43 +22,6 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-// Ledger row states.
-const (
-	StateSending    = "sending"
-	StateSent       = "sent"
-	StateFailed     = "failed"
-	StateSuppressed = "suppressed"
-	// StateDeferred is a recipient the mail service did not take for a reason that
-	// passes (its throttling, a transient failure, the daily quota): not settled, and
-	// claimed again by this run after a pause or by the next run at once.
-	StateDeferred = "deferred"
-)
-
-// Kinds of email a round sends.
-const (
-	KindBrief    = "brief"    // to facilitators
-	KindAnnounce = "announce" // to members
-)
-
-// Row is one recipient's line in a round's ledger.
-type Row struct {
-	Key       string // <kind>#<group>#<email>
-	Kind      string
-	Group     string
-	Email     string
-	Name      string
-	State     string
-	Run       string // the run that claimed it
-	Prev      string // when claiming again: the run that left it
-	PrevState string // and the state it left it in (sending, or deferred)
-	ClaimedAt time.Time
-	MessageID string
-	Reason    string
-}
-
-// RowKey returns the ledger key of a recipient.
-func RowKey(kind, group, email string) string { return kind + "#" + group + "#" + email }
-
 // Store is what the announcer needs of the table.
 type Store interface {
 	Round(ctx context.Context, n int) (pg.Round, error)
@@ -72,27 +35,17 @@ type Store interface {
 	Publication(ctx context.Context, round int) (pg.Publication, error)
 	StartPublication(ctx context.Context, round, total int, at time.Time) error
 	FinishPublication(ctx context.Context, round int, at time.Time) error
-	LedgerRows(ctx context.Context, round int, keys []string) (map[string]Row, error)
+	LedgerRows(ctx context.Context, round int, ids []pg.LedgerID) (map[pg.LedgerID]pg.LedgerRow, error)
 	// Claim writes rows as sending by this run: new rows on condition they do not
 	// exist, others on condition they are still as the run that left them left them
-	// (Prev, PrevState). It claims all or none: ErrClaimed when another run got there
+	// (Prev, PrevState). It claims all or none: pg.ErrClaimed when another run got there
 	// first; an error marked peergroups.ErrContended when other writes were in the way.
-	Claim(ctx context.Context, round int, rows []Row) error
+	Claim(ctx context.Context, round int, rows []pg.LedgerRow) error
 	// Settle writes the states of rows this run holds, all or none, with their counts
 	// in a progress item of its own named id (no two settles share an item, so they
 	// cannot conflict). id is unique to the settle and the same when it is retried.
-	Settle(ctx context.Context, round int, id string, rows []Row, at time.Time) error
+	Settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error
 }
-
-// ErrClaimed is returned by Claim when a row was claimed by another run.
-var ErrClaimed = errors.New("a ledger row was claimed by another run")
-
-// ErrDeadline is returned when a run stopped to stay within its deadline; the next
-// run (a redelivery of the trigger) continues.
-var ErrDeadline = errors.New("stopped before the deadline: the next run continues")
-
-// ErrUnsettled is returned when rows are still held by another run that may be live.
-var ErrUnsettled = errors.New("some recipients are held by another run: try again later")
 
 // Announcer sends a round's announcements.
 type Announcer struct {
@@ -181,7 +134,7 @@ func (a *Announcer) sleep(ctx context.Context, d time.Duration) error {
 
 // batch is up to 50 recipients of one email.
 type batch struct {
-	kind     string
+	kind     pg.LedgerKind
 	group    pg.Group
 	event    pg.Event // an announcement's event: its end bounds the member's calendar link
 	template pg.BulkTemplate
@@ -189,6 +142,11 @@ type batch struct {
 }
 
 type recipient struct{ email, name string }
+
+// id is the ledger's name for a recipient of the batch.
+func (b batch) id(r recipient) pg.LedgerID {
+	return pg.LedgerID{Kind: b.kind, Group: b.group.ID, Email: r.email}
+}
 
 // Run sends the announcements of a published round that have not been sent yet.
 func (a *Announcer) Run(ctx context.Context, round int) error {
@@ -267,14 +225,14 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		if errors.Is(err, ErrDeadline) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return ErrDeadline
+		if errors.Is(err, pg.ErrDeadline) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return pg.ErrDeadline
 		}
 		return fmt.Errorf("announce round %d: %w", round, err)
 	}
 	if produceErr != nil {
-		if errors.Is(produceErr, ErrDeadline) {
-			return ErrDeadline
+		if errors.Is(produceErr, pg.ErrDeadline) {
+			return pg.ErrDeadline
 		}
 		return fmt.Errorf("announce round %d: %w", round, produceErr)
 	}
@@ -283,16 +241,16 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 		return fmt.Errorf("read publication of round %d: %w", round, err)
 	}
 	if pub.Settled() < pub.Total {
-		return ErrUnsettled
+		return pg.ErrUnsettled
 	}
 	return a.Store.FinishPublication(ctx, round, a.Now())
 }
 
-// nearDeadline returns ErrDeadline when the run is too close to its deadline to
+// nearDeadline returns pg.ErrDeadline when the run is too close to its deadline to
 // start another batch.
 func (a *Announcer) nearDeadline(ctx context.Context) error {
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < a.margin() {
-		return ErrDeadline
+		return pg.ErrDeadline
 	}
 	return nil
 }
@@ -363,7 +321,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 			to = append(to, recipient{email: f})
 		}
 		for start := 0; start < len(to); start += size {
-			if err := emit(batch{kind: KindBrief, group: g, template: brief, to: to[start:min(start+size, len(to))]}); err != nil {
+			if err := emit(batch{kind: pg.LedgerBrief, group: g, template: brief, to: to[start:min(start+size, len(to))]}); err != nil {
 				return err
 			}
 		}
@@ -381,7 +339,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 				for i, m := range chunk {
 					to[i] = recipient{email: m.Email, name: m.Name}
 				}
-				if err := emit(batch{kind: KindAnnounce, group: g, event: event, template: announcement, to: to}); err != nil {
+				if err := emit(batch{kind: pg.LedgerAnnouncement, group: g, event: event, template: announcement, to: to}); err != nil {
 					return err
 				}
 			}
@@ -400,14 +358,14 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 func (a *Announcer) process(ctx context.Context, round int, run string, b batch, limiter *limiter, suppressed map[string]bool) error {
 	todo, quiet, byKey := a.rows(b, run, suppressed, nil)
 	err := a.deliver(ctx, round, b, limiter, todo, quiet, byKey, true)
-	if !errors.Is(err, ErrClaimed) {
+	if !errors.Is(err, pg.ErrClaimed) {
 		return err
 	}
-	keys := make([]string, len(b.to))
+	ids := make([]pg.LedgerID, len(b.to))
 	for i, r := range b.to {
-		keys[i] = RowKey(b.kind, b.group.ID, r.email)
+		ids[i] = b.id(r)
 	}
-	existing, err := a.Store.LedgerRows(ctx, round, keys)
+	existing, err := a.Store.LedgerRows(ctx, round, ids)
 	if err != nil {
 		return fmt.Errorf("read ledger: %w", err)
 	}
@@ -418,25 +376,25 @@ func (a *Announcer) process(ctx context.Context, round int, run string, b batch,
 // rows returns the rows of a batch this run should claim: those not in existing (nil
 // for "assume none"), those the mail service deferred, and those left sending by a run
 // whose lease has passed; the suppressed apart.
-func (a *Announcer) rows(b batch, run string, suppressed map[string]bool, existing map[string]Row) (todo, quiet []Row, byKey map[string]recipient) {
+func (a *Announcer) rows(b batch, run string, suppressed map[string]bool, existing map[pg.LedgerID]pg.LedgerRow) (todo, quiet []pg.LedgerRow, byKey map[pg.LedgerID]recipient) {
 	now := a.Now()
-	byKey = map[string]recipient{}
+	byKey = map[pg.LedgerID]recipient{}
 	for _, r := range b.to {
-		key := RowKey(b.kind, b.group.ID, r.email)
-		row, found := existing[key]
+		id := b.id(r)
+		row, found := existing[id]
 		switch {
 		case !found:
-			row = Row{Key: key, Kind: b.kind, Group: b.group.ID, Email: r.email, Name: r.name}
-		case row.State == StateDeferred:
+			row = pg.LedgerRow{LedgerID: id, Name: r.name}
+		case row.State == pg.LedgerDeferred:
 			// to be tried again, by whichever run comes first
-		case row.State != StateSending:
+		case row.State != pg.LedgerSending:
 			continue // settled already
 		case row.Run == run || now.Sub(row.ClaimedAt) < a.lease():
 			continue // held by a run that may still be alive
 		}
 		row.Prev, row.PrevState = row.Run, row.State
-		row.State, row.Run, row.ClaimedAt = StateSending, run, now
-		byKey[row.Key] = r
+		row.State, row.Run, row.ClaimedAt = pg.LedgerSending, run, now
+		byKey[row.LedgerID] = r
 		if suppressed[r.email] {
 			quiet = append(quiet, row)
 		} else {
@@ -452,24 +410,24 @@ const retries = 3
 
 // deliver claims rows, settles the suppressed, waits for the rate, sends the rest and
 // settles them; recipients the mail service deferred are sent again after a pause, a
-// few times. When a claim finds a row taken, it returns ErrClaimed if optimistic (so
+// few times. When a claim finds a row taken, it returns pg.ErrClaimed if optimistic (so
 // that the caller reads the ledger), and nothing otherwise (another run has them).
-func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *limiter, todo, quiet []Row, byKey map[string]recipient, optimistic bool) error {
+func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *limiter, todo, quiet []pg.LedgerRow, byKey map[pg.LedgerID]recipient, optimistic bool) error {
 	taken := func() error {
 		if optimistic {
-			return ErrClaimed
+			return pg.ErrClaimed
 		}
 		return nil
 	}
 	if len(quiet) > 0 {
 		switch err := a.claim(ctx, round, quiet); {
-		case errors.Is(err, ErrClaimed):
+		case errors.Is(err, pg.ErrClaimed):
 			return taken()
 		case err != nil:
 			return err
 		}
 		for i := range quiet {
-			quiet[i].State, quiet[i].Reason = StateSuppressed, "the address is on the suppression list"
+			quiet[i].State, quiet[i].Reason = pg.LedgerSuppressed, "the address is on the suppression list"
 		}
 		if err := a.settle(ctx, round, quiet); err != nil {
 			return fmt.Errorf("settle suppressed: %w", err)
@@ -481,7 +439,7 @@ func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *li
 		// then the pacing of the calls. A run stopped while waiting hands its rows
 		// back (deferred), so that the next run need not wait for their lease.
 		if err := a.claim(ctx, round, todo); err != nil {
-			if errors.Is(err, ErrClaimed) {
+			if errors.Is(err, pg.ErrClaimed) {
 				return taken()
 			}
 			return err
@@ -502,8 +460,8 @@ func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *li
 		backoff *= 2
 		now := a.Now()
 		for i := range deferred {
-			deferred[i].Prev, deferred[i].PrevState = deferred[i].Run, StateDeferred
-			deferred[i].State, deferred[i].ClaimedAt, deferred[i].Reason = StateSending, now, ""
+			deferred[i].Prev, deferred[i].PrevState = deferred[i].Run, pg.LedgerDeferred
+			deferred[i].State, deferred[i].ClaimedAt, deferred[i].Reason = pg.LedgerSending, now, ""
 		}
 		todo = deferred
 	}
@@ -511,9 +469,9 @@ func (a *Announcer) deliver(ctx context.Context, round int, b batch, limiter *li
 }
 
 // handBack settles claimed rows as deferred without sending them.
-func (a *Announcer) handBack(ctx context.Context, round int, rows []Row) error {
+func (a *Announcer) handBack(ctx context.Context, round int, rows []pg.LedgerRow) error {
 	for i := range rows {
-		rows[i].State, rows[i].Reason = StateDeferred, "not sent: the run stopped before its turn"
+		rows[i].State, rows[i].Reason = pg.LedgerDeferred, "not sent: the run stopped before its turn"
 	}
 	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.settleBudget())
 	defer cancel()
@@ -528,10 +486,10 @@ func (a *Announcer) handBack(ctx context.Context, round int, rows []Row) error {
 // a cancelled run: a send that the mail service has accepted must be recorded, or the
 // next run would send it again. The send and the settle each have their own budget,
 // which the run's deadline margin covers.
-func (a *Announcer) sendAndSettle(ctx context.Context, round int, b batch, limiter *limiter, p *pass, todo []Row, byKey map[string]recipient) ([]Row, error) {
+func (a *Announcer) sendAndSettle(ctx context.Context, round int, b batch, limiter *limiter, p *pass, todo []pg.LedgerRow, byKey map[pg.LedgerID]recipient) ([]pg.LedgerRow, error) {
 	dests := make([]pg.BulkDestination, len(todo))
 	for i, row := range todo {
-		d, err := a.destination(round, b, byKey[row.Key])
+		d, err := a.destination(round, b, byKey[row.LedgerID])
 		if err != nil {
 			limiter.done(p)
 			return nil, err
@@ -544,15 +502,15 @@ func (a *Announcer) sendAndSettle(ctx context.Context, round int, b batch, limit
 	if err != nil {
 		return nil, err
 	}
-	var deferred []Row
+	var deferred []pg.LedgerRow
 	for i := range todo {
 		switch r := results[i]; {
 		case r.MessageID != "":
-			todo[i].State, todo[i].MessageID, todo[i].Reason = StateSent, r.MessageID, ""
+			todo[i].State, todo[i].MessageID, todo[i].Reason = pg.LedgerSent, r.MessageID, ""
 		case r.Later:
-			todo[i].State, todo[i].Reason = StateDeferred, r.Error
+			todo[i].State, todo[i].Reason = pg.LedgerDeferred, r.Error
 		default:
-			todo[i].State, todo[i].Reason = StateFailed, r.Error
+			todo[i].State, todo[i].Reason = pg.LedgerFailed, r.Error
 		}
 	}
 	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.settleBudget())
@@ -561,7 +519,7 @@ func (a *Announcer) sendAndSettle(ctx context.Context, round int, b batch, limit
 		return nil, fmt.Errorf("settle batch: %w", err)
 	}
 	for _, row := range todo {
-		if row.State == StateDeferred {
+		if row.State == pg.LedgerDeferred {
 			deferred = append(deferred, row)
 		}
 	}
@@ -570,9 +528,9 @@ func (a *Announcer) sendAndSettle(ctx context.Context, round int, b batch, limit
 
 // claim claims rows, trying again while DynamoDB cancels it for conflicting writes or
 // throttling.
-func (a *Announcer) claim(ctx context.Context, round int, rows []Row) error {
+func (a *Announcer) claim(ctx context.Context, round int, rows []pg.LedgerRow) error {
 	err := a.persist(ctx, func() error { return a.Store.Claim(ctx, round, rows) })
-	if err != nil && !errors.Is(err, ErrClaimed) {
+	if err != nil && !errors.Is(err, pg.ErrClaimed) {
 		return fmt.Errorf("claim: %w", err)
 	}
 	return err
@@ -580,7 +538,7 @@ func (a *Announcer) claim(ctx context.Context, round int, rows []Row) error {
 
 // settle records rows' states, trying again (with the same idempotency token) while
 // DynamoDB cancels it for conflicting writes or throttling, until ctx ends.
-func (a *Announcer) settle(ctx context.Context, round int, rows []Row) error {
+func (a *Announcer) settle(ctx context.Context, round int, rows []pg.LedgerRow) error {
 	id, at := rows[0].Run+"-"+runID(), a.Now()
 	return a.persist(ctx, func() error { return a.Store.Settle(ctx, round, id, rows, at) })
 }

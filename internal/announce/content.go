@@ -130,7 +130,7 @@ func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestina
 		"name":   r.name,
 		"manage": a.BaseURL + "/manage?token=" + url.QueryEscape(manage),
 	}}
-	if b.kind == KindAnnounce {
+	if b.kind == pg.LedgerAnnouncement {
 		unsubscribe, err := a.Links.Seal(links.Claims{Purpose: links.Unsubscribe, Email: r.email, Groups: []string{b.group.ID}}, unsubscribeLinkTTL)
 		if err != nil {
 			return pg.BulkDestination{}, err
@@ -192,7 +192,7 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := a.destination(round, batch{kind: KindBrief, group: g}, recipient{email: to, name: name})
+	d, err := a.destination(round, batch{kind: pg.LedgerBrief, group: g}, recipient{email: to, name: name})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,7 +204,7 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := a.destination(round, batch{kind: KindAnnounce, group: g, event: event}, recipient{email: to, name: name})
+		d, err := a.destination(round, batch{kind: pg.LedgerAnnouncement, group: g, event: event}, recipient{email: to, name: name})
 		if err != nil {
 			return nil, nil, err
 		}

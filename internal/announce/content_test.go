@@ -51,13 +51,13 @@ func TestEveryEmailShowsTypedTextAsTyped(t *testing.T) {
 	for _, tc := range []struct {
 		what  string
 		t     pg.BulkTemplate
-		kind  string
+		kind  pg.LedgerKind
 		shows []string
 	}{
-		{"brief", brief, KindBrief, []string{r.Title, r.Summary, g.Name, e.Venue, e.Address, e.OnlineURL}},
-		{"brief without an event", noEvent, KindBrief, typed[:3]},
-		{"announcement", announcement, KindAnnounce, typed},
-		{"reminder", reminder, KindAnnounce, []string{r.Title, g.Name, e.Venue, e.Address, e.OnlineURL}},
+		{"brief", brief, pg.LedgerBrief, []string{r.Title, r.Summary, g.Name, e.Venue, e.Address, e.OnlineURL}},
+		{"brief without an event", noEvent, pg.LedgerBrief, typed[:3]},
+		{"announcement", announcement, pg.LedgerAnnouncement, typed},
+		{"reminder", reminder, pg.LedgerAnnouncement, []string{r.Title, g.Name, e.Venue, e.Address, e.OnlineURL}},
 	} {
 		d, err := a.destination(2, batch{kind: tc.kind, group: g}, recipient{email: "ada@example.org", name: name})
 		if err != nil {
@@ -78,7 +78,7 @@ func TestEveryEmailShowsTypedTextAsTyped(t *testing.T) {
 				t.Errorf("%s: the HTML does not show %q as typed:\n%s", tc.what, s, m.HTML)
 			}
 		}
-		if tc.kind == KindAnnounce && (!strings.Contains(m.Text, "Hello "+name+",") || !strings.Contains(m.HTML, "Hello "+htmltemplate.HTMLEscapeString(name)+",")) {
+		if tc.kind == pg.LedgerAnnouncement && (!strings.Contains(m.Text, "Hello "+name+",") || !strings.Contains(m.HTML, "Hello "+htmltemplate.HTMLEscapeString(name)+",")) {
 			t.Errorf("%s: the greeting does not show the name as typed", tc.what)
 		}
 		if strings.Contains(m.HTML, "<b>&</b>") {

@@ -24,12 +24,13 @@ type ReminderStore interface {
 	Person(ctx context.Context, email string) (pg.Person, error)
 	Suppressed(ctx context.Context) (map[string]bool, error)
 	// ReminderRow reads a reminder's ledger row; found is false when there is none.
-	ReminderRow(ctx context.Context, round int, key string) (row Row, found bool, err error)
+	ReminderRow(ctx context.Context, round int, id pg.LedgerID) (row pg.LedgerRow, found bool, err error)
 	// ClaimReminder writes a reminder's row as sending by run, on condition that it
 	// does not exist (or, when row.Prev is set, that the run that left it still holds it).
-	ClaimReminder(ctx context.Context, round int, row Row) error
-	// SettleReminder writes a reminder's final state, on condition that run holds it.
-	SettleReminder(ctx context.Context, round int, row Row) error
+	ClaimReminder(ctx context.Context, round int, row pg.LedgerRow) error
+	// SettleReminder writes a reminder's final state at a time, on condition that run
+	// holds it.
+	SettleReminder(ctx context.Context, round int, row pg.LedgerRow, at time.Time) error
 }
 
 // ReminderMailer sends one email, and says how many a second the mail service allows.
@@ -127,7 +128,7 @@ func (m *Reminders) Run(ctx context.Context) (Tally, error) {
 					continue
 				}
 				switch err := m.remind(ctx, r, g, e, a, run, lease, limiter); {
-				case errors.Is(err, errSettled), errors.Is(err, ErrClaimed):
+				case errors.Is(err, errSettled), errors.Is(err, pg.ErrClaimed):
 					tally.Skipped++
 				case err != nil:
 					m.Log.ErrorContext(ctx, "reminder failed", "round", r.Number, "group", e.GroupID, "error", err)
@@ -144,23 +145,23 @@ func (m *Reminders) Run(ctx context.Context) (Tally, error) {
 var errSettled = errors.New("reminder already settled")
 
 func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Event, a pg.Attendance, run string, lease time.Duration, limiter *limiter) error {
-	key := RowKey("remind", e.GroupID, a.Email)
-	row, found, err := m.Store.ReminderRow(ctx, r.Number, key)
+	id := pg.LedgerID{Kind: pg.LedgerReminder, Group: e.GroupID, Email: a.Email}
+	row, found, err := m.Store.ReminderRow(ctx, r.Number, id)
 	if err != nil {
 		return err
 	}
 	now := m.Now()
 	switch {
-	case found && row.State != StateSending:
+	case found && row.State != pg.LedgerSending:
 		return errSettled
 	case found && now.Sub(row.ClaimedAt) < lease:
-		return ErrClaimed // another run may be sending it now
+		return pg.ErrClaimed // another run may be sending it now
 	case found:
 		row.Prev = row.Run
 	default:
-		row = Row{Key: key, Kind: "remind", Group: e.GroupID, Email: a.Email, Name: a.Name}
+		row = pg.LedgerRow{LedgerID: id, Name: a.Name}
 	}
-	row.State, row.Run, row.ClaimedAt = StateSending, run, now
+	row.State, row.Run, row.ClaimedAt = pg.LedgerSending, run, now
 	if err := m.Store.ClaimReminder(ctx, r.Number, row); err != nil {
 		return err
 	}
@@ -170,11 +171,11 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if err = m.send(sendCtx, *msg, limiter); err == nil {
-			row.State = StateSent
-			return m.Store.SettleReminder(sendCtx, r.Number, row)
+			row.State = pg.LedgerSent
+			return m.Store.SettleReminder(sendCtx, r.Number, row, m.Now())
 		}
-		row.State, row.Reason = StateFailed, err.Error()
-		if serr := m.Store.SettleReminder(sendCtx, r.Number, row); serr != nil {
+		row.State, row.Reason = pg.LedgerFailed, err.Error()
+		if serr := m.Store.SettleReminder(sendCtx, r.Number, row, m.Now()); serr != nil {
 			return serr
 		}
 	}
@@ -187,7 +188,7 @@ func (m *Reminders) message(r pg.Round, g pg.Group, e pg.Event, a pg.Attendance)
 	if err != nil {
 		return nil, err
 	}
-	d, err := an.destination(r.Number, batch{kind: KindAnnounce, group: g, event: e}, recipient{email: a.Email, name: a.Name})
+	d, err := an.destination(r.Number, batch{kind: pg.LedgerAnnouncement, group: g, event: e}, recipient{email: a.Email, name: a.Name})
 	if err != nil {
 		return nil, err
 	}

@@ -204,11 +204,11 @@ func (f *roundFixture) check(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, row := range ledger {
-		if row.State != announce.StateSent && row.State != announce.StateSuppressed {
-			t.Errorf("ledger row %s ended %q (%s)", row.Key, row.State, row.Reason)
+		if row.State != pg.LedgerSent && row.State != pg.LedgerSuppressed {
+			t.Errorf("ledger row %v ended %q (%s)", row.LedgerID, row.State, row.Reason)
 		}
-		if row.State == announce.StateSent && row.MessageID == "" {
-			t.Errorf("ledger row %s was sent with no message ID", row.Key)
+		if row.State == pg.LedgerSent && row.MessageID == "" {
+			t.Errorf("ledger row %v was sent with no message ID", row.LedgerID)
 		}
 	}
 	want := 4 + 2*len(f.members["london"])
@@ -247,7 +247,7 @@ func TestTheSameTriggerThreeTimesSendsOnce(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil && !errors.Is(err, announce.ErrUnsettled) {
+		if err != nil && !errors.Is(err, pg.ErrUnsettled) {
 			t.Fatal(err)
 		}
 	}
@@ -320,7 +320,7 @@ func TestACrashInTheMiddleOfABatchIsContinuedByTheRedelivery(t *testing.T) {
 		t.Fatal("a crashed run finished")
 	}
 	// The redelivery comes before the dead run's claims have expired: it leaves them.
-	if err := a.Run(context.Background(), 1); !errors.Is(err, announce.ErrUnsettled) {
+	if err := a.Run(context.Background(), 1); !errors.Is(err, pg.ErrUnsettled) {
 		t.Fatalf("a run within the lease: %v, want ErrUnsettled", err)
 	}
 	// After the lease, the next redelivery claims them again and finishes.
@@ -343,7 +343,7 @@ func TestARunThatReachesItsDeadlineStopsAndTheNextContinues(t *testing.T) {
 	mailer := &faultyMailer{slowAt: 3, slowUntil: deadline.Add(-margin + 50*time.Millisecond)}
 	a := f.announcer(t, mailer, "")
 	a.Workers, a.Margin = 1, margin
-	if err := a.Run(ctx, 1); !errors.Is(err, announce.ErrDeadline) {
+	if err := a.Run(ctx, 1); !errors.Is(err, pg.ErrDeadline) {
 		t.Fatalf("a run that reached its deadline's margin: %v, want ErrDeadline", err)
 	}
 	pub := f.s.publication(1)
@@ -473,7 +473,7 @@ func TestRecipientsStillDeferredAtTheEndOfARunGoWithTheNextRun(t *testing.T) {
 	a := f.announcer(t, nil, "")
 	mailer := &deferringMailer{inner: a.Mailer, times: 1000}
 	a.Mailer, a.Workers = mailer, 1
-	if err := a.Run(context.Background(), 1); !errors.Is(err, announce.ErrUnsettled) {
+	if err := a.Run(context.Background(), 1); !errors.Is(err, pg.ErrUnsettled) {
 		t.Fatalf("a run whose recipients stayed deferred: %v, want ErrUnsettled", err)
 	}
 	pub := f.s.publication(1)

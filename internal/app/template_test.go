@@ -18,12 +18,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/dynamo"
+	"github.com/peergroups/peergroups/internal/dynamostream"
 )
 
 // templateRoot is the repository root (template.yaml, Makefile, go.mod) seen from this package.
@@ -607,7 +609,9 @@ func TestTemplateStreamTriggersHaveAFailureDestinationWithAnAlarm(t *testing.T) 
 }
 
 // The announce function's stream filter passes exactly the items whose INSERT the handler
-// runs: the PUBLICATION item and its PUBLICATION#RESUME items, by one constant.
+// runs: the PUBLICATION item and its PUBLICATION#RESUME items, by one constant. The prefix
+// is read from template.yaml and must be dynamo.PublicationSK, and the handler must run
+// the INSERTs of sort keys with that prefix, and no other: a change of either alone fails.
 func TestTemplateStreamFilterPassesThePublicationsTheHandlerRuns(t *testing.T) {
 	tpl := loadTemplate(t)
 	filters := yamlList(yamlAt(tpl.Resources["AnnounceFunction"].Properties, "Events", "Publications", "Properties", "FilterCriteria", "Filters"))
@@ -616,21 +620,39 @@ func TestTemplateStreamFilterPassesThePublicationsTheHandlerRuns(t *testing.T) {
 	}
 	var pattern struct {
 		EventName []string `json:"eventName"`
-		Dynamodb  struct {
-			NewImage struct {
-				SK struct {
-					S []struct {
-						Prefix string `json:"prefix"`
-					} `json:"S"`
-				} `json:"sk"`
-			} `json:"NewImage"`
+		Dynamodb  map[string]map[string]struct {
+			S []struct {
+				Prefix string `json:"prefix"`
+			} `json:"S"`
 		} `json:"dynamodb"`
 	}
 	if err := json.Unmarshal([]byte(fmt.Sprint(yamlAt(filters[0], "Pattern"))), &pattern); err != nil {
 		t.Fatalf("the filter pattern is not JSON: %v", err)
 	}
-	if !slices.Equal(pattern.EventName, []string{"INSERT"}) || len(pattern.Dynamodb.NewImage.SK.S) != 1 || pattern.Dynamodb.NewImage.SK.S[0].Prefix != dynamo.PublicationSK {
-		t.Errorf("the filter %v does not pass exactly the INSERTs of sort keys starting %q", yamlAt(filters[0], "Pattern"), dynamo.PublicationSK)
+	image := pattern.Dynamodb["NewImage"]
+	key := image[dynamo.SortKeyAttribute]
+	if !slices.Equal(pattern.EventName, []string{"INSERT"}) || len(pattern.Dynamodb) != 1 || len(image) != 1 || len(key.S) != 1 {
+		t.Fatalf("the filter %v does not pass exactly the INSERTs of %s prefixes", yamlAt(filters[0], "Pattern"), dynamo.SortKeyAttribute)
+	}
+	prefix := key.S[0].Prefix
+	if prefix != dynamo.PublicationSK {
+		t.Errorf("the filter passes sort keys starting %q, the store writes publications as %q", prefix, dynamo.PublicationSK)
+	}
+
+	insert := func(sk string) events.DynamoDBEventRecord {
+		return events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{
+			dynamo.SortKeyAttribute: events.NewStringAttribute(sk), dynamo.PublicationRoundAttribute: events.NewNumberAttribute("3"),
+		}}}
+	}
+	for _, sk := range []string{prefix, prefix + "#RESUME#2026-11-27T10:00:00Z"} {
+		if round, ok := dynamostream.PublicationRound(insert(sk)); !ok || round != 3 {
+			t.Errorf("the filter passes the INSERT of %q, but the handler does not run it (%d, %v)", sk, round, ok)
+		}
+	}
+	for _, sk := range []string{"", "EVENT#london", prefix[:len(prefix)-1], "X" + prefix, strings.ToLower(prefix)} {
+		if round, ok := dynamostream.PublicationRound(insert(sk)); ok {
+			t.Errorf("the handler runs round %d for the INSERT of %q, which the filter does not pass", round, sk)
+		}
 	}
 }
 

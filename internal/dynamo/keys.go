@@ -4,6 +4,9 @@ package dynamo
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // The table has a partition key pk, a sort key sk and one global secondary index,
@@ -36,7 +39,9 @@ import (
 //	group's event        ROUND#<nnnn>        EVENT#<group>  (with its places: going, waiting, answers)
 //	answer (RSVP)        ATTEND#<nnnn>#<group> <email>    (status, since, seq: the answer's number)
 //	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
-//	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email)
+//	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email: brief, announce)
+//	reminder's row       REMIND#<nnnn>       remind#<group>#<email>   (the reminders' own ledger)
+//	suppressed address   SUPPRESSED          <email>
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
@@ -72,6 +77,9 @@ import (
 //     Every change of answer is one transaction that writes the answer conditioned on the
 //     one read, and the event's counters conditioned on its answers count (and capacity)
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
+//     (one transaction of conditional updates, for announcements and reminders alike)
+//   - a reminder's row: GetItem REMIND#<nnnn> / remind#<group>#<email>
+//   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED
 //   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
 //     function reads it from the stream's key and claims and settles it with conditional
@@ -84,52 +92,118 @@ const (
 	attrTTL    = "ttl"
 	indexGSI1  = "gsi1"
 
-	skProfile     = "PROFILE"
-	skSignup      = "SIGNUP"
-	skRate        = "RATE"
-	skSignIn      = "SIGNIN"
-	skSession     = "SESSION"
-	pkAudit       = "AUDIT"
-	pkRegister    = "REGISTER"
-	pkProposals   = "PROPOSALS"
-	pkRounds      = "ROUNDS"
-	skPublication = "PUBLICATION"
-	pkGroups      = "GROUPS"
-	pkCouncil     = "COUNCILS"
+	// attrRound is the round number on a publication item and on its resume items,
+	// which the stream handler reads.
+	attrRound = "round"
 )
 
-func personPK(email string) string              { return "PERSON#" + email }
-func membershipSK(group string) string          { return "MEMBERSHIP#" + group }
-func pendingSK(group string) string             { return "PENDING#" + group }
-func interestSK(region string) string           { return "INTEREST#" + region }
-func groupSK(group string) string               { return "GROUP#" + group }
+// Partitions and sort keys that are always the same.
+const (
+	skProfile    = "PROFILE"
+	skSignup     = "SIGNUP"
+	skRate       = "RATE"
+	skSignIn     = "SIGNIN"
+	skSession    = "SESSION"
+	pkAudit      = "AUDIT"
+	pkRegister   = "REGISTER"
+	pkProposals  = "PROPOSALS"
+	pkRounds     = "ROUNDS"
+	pkGroups     = "GROUPS"
+	pkCouncil    = "COUNCILS"
+	pkSuppressed = "SUPPRESSED"
+)
+
+// What an item of a person's partition is: the part of its sort key before the first
+// '#' (see kindOf), besides PROFILE and SIGNUP.
+const (
+	kindMembership  = "MEMBERSHIP"
+	kindPending     = "PENDING"
+	kindInterest    = "INTEREST"
+	kindRole        = "ROLE"
+	kindRegistering = "REGISTERING"
+	kindProposing   = "PROPOSING"
+	kindInteresting = "INTERESTING"
+)
+
+const (
+	prefixPerson   = "PERSON#"
+	prefixGroup    = "GROUP#"
+	prefixEvent    = "EVENT#"
+	prefixRole     = "ROLE#"
+	prefixOutbox   = "OUTBOX#"
+	prefixInterest = kindInterest + "#"
+)
+
+func personPK(email string) string              { return prefixPerson + email }
+func membershipSK(group string) string          { return kindMembership + "#" + group }
+func pendingSK(group string) string             { return kindPending + "#" + group }
+func interestSK(region string) string           { return prefixInterest + region }
+func groupSK(group string) string               { return prefixGroup + group }
 func councilSK(code string) string              { return "COUNCIL#" + code }
 func rateLimitPK(pseudonym string) string       { return "RATE#" + pseudonym }
-func groupMembersPK(group string) string        { return "GROUP#" + group }
-func groupMemberSK(status, email string) string { return status + "#" + email }
-func interestPK(region string) string           { return "INTEREST#" + region }
-func registeringSK(code string) string          { return "REGISTERING#" + code }
+func groupMembersPK(group string) string        { return prefixGroup + group }
+func groupMemberSK(status, email string) string { return groupMemberPrefix(status) + email }
+func groupMemberPrefix(status string) string    { return status + "#" }
+func interestPK(region string) string           { return prefixInterest + region }
+func registeringSK(code string) string          { return kindRegistering + "#" + code }
 func registerContactsPK(code string) string     { return "REGISTER#" + code }
 func contactSK(email string) string             { return "CONTACT#" + email }
-func proposingSK(id string) string              { return "PROPOSING#" + id }
+func proposingSK(id string) string              { return kindProposing + "#" + id }
 func proposalSK(id string) string               { return "PROPOSAL#" + id }
-func interestingSK(id string) string            { return "INTERESTING#" + id }
+func interestingSK(id string) string            { return kindInteresting + "#" + id }
 func interestedPK(id string) string             { return "PROPOSAL#" + id }
 func interestedSK(email string) string          { return "INTERESTED#" + email }
 func roundSK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
 func roundPK(n int) string                      { return fmt.Sprintf("ROUND#%04d", n) }
-func eventSK(group string) string               { return "EVENT#" + group }
+func eventSK(group string) string               { return prefixEvent + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
+func reminderPK(n int) string                   { return fmt.Sprintf("REMIND#%04d", n) }
+func progressPK(n int) string                   { return fmt.Sprintf("PROGRESS#%04d", n) }
+func signInPK(hash string) string               { return "SIGNIN#" + hash }
+func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// emailOfPersonPK returns the address of a person's partition key.
+func emailOfPersonPK(pk string) string { return strings.TrimPrefix(pk, prefixPerson) }
+
+// ledgerSK is a ledger row's sort key in its round's ledger (SEND#<nnnn> for the
+// brief and the announcements, REMIND#<nnnn> for the reminders): <kind>#<group>#<email>.
+func ledgerSK(id pg.LedgerID) string { return string(id.Kind) + "#" + id.Group + "#" + id.Email }
+
+// auditSK is an audit entry's sort key: its time to the microsecond, then a random
+// suffix, so that entries sort by time and never collide.
+func auditSK(at time.Time, suffix string) string {
+	return at.UTC().Format("2006-01-02T15:04:05.000000Z") + "#" + suffix
+}
 
 // PublicationSK is the sort key of a round's publication; its INSERT on the table's
-// stream, and the INSERT of each PUBLICATION#RESUME item, start the announcements. The
-// stream filter in template.yaml passes sort keys with this prefix.
-const PublicationSK = skPublication
+// stream, and the INSERT of each PUBLICATION#RESUME#<time> item, start the
+// announcements. The stream filter in template.yaml passes the INSERTs of sort keys
+// with this prefix; a test holds the two and IsPublication together.
+const PublicationSK = "PUBLICATION"
 
-func progressPK(n int) string      { return fmt.Sprintf("PROGRESS#%04d", n) }
-func resumeSK(at string) string    { return skPublication + "#RESUME#" + at }
-func signInPK(hash string) string  { return "SIGNIN#" + hash }
-func sessionPK(hash string) string { return "SESSION#" + hash }
+const skPublication = PublicationSK
+
+// publicationResumePrefix starts the sort key of each resume of a round's sending.
+const publicationResumePrefix = PublicationSK + "#RESUME#"
+
+func resumeSK(at string) string { return publicationResumePrefix + at }
+
+// IsPublication reports whether an item inserted with these keys' sort key starts a
+// round's announcements: its publication, or a resume of it.
+func IsPublication(sk string) bool {
+	return sk == PublicationSK || strings.HasPrefix(sk, publicationResumePrefix)
+}
+
+// PublicationRoundAttribute is the attribute of a publication (and of its resume
+// items) that holds the round's number, as the stream handler reads it.
+const PublicationRoundAttribute = attrRound
+
+// SortKeyAttribute and PartitionKeyAttribute are the names of the table's keys, as a
+// stream record carries them.
+const (
+	PartitionKeyAttribute = attrPK
+	SortKeyAttribute      = attrSK
+)
 
 // attendancePK is the partition of an event's answers, one item per person (sort key:
 // their email).
@@ -141,27 +215,27 @@ func attendancePK(round int, group string) string {
 // (template.yaml) passes INSERTs with this sort key, and a test holds the two together.
 const OutboxSK = "OUTBOX"
 
-func outboxPK(id string) string { return "OUTBOX#" + id }
+func outboxPK(id string) string { return prefixOutbox + id }
 
 // OutboxID returns the ID of the outbox item with these keys, if it is one.
 func OutboxID(pk, sk string) (string, bool) {
-	id, ok := strings.CutPrefix(pk, "OUTBOX#")
+	id, ok := strings.CutPrefix(pk, prefixOutbox)
 	return id, ok && sk == OutboxSK && id != ""
 }
 
 // roleSK is a role's sort key in the person's partition: ROLE#admin, ROLE#facilitator#<group>.
 func roleSK(role, group string) string {
 	if group == "" {
-		return "ROLE#" + role
+		return prefixRole + role
 	}
-	return "ROLE#" + role + "#" + group
+	return prefixRole + role + "#" + group
 }
 
 // roleIndexKeys returns where a role is listed in gsi1: admins under ROLE#admin, a
 // group's facilitators in the group's partition.
 func roleIndexKeys(role, group, email string) (string, string) {
 	if group == "" {
-		return "ROLE#" + role, email
+		return prefixRole + role, email
 	}
 	return groupMembersPK(group), role + "#" + email
 }

@@ -1,5 +1,8 @@
 package dynamo
 
+// The ledger of a round's emails (SEND#<nnnn>) and of its reminders (REMIND#<nnnn>):
+// one row per recipient and email, claimed before sending and settled after.
+
 import (
 	"context"
 	"errors"
@@ -11,12 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/peergroups/peergroups/internal/announce"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 type ledgerItem struct {
-	SK        string `dynamodbav:"sk"`
 	Kind      string `dynamodbav:"kind"`
 	Group     string `dynamodbav:"groupId"`
 	Email     string `dynamodbav:"email"`
@@ -29,117 +30,22 @@ type ledgerItem struct {
 	SettledAt string `dynamodbav:"settledAt"`
 }
 
-const pkSuppressed = "SUPPRESSED"
-
-// CountMembers counts a group's members with a status, without reading them.
-func (st *Store) CountMembers(ctx context.Context, group string, status pg.Status) (int, error) {
-	total := 0
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
-		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), Select: types.SelectCount,
-		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#")},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, unavailable(fmt.Errorf("count members of %s: %w", group, err))
-		}
-		total += int(page.Count)
+// row is the one conversion of a stored ledger item to the domain's row.
+func (it ledgerItem) row() pg.LedgerRow {
+	return pg.LedgerRow{
+		LedgerID: pg.LedgerID{Kind: pg.LedgerKind(it.Kind), Group: it.Group, Email: it.Email},
+		Name:     it.Name, State: pg.LedgerState(it.State), Run: it.Run, ClaimedAt: parseStamp(it.ClaimedAt),
+		MessageID: it.MessageID, Reason: it.Reason,
 	}
-	return total, nil
-}
-
-// MemberPages calls fn with each page of a group's members with a status, so that
-// memory does not grow with the group.
-func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error {
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
-		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1),
-		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(string(status) + "#")},
-		ProjectionExpression:      aws.String("email, #name"),
-		ExpressionAttributeNames:  map[string]string{"#name": "name"},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return unavailable(fmt.Errorf("query members of %s: %w", group, err))
-		}
-		var items []memberItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return fmt.Errorf("decode members of %s: %w", group, err)
-		}
-		rows := make([]pg.MemberRow, len(items))
-		for i, it := range items {
-			rows[i] = pg.MemberRow{Email: it.Email, Name: it.Name}
-		}
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Suppress puts an address on the service's own suppression list.
-func (st *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
-	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
-		attrPK: s(pkSuppressed), attrSK: s(email), "reason": s(reason), "at": s(stamp(at)),
-	}})
-	if err != nil {
-		return unavailable(fmt.Errorf("suppress: %w", err))
-	}
-	return nil
-}
-
-// Suppressed returns the addresses on the suppression list.
-func (st *Store) Suppressed(ctx context.Context) (map[string]bool, error) {
-	var items []map[string]types.AttributeValue
-	if err := st.queryPrefix(ctx, pkSuppressed, "", &items); err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, it := range items {
-		if v, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
-			out[v.Value] = true
-		}
-	}
-	return out, nil
-}
-
-// StartPublication records how many recipients a round has, and when sending began.
-func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#total": "total"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":total": n(int64(total)), ":at": s(stamp(at))},
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("start publication %d: %w", round, err))
-	}
-	return nil
-}
-
-// FinishPublication marks a round's announcements done.
-func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberBOOL{Value: true}, ":at": s(stamp(at))},
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("finish publication %d: %w", round, err))
-	}
-	return nil
 }
 
 // LedgerRows reads the ledger rows of a batch, strongly consistent.
-func (st *Store) LedgerRows(ctx context.Context, round int, keys []string) (map[string]announce.Row, error) {
-	out := map[string]announce.Row{}
-	for start := 0; start < len(keys); start += 100 {
+func (st *Store) LedgerRows(ctx context.Context, round int, ids []pg.LedgerID) (map[pg.LedgerID]pg.LedgerRow, error) {
+	out := map[pg.LedgerID]pg.LedgerRow{}
+	for start := 0; start < len(ids); start += 100 {
 		var ks []map[string]types.AttributeValue
-		for _, k := range keys[start:min(start+100, len(keys))] {
-			ks = append(ks, key(ledgerPK(round), k))
+		for _, id := range ids[start:min(start+100, len(ids))] {
+			ks = append(ks, key(ledgerPK(round), ledgerSK(id)))
 		}
 		request := map[string]types.KeysAndAttributes{st.Table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
 		for len(request) > 0 && len(request[st.Table].Keys) > 0 {
@@ -152,8 +58,8 @@ func (st *Store) LedgerRows(ctx context.Context, round int, keys []string) (map[
 				return nil, fmt.Errorf("decode ledger: %w", err)
 			}
 			for _, it := range items {
-				out[it.SK] = announce.Row{Key: it.SK, Kind: it.Kind, Group: it.Group, Email: it.Email, Name: it.Name, State: it.State,
-					Run: it.Run, ClaimedAt: parseStamp(it.ClaimedAt), MessageID: it.MessageID, Reason: it.Reason}
+				row := it.row()
+				out[row.LedgerID] = row
 			}
 			request = res.UnprocessedKeys
 		}
@@ -161,27 +67,40 @@ func (st *Store) LedgerRows(ctx context.Context, round int, keys []string) (map[
 	return out, nil
 }
 
-// Claim writes rows as sending, all or none; announce.ErrClaimed when any row was
-// taken by another run first.
-func (st *Store) Claim(ctx context.Context, round int, rows []announce.Row) error {
-	var items []types.TransactWriteItem
+// Claim writes a round's announcement rows as sending, all or none; pg.ErrClaimed
+// when any row was taken by another run first.
+func (st *Store) Claim(ctx context.Context, round int, rows []pg.LedgerRow) error {
+	return st.claim(ctx, ledgerPK(round), rows)
+}
+
+// ClaimReminder writes a reminder's row as sending, conditionally, as Claim does.
+func (st *Store) ClaimReminder(ctx context.Context, round int, r pg.LedgerRow) error {
+	return st.claim(ctx, reminderPK(round), []pg.LedgerRow{r})
+}
+
+// claim is the one claim of ledger rows (announcements and reminders): in one
+// transaction, it writes each row as sending by its run, a new row on condition that
+// it does not exist, a row claimed again (Prev set) on condition that it is still as
+// the run that left it left it (Prev, PrevState: sending when not set).
+func (st *Store) claim(ctx context.Context, pk string, rows []pg.LedgerRow) error {
+	items := make([]types.TransactWriteItem, 0, len(rows))
 	for _, r := range rows {
 		expr, names, values := set(map[string]types.AttributeValue{
-			"state": s(announce.StateSending), "run": s(r.Run), "claimedAt": s(stamp(r.ClaimedAt)),
-			"kind": s(r.Kind), "groupId": s(r.Group), "email": s(r.Email), "name": s(r.Name),
+			"state": s(string(pg.LedgerSending)), "run": s(r.Run), "claimedAt": s(stamp(r.ClaimedAt)),
+			"kind": s(string(r.Kind)), "groupId": s(r.Group), "email": s(r.Email), "name": s(r.Name),
 		})
 		condition := "attribute_not_exists(pk)"
 		if r.Prev != "" {
 			prevState := r.PrevState
 			if prevState == "" {
-				prevState = announce.StateSending
+				prevState = pg.LedgerSending
 			}
 			condition = "#state = :prevState AND #run = :prev"
 			names["#state"], names["#run"] = "state", "run"
-			values[":prevState"], values[":prev"] = s(prevState), s(r.Prev)
+			values[":prevState"], values[":prev"] = s(string(prevState)), s(r.Prev)
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(st.Table), Key: key(ledgerPK(round), r.Key),
+			TableName: aws.String(st.Table), Key: key(pk, ledgerSK(r.LedgerID)),
 			UpdateExpression:          aws.String(expr),
 			ConditionExpression:       aws.String(condition),
 			ExpressionAttributeNames:  names,
@@ -192,11 +111,27 @@ func (st *Store) Claim(ctx context.Context, round int, rows []announce.Row) erro
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
 		for i := range items {
 			if reasonAt(cancelled, i) == "ConditionalCheckFailed" {
-				return announce.ErrClaimed
+				return pg.ErrClaimed
 			}
 		}
 	}
 	return err
+}
+
+// settleUpdate writes a row's final state, on condition that its run still holds it.
+func (st *Store) settleUpdate(pk string, r pg.LedgerRow, at time.Time) *types.Update {
+	expr, names, values := set(map[string]types.AttributeValue{
+		"state": s(string(r.State)), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(at)),
+	})
+	names["#state"], names["#run"] = "state", "run"
+	values[":sending"], values[":run"] = s(string(pg.LedgerSending)), s(r.Run)
+	return &types.Update{
+		TableName: aws.String(st.Table), Key: key(pk, ledgerSK(r.LedgerID)),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("#state = :sending AND #run = :run"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
 }
 
 // Settle writes the final states of rows this run holds and, in the same transaction,
@@ -204,30 +139,19 @@ func (st *Store) Claim(ctx context.Context, round int, rows []announce.Row) erro
 // that no two settles ever write the same item: four workers settling at once cannot
 // cancel each other's transactions. id is also the transaction's idempotency token, so
 // a settle retried after a lost answer does not count twice.
-func (st *Store) Settle(ctx context.Context, round int, id string, rows []announce.Row, at time.Time) error {
+func (st *Store) Settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error {
 	var items []types.TransactWriteItem
-	counts := map[string]int64{}
+	counts := map[pg.LedgerState]int64{}
 	for _, r := range rows {
 		counts[r.State]++
-		expr, names, values := set(map[string]types.AttributeValue{
-			"state": s(r.State), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(at)),
-		})
-		names["#state"], names["#run"] = "state", "run"
-		values[":sending"], values[":run"] = s(announce.StateSending), s(r.Run)
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(st.Table), Key: key(ledgerPK(round), r.Key),
-			UpdateExpression:          aws.String(expr),
-			ConditionExpression:       aws.String("#state = :sending AND #run = :run"),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: values,
-		}})
+		items = append(items, types.TransactWriteItem{Update: st.settleUpdate(ledgerPK(round), r, at)})
 	}
-	if settled := counts[announce.StateSent] + counts[announce.StateFailed] + counts[announce.StateSuppressed]; settled > 0 {
+	if settled := counts[pg.LedgerSent] + counts[pg.LedgerFailed] + counts[pg.LedgerSuppressed]; settled > 0 {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"),
 			Item: map[string]types.AttributeValue{
 				attrPK: s(progressPK(round)), attrSK: s(id), "at": s(stamp(at)),
-				"sent": n(counts[announce.StateSent]), "failed": n(counts[announce.StateFailed]), "suppressed": n(counts[announce.StateSuppressed]),
+				"sent": n(counts[pg.LedgerSent]), "failed": n(counts[pg.LedgerFailed]), "suppressed": n(counts[pg.LedgerSuppressed]),
 			},
 		}})
 	}
@@ -241,8 +165,22 @@ func (st *Store) Settle(ctx context.Context, round int, id string, rows []announ
 	return unavailable(fmt.Errorf("settle ledger rows: %w", contendedOr(err)))
 }
 
-// Ledger returns every row of a round's ledger (for tests and the admin's tally).
-func (st *Store) Ledger(ctx context.Context, round int) ([]announce.Row, error) {
+// SettleReminder writes a reminder's final state at a time, on condition that its run
+// holds it.
+func (st *Store) SettleReminder(ctx context.Context, round int, r pg.LedgerRow, at time.Time) error {
+	u := st.settleUpdate(reminderPK(round), r, at)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("settle reminder: %w", err))
+	}
+	return nil
+}
+
+// Ledger returns every row of a round's announcement ledger (for tests and the admin's tally).
+func (st *Store) Ledger(ctx context.Context, round int) ([]pg.LedgerRow, error) {
 	var raw []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, ledgerPK(round), "", &raw); err != nil {
 		return nil, err
@@ -251,93 +189,22 @@ func (st *Store) Ledger(ctx context.Context, round int) ([]announce.Row, error) 
 	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
 		return nil, fmt.Errorf("decode ledger: %w", err)
 	}
-	out := make([]announce.Row, len(items))
+	out := make([]pg.LedgerRow, len(items))
 	for i, it := range items {
-		out[i] = announce.Row{Key: it.SK, Kind: it.Kind, Group: it.Group, Email: it.Email, Name: it.Name, State: it.State, Run: it.Run,
-			ClaimedAt: parseStamp(it.ClaimedAt), MessageID: it.MessageID, Reason: it.Reason}
+		out[i] = it.row()
 	}
 	return out, nil
 }
 
-// Reminders have their own ledger: REMIND#<nnnn> / remind#<group>#<email>.
-func reminderPK(round int) string { return fmt.Sprintf("REMIND#%04d", round) }
-
-// ReminderRow reads a reminder's ledger row.
-func (st *Store) ReminderRow(ctx context.Context, round int, k string) (announce.Row, bool, error) {
+// ReminderRow reads a reminder's ledger row; found is false when there is none.
+func (st *Store) ReminderRow(ctx context.Context, round int, id pg.LedgerID) (pg.LedgerRow, bool, error) {
 	var it ledgerItem
-	err := st.get(ctx, reminderPK(round), k, &it)
+	err := st.get(ctx, reminderPK(round), ledgerSK(id), &it)
 	if pg.KindOf(err) == pg.KindNotFound {
-		return announce.Row{}, false, nil
+		return pg.LedgerRow{}, false, nil
 	}
 	if err != nil {
-		return announce.Row{}, false, err
+		return pg.LedgerRow{}, false, err
 	}
-	return announce.Row{Key: it.SK, Kind: it.Kind, Group: it.Group, Email: it.Email, Name: it.Name, State: it.State, Run: it.Run,
-		ClaimedAt: parseStamp(it.ClaimedAt), MessageID: it.MessageID, Reason: it.Reason}, true, nil
-}
-
-// ClaimReminder writes a reminder's row as sending, conditionally.
-func (st *Store) ClaimReminder(ctx context.Context, round int, r announce.Row) error {
-	expr, names, values := set(map[string]types.AttributeValue{
-		"state": s(announce.StateSending), "run": s(r.Run), "claimedAt": s(stamp(r.ClaimedAt)),
-		"kind": s(r.Kind), "groupId": s(r.Group), "email": s(r.Email), "name": s(r.Name),
-	})
-	condition := "attribute_not_exists(pk)"
-	if r.Prev != "" {
-		condition = "#state = :sending AND #run = :prev"
-		names["#state"], names["#run"] = "state", "run"
-		values[":sending"], values[":prev"] = s(announce.StateSending), s(r.Prev)
-	}
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(reminderPK(round), r.Key),
-		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(condition),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return announce.ErrClaimed
-	}
-	if err != nil {
-		return unavailable(fmt.Errorf("claim reminder: %w", err))
-	}
-	return nil
-}
-
-// SettleReminder writes a reminder's final state, on condition that its run holds it.
-func (st *Store) SettleReminder(ctx context.Context, round int, r announce.Row) error {
-	expr, names, values := set(map[string]types.AttributeValue{"state": s(r.State), "reason": s(r.Reason), "settledAt": s(stamp(time.Now()))})
-	names["#state"], names["#run"] = "state", "run"
-	values[":sending"], values[":run"] = s(announce.StateSending), s(r.Run)
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(reminderPK(round), r.Key),
-		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("#state = :sending AND #run = :run"),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("settle reminder: %w", err))
-	}
-	return nil
-}
-
-// ImportMembers writes confirmed members of a group in batches of 25, without
-// confirmation emails: for moving an existing list in, and for the benchmark.
-func (st *Store) ImportMembers(ctx context.Context, group string, members []pg.MemberRow, at time.Time) error {
-	for start := 0; start < len(members); start += 25 {
-		var reqs []types.WriteRequest
-		for _, m := range members[start:min(start+25, len(members))] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				attrPK: s(personPK(m.Email)), attrSK: s(membershipSK(group)),
-				attrGSI1PK: s(groupMembersPK(group)), attrGSI1SK: s(groupMemberSK(string(pg.StatusConfirmed), m.Email)),
-				"groupId": s(group), "status": s(string(pg.StatusConfirmed)), "joinedAt": s(stamp(at)), "consentForm": s("import"),
-				"email": s(m.Email), "name": s(m.Name), "councilCode": s(m.CouncilCode), "organisation": s(m.Organisation), "jobTitle": s(m.JobTitle),
-			}}})
-		}
-		for len(reqs) > 0 {
-			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
-			if err != nil {
-				return unavailable(fmt.Errorf("import members: %w", err))
-			}
-			reqs = out.UnprocessedItems[st.Table]
-		}
-	}
-	return nil
+	return it.row(), true, nil
 }

@@ -14,6 +14,16 @@ import (
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
+// councilItem is a council as stored, in the COUNCILS partition (the picker's list).
+type councilItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Code   string `dynamodbav:"code"`
+	Name   string `dynamodbav:"name"`
+	Nation string `dynamodbav:"nation"`
+	Region string `dynamodbav:"region"`
+}
+
 type (
 	pendingRegistrationItem struct {
 		Email     string `dynamodbav:"email"`
@@ -172,61 +182,24 @@ func (st *Store) DecideRegistration(ctx context.Context, e pg.RegisterEntry, fro
 	return err
 }
 
-// get reads one item, strongly consistent, into out; a KindNotFound error if missing.
-func (st *Store) get(ctx context.Context, pk, sk string, out any) error {
-	res, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return unavailable(fmt.Errorf("get %s %s: %w", pk, sk, err))
-	}
-	if res.Item == nil {
-		return errNotFound
-	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return fmt.Errorf("decode %s %s: %w", pk, sk, err)
-	}
-	return nil
-}
-
-// queryAll reads a whole partition into out, a pointer to a slice.
-func (st *Store) queryAll(ctx context.Context, pk string, out any) error {
-	var all []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
-		TableName:                 aws.String(st.Table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return unavailable(fmt.Errorf("query %s: %w", pk, err))
+// PutCouncils writes the councils in batches of 25.
+func (st *Store) PutCouncils(ctx context.Context, councils []pg.Council) error {
+	for start := 0; start < len(councils); start += 25 {
+		var reqs []types.WriteRequest
+		for _, c := range councils[start:min(start+25, len(councils))] {
+			item, err := attributevalue.MarshalMap(councilItem{PK: pkCouncil, SK: councilSK(c.Code), Code: c.Code, Name: c.Name, Nation: c.Nation, Region: c.Region})
+			if err != nil {
+				return fmt.Errorf("encode council %s: %w", c.Code, err)
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
-		all = append(all, page.Items...)
-	}
-	if err := attributevalue.UnmarshalListOfMaps(all, out); err != nil {
-		return fmt.Errorf("decode %s: %w", pk, err)
-	}
-	return nil
-}
-
-// queryPrefix reads the items of a partition whose sort keys start with prefix.
-func (st *Store) queryPrefix(ctx context.Context, pk, prefix string, out *[]map[string]types.AttributeValue) error {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(st.Table),
-		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk), ":prefix": s(prefix)},
-		ConsistentRead:            aws.Bool(true),
-	}
-	if prefix == "" {
-		in.KeyConditionExpression = aws.String("pk = :pk")
-		delete(in.ExpressionAttributeValues, ":prefix")
-	}
-	p := dynamodb.NewQueryPaginator(st.DB, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return unavailable(fmt.Errorf("query %s %s: %w", pk, prefix, err))
+		for len(reqs) > 0 {
+			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
+			if err != nil {
+				return unavailable(fmt.Errorf("put councils: %w", err))
+			}
+			reqs = out.UnprocessedItems[st.Table]
 		}
-		*out = append(*out, page.Items...)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -127,7 +128,7 @@ func (st *Store) PutEvent(ctx context.Context, e pg.Event, a pg.AuditEntry) erro
 func (st *Store) Events(ctx context.Context, round int) ([]pg.Event, error) {
 	var all []eventItem
 	var items []map[string]types.AttributeValue
-	if err := st.queryPrefix(ctx, roundPK(round), "EVENT#", &items); err != nil {
+	if err := st.queryPrefix(ctx, roundPK(round), prefixEvent, &items); err != nil {
 		return nil, err
 	}
 	if err := attributevalue.UnmarshalListOfMaps(items, &all); err != nil {
@@ -157,7 +158,7 @@ func (st *Store) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":published": s(pg.RoundPublished), ":draft": s(pg.RoundDraft), ":at": s(stamp(r.PublishedAt))},
 		}},
 		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-			attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), "round": n(int64(r.Number)), "kind": s("publication"),
+			attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), attrRound: n(int64(r.Number)), "kind": s("publication"),
 			"total": n(0), "done": &types.AttributeValueMemberBOOL{Value: false}, "publishedAt": s(stamp(r.PublishedAt)),
 		}}},
 		audit,
@@ -214,7 +215,7 @@ func (st *Store) ResumePublication(ctx context.Context, round int, at time.Time,
 			ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(stamp(at)), ":no": &types.AttributeValueMemberBOOL{Value: false}},
 		}},
 		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-			attrPK: s(roundPK(round)), attrSK: s(resumeSK(stamp(at))), "round": n(int64(round)), "kind": s("resume"),
+			attrPK: s(roundPK(round)), attrSK: s(resumeSK(stamp(at))), attrRound: n(int64(round)), "kind": s("resume"),
 			attrTTL: n(at.Add(7 * 24 * time.Hour).Unix()),
 		}}},
 		audit,
@@ -242,4 +243,32 @@ func (st *Store) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) er
 		ExpressionAttributeNames:  map[string]string{"#state": "state"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":closed": s(pg.RoundClosed), ":published": s(pg.RoundPublished)},
 	}}, audit}, 0)
+}
+
+// StartPublication records how many recipients a round has, and when sending began.
+func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#total": "total"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":total": n(int64(total)), ":at": s(stamp(at))},
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("start publication %d: %w", round, err))
+	}
+	return nil
+}
+
+// FinishPublication marks a round's announcements done.
+func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberBOOL{Value: true}, ":at": s(stamp(at))},
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("finish publication %d: %w", round, err))
+	}
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // TableDefinition returns the table's keys and indexes. template.yaml declares the
@@ -118,6 +120,20 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string, stream b
 	})
 	if err != nil {
 		return fmt.Errorf("set ttl on %s: %w", name, err)
+	}
+	return nil
+}
+
+// Seed adds the groups that are missing (an existing group is left as it is) and
+// writes the councils.
+func (st *Store) Seed(ctx context.Context, groups []pg.Group, councils []pg.Council) error {
+	for _, g := range groups {
+		if err := st.CreateGroup(ctx, g); err != nil && pg.KindOf(err) != pg.KindConflict {
+			return fmt.Errorf("seed groups: %w", err)
+		}
+	}
+	if err := st.PutCouncils(ctx, councils); err != nil {
+		return fmt.Errorf("seed councils: %w", err)
 	}
 	return nil
 }

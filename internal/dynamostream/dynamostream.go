@@ -11,13 +11,12 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/dynamo"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // Runner runs a round's announcements.
@@ -60,14 +59,11 @@ func PublicationRound(r events.DynamoDBEventRecord) (int, bool) {
 	if r.EventName != "INSERT" {
 		return 0, false
 	}
-	sk, ok := r.Change.NewImage["sk"]
-	if !ok || sk.DataType() != events.DataTypeString {
+	sk, ok := r.Change.NewImage[dynamo.SortKeyAttribute]
+	if !ok || sk.DataType() != events.DataTypeString || !dynamo.IsPublication(sk.String()) {
 		return 0, false
 	}
-	if sk.String() != dynamo.PublicationSK && !strings.HasPrefix(sk.String(), dynamo.PublicationSK+"#RESUME#") {
-		return 0, false
-	}
-	round, ok := r.Change.NewImage["round"]
+	round, ok := r.Change.NewImage[dynamo.PublicationRoundAttribute]
 	if !ok || round.DataType() != events.DataTypeNumber {
 		return 0, false
 	}
@@ -92,10 +88,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		switch {
 		case err == nil:
 			h.Log.InfoContext(ctx, "announcements sent", "round", round)
-		case errors.Is(err, announce.ErrDeadline):
+		case errors.Is(err, pg.ErrDeadline):
 			h.Log.InfoContext(ctx, "announcements to continue", "round", round, "why", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
-		case errors.Is(err, announce.ErrUnsettled):
+		case errors.Is(err, pg.ErrUnsettled):
 			h.Log.InfoContext(ctx, "announcements to continue after a pause", "round", round, "why", err.Error())
 			h.pause(ctx)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/peergroups/peergroups/internal/announce"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 type runs struct {
@@ -50,7 +50,7 @@ func TestAPublicationOnTheStreamRunsItsRound(t *testing.T) {
 }
 
 func TestAnUnfinishedRunIsReportedForRedelivery(t *testing.T) {
-	for _, cause := range []error{announce.ErrDeadline, announce.ErrUnsettled, errors.New("table unavailable")} {
+	for _, cause := range []error{pg.ErrDeadline, pg.ErrUnsettled, errors.New("table unavailable")} {
 		r := &runs{err: cause}
 		h := &Handler{Announcer: r, Log: slog.New(slog.DiscardHandler), Pause: time.Millisecond}
 		ev := load(t)
@@ -92,7 +92,7 @@ func TestAnAdminsResumeOnTheStreamRunsItsRound(t *testing.T) {
 // another run, which may be alive for up to a lease, waits before it says so, so that
 // the retries outlast the lease; and never past its own deadline.
 func TestARunThatFoundRecipientsHeldElsewherePausesBeforeTheRetry(t *testing.T) {
-	h := &Handler{Announcer: &runs{err: announce.ErrUnsettled}, Log: slog.New(slog.DiscardHandler), Pause: 300 * time.Millisecond}
+	h := &Handler{Announcer: &runs{err: pg.ErrUnsettled}, Log: slog.New(slog.DiscardHandler), Pause: 300 * time.Millisecond}
 	began := time.Now()
 	h.Handle(context.Background(), load(t))
 	if took := time.Since(began); took < 300*time.Millisecond {

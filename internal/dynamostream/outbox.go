@@ -31,8 +31,8 @@ func OutboxItemID(r events.DynamoDBEventRecord) (string, bool) {
 	if r.EventName != "INSERT" {
 		return "", false
 	}
-	pk, ok1 := r.Change.Keys["pk"]
-	sk, ok2 := r.Change.Keys["sk"]
+	pk, ok1 := r.Change.Keys[dynamo.PartitionKeyAttribute]
+	sk, ok2 := r.Change.Keys[dynamo.SortKeyAttribute]
 	if !ok1 || !ok2 || pk.DataType() != events.DataTypeString || sk.DataType() != events.DataTypeString {
 		return "", false
 	}
