@@ -33,7 +33,7 @@ func TestChangedFieldsNamesOnlyWhatDiffers(t *testing.T) {
 }
 
 func TestAFacilitatorCannotEditTheAdminsFields(t *testing.T) {
-	s := &pg.Service{} // refused before the store is asked
+	s := &pg.Network{} // refused before the store is asked
 	fac := pg.Caller{Email: "fac@example.org", Facilitates: []string{"london"}}
 	g := pg.Group{ID: "london", Name: "Renamed"}
 	for name, c := range map[string]struct {

@@ -66,8 +66,8 @@ type RegisterForm struct {
 	Role    string
 }
 
-// RegisterStore keeps the council register.
-type RegisterStore interface {
+// registerStore is what Register keeps: the council register and its pending sign-ups.
+type registerStore interface {
 	SavePendingRegistration(ctx context.Context, p PendingRegistration, limits []RateLimit, out ...OutboxItem) error
 	PendingRegistration(ctx context.Context, email, council string) (PendingRegistration, error)
 	// ConfirmRegistration adds the contact and, for a council not yet signed up, a
@@ -80,6 +80,15 @@ type RegisterStore interface {
 	// and reason) and writes the audit entry, all or nothing, on condition that the
 	// entry's status is still from: a KindConflict error otherwise.
 	DecideRegistration(ctx context.Context, e RegisterEntry, from string, a AuditEntry) error
+}
+
+// Register is the register of councils signed up to the Local Government Digital
+// Service Standard: their sign-ups, and the admins' decisions on what is listed.
+type Register struct {
+	Env
+	Store    registerStore
+	Councils *Councils
+	Limiter  Limiter
 }
 
 // DecodeRegister reads the council sign-up form.
@@ -102,7 +111,7 @@ func DecodeRegister(v url.Values, councils *Councils) (RegisterForm, FieldErrors
 }
 
 // RequestRegistration records a council sign-up and emails a link to confirm it.
-func (s *Service) RequestRegistration(ctx context.Context, f RegisterForm, clientIP string) error {
+func (s *Register) RequestRegistration(ctx context.Context, f RegisterForm, clientIP string) error {
 	email := NormaliseEmail(f.Email)
 	nonce, err := s.Links.NewNonce()
 	if err != nil {
@@ -125,14 +134,14 @@ func (s *Service) RequestRegistration(ctx context.Context, f RegisterForm, clien
 	if err != nil {
 		return err
 	}
-	if err := s.Store.SavePendingRegistration(ctx, p, s.limits(email, clientIP), mail); err != nil {
+	if err := s.Store.SavePendingRegistration(ctx, p, s.Limiter.requests(email, clientIP, s.Now()), mail); err != nil {
 		return fmt.Errorf("save council sign-up: %w", err)
 	}
 	return nil
 }
 
 // PendingRegistrationFor checks a council sign-up link, changing nothing.
-func (s *Service) PendingRegistrationFor(ctx context.Context, token string) (PendingRegistration, Council, error) {
+func (s *Register) PendingRegistrationFor(ctx context.Context, token string) (PendingRegistration, Council, error) {
 	claims, err := s.Links.Open(token, links.Register)
 	switch {
 	case errors.Is(err, links.ErrExpired):
@@ -161,7 +170,7 @@ func (s *Service) PendingRegistrationFor(ctx context.Context, token string) (Pen
 // ConfirmRegistration records a council's sign-up (or adds a contact to its entry),
 // once. A new entry waits for an admin before it is shown publicly; an entry an admin
 // declined or withdrew stays so. It says whether the council is on the public register.
-func (s *Service) ConfirmRegistration(ctx context.Context, token string) (Council, bool, error) {
+func (s *Register) ConfirmRegistration(ctx context.Context, token string) (Council, bool, error) {
 	p, c, err := s.PendingRegistrationFor(ctx, token)
 	if err != nil {
 		return c, false, err
@@ -183,7 +192,7 @@ type RegionEntries struct {
 }
 
 // PublicRegister returns the councils on the register, by region, each sorted by name.
-func (s *Service) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
+func (s *Register) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
 	all, err := s.Store.Register(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read register: %w", err)
@@ -204,7 +213,7 @@ func (s *Service) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
 }
 
 // FullRegister returns every entry, pending, declined and withdrawn ones too. Admins only.
-func (s *Service) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, error) {
+func (s *Register) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, error) {
 	if !c.Admin {
 		return nil, ErrForbidden
 	}
@@ -217,7 +226,7 @@ func (s *Service) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, 
 }
 
 // RegisterEntryFor returns one entry and its contacts. Admins only.
-func (s *Service) RegisterEntryFor(ctx context.Context, c Caller, code string) (RegisterEntry, []RegisterContact, error) {
+func (s *Register) RegisterEntryFor(ctx context.Context, c Caller, code string) (RegisterEntry, []RegisterContact, error) {
 	if !c.Admin {
 		return RegisterEntry{}, nil, ErrForbidden
 	}
@@ -230,7 +239,7 @@ func (s *Service) RegisterEntryFor(ctx context.Context, c Caller, code string) (
 
 // ListRegistration puts a council on the public register: a pending one (approving
 // it), or one declined or withdrawn before (listing it again). Admins only.
-func (s *Service) ListRegistration(ctx context.Context, c Caller, code string) error {
+func (s *Register) ListRegistration(ctx context.Context, c Caller, code string) error {
 	return s.decideRegistration(ctx, c, code, "list council", func(before RegisterEntry) (RegisterEntry, error) {
 		if before.Listed() {
 			return before, Errorf(KindConflict, "%s is already on the public register.", before.Name)
@@ -243,7 +252,7 @@ func (s *Service) ListRegistration(ctx context.Context, c Caller, code string) e
 
 // DeclineRegistration keeps a pending council off the public register, with a
 // reason. Admins only.
-func (s *Service) DeclineRegistration(ctx context.Context, c Caller, code, reason string) error {
+func (s *Register) DeclineRegistration(ctx context.Context, c Caller, code, reason string) error {
 	return s.decideRegistration(ctx, c, code, "decline council", func(before RegisterEntry) (RegisterEntry, error) {
 		if !before.Pending() {
 			return before, Errorf(KindConflict, "Only a sign-up waiting for approval can be declined: %s is %s.", before.Name, before.Status)
@@ -256,7 +265,7 @@ func (s *Service) DeclineRegistration(ctx context.Context, c Caller, code, reaso
 
 // WithdrawRegistration takes a council off the public register, with a reason,
 // until an admin lists it again. Admins only.
-func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reason string) error {
+func (s *Register) WithdrawRegistration(ctx context.Context, c Caller, code, reason string) error {
 	return s.decideRegistration(ctx, c, code, "withdraw council", func(before RegisterEntry) (RegisterEntry, error) {
 		if !before.Listed() {
 			return before, Errorf(KindConflict, "Only a council on the public register can be withdrawn: %s is %s.", before.Name, before.Status)
@@ -269,7 +278,7 @@ func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reas
 
 // decideRegistration reads an entry, applies an admin's decision to it, and writes it
 // with its audit entry, on condition that nobody changed its status meanwhile.
-func (s *Service) decideRegistration(ctx context.Context, c Caller, code, action string, decide func(RegisterEntry) (RegisterEntry, error)) error {
+func (s *Register) decideRegistration(ctx context.Context, c Caller, code, action string, decide func(RegisterEntry) (RegisterEntry, error)) error {
 	if !c.Admin {
 		return ErrForbidden
 	}

@@ -87,7 +87,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c, err := s.Service.Caller(r.Context(), id)
+		c, err := s.Access.Caller(r.Context(), id)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -118,7 +118,7 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Publication = pub
-		p.Stalled = pub.Stalled(s.Server.Service.Now(), pg.SendingLease)
+		p.Stalled = pub.Stalled(s.Server.Now(), pg.SendingLease)
 		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
 	}
 	s.render(w, r, http.StatusOK, "admin-round", p)
@@ -254,7 +254,7 @@ func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Service.Now())
+		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -273,7 +273,7 @@ func (s roundPages) memberCalendar(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Service.Now())
+	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
