@@ -102,7 +102,7 @@ func NewServices(store *dynamo.Store, env pg.Env, councils *pg.Councils, limiter
 		Access:      access,
 		Network:     network,
 		Register:    &pg.Register{Env: env, Store: store, Councils: councils, Limiter: limiter},
-		Proposals:   &pg.Proposals{Env: env, Store: store, Limiter: limiter, Network: network, Inviter: access},
+		Proposals:   &pg.Proposals{Env: env, Store: store, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
 		Invitations: &pg.Invitations{Env: env, Store: store, Network: network},
 		Rounds:      &pg.Rounds{Env: env, Store: store, Network: network, Places: rsvps},
 		RSVPs:       rsvps,

@@ -115,6 +115,9 @@ func (s *Access) mayHaveSignIn(p Person) bool {
 // RequestSignIn emails a sign-in link to an address that has something to sign in
 // to. It answers the same whether or not the address belongs to anyone.
 func (s *Access) RequestSignIn(ctx context.Context, email, clientIP string) error {
+	if err := ValidateEmail(email).Err(); err != nil {
+		return err
+	}
 	email = NormaliseEmail(email)
 	person, err := s.Store.Person(ctx, email)
 	if err != nil {

@@ -7,9 +7,20 @@ import (
 	"github.com/peergroups/peergroups/internal/links"
 )
 
+// ValidateInterest checks the "I'm interested" form: a name and an email address.
+func ValidateInterest(name, email string) FieldErrors {
+	var errs FieldErrors
+	errs.short("name", name, "Full name", MaxNameLength, "Enter your full name", NameWithLink)
+	errs.email("email", email)
+	return errs
+}
+
 // RequestInterest records that someone is interested in a proposal and emails them a
 // link to confirm it.
 func (s *Proposals) RequestInterest(ctx context.Context, id, name, email, clientIP string) error {
+	if err := ValidateInterest(name, email).Err(); err != nil {
+		return err
+	}
 	p, err := s.PublicProposal(ctx, id)
 	if err != nil {
 		return err

@@ -214,6 +214,9 @@ func (s *Memberships) UnsubscribeGroups(ctx context.Context, token string) ([]Gr
 // as long: one read, then one write that counts the request (and, for a known
 // address, queues the email in the same transaction).
 func (s *Memberships) SendManageLink(ctx context.Context, email, clientIP string) error {
+	if err := ValidateEmail(email).Err(); err != nil {
+		return err
+	}
 	email = NormaliseEmail(email)
 	person, err := s.Store.Person(ctx, email)
 	if err != nil {

@@ -64,14 +64,17 @@ func (s *Memberships) Groups(ctx context.Context) ([]Group, error) { return s.Ne
 // Join records a pending sign-up and emails a confirmation link. It answers the same
 // whether or not the address is already known.
 func (s *Memberships) Join(ctx context.Context, f SignupForm, clientIP string) error {
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f.Validate(s.Councils, groups).Err(); err != nil {
+		return err
+	}
 	email := NormaliseEmail(f.Email)
 	person, err := s.Store.Person(ctx, email)
 	if err != nil {
 		return fmt.Errorf("join: %w", err)
-	}
-	groups, err := s.Groups(ctx)
-	if err != nil {
-		return err
 	}
 	signup := Signup{
 		Email: email,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -191,10 +192,52 @@ func (s *Network) Group(ctx context.Context, id string) (Group, error) {
 	return g, nil
 }
 
+// ValidateGroup checks a group as the admin's form gives it, in the order of the form's
+// fields. With create set it also checks the group's ID.
+func ValidateGroup(g Group, councils *Councils, create bool) FieldErrors {
+	var errs FieldErrors
+	if create {
+		switch {
+		case g.ID == "":
+			errs.add("id", "Enter a short name for the web address, like north-west")
+		case !validGroupID(g.ID):
+			errs.add("id", "Short name must be 1 to 40 lower-case letters, numbers and hyphens, starting and ending with a letter or number")
+		}
+	}
+	errs.line("name", g.Name, "Name", 100, "Enter the group’s name")
+	known := councils.Regions()
+	for _, r := range g.Regions {
+		if !slices.Contains(known, r) {
+			errs.add("regions", "Select regions from the list")
+			break
+		}
+	}
+	if len(g.Regions) == 0 && errs.For("regions") == "" {
+		errs.add("regions", "Select the regions the group covers")
+	}
+	return append(errs, ValidateGroupPublic(g)...)
+}
+
+// ValidateGroupPublic checks what people see about a group, all a facilitator may
+// change: its description (several lines) and contact address (optional).
+func ValidateGroupPublic(g Group) FieldErrors {
+	var errs FieldErrors
+	errs.paragraph("description", g.Description, "Description", 1000, "")
+	if g.Contact != "" {
+		if msg := checkEmail(g.Contact); msg != "" {
+			errs.add("contact", strings.Replace(msg, "Email address", "Contact address", 1))
+		}
+	}
+	return errs
+}
+
 // CreateGroup adds a group. Admins only.
 func (s *Network) CreateGroup(ctx context.Context, c Caller, g Group) error {
 	if !c.Admin {
 		return ErrForbidden
+	}
+	if err := ValidateGroup(g, s.Councils, true).Err(); err != nil {
+		return err
 	}
 	if err := s.Store.CreateGroupAudited(ctx, g, s.audit(c, "create group", g.ID, nil, g)); err != nil {
 		return fmt.Errorf("create group: %w", err)
@@ -230,6 +273,13 @@ func (s *Network) UpdateGroup(ctx context.Context, c Caller, g Group, form []str
 		if !slices.Contains(PublicGroupFields, f) && (!c.Admin || !slices.Contains(AllGroupFields, f)) {
 			return ErrForbidden
 		}
+	}
+	check := ValidateGroupPublic(g)
+	if slices.Contains(form, FieldName) || slices.Contains(form, FieldRegions) {
+		check = ValidateGroup(g, s.Councils, false)
+	}
+	if err := check.Err(); err != nil {
+		return err
 	}
 	before, err := s.Store.Group(ctx, g.ID)
 	if err != nil {

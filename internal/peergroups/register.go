@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"time"
 
@@ -58,7 +57,7 @@ type PendingRegistration struct {
 	ExpiresAt time.Time
 }
 
-// RegisterForm is the "sign your council up" form, decoded.
+// RegisterForm is the "sign your council up" form's answers.
 type RegisterForm struct {
 	Council string
 	Name    string
@@ -91,27 +90,27 @@ type Register struct {
 	Limiter  Limiter
 }
 
-// DecodeRegister reads the council sign-up form.
-func DecodeRegister(v url.Values, councils *Councils) (RegisterForm, FieldErrors) {
-	var f RegisterForm
+// Validate checks the council sign-up form, in the order of its fields.
+func (f RegisterForm) Validate(councils *Councils) FieldErrors {
 	var errs FieldErrors
-	f.Council, _ = text(v, "council")
 	if _, ok := councils.Lookup(f.Council); !ok {
 		if f.Council == "" {
 			errs.add("council", "Select your council")
 		} else {
 			errs.add("council", "Select your council from the list")
-			f.Council = ""
 		}
 	}
-	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
-	f.Email = errs.email(v, "email")
-	f.Role = errs.short(v, "role", "Role", MaxNameLength, "Enter your role at the council", "Enter your role without a web address")
-	return f, errs
+	errs.short("name", f.Name, "Full name", MaxNameLength, "Enter your full name", NameWithLink)
+	errs.email("email", f.Email)
+	errs.short("role", f.Role, "Role", MaxNameLength, "Enter your role at the council", "Enter your role without a web address")
+	return errs
 }
 
 // RequestRegistration records a council sign-up and emails a link to confirm it.
 func (s *Register) RequestRegistration(ctx context.Context, f RegisterForm, clientIP string) error {
+	if err := f.Validate(s.Councils).Err(); err != nil {
+		return err
+	}
 	email := NormaliseEmail(f.Email)
 	nonce, err := s.Links.NewNonce()
 	if err != nil {
@@ -253,6 +252,9 @@ func (s *Register) ListRegistration(ctx context.Context, c Caller, code string) 
 // DeclineRegistration keeps a pending council off the public register, with a
 // reason. Admins only.
 func (s *Register) DeclineRegistration(ctx context.Context, c Caller, code, reason string) error {
+	if err := ValidateReason(reason).Err(); err != nil {
+		return err
+	}
 	return s.decideRegistration(ctx, c, code, "decline council", func(before RegisterEntry) (RegisterEntry, error) {
 		if !before.Pending() {
 			return before, Errorf(KindConflict, "Only a sign-up waiting for approval can be declined: %s is %s.", before.Name, before.Status)
@@ -266,6 +268,9 @@ func (s *Register) DeclineRegistration(ctx context.Context, c Caller, code, reas
 // WithdrawRegistration takes a council off the public register, with a reason,
 // until an admin lists it again. Admins only.
 func (s *Register) WithdrawRegistration(ctx context.Context, c Caller, code, reason string) error {
+	if err := ValidateReason(reason).Err(); err != nil {
+		return err
+	}
 	return s.decideRegistration(ctx, c, code, "withdraw council", func(before RegisterEntry) (RegisterEntry, error) {
 		if !before.Listed() {
 			return before, Errorf(KindConflict, "Only a council on the public register can be withdrawn: %s is %s.", before.Name, before.Status)
@@ -294,11 +299,4 @@ func (s *Register) decideRegistration(ctx context.Context, c Caller, code, actio
 		return fmt.Errorf("%s %s: %w", action, code, err)
 	}
 	return nil
-}
-
-// DecodeReason reads a required reason (withdrawing a council, declining a proposal).
-func DecodeReason(v url.Values) (string, FieldErrors) {
-	var errs FieldErrors
-	r := errs.paragraph(v, "reason", "Reason", 1000, "Enter the reason")
-	return r, errs
 }

@@ -19,6 +19,9 @@ func (s *Network) AppointFacilitator(ctx context.Context, c Caller, group, email
 	if !c.Admin {
 		return ErrForbidden
 	}
+	if err := ValidateEmail(email).Err(); err != nil {
+		return err
+	}
 	g, err := s.Group(ctx, group)
 	if err != nil {
 		return err
@@ -58,6 +61,11 @@ func (s *Network) SetAdmin(ctx context.Context, c Caller, email string, grant bo
 		return ErrForbidden
 	}
 	email = NormaliseEmail(email)
+	if grant {
+		if err := ValidateEmail(email).Err(); err != nil {
+			return err
+		}
+	}
 	if !grant && email == c.Email {
 		return Errorf(KindInvalid, "You cannot remove yourself as an admin. Ask another admin.")
 	}

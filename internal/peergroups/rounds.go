@@ -3,7 +3,9 @@ package peergroups
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -150,10 +152,74 @@ func (s *Rounds) Group(ctx context.Context, id string) (Group, error) {
 	return s.Network.Group(ctx, id)
 }
 
+// ValidateRound checks a new round, in the order of its form's fields.
+func ValidateRound(r Round) FieldErrors {
+	var errs FieldErrors
+	switch {
+	case r.Number == 0:
+		errs.add("number", "Enter the round’s number")
+	case r.Number < 1 || r.Number > 9999:
+		errs.add("number", "Round number must be a whole number from 1 to 9999")
+	}
+	errs.line("title", r.Title, "Title", 120, "Enter the round’s title (its theme)")
+	errs.paragraph("summary", r.Summary, "Summary", 2000, "Enter a summary of the round")
+	if r.PeriodStart.IsZero() {
+		errs.add("start-day", "Enter the first day groups can hold their event")
+	}
+	switch {
+	case r.PeriodEnd.IsZero():
+		errs.add("end-day", "Enter the last day groups can hold their event")
+	case !r.PeriodStart.IsZero() && r.PeriodEnd.Before(r.PeriodStart):
+		errs.add("end-day", "The end of the period must be the same as or after its start")
+	}
+	return errs
+}
+
+// ValidateEvent checks a group's event for round r, in the order of its form's fields:
+// on a day of the round's period, ending after it starts, somewhere (a venue, an
+// online link starting https://, or both), for 1 to 10000 people.
+func ValidateEvent(e Event, r Round) FieldErrors {
+	var errs FieldErrors
+	switch day := londonDate(e.Start); {
+	case e.Start.IsZero():
+		errs.add("date-day", "Enter the date of the event")
+	case day.Before(londonDate(r.PeriodStart)) || day.After(londonDate(r.PeriodEnd)):
+		errs.add("date-day", fmt.Sprintf("The date must be between %s and %s", r.PeriodStart.Format("2 January 2006"), r.PeriodEnd.Format("2 January 2006")))
+	}
+	if !e.Start.IsZero() && !e.End.After(e.Start) {
+		errs.add("end", "The end time must be after the start time")
+	}
+	errs.line("venue", e.Venue, "Venue", 200, "")
+	if e.Venue == "" && e.OnlineURL == "" {
+		errs.add("venue", "Enter a venue, an online link, or both")
+	}
+	errs.paragraph("address", e.Address, "Address", 500, "")
+	if e.OnlineURL != "" {
+		u, err := url.Parse(e.OnlineURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(e.OnlineURL, " \r\n\"<>") || len(e.OnlineURL) > 500 {
+			errs.add("online", "The online link must be a web address starting with https://")
+		}
+	}
+	if e.Capacity < 1 || e.Capacity > 10000 {
+		errs.add("capacity", "Capacity must be a whole number from 1 to 10000")
+	}
+	errs.paragraph("note", e.Note, "Note", 1000, "")
+	return errs
+}
+
+// londonDate returns the day t falls on in London, at midnight.
+func londonDate(t time.Time) time.Time {
+	y, m, d := t.In(London).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, London)
+}
+
 // CreateRound adds a draft round. Admins only.
 func (s *Rounds) CreateRound(ctx context.Context, c Caller, r Round) error {
 	if !c.Admin {
 		return ErrForbidden
+	}
+	if err := ValidateRound(r).Err(); err != nil {
+		return err
 	}
 	if err := s.Store.CreateRound(ctx, r, s.audit(c, "create round", strconv.Itoa(r.Number), nil, r)); err != nil {
 		return fmt.Errorf("create round: %w", err)
@@ -194,6 +260,9 @@ func (s *Rounds) SetEvent(ctx context.Context, c Caller, e Event) error {
 	}
 	if r.State == RoundClosed {
 		return Errorf(KindConflict, "Round %d is closed.", r.Number)
+	}
+	if err := ValidateEvent(e, r).Err(); err != nil {
+		return err
 	}
 	if err := s.Store.PutEvent(ctx, e, s.audit(c, "set event", fmt.Sprintf("%d %s", e.Round, e.GroupID), nil, e)); err != nil {
 		return fmt.Errorf("set event: %w", err)

@@ -135,7 +135,7 @@ func (s accessPages) signInForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
-	email, errs := pg.DecodeEmail(values(r))
+	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "sign-in", page{Title: "Sign in", Errors: errs, Form: pg.SignupForm{Email: email}})
 		return

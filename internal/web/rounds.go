@@ -61,7 +61,7 @@ func (s roundPages) roundNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s roundPages) roundCreate(w http.ResponseWriter, r *http.Request) {
-	round, errs := pg.DecodeRound(values(r))
+	round, errs := decodeRound(values(r))
 	if len(errs) == 0 {
 		err := s.svc.CreateRound(r.Context(), caller(r), round)
 		if pg.KindOf(err) == pg.KindConflict {
@@ -348,7 +348,7 @@ func (s roundPages) eventSave(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	e, errs := pg.DecodeEvent(values(r), round, r.PathValue("group"))
+	e, errs := decodeEvent(values(r), round, r.PathValue("group"))
 	if len(errs) > 0 {
 		s.renderEventForm(w, r, http.StatusBadRequest, page{Errors: errs, Form2: values(r)})
 		return
