@@ -62,8 +62,8 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// accessStore is what Access keeps: sign-in links and sessions, and who has a role.
-type accessStore interface {
+// AccessStore is what Access keeps: sign-in links and sessions, and who has a role.
+type AccessStore interface {
 	Person(ctx context.Context, email string) (Person, error)
 	// SaveSignInLink stores a link, counted against limits, with its outbox items (the
 	// email that carries it), all or nothing.
@@ -75,13 +75,13 @@ type accessStore interface {
 	SaveSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, key string) (Session, error)
 	DeleteSession(ctx context.Context, key string) error
-	requestCounter
+	RequestCounter
 }
 
 // Access is signing in and out, sessions, and who a caller is (their roles).
 type Access struct {
 	Env
-	Store   accessStore
+	Store   AccessStore
 	Limiter Limiter
 	// Admins are the addresses that are admins by configuration (ADMIN_EMAILS).
 	Admins []string

@@ -9,10 +9,10 @@ import (
 	"github.com/peergroups/peergroups/internal/links"
 )
 
-// invitationStore is what Invitations keeps: who was invited to an approved
+// InvitationStore is what Invitations keeps: who was invited to an approved
 // proposal's group, and their membership once they accept.
-type invitationStore interface {
-	proposalReader
+type InvitationStore interface {
+	ProposalReader
 	InterestedIn(ctx context.Context, id string) ([]Interested, error)
 	// MarkInvited records that an interested person was invited, with the outbox items
 	// of their invitation; false (and nothing stored) if they already were.
@@ -26,7 +26,7 @@ type invitationStore interface {
 // each once, and lets them accept.
 type Invitations struct {
 	Env
-	Store   invitationStore
+	Store   InvitationStore
 	Network GroupReader
 }
 

@@ -27,8 +27,8 @@ type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// membershipStore is what Memberships keeps: people, their sign-ups and memberships.
-type membershipStore interface {
+// MembershipStore is what Memberships keeps: people, their sign-ups and memberships.
+type MembershipStore interface {
 	Person(ctx context.Context, email string) (Person, error)
 	// SaveSignup stores a pending sign-up, replacing any earlier one, and counts it
 	// against the rate limits, with its outbox items, all or nothing. Over a limit it
@@ -39,7 +39,7 @@ type membershipStore interface {
 	ConfirmSignup(ctx context.Context, p Person, s Signup, at time.Time, out ...OutboxItem) error
 	// SetGroups makes the person a confirmed member of join and leaves leave.
 	SetGroups(ctx context.Context, p Person, join, leave []string, withdraw []string, at time.Time) error
-	requestCounter
+	RequestCounter
 }
 
 // GroupReader reads the network's groups (Network does, from its cache): what the
@@ -52,7 +52,7 @@ type GroupReader interface {
 // Memberships is how people join, confirm, manage their groups and leave.
 type Memberships struct {
 	Env
-	Store    membershipStore
+	Store    MembershipStore
 	Network  GroupReader // the groups people can join
 	Councils *Councils
 	Limiter  Limiter

@@ -34,9 +34,9 @@ type MemberRow struct {
 	ExpiresAt    time.Time // of a pending membership
 }
 
-// networkStore is what Network keeps: groups, roles and the audit trail. Every change is
+// NetworkStore is what Network keeps: groups, roles and the audit trail. Every change is
 // written with its audit entry in one transaction: nothing changes unrecorded.
-type networkStore interface {
+type NetworkStore interface {
 	Groups(ctx context.Context) ([]Group, error)
 	CreateGroupAudited(ctx context.Context, g Group, a AuditEntry) error
 	// Group reads one group, strongly consistently: what an editor is shown and what a
@@ -57,8 +57,8 @@ type networkStore interface {
 	Audit(ctx context.Context, limit int, before string) ([]AuditEntry, string, error)
 }
 
-// facilitatorInviter emails a new facilitator their invitation to sign in (Access does).
-type facilitatorInviter interface {
+// FacilitatorInviter emails a new facilitator their invitation to sign in (Access does).
+type FacilitatorInviter interface {
 	InviteFacilitator(ctx context.Context, email string, g Group) error
 }
 
@@ -69,11 +69,11 @@ const groupsCacheTTL = time.Minute
 // the admins, and the audit trail of every change they make.
 type Network struct {
 	Env
-	Store    networkStore
+	Store    NetworkStore
 	Councils *Councils
 	// Admins are the addresses that are admins by configuration (ADMIN_EMAILS).
 	Admins  []string
-	Inviter facilitatorInviter
+	Inviter FacilitatorInviter
 
 	mu       sync.Mutex
 	groups   []Group

@@ -66,13 +66,13 @@ type (
 	}
 )
 
-// proposalStore is what Proposals keeps: proposals, and who is interested in them.
-type proposalStore interface {
+// ProposalStore is what Proposals keeps: proposals, and who is interested in them.
+type ProposalStore interface {
 	SavePendingProposal(ctx context.Context, p PendingProposal, limits []RateLimit, out ...OutboxItem) error
 	PendingProposal(ctx context.Context, email, id string) (PendingProposal, error)
 	ConfirmProposal(ctx context.Context, p PendingProposal, at time.Time) error
 	Proposals(ctx context.Context) ([]Proposal, error)
-	proposalReader
+	ProposalReader
 	SavePendingInterest(ctx context.Context, p PendingInterest, limits []RateLimit, out ...OutboxItem) error
 	PendingInterest(ctx context.Context, email, id string) (PendingInterest, error)
 	// ConfirmInterest records the interest and counts it, once per address; a second
@@ -90,13 +90,13 @@ type proposalStore interface {
 	Outbox
 }
 
-// proposalReader reads one proposal.
-type proposalReader interface {
+// ProposalReader reads one proposal.
+type ProposalReader interface {
 	Proposal(ctx context.Context, id string) (Proposal, error)
 }
 
-// groupForgetter drops an instance's cached groups after a group is made (Network does).
-type groupForgetter interface {
+// GroupForgetter drops an instance's cached groups after a group is made (Network does).
+type GroupForgetter interface {
 	ForgetGroups()
 }
 
@@ -105,11 +105,11 @@ type groupForgetter interface {
 // people interested in an approved one.)
 type Proposals struct {
 	Env
-	Store    proposalStore
+	Store    ProposalStore
 	Councils *Councils // the regions a new group may cover
 	Limiter  Limiter
-	Network  groupForgetter
-	Inviter  facilitatorInviter
+	Network  GroupForgetter
+	Inviter  FacilitatorInviter
 }
 
 // ProposalForm is the "propose a peer group" form's answers.
@@ -272,7 +272,7 @@ func (s *Proposals) Proposal(ctx context.Context, id string) (Proposal, error) {
 }
 
 // readProposal reads one proposal, saying so in words when there is none.
-func readProposal(ctx context.Context, st proposalReader, id string) (Proposal, error) {
+func readProposal(ctx context.Context, st ProposalReader, id string) (Proposal, error) {
 	p, err := st.Proposal(ctx, id)
 	if KindOf(err) == KindNotFound {
 		return p, Errorf(KindNotFound, "There is no such proposal.")

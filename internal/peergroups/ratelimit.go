@@ -19,9 +19,9 @@ type Limits struct {
 	PerIP    int
 }
 
-// requestCounter counts a request that stores nothing else against the limits, with
+// RequestCounter counts a request that stores nothing else against the limits, with
 // its outbox items; over a limit it returns KindTooMany and stores nothing.
-type requestCounter interface {
+type RequestCounter interface {
 	CountRequest(ctx context.Context, limits []RateLimit, out ...OutboxItem) error
 }
 

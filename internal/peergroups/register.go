@@ -65,8 +65,8 @@ type RegisterForm struct {
 	Role    string
 }
 
-// registerStore is what Register keeps: the council register and its pending sign-ups.
-type registerStore interface {
+// RegisterStore is what Register keeps: the council register and its pending sign-ups.
+type RegisterStore interface {
 	SavePendingRegistration(ctx context.Context, p PendingRegistration, limits []RateLimit, out ...OutboxItem) error
 	PendingRegistration(ctx context.Context, email, council string) (PendingRegistration, error)
 	// ConfirmRegistration adds the contact and, for a council not yet signed up, a
@@ -85,7 +85,7 @@ type registerStore interface {
 // Service Standard: their sign-ups, and the admins' decisions on what is listed.
 type Register struct {
 	Env
-	Store    registerStore
+	Store    RegisterStore
 	Councils *Councils
 	Limiter  Limiter
 }

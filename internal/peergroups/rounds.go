@@ -105,17 +105,17 @@ func (p Publication) Percent() int {
 	return p.Settled() * 100 / p.Total
 }
 
-// roundReader reads a round and its events.
-type roundReader interface {
+// RoundReader reads a round and its events.
+type RoundReader interface {
 	Round(ctx context.Context, number int) (Round, error)
 	Events(ctx context.Context, round int) ([]Event, error)
 }
 
-// roundStore is what Rounds keeps: rounds, their events, and their publication.
-type roundStore interface {
+// RoundStore is what Rounds keeps: rounds, their events, and their publication.
+type RoundStore interface {
 	CreateRound(ctx context.Context, r Round, a AuditEntry) error
 	Rounds(ctx context.Context) ([]Round, error)
-	roundReader
+	RoundReader
 	PutEvent(ctx context.Context, e Event, a AuditEntry) error
 	// PublishRound marks a draft round published and writes its publication, the item
 	// whose arrival on the table's stream starts the announcements.
@@ -128,8 +128,8 @@ type roundStore interface {
 	Outbox
 }
 
-// placeFiller gives an event's free places to the people waiting (RSVPs does).
-type placeFiller interface {
+// PlaceFiller gives an event's free places to the people waiting (RSVPs does).
+type PlaceFiller interface {
 	FillPlaces(ctx context.Context, r Round, e Event) error
 }
 
@@ -139,9 +139,9 @@ type placeFiller interface {
 // reminders function.)
 type Rounds struct {
 	Env
-	Store   roundStore
+	Store   RoundStore
 	Network GroupReader
-	Places  placeFiller
+	Places  PlaceFiller
 }
 
 // Groups returns every group, for the rounds' pages.
@@ -236,7 +236,7 @@ func (s *Rounds) Round(ctx context.Context, number int) (Round, []Event, error) 
 }
 
 // loadRound reads a round with its events, saying so in words when there is none.
-func loadRound(ctx context.Context, st roundReader, number int) (Round, []Event, error) {
+func loadRound(ctx context.Context, st RoundReader, number int) (Round, []Event, error) {
 	r, err := st.Round(ctx, number)
 	if KindOf(err) == KindNotFound {
 		return r, nil, Errorf(KindNotFound, "There is no round %d.", number)

@@ -61,9 +61,9 @@ type AnswerChange struct {
 	At       time.Time   // when it was decided
 }
 
-// rsvpStore is what RSVPs keeps: the answers and the events' places.
-type rsvpStore interface {
-	roundReader
+// RSVPStore is what RSVPs keeps: the answers and the events' places.
+type RSVPStore interface {
+	RoundReader
 	Attendance(ctx context.Context, round int, group, email string) (Attendance, error)
 	Attendees(ctx context.Context, round int, group string) ([]Attendance, error)
 	// ChangeAnswer reads the event's places and the person's answer (none when email is
@@ -80,7 +80,7 @@ type rsvpStore interface {
 // places, the waiting list, and who gets a place that comes free.
 type RSVPs struct {
 	Env
-	Store   rsvpStore
+	Store   RSVPStore
 	Network GroupReader
 }
 
