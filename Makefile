@@ -53,9 +53,9 @@ bench: deps ## measure start-up, binary sizes and requests per sign-up
 	go run ./internal/cmd/withstack -- go run ./internal/cmd/bench
 
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
-	go test ./internal/peergroups -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
+	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
 	go test ./internal/links -run '^$$' -fuzz FuzzOpen -fuzztime 30s
-	go test ./internal/peergroups -run '^$$' -fuzz FuzzDecodeConsoleForms -fuzztime 30s
+	go test ./internal/web -run '^$$' -fuzz FuzzDecodeConsoleForms -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzTemplateText -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzHasWebAddress -fuzztime 30s
 

@@ -56,7 +56,7 @@ func TestEveryEmailRenders(t *testing.T) {
 	e := pg.Event{Round: 2, GroupID: "london", Start: start, End: start.Add(2 * time.Hour), Venue: "Town Hall", Address: "1 High Street", Note: "Bring a laptop.", OnlineURL: "https://meet.example/x", Capacity: 5}
 	// The announcement's recipient has every value a template may ask for (a brief's
 	// has fewer: TestEveryEmailShowsTypedTextAsTyped fills the brief as it is sent).
-	d, err := a.destination(2, batch{kind: KindAnnounce, group: g, event: e}, recipient{email: "ada@example.org", name: "Ada"})
+	d, err := a.destination(2, batch{kind: pg.LedgerAnnouncement, group: g, event: e}, recipient{email: "ada@example.org", name: "Ada"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,13 +51,13 @@ func newRoundWith(t *testing.T, perGroup int, extra map[string]string) *roundFix
 	ctx := context.Background()
 	f := &roundFixture{s: s, admin: pg.Caller{Email: admin, Admin: true}, members: map[string][]string{}, facilitators: map[string]string{}}
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, pg.London)
-	if err := s.App.Service.CreateRound(ctx, f.admin, pg.Round{Number: 1, Title: "Service assessments {{ and <b>you</b>", Summary: "How to prepare.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
+	if err := s.App.Services.Rounds.CreateRound(ctx, f.admin, pg.Round{Number: 1, Title: "Service assessments {{ and <b>you</b>", Summary: "How to prepare.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
 		t.Fatal(err)
 	}
 	for i, g := range []string{"london", "midlands"} {
 		day := start.AddDate(0, 0, 7+i)
 		e := pg.Event{Round: 1, GroupID: g, Start: day.Add(14 * time.Hour), End: day.Add(16*time.Hour + 30*time.Minute), Venue: g + " Town Hall", Address: "1 High Street", Capacity: 30, Note: "Bring a laptop."}
-		if err := s.App.Service.SetEvent(ctx, f.admin, e); err != nil {
+		if err := s.App.Services.Rounds.SetEvent(ctx, f.admin, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -81,7 +81,7 @@ func newRoundWith(t *testing.T, perGroup int, extra map[string]string) *roundFix
 	if err := s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.Service.Publish(ctx, f.admin, 1); err != nil {
+	if err := s.App.Services.Rounds.Publish(ctx, f.admin, 1); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -73,9 +73,40 @@ func newClients(cfg aws.Config, uses ...Uses) Clients {
 
 // App is the composed service.
 type App struct {
-	Store   *dynamo.Store
-	Service *pg.Service
-	Web     *web.Server
+	Store    *dynamo.Store
+	Services Services
+	Web      *web.Server
+}
+
+// Services are the domain's services, one per capability, all over one store.
+type Services struct {
+	Memberships *pg.Memberships
+	Access      *pg.Access
+	Network     *pg.Network
+	Register    *pg.Register
+	Proposals   *pg.Proposals
+	Invitations *pg.Invitations
+	Rounds      *pg.Rounds
+	RSVPs       *pg.RSVPs
+}
+
+// NewServices builds each capability's service over the store, and gives each the
+// others' small parts it uses: the network's groups, access's invitations to
+// facilitate, the RSVPs' filling of places.
+func NewServices(store *dynamo.Store, env pg.Env, councils *pg.Councils, limiter pg.Limiter, admins []string) Services {
+	access := &pg.Access{Env: env, Store: store, Limiter: limiter, Admins: admins}
+	network := &pg.Network{Env: env, Store: store, Councils: councils, Admins: admins, Inviter: access}
+	rsvps := &pg.RSVPs{Env: env, Store: store, Network: network}
+	return Services{
+		Memberships: &pg.Memberships{Env: env, Store: store, Network: network, Councils: councils, Limiter: limiter},
+		Access:      access,
+		Network:     network,
+		Register:    &pg.Register{Env: env, Store: store, Councils: councils, Limiter: limiter},
+		Proposals:   &pg.Proposals{Env: env, Store: store, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
+		Invitations: &pg.Invitations{Env: env, Store: store, Network: network},
+		Rounds:      &pg.Rounds{Env: env, Store: store, Network: network, Places: rsvps},
+		RSVPs:       rsvps,
+	}
 }
 
 // Option changes how New composes the service; tests use them.
@@ -116,24 +147,25 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 	if err != nil {
 		return nil, err
 	}
-	service := &pg.Service{
-		Store:    store,
-		Links:    sealer,
-		Councils: list,
-		BaseURL:  cfg.BaseURL,
-		Limits:   pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
-		Now:      now,
-		Pseudonym: func(parts ...string) string {
-			return keys.Pseudonym(parts...)
-		},
-		Admins: cfg.Admins,
-	}
+	services := NewServices(store, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
+		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
+		Pseudonym: keys.Pseudonym,
+	}, cfg.Admins)
 	announcer, err := NewAnnouncer(cfg, clients, log, opts...)
 	if err != nil {
 		return nil, err
 	}
 	server := &web.Server{
-		Service:   service,
+		Memberships: services.Memberships,
+		Access:      services.Access,
+		Network:     services.Network,
+		Register:    services.Register,
+		Proposals:   services.Proposals,
+		Invitations: services.Invitations,
+		Rounds:      services.Rounds,
+		RSVPs:       services.RSVPs,
+		Now:         now,
+
 		Announcer: announcer,
 		Councils:  list,
 		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
@@ -143,7 +175,7 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 	if o := apply(opts); o.exports != nil {
 		server.Exports = o.exports
 	}
-	return &App{Store: store, Service: service, Web: server}, nil
+	return &App{Store: store, Services: services, Web: server}, nil
 }
 
 func mailer(cfg Config, clients Clients) *ses.Mailer {
@@ -187,8 +219,8 @@ func outboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 	return store, nil
 }
 
-// NewOutbox composes the outbox function: store → sender, with the service for the
-// invitations of an approved proposal. Leases are in real time, whatever the clock.
+// NewOutbox composes the outbox function: store → sender, with the invitations of an
+// approved proposal. Leases are in real time, whatever the clock.
 func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*outbox.Sender, error) {
 	now, sealer, err := clockAndSealer(cfg, opts)
 	if err != nil {
@@ -198,9 +230,10 @@ func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	service := &pg.Service{Store: store, Links: sealer, BaseURL: cfg.BaseURL, Now: now}
+	env := pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}
+	invitations := &pg.Invitations{Env: env, Store: store, Network: &pg.Network{Env: env, Store: store}}
 	return &outbox.Sender{
-		Store: store, Mailer: mailer(cfg, clients), Invitations: service,
+		Store: store, Mailer: mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
 	}, nil
 }

@@ -149,10 +149,10 @@ func TestEveryRouteAllowsExactlyTheRightCallers(t *testing.T) {
 	s.joinAndConfirm(member)
 	facOther, fac := testenv.Address("authz-fac-other"), testenv.Address("authz-fac")
 	system := pg.Caller{Email: admin, Admin: true}
-	if err := s.App.Service.AppointFacilitator(ctx, system, "midlands", facOther); err != nil {
+	if err := s.App.Services.Network.AppointFacilitator(ctx, system, "midlands", facOther); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.Service.AppointFacilitator(ctx, system, "london", fac); err != nil {
+	if err := s.App.Services.Network.AppointFacilitator(ctx, system, "london", fac); err != nil {
 		t.Fatal(err)
 	}
 	emails := []string{"", member, facOther, fac, admin}
@@ -216,11 +216,11 @@ func (s *site) outcomeFor(t *testing.T, pattern, email string) outcome {
 func (s *site) sessionFor(t *testing.T, email string) string {
 	t.Helper()
 	ctx := context.Background()
-	link, err := s.App.Service.IssueSignInLink(ctx, email, pg.SignInLinkTTL)
+	link, err := s.App.Services.Access.IssueSignInLink(ctx, email, pg.SignInLinkTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := s.App.Service.SignIn(ctx, tokenOf(t, link))
+	id, _, err := s.App.Services.Access.SignIn(ctx, tokenOf(t, link))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -284,7 +284,7 @@ func TestWebAddressesInNamesAreRefusedAndNothingIsStoredOrSent(t *testing.T) {
 	}
 	id := proposals[0].ID
 	// Only a proposal an admin has listed takes interest.
-	if err := s.App.Service.ListProposal(context.Background(), pg.Caller{Email: "admin@example.org", Admin: true}, id); err != nil {
+	if err := s.App.Services.Proposals.ListProposal(context.Background(), pg.Caller{Email: "admin@example.org", Admin: true}, id); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {

@@ -19,7 +19,7 @@ func TestARoundFromEventToAnswerInABrowser(t *testing.T) {
 	ctx := context.Background()
 
 	fac := testenv.Address("fac")
-	if err := s.App.Service.AppointFacilitator(ctx, pg.Caller{Email: admin, Admin: true}, "london", fac); err != nil {
+	if err := s.App.Services.Network.AppointFacilitator(ctx, pg.Caller{Email: admin, Admin: true}, "london", fac); err != nil {
 		t.Fatal(err)
 	}
 	member := s.addMember(t, "london", "Ada Lovelace")

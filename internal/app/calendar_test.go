@@ -27,7 +27,7 @@ func TestThePublicCalendarKeepsTheDetailsForMembersThroughTheirOwnLink(t *testin
 	ctx := context.Background()
 	caller := pg.Caller{Email: admin, Admin: true}
 	period := time.Date(2027, 1, 1, 0, 0, 0, 0, pg.London)
-	if err := s.App.Service.CreateRound(ctx, caller, pg.Round{Number: 2, Title: "Service assessments", Summary: "How to pass one.", PeriodStart: period, PeriodEnd: period.AddDate(0, 7, 0), State: pg.RoundDraft}); err != nil {
+	if err := s.App.Services.Rounds.CreateRound(ctx, caller, pg.Round{Number: 2, Title: "Service assessments", Summary: "How to pass one.", PeriodStart: period, PeriodEnd: period.AddDate(0, 7, 0), State: pg.RoundDraft}); err != nil {
 		t.Fatal(err)
 	}
 	private := map[string][]string{}
@@ -43,12 +43,12 @@ func TestThePublicCalendarKeepsTheDetailsForMembersThroughTheirOwnLink(t *testin
 	for _, c := range cases {
 		private[c.group] = []string{"7 Secret Street " + c.group, "https://meet.example/" + c.group + "-room-42", "Knock twice at the " + c.group + " side door"}
 		e := pg.Event{Round: 2, GroupID: c.group, Start: c.start, End: c.start.Add(2 * time.Hour), Venue: "Guildhall", Address: private[c.group][0], OnlineURL: private[c.group][1], Note: private[c.group][2], Capacity: 20}
-		if err := s.App.Service.SetEvent(ctx, caller, e); err != nil {
+		if err := s.App.Services.Rounds.SetEvent(ctx, caller, e); err != nil {
 			t.Fatal(err)
 		}
 		members[c.group] = s.addMember(t, c.group, "Ada")
 	}
-	if err := s.App.Service.Publish(ctx, caller, 2); err != nil {
+	if err := s.App.Services.Rounds.Publish(ctx, caller, 2); err != nil {
 		t.Fatal(err)
 	}
 	announcer, err := app.NewAnnouncer(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))

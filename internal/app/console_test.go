@@ -164,7 +164,7 @@ func TestForgedAndExpiredSessionsAreAnonymous(t *testing.T) {
 		}
 	}
 	s.Clock.Add(pg.SessionTTL + time.Minute)
-	c, err := s.App.Service.Caller(context.Background(), id)
+	c, err := s.App.Services.Access.Caller(context.Background(), id)
 	if err != nil || c.SignedIn() {
 		t.Fatalf("a session past its expiry is still signed in: %+v %v", c, err)
 	}
@@ -283,7 +283,7 @@ func TestAdminsAppointAdminsButNotRemoveThemselves(t *testing.T) {
 		t.Fatalf("appoint: %d", r.Status)
 	}
 	mustContain(t, s.get("/admin/admins").Body, second)
-	c, err := s.App.Service.Caller(context.Background(), strings.SplitN(s.sessionFor(t, second), ".", 2)[0])
+	c, err := s.App.Services.Access.Caller(context.Background(), strings.SplitN(s.sessionFor(t, second), ".", 2)[0])
 	if err != nil || !c.Admin {
 		t.Fatalf("the appointed admin is not an admin: %+v %v", c, err)
 	}

@@ -32,16 +32,16 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 		"online":  `https://meet.example/{{room}}?a=1&b={{2}}\`,
 		"name":    `Ada {{{going}}} <i>L</i> \{{name}} {`,
 	}
-	if err := s.App.Service.CreateGroup(ctx, caller, pg.Group{ID: "nasty", Name: typed["group"], Regions: []string{"London"}}); err != nil {
+	if err := s.App.Services.Network.CreateGroup(ctx, caller, pg.Group{ID: "nasty", Name: typed["group"], Regions: []string{"London"}}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, pg.London)
-	if err := s.App.Service.CreateRound(ctx, caller, pg.Round{Number: 1, Title: typed["title"], Summary: typed["summary"], PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
+	if err := s.App.Services.Rounds.CreateRound(ctx, caller, pg.Round{Number: 1, Title: typed["title"], Summary: typed["summary"], PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
 		t.Fatal(err)
 	}
 	day := start.AddDate(0, 0, 7)
 	event := pg.Event{Round: 1, GroupID: "nasty", Start: day.Add(14 * time.Hour), End: day.Add(16 * time.Hour), Venue: typed["venue"], Address: typed["address"], OnlineURL: typed["online"], Capacity: 30, Note: typed["note"]}
-	if err := s.App.Service.SetEvent(ctx, caller, event); err != nil {
+	if err := s.App.Services.Rounds.SetEvent(ctx, caller, event); err != nil {
 		t.Fatal(err)
 	}
 	facilitator := testenv.Address("fac")
@@ -49,7 +49,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 		t.Fatal(err)
 	}
 	member := s.addMember(t, "nasty", typed["name"])
-	if err := s.App.Service.Publish(ctx, caller, 1); err != nil {
+	if err := s.App.Services.Rounds.Publish(ctx, caller, 1); err != nil {
 		t.Fatal(err)
 	}
 	a, err := app.NewAnnouncer(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))

@@ -147,7 +147,7 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	if r := s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, link)}}); r.Status != http.StatusOK {
 		t.Fatalf("confirm proposal: %d\n%s", r.Status, r.Body)
 	}
-	props, _ := s.App.Service.OpenProposals(t.Context())
+	props, _ := s.App.Services.Proposals.OpenProposals(t.Context())
 	if len(props) != 1 || props[0].Interested != 1 {
 		t.Fatalf("proposals: %+v", props)
 	}
@@ -198,7 +198,7 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	s.post("/proposals/"+id+"/interest", url.Values{"name": {"Fan"}, "email": {fan}})
 	tok := tokenOf(t, testenv.Link(t, testenv.LastMail(t, fan).Body.Text, "/proposals/interest/confirm"))
 	s.post("/proposals/interest/confirm", url.Values{"token": {tok}})
-	p, _ := s.App.Service.Proposal(t.Context(), id)
+	p, _ := s.App.Services.Proposals.Proposal(t.Context(), id)
 	if p.Interested != 3 {
 		t.Fatalf("%d interested, want 3 (the proposer and two people, counted once each)", p.Interested)
 	}
@@ -264,7 +264,7 @@ func TestADeclinedProposalTellsTheProposer(t *testing.T) {
 	proposer := testenv.Address("proposer")
 	s.post("/proposals/new", url.Values{"area": {"Atlantis"}, "name": {"Ada"}, "email": {proposer}, "why": {"Under the sea."}})
 	s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, proposer).Body.Text, "/proposals/confirm"))}})
-	props, _ := s.App.Service.OpenProposals(t.Context())
+	props, _ := s.App.Services.Proposals.OpenProposals(t.Context())
 	s.signIn(admin)
 	if r := s.post("/admin/proposals/"+props[0].ID+"/decline", url.Values{"reason": {"There are no councils <there>."}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("decline: %d\n%s", r.Status, r.Body)

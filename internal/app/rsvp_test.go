@@ -39,14 +39,14 @@ func newRSVPEvent(t *testing.T, capacity int) *rsvpEvent {
 	e := &rsvpEvent{s: s, admin: pg.Caller{Email: admin, Admin: true}}
 	ctx := context.Background()
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, pg.London)
-	if err := s.App.Service.CreateRound(ctx, e.admin, pg.Round{Number: 1, Title: "Service assessments", Summary: "How to prepare.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
+	if err := s.App.Services.Rounds.CreateRound(ctx, e.admin, pg.Round{Number: 1, Title: "Service assessments", Summary: "How to prepare.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
 		t.Fatal(err)
 	}
 	day := start.AddDate(0, 0, 7)
-	if err := s.App.Service.SetEvent(ctx, e.admin, pg.Event{Round: 1, GroupID: "london", Start: day.Add(14 * time.Hour), End: day.Add(16 * time.Hour), Venue: "Guildhall", Capacity: capacity}); err != nil {
+	if err := s.App.Services.Rounds.SetEvent(ctx, e.admin, pg.Event{Round: 1, GroupID: "london", Start: day.Add(14 * time.Hour), End: day.Add(16 * time.Hour), Venue: "Guildhall", Capacity: capacity}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.Service.Publish(ctx, e.admin, 1); err != nil {
+	if err := s.App.Services.Rounds.Publish(ctx, e.admin, 1); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -60,7 +60,7 @@ type person struct {
 func (e *rsvpEvent) person(t *testing.T, label string) person {
 	t.Helper()
 	p := person{email: testenv.Address(label), name: strings.ToUpper(label[:1]) + label[1:]}
-	token, err := e.s.App.Service.Links.Seal(links.Claims{Purpose: links.RSVP, Email: p.email, Name: p.name, Subject: "1/london"}, announce.RSVPLinkTTL)
+	token, err := e.s.App.Services.Rounds.Links.Seal(links.Claims{Purpose: links.RSVP, Email: p.email, Name: p.name, Subject: "1/london"}, announce.RSVPLinkTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ var waitingNumber = regexp.MustCompile(`You are number (\d+) on the waiting list
 func (e *rsvpEvent) answers(t *testing.T) ([]pg.Attendance, map[string]string, int) {
 	t.Helper()
 	ctx := context.Background()
-	all, err := e.s.App.Service.Attendees(ctx, e.admin, 1, "london")
+	all, err := e.s.App.Services.RSVPs.Attendees(ctx, e.admin, 1, "london")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func (e *rsvpEvent) answers(t *testing.T) ([]pg.Attendance, map[string]string, i
 	for _, a := range all {
 		status[a.Email] = a.Status
 	}
-	_, events, err := e.s.App.Service.Round(ctx, 1)
+	_, events, err := e.s.App.Services.Rounds.Round(ctx, 1)
 	if err != nil || len(events) != 1 {
 		t.Fatalf("round 1: %v %v", events, err)
 	}
@@ -457,13 +457,13 @@ func TestMorePlacesGoToThoseWaitingLongest(t *testing.T) {
 		}
 		people = append(people, p)
 	}
-	_, events, err := e.s.App.Service.Round(context.Background(), 1)
+	_, events, err := e.s.App.Services.Rounds.Round(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bigger := events[0]
 	bigger.Capacity = 2
-	if err := e.s.App.Service.SetEvent(context.Background(), e.admin, bigger); err != nil {
+	if err := e.s.App.Services.Rounds.SetEvent(context.Background(), e.admin, bigger); err != nil {
 		t.Fatal(err)
 	}
 	_, status, going := e.answers(t)

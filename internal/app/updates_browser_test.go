@@ -30,12 +30,12 @@ func TestPagesConflictsAndPausedGroupsInABrowser(t *testing.T) {
 
 	b.do("open the settings", chromedp.Navigate(s.URL+"/admin/groups/london"), waitFor("Settings"))
 	// Someone else saves a change meanwhile.
-	current, err := s.App.Service.GroupForEdit(ctx, system, "london")
+	current, err := s.App.Services.Network.GroupForEdit(ctx, system, "london")
 	if err != nil {
 		t.Fatal(err)
 	}
 	current.Name = "London and the City"
-	if err := s.App.Service.UpdateGroup(ctx, system, current, pg.AllGroupFields); err != nil {
+	if err := s.App.Services.Network.UpdateGroup(ctx, system, current, pg.AllGroupFields); err != nil {
 		t.Fatal(err)
 	}
 	b.do("save an old form", chromedp.SetValue(chromedp.ID("description"), "Meets monthly."), chromedp.Click(chromedp.CSS(`form[action="/admin/groups/london"] button`)), waitFor("Someone else changed this group"))
@@ -45,7 +45,7 @@ func TestPagesConflictsAndPausedGroupsInABrowser(t *testing.T) {
 	member := testenv.Address("member")
 	tok := tokenOf(t, testenv.Link(t, s.joinAndConfirm(member).Body.Text, "/manage"))
 	s.post("/manage/groups", url.Values{"token": {tok}, "groups": {"midlands", "london"}})
-	if err := s.App.Service.SetPaused(ctx, system, "london", true); err != nil {
+	if err := s.App.Services.Network.SetPaused(ctx, system, "london", true); err != nil {
 		t.Fatal(err)
 	}
 	b.do("manage, a paused group", chromedp.Navigate(s.URL+"/manage?token="+url.QueryEscape(tok)), waitFor("is paused, so it is not listed here"))

@@ -141,7 +141,7 @@ func TestTwoEditorsOfOneGroupLoseNothing(t *testing.T) {
 func TestAPauseSurvivesAFacilitatorsOldFormOnAnotherInstance(t *testing.T) {
 	admin, fac := testenv.Address("admin"), testenv.Address("fac")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
-	if err := s.App.Service.AppointFacilitator(context.Background(), pg.Caller{Email: admin, Admin: true}, "london", fac); err != nil {
+	if err := s.App.Services.Network.AppointFacilitator(context.Background(), pg.Caller{Email: admin, Admin: true}, "london", fac); err != nil {
 		t.Fatal(err)
 	}
 	s.signIn(admin)
@@ -189,7 +189,7 @@ func TestSavingTheManagePageKeepsPausedGroups(t *testing.T) {
 	if r := s.post("/manage/groups", url.Values{"token": {tok}, "groups": {"midlands", "london"}, "offered": {"london", "midlands", "south", "yorkshire"}}); r.Status != http.StatusOK {
 		t.Fatalf("join London too: %d\n%s", r.Status, r.Body)
 	}
-	if err := s.App.Service.SetPaused(context.Background(), pg.Caller{Email: admin, Admin: true}, "london", true); err != nil {
+	if err := s.App.Services.Network.SetPaused(context.Background(), pg.Caller{Email: admin, Admin: true}, "london", true); err != nil {
 		t.Fatal(err)
 	}
 

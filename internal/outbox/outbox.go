@@ -71,7 +71,7 @@ type Store interface {
 	ReleaseOutbox(ctx context.Context, id, run, reason string) error
 }
 
-// Invitations queues the invitations of an approved proposal (peergroups.Service does).
+// Invitations queues the invitations of an approved proposal (peergroups.Invitations does).
 type Invitations interface {
 	RunInvitations(ctx context.Context, proposal string) (int, error)
 }

@@ -62,8 +62,9 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// AccessStore keeps sign-in links and sessions.
+// AccessStore is what Access keeps: sign-in links and sessions, and who has a role.
 type AccessStore interface {
+	Person(ctx context.Context, email string) (Person, error)
 	// SaveSignInLink stores a link, counted against limits, with its outbox items (the
 	// email that carries it), all or nothing.
 	SaveSignInLink(ctx context.Context, l SignInLink, limits []RateLimit, out ...OutboxItem) error
@@ -74,6 +75,16 @@ type AccessStore interface {
 	SaveSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, key string) (Session, error)
 	DeleteSession(ctx context.Context, key string) error
+	RequestCounter
+}
+
+// Access is signing in and out, sessions, and who a caller is (their roles).
+type Access struct {
+	Env
+	Store   AccessStore
+	Limiter Limiter
+	// Admins are the addresses that are admins by configuration (ADMIN_EMAILS).
+	Admins []string
 }
 
 // hashToken returns what is stored for a secret token.
@@ -92,24 +103,27 @@ func randomToken() (string, error) {
 }
 
 // isAdminByConfig reports whether email is one of the bootstrap admins.
-func (s *Service) isAdminByConfig(email string) bool {
+func (s *Access) isAdminByConfig(email string) bool {
 	return slices.Contains(s.Admins, NormaliseEmail(email))
 }
 
 // mayHaveSignIn reports whether a person has anything to sign in to.
-func (s *Service) mayHaveSignIn(p Person) bool {
+func (s *Access) mayHaveSignIn(p Person) bool {
 	return p.Known || p.Admin || len(p.Facilitates) > 0 || s.isAdminByConfig(p.Email)
 }
 
 // RequestSignIn emails a sign-in link to an address that has something to sign in
 // to. It answers the same whether or not the address belongs to anyone.
-func (s *Service) RequestSignIn(ctx context.Context, email, clientIP string) error {
+func (s *Access) RequestSignIn(ctx context.Context, email, clientIP string) error {
+	if err := ValidateEmail(email).Err(); err != nil {
+		return err
+	}
 	email = NormaliseEmail(email)
 	person, err := s.Store.Person(ctx, email)
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
-	limits := s.signInLimits(email, clientIP)
+	limits := s.Limiter.signIn(email, clientIP, s.Now())
 	if !s.mayHaveSignIn(person) {
 		// Count the attempt all the same, so that probing costs the same.
 		return s.Store.CountRequest(ctx, limits)
@@ -119,7 +133,7 @@ func (s *Service) RequestSignIn(ctx context.Context, email, clientIP string) err
 
 // sendSignInLink stores a new sign-in link and, in the same transaction, the email
 // (made with the template name) that carries it.
-func (s *Service) sendSignInLink(ctx context.Context, person Person, ttl time.Duration, limits []RateLimit, template string, data emailData) error {
+func (s *Access) sendSignInLink(ctx context.Context, person Person, ttl time.Duration, limits []RateLimit, template string, data emailData) error {
 	token, err := randomToken()
 	if err != nil {
 		return err
@@ -150,8 +164,18 @@ func (s *Service) sendSignInLink(ctx context.Context, person Person, ttl time.Du
 	return nil
 }
 
+// InviteFacilitator emails an address that was made a facilitator of a group an
+// invitation with a sign-in link (that lasts InvitationLinkTTL).
+func (s *Access) InviteFacilitator(ctx context.Context, email string, g Group) error {
+	person, err := s.Store.Person(ctx, email)
+	if err != nil {
+		return fmt.Errorf("invite facilitator: %w", err)
+	}
+	return s.sendSignInLink(ctx, person, InvitationLinkTTL, nil, "invite-facilitator", emailData{Groups: []Group{g}})
+}
+
 // CheckSignInLink reports whether a sign-in link can still be used, changing nothing.
-func (s *Service) CheckSignInLink(ctx context.Context, token string) error {
+func (s *Access) CheckSignInLink(ctx context.Context, token string) error {
 	if token == "" || len(token) > 100 {
 		return ErrLinkInvalid
 	}
@@ -174,7 +198,7 @@ var ErrSignInLinkUnknown = &Error{Kind: KindGone, Message: "This sign-in link ha
 
 // SignIn uses a sign-in link, once, and starts a session. It returns the session ID
 // for the cookie; only its hash is stored.
-func (s *Service) SignIn(ctx context.Context, token string) (string, Caller, error) {
+func (s *Access) SignIn(ctx context.Context, token string) (string, Caller, error) {
 	if token == "" || len(token) > 100 {
 		return "", Caller{}, ErrLinkInvalid
 	}
@@ -201,7 +225,7 @@ func (s *Service) SignIn(ctx context.Context, token string) (string, Caller, err
 }
 
 // Caller returns who holds a session ID. An unknown or expired session is anonymous.
-func (s *Service) Caller(ctx context.Context, sessionID string) (Caller, error) {
+func (s *Access) Caller(ctx context.Context, sessionID string) (Caller, error) {
 	session, err := s.Store.Session(ctx, hashToken(sessionID))
 	if KindOf(err) == KindNotFound {
 		return Caller{}, nil
@@ -215,7 +239,7 @@ func (s *Service) Caller(ctx context.Context, sessionID string) (Caller, error) 
 	return s.callerFor(ctx, session)
 }
 
-func (s *Service) callerFor(ctx context.Context, session Session) (Caller, error) {
+func (s *Access) callerFor(ctx context.Context, session Session) (Caller, error) {
 	person, err := s.Store.Person(ctx, session.Email)
 	if err != nil {
 		return Caller{}, fmt.Errorf("read roles: %w", err)
@@ -230,7 +254,7 @@ func (s *Service) callerFor(ctx context.Context, session Session) (Caller, error
 }
 
 // SignOut ends a session on the server: its cookie no longer works anywhere.
-func (s *Service) SignOut(ctx context.Context, c Caller) error {
+func (s *Access) SignOut(ctx context.Context, c Caller) error {
 	if c.Session == "" {
 		return nil
 	}
@@ -257,7 +281,7 @@ func OpenSession(keys *links.Keyring, value string) (string, bool) {
 }
 
 // ManageLinkFor returns a fresh "Manage your membership" path for a signed-in caller.
-func (s *Service) ManageLinkFor(c Caller) (string, error) {
+func (s *Access) ManageLinkFor(c Caller) (string, error) {
 	if !c.SignedIn() {
 		return "", ErrForbidden
 	}
@@ -270,7 +294,7 @@ func (s *Service) ManageLinkFor(c Caller) (string, error) {
 
 // IssueSignInLink stores a sign-in link for an address and returns it without
 // emailing it. The local server prints one for its admin; nothing else uses it.
-func (s *Service) IssueSignInLink(ctx context.Context, email string, ttl time.Duration) (string, error) {
+func (s *Access) IssueSignInLink(ctx context.Context, email string, ttl time.Duration) (string, error) {
 	token, err := randomToken()
 	if err != nil {
 		return "", err

@@ -34,13 +34,13 @@ func CalendarLink(sealer *links.Sealer, email string, round int, group string, e
 }
 
 // CalendarLinkFor returns the calendar link of the person an RSVP is for.
-func (s *Service) CalendarLinkFor(v RSVP) (string, error) {
+func (s *RSVPs) CalendarLinkFor(v RSVP) (string, error) {
 	return CalendarLink(s.Links, v.Email, v.Round.Number, v.Group.ID, v.Event.End, s.Now())
 }
 
 // MemberEvent opens a member's calendar link and returns the event it is for, with
 // its round and group, changing nothing. A draft round has no events to show.
-func (s *Service) MemberEvent(ctx context.Context, token string) (Round, Group, Event, error) {
+func (s *Rounds) MemberEvent(ctx context.Context, token string) (Round, Group, Event, error) {
 	claims, err := s.Links.Open(token, links.Calendar)
 	switch {
 	case errors.Is(err, links.ErrExpired):

@@ -3,7 +3,6 @@ package peergroups_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"slices"
 	"testing"
 
@@ -33,7 +32,7 @@ func TestChangedFieldsNamesOnlyWhatDiffers(t *testing.T) {
 }
 
 func TestAFacilitatorCannotEditTheAdminsFields(t *testing.T) {
-	s := &pg.Service{} // refused before the store is asked
+	s := &pg.Network{} // refused before the store is asked
 	fac := pg.Caller{Email: "fac@example.org", Facilitates: []string{"london"}}
 	g := pg.Group{ID: "london", Name: "Renamed"}
 	for name, c := range map[string]struct {
@@ -48,17 +47,5 @@ func TestAFacilitatorCannotEditTheAdminsFields(t *testing.T) {
 		if err := s.UpdateGroup(context.Background(), c.caller, g, c.fields); !errors.Is(err, pg.ErrForbidden) {
 			t.Errorf("%s: %v, want forbidden", name, err)
 		}
-	}
-}
-
-func TestAnEditFormWithoutAVersionMatchesNoGroup(t *testing.T) {
-	for _, v := range []string{"", "x", "-1", "1.5"} {
-		g, _ := pg.DecodeFacilitatorEdit(url.Values{"version": {v}}, pg.Group{ID: "london"})
-		if g.Version >= 0 {
-			t.Errorf("version %q decodes as %d, which a group can have", v, g.Version)
-		}
-	}
-	if g, _ := pg.DecodeFacilitatorEdit(url.Values{"version": {"7"}}, pg.Group{ID: "london"}); g.Version != 7 {
-		t.Errorf("version 7 decodes as %d", g.Version)
 	}
 }

@@ -3,10 +3,7 @@ package peergroups
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
-
-	"github.com/peergroups/peergroups/internal/links"
 )
 
 // OutboxItem is work that follows a change: an email to send, or the invitations of an
@@ -40,65 +37,3 @@ const OutboxTTL = 7 * 24 * time.Hour
 
 // newOutboxID returns a random ID for an outbox item.
 func newOutboxID() string { return newID() + newID() }
-
-// mail renders a template into an outbox item addressed to one person.
-func (s *Service) mail(to, subject, template string, data emailData, headers ...Header) (OutboxItem, error) {
-	msg, err := render(to, subject, template, data)
-	if err != nil {
-		return OutboxItem{}, err
-	}
-	msg.Headers = headers
-	return OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg}, nil
-}
-
-// RunInvitations does an outbox item's Invite: it puts an invitation to join the group
-// of an approved proposal in the outbox for everyone interested who has not been
-// invited yet, and returns how many it queued. The outbox function runs it.
-func (s *Service) RunInvitations(ctx context.Context, id string) (int, error) {
-	p, err := s.Proposal(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	if p.Status != ProposalApproved {
-		return 0, nil // nothing to invite anyone to
-	}
-	g, err := s.Group(ctx, p.GroupID)
-	if err != nil {
-		return 0, err
-	}
-	people, err := s.Store.InterestedIn(ctx, id)
-	if err != nil {
-		return 0, fmt.Errorf("list interested: %w", err)
-	}
-	queued := 0
-	for _, in := range people {
-		if in.Email == p.ProposerEmail || !in.InvitedAt.IsZero() {
-			continue
-		}
-		token, err := s.Links.Seal(links.Claims{Purpose: links.Invite, Email: in.Email, Subject: g.ID, Name: in.Name}, InvitationTTL)
-		if err != nil {
-			return queued, err
-		}
-		data, err := s.emailData(in.Email, in.Name, []Group{g})
-		if err != nil {
-			return queued, err
-		}
-		data.Link = s.link("/join/invitation", token)
-		data.Days = int(InvitationTTL / (24 * time.Hour))
-		data.Proposal = &p
-		item, err := s.mail(in.Email, "A new peer group has started: "+g.Name, "invitation", data)
-		if err != nil {
-			return queued, err
-		}
-		// Marking the person invited and queueing their email are one transaction: each
-		// person is invited once, however often this runs.
-		first, err := s.Store.MarkInvited(ctx, id, in.Email, s.Now(), item)
-		if err != nil {
-			return queued, fmt.Errorf("mark invited: %w", err)
-		}
-		if first {
-			queued++
-		}
-	}
-	return queued, nil
-}

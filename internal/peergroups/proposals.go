@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"time"
 
@@ -67,13 +66,13 @@ type (
 	}
 )
 
-// ProposalStore keeps proposals and who is interested in them.
+// ProposalStore is what Proposals keeps: proposals, and who is interested in them.
 type ProposalStore interface {
 	SavePendingProposal(ctx context.Context, p PendingProposal, limits []RateLimit, out ...OutboxItem) error
 	PendingProposal(ctx context.Context, email, id string) (PendingProposal, error)
 	ConfirmProposal(ctx context.Context, p PendingProposal, at time.Time) error
 	Proposals(ctx context.Context) ([]Proposal, error)
-	Proposal(ctx context.Context, id string) (Proposal, error)
+	ProposalReader
 	SavePendingInterest(ctx context.Context, p PendingInterest, limits []RateLimit, out ...OutboxItem) error
 	PendingInterest(ctx context.Context, email, id string) (PendingInterest, error)
 	// ConfirmInterest records the interest and counts it, once per address; a second
@@ -88,14 +87,32 @@ type ProposalStore interface {
 	// list, with the audit entry, once: a KindConflict error if it is no longer open
 	// or already listed.
 	ListProposal(ctx context.Context, p Proposal, a AuditEntry) error
-	// MarkInvited records that an interested person was invited, with the outbox items
-	// of their invitation; false (and nothing stored) if they already were.
-	MarkInvited(ctx context.Context, id, email string, at time.Time, out ...OutboxItem) (bool, error)
-	// AcceptInvitation makes a person a confirmed member of a group they were invited to.
-	AcceptInvitation(ctx context.Context, p Person, profile Profile, group string, at time.Time) error
+	Outbox
 }
 
-// ProposalForm is the "propose a peer group" form, decoded.
+// ProposalReader reads one proposal.
+type ProposalReader interface {
+	Proposal(ctx context.Context, id string) (Proposal, error)
+}
+
+// GroupForgetter drops an instance's cached groups after a group is made (Network does).
+type GroupForgetter interface {
+	ForgetGroups()
+}
+
+// Proposals is how people propose a new peer group and say they are interested in one,
+// and how admins list, approve or decline the proposals. (Invitations invites the
+// people interested in an approved one.)
+type Proposals struct {
+	Env
+	Store    ProposalStore
+	Councils *Councils // the regions a new group may cover
+	Limiter  Limiter
+	Network  GroupForgetter
+	Inviter  FacilitatorInviter
+}
+
+// ProposalForm is the "propose a peer group" form's answers.
 type ProposalForm struct {
 	Area           string
 	Name           string
@@ -104,23 +121,15 @@ type ProposalForm struct {
 	CoFacilitators string
 }
 
-// DecodeProposal reads the proposal form.
-func DecodeProposal(v url.Values) (ProposalForm, FieldErrors) {
-	var f ProposalForm
+// Validate checks the proposal form, in the order of its fields.
+func (f ProposalForm) Validate() FieldErrors {
 	var errs FieldErrors
-	f.Area = errs.short(v, "area", "Area", 100, "Enter the area the group would cover", "Enter the area without a web address")
-	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
-	f.Email = errs.email(v, "email")
-	f.Why = errs.paragraph(v, "why", "Why", 2000, "Say why the area needs a peer group")
-	f.CoFacilitators = errs.paragraph(v, "cofacilitators", "Co-facilitators", 1000, "")
-	return f, errs
-}
-
-// DecodeInterest reads the "I'm interested" form: a name and an email address.
-func DecodeInterest(v url.Values) (name, email string, errs FieldErrors) {
-	name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
-	email = errs.email(v, "email")
-	return name, email, errs
+	errs.short("area", f.Area, "Area", 100, "Enter the area the group would cover", "Enter the area without a web address")
+	errs.short("name", f.Name, "Full name", MaxNameLength, "Enter your full name", NameWithLink)
+	errs.email("email", f.Email)
+	errs.paragraph("why", f.Why, "Why", 2000, "Say why the area needs a peer group")
+	errs.paragraph("cofacilitators", f.CoFacilitators, "Co-facilitators", 1000, "")
+	return errs
 }
 
 func newID() string {
@@ -130,7 +139,10 @@ func newID() string {
 }
 
 // RequestProposal records a proposal and emails the proposer a link to confirm it.
-func (s *Service) RequestProposal(ctx context.Context, f ProposalForm, clientIP string) error {
+func (s *Proposals) RequestProposal(ctx context.Context, f ProposalForm, clientIP string) error {
+	if err := f.Validate().Err(); err != nil {
+		return err
+	}
 	email := NormaliseEmail(f.Email)
 	nonce, err := s.Links.NewNonce()
 	if err != nil {
@@ -148,14 +160,14 @@ func (s *Service) RequestProposal(ctx context.Context, f ProposalForm, clientIP 
 	if err != nil {
 		return err
 	}
-	if err := s.Store.SavePendingProposal(ctx, p, s.limits(email, clientIP), mail); err != nil {
+	if err := s.Store.SavePendingProposal(ctx, p, s.Limiter.requests(email, clientIP, s.Now()), mail); err != nil {
 		return fmt.Errorf("save proposal: %w", err)
 	}
 	return nil
 }
 
 // linkMail makes the email of a once-only confirmation link with a template.
-func (s *Service) linkMail(email, name, subject, template, path, token string, p *Proposal) (OutboxItem, error) {
+func (s *Proposals) linkMail(email, name, subject, template, path, token string, p *Proposal) (OutboxItem, error) {
 	data, err := s.emailData(email, name, nil)
 	if err != nil {
 		return OutboxItem{}, err
@@ -167,7 +179,7 @@ func (s *Service) linkMail(email, name, subject, template, path, token string, p
 }
 
 // openOnce opens a once-only link and checks it against its pending record's nonce.
-func (s *Service) openOnce(token string, purpose links.Purpose) (links.Claims, error) {
+func (s *Proposals) openOnce(token string, purpose links.Purpose) (links.Claims, error) {
 	claims, err := s.Links.Open(token, purpose)
 	switch {
 	case errors.Is(err, links.ErrExpired):
@@ -178,7 +190,7 @@ func (s *Service) openOnce(token string, purpose links.Purpose) (links.Claims, e
 	return claims, nil
 }
 
-func (s *Service) checkPending(err error, storedHash, nonce string, expires time.Time) error {
+func (s *Proposals) checkPending(err error, storedHash, nonce string, expires time.Time) error {
 	switch {
 	case KindOf(err) == KindNotFound:
 		return ErrLinkUsed
@@ -193,7 +205,7 @@ func (s *Service) checkPending(err error, storedHash, nonce string, expires time
 }
 
 // PendingProposalFor checks a proposal's confirmation link, changing nothing.
-func (s *Service) PendingProposalFor(ctx context.Context, token string) (PendingProposal, error) {
+func (s *Proposals) PendingProposalFor(ctx context.Context, token string) (PendingProposal, error) {
 	claims, err := s.openOnce(token, links.Propose)
 	if err != nil {
 		return PendingProposal{}, err
@@ -203,7 +215,7 @@ func (s *Service) PendingProposalFor(ctx context.Context, token string) (Pending
 }
 
 // ConfirmProposal publishes a proposal, once. The proposer counts as interested.
-func (s *Service) ConfirmProposal(ctx context.Context, token string) (Proposal, error) {
+func (s *Proposals) ConfirmProposal(ctx context.Context, token string) (Proposal, error) {
 	p, err := s.PendingProposalFor(ctx, token)
 	if err != nil {
 		return Proposal{}, err
@@ -216,17 +228,17 @@ func (s *Service) ConfirmProposal(ctx context.Context, token string) (Proposal, 
 }
 
 // OpenProposals returns the proposals still open, listed or not, newest first.
-func (s *Service) OpenProposals(ctx context.Context) ([]Proposal, error) {
+func (s *Proposals) OpenProposals(ctx context.Context) ([]Proposal, error) {
 	return s.openProposals(ctx, false)
 }
 
 // ListedProposals returns the open proposals an admin has approved for the public
 // list, newest first: the only ones shown publicly.
-func (s *Service) ListedProposals(ctx context.Context) ([]Proposal, error) {
+func (s *Proposals) ListedProposals(ctx context.Context) ([]Proposal, error) {
 	return s.openProposals(ctx, true)
 }
 
-func (s *Service) openProposals(ctx context.Context, listedOnly bool) ([]Proposal, error) {
+func (s *Proposals) openProposals(ctx context.Context, listedOnly bool) ([]Proposal, error) {
 	all, err := s.Store.Proposals(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list proposals: %w", err)
@@ -242,7 +254,7 @@ func (s *Service) openProposals(ctx context.Context, listedOnly bool) ([]Proposa
 }
 
 // AllProposals returns every proposal, newest first. Admins only.
-func (s *Service) AllProposals(ctx context.Context, c Caller) ([]Proposal, error) {
+func (s *Proposals) AllProposals(ctx context.Context, c Caller) ([]Proposal, error) {
 	if !c.Admin {
 		return nil, ErrForbidden
 	}
@@ -255,8 +267,13 @@ func (s *Service) AllProposals(ctx context.Context, c Caller) ([]Proposal, error
 }
 
 // Proposal returns one proposal, listed or not (for admins and for links already sent).
-func (s *Service) Proposal(ctx context.Context, id string) (Proposal, error) {
-	p, err := s.Store.Proposal(ctx, id)
+func (s *Proposals) Proposal(ctx context.Context, id string) (Proposal, error) {
+	return readProposal(ctx, s.Store, id)
+}
+
+// readProposal reads one proposal, saying so in words when there is none.
+func readProposal(ctx context.Context, st ProposalReader, id string) (Proposal, error) {
+	p, err := st.Proposal(ctx, id)
 	if KindOf(err) == KindNotFound {
 		return p, Errorf(KindNotFound, "There is no such proposal.")
 	}
@@ -265,227 +282,10 @@ func (s *Service) Proposal(ctx context.Context, id string) (Proposal, error) {
 
 // PublicProposal returns a proposal that may be shown publicly: one an admin has
 // listed. Any other is "not found", as if it did not exist.
-func (s *Service) PublicProposal(ctx context.Context, id string) (Proposal, error) {
+func (s *Proposals) PublicProposal(ctx context.Context, id string) (Proposal, error) {
 	p, err := s.Proposal(ctx, id)
 	if err == nil && !p.Listed() {
 		return Proposal{}, Errorf(KindNotFound, "There is no such proposal.")
 	}
 	return p, err
-}
-
-// ListProposal approves an open proposal for the public list, so that others can see
-// it and say they are interested. Admins only.
-func (s *Service) ListProposal(ctx context.Context, c Caller, id string) error {
-	if !c.Admin {
-		return ErrForbidden
-	}
-	before, err := s.Proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	switch {
-	case before.Status != ProposalOpen:
-		return Errorf(KindConflict, "Only an open proposal can be listed: this one has been decided.")
-	case before.Listed():
-		return Errorf(KindConflict, "This proposal is already listed.")
-	}
-	after := before
-	after.ListedAt = s.Now()
-	if err := s.Store.ListProposal(ctx, after, s.audit(c, "list proposal", id, before, after)); err != nil {
-		return fmt.Errorf("list proposal %s: %w", id, err)
-	}
-	return nil
-}
-
-// RequestInterest records that someone is interested in a proposal and emails them a
-// link to confirm it.
-func (s *Service) RequestInterest(ctx context.Context, id, name, email, clientIP string) error {
-	p, err := s.PublicProposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	if p.Status != ProposalOpen {
-		return Errorf(KindGone, "This proposal is closed.")
-	}
-	email = NormaliseEmail(email)
-	nonce, err := s.Links.NewNonce()
-	if err != nil {
-		return err
-	}
-	pi := PendingInterest{ProposalID: id, Email: email, Name: name, NonceHash: links.HashNonce(nonce), ExpiresAt: s.Now().Add(ConfirmLinkTTL)}
-	token, err := s.Links.Seal(links.Claims{Purpose: links.Interest, Email: email, Nonce: nonce, Subject: id}, ConfirmLinkTTL)
-	if err != nil {
-		return err
-	}
-	mail, err := s.linkMail(email, name, "Confirm your interest in a new peer group", "interest", "/proposals/interest/confirm", token, &p)
-	if err != nil {
-		return err
-	}
-	if err := s.Store.SavePendingInterest(ctx, pi, s.limits(email, clientIP), mail); err != nil {
-		return fmt.Errorf("save interest: %w", err)
-	}
-	return nil
-}
-
-// PendingInterestFor checks an interest confirmation link, changing nothing.
-func (s *Service) PendingInterestFor(ctx context.Context, token string) (PendingInterest, Proposal, error) {
-	claims, err := s.openOnce(token, links.Interest)
-	if err != nil {
-		return PendingInterest{}, Proposal{}, err
-	}
-	pi, err := s.Store.PendingInterest(ctx, claims.Email, claims.Subject)
-	if err := s.checkPending(err, pi.NonceHash, claims.Nonce, pi.ExpiresAt); err != nil {
-		return pi, Proposal{}, err
-	}
-	p, err := s.Proposal(ctx, pi.ProposalID)
-	return pi, p, err
-}
-
-// ConfirmInterest counts a person as interested, once.
-func (s *Service) ConfirmInterest(ctx context.Context, token string) (Proposal, error) {
-	pi, p, err := s.PendingInterestFor(ctx, token)
-	if err != nil {
-		return p, err
-	}
-	if err := s.Store.ConfirmInterest(ctx, pi, s.Now()); err != nil && KindOf(err) != KindConflict {
-		return p, fmt.Errorf("confirm interest: %w", err)
-	}
-	return p, nil
-}
-
-// ApproveProposal turns an open proposal into a group and makes the proposer its
-// facilitator (with an invitation to sign in). In the same transaction it puts an
-// item in the outbox that invites everyone interested to join, each once, after the
-// request has returned. Admins only. It returns how many people are to be invited.
-func (s *Service) ApproveProposal(ctx context.Context, c Caller, id string, g Group) (int, error) {
-	if !c.Admin {
-		return 0, ErrForbidden
-	}
-	before, err := s.Proposal(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	if before.Status != ProposalOpen {
-		return 0, Errorf(KindConflict, "This proposal has already been decided.")
-	}
-	after := before
-	after.Status, after.GroupID = ProposalApproved, g.ID
-	invite := OutboxItem{ID: newOutboxID(), At: s.Now(), Invite: id}
-	if err := s.Store.DecideProposal(ctx, after, &g, s.audit(c, "approve proposal", id, before, after), invite); err != nil {
-		return 0, fmt.Errorf("approve proposal: %w", err)
-	}
-	s.forgetGroups()
-	if err := s.inviteFacilitator(ctx, before.ProposerEmail, g); err != nil {
-		return 0, err
-	}
-	return s.toInvite(ctx, after)
-}
-
-// toInvite counts the people interested in a proposal who have not been invited yet.
-func (s *Service) toInvite(ctx context.Context, p Proposal) (int, error) {
-	people, err := s.Store.InterestedIn(ctx, p.ID)
-	if err != nil {
-		return 0, fmt.Errorf("list interested: %w", err)
-	}
-	n := 0
-	for _, in := range people {
-		if in.Email != p.ProposerEmail && in.InvitedAt.IsZero() {
-			n++
-		}
-	}
-	return n, nil
-}
-
-// InviteInterested puts an item in the outbox that invites everyone interested in an
-// approved proposal who has not been invited yet (after a failure, say): running it
-// again invites nobody twice. Admins only. It returns how many people are to be invited.
-func (s *Service) InviteInterested(ctx context.Context, c Caller, id string) (int, error) {
-	if !c.Admin {
-		return 0, ErrForbidden
-	}
-	p, err := s.Proposal(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	if p.Status != ProposalApproved {
-		return 0, Errorf(KindConflict, "Only an approved proposal has a group to join.")
-	}
-	n, err := s.toInvite(ctx, p)
-	if err != nil || n == 0 {
-		return n, err
-	}
-	if err := s.Store.Enqueue(ctx, OutboxItem{ID: newOutboxID(), At: s.Now(), Invite: id}); err != nil {
-		return 0, fmt.Errorf("queue invitations: %w", err)
-	}
-	return n, nil
-}
-
-// DeclineProposal closes a proposal with a reason and tells the proposer. Admins only.
-func (s *Service) DeclineProposal(ctx context.Context, c Caller, id, reason string) error {
-	if !c.Admin {
-		return ErrForbidden
-	}
-	before, err := s.Proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	if before.Status != ProposalOpen {
-		return Errorf(KindConflict, "This proposal has already been decided.")
-	}
-	after := before
-	after.Status, after.Reason = ProposalDeclined, reason
-	data, err := s.emailData(before.ProposerEmail, before.ProposerName, nil)
-	if err != nil {
-		return err
-	}
-	data.Proposal, data.Reason = &after, reason
-	mail, err := s.mail(before.ProposerEmail, "Your proposal for a peer group", "declined", data)
-	if err != nil {
-		return err
-	}
-	if err := s.Store.DecideProposal(ctx, after, nil, s.audit(c, "decline proposal", id, before, after), mail); err != nil {
-		return fmt.Errorf("decline proposal: %w", err)
-	}
-	return nil
-}
-
-// Invitation returns the group an invitation link is for, changing nothing.
-func (s *Service) Invitation(ctx context.Context, token string) (Group, links.Claims, error) {
-	claims, err := s.Links.Open(token, links.Invite)
-	switch {
-	case errors.Is(err, links.ErrExpired):
-		return Group{}, claims, ErrLinkExpired
-	case err != nil:
-		return Group{}, claims, ErrLinkInvalid
-	}
-	g, err := s.Group(ctx, claims.Subject)
-	return g, claims, err
-}
-
-// AcceptInvitation makes the invited person a member of the new group. It is
-// idempotent: accepting twice changes nothing more.
-func (s *Service) AcceptInvitation(ctx context.Context, token string) (Group, error) {
-	g, claims, err := s.Invitation(ctx, token)
-	if err != nil {
-		return g, err
-	}
-	if g.Paused {
-		return g, Errorf(KindGone, "This group is not taking new members just now.")
-	}
-	person, err := s.Store.Person(ctx, claims.Email)
-	if err != nil {
-		return g, fmt.Errorf("accept invitation: %w", err)
-	}
-	if person.IsMember(g.ID) {
-		return g, nil
-	}
-	profile := person.Profile
-	if !person.Known {
-		profile = Profile{Name: claims.Name}
-	}
-	profile.ConsentAt, profile.ConsentForm = s.Now(), "invitation"
-	if err := s.Store.AcceptInvitation(ctx, person, profile, g.ID, s.Now()); err != nil {
-		return g, fmt.Errorf("accept invitation: %w", err)
-	}
-	return g, nil
 }

@@ -1,9 +1,29 @@
 package peergroups
 
 import (
+	"context"
 	"net/netip"
 	"time"
 )
+
+// RateLimit is a counter that may reach Limit before Until. Key is pseudonymous.
+type RateLimit struct {
+	Key   string
+	Limit int
+	Until time.Time
+}
+
+// Limits says how many requests an address and a client may make an hour.
+type Limits struct {
+	PerEmail int
+	PerIP    int
+}
+
+// RequestCounter counts a request that stores nothing else against the limits, with
+// its outbox items; over a limit it returns KindTooMany and stores nothing.
+type RequestCounter interface {
+	CountRequest(ctx context.Context, limits []RateLimit, out ...OutboxItem) error
+}
 
 // Rate limits are counted per purpose, per address and client, and per client:
 //
@@ -26,26 +46,32 @@ const (
 	rateRequests ratePurpose = "requests"
 )
 
-// limits returns the rate limits a sign-up or a request for a link by email counts
+// Limiter turns a request into the rate limits it counts against (see above).
+type Limiter struct {
+	Limits Limits
+	// Pseudonym turns an address or IP into a key that does not reveal it.
+	Pseudonym func(parts ...string) string
+}
+
+// requests returns the rate limits a sign-up or a request for a link by email counts
 // against.
-func (s *Service) limits(email, clientIP string) []RateLimit {
-	return s.limitsFor(rateRequests, email, clientIP)
+func (l Limiter) requests(email, clientIP string, now time.Time) []RateLimit {
+	return l.limitsFor(rateRequests, email, clientIP, now)
 }
 
-// signInLimits returns the rate limits a request for a sign-in link counts against.
-func (s *Service) signInLimits(email, clientIP string) []RateLimit {
-	return s.limitsFor(rateSignIn, email, clientIP)
+// signIn returns the rate limits a request for a sign-in link counts against.
+func (l Limiter) signIn(email, clientIP string, now time.Time) []RateLimit {
+	return l.limitsFor(rateSignIn, email, clientIP, now)
 }
 
-func (s *Service) limitsFor(purpose ratePurpose, email, clientIP string) []RateLimit {
-	now := s.Now().UTC()
-	hour := now.Truncate(time.Hour)
+func (l Limiter) limitsFor(purpose ratePurpose, email, clientIP string, now time.Time) []RateLimit {
+	hour := now.UTC().Truncate(time.Hour)
 	until := hour.Add(time.Hour)
 	stamp := hour.Format("2006010215")
 	client := clientNetwork(clientIP)
-	limits := []RateLimit{{Key: "email-ip#" + s.Pseudonym(string(purpose), email, client, stamp), Limit: s.Limits.PerEmail, Until: until}}
+	limits := []RateLimit{{Key: "email-ip#" + l.Pseudonym(string(purpose), email, client, stamp), Limit: l.Limits.PerEmail, Until: until}}
 	if client != "" {
-		limits = append(limits, RateLimit{Key: "ip#" + s.Pseudonym("ip", client, stamp), Limit: s.Limits.PerIP, Until: until})
+		limits = append(limits, RateLimit{Key: "ip#" + l.Pseudonym("ip", client, stamp), Limit: l.Limits.PerIP, Until: until})
 	}
 	return limits
 }

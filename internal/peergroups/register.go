@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"time"
 
@@ -58,7 +57,7 @@ type PendingRegistration struct {
 	ExpiresAt time.Time
 }
 
-// RegisterForm is the "sign your council up" form, decoded.
+// RegisterForm is the "sign your council up" form's answers.
 type RegisterForm struct {
 	Council string
 	Name    string
@@ -66,7 +65,7 @@ type RegisterForm struct {
 	Role    string
 }
 
-// RegisterStore keeps the council register.
+// RegisterStore is what Register keeps: the council register and its pending sign-ups.
 type RegisterStore interface {
 	SavePendingRegistration(ctx context.Context, p PendingRegistration, limits []RateLimit, out ...OutboxItem) error
 	PendingRegistration(ctx context.Context, email, council string) (PendingRegistration, error)
@@ -82,27 +81,36 @@ type RegisterStore interface {
 	DecideRegistration(ctx context.Context, e RegisterEntry, from string, a AuditEntry) error
 }
 
-// DecodeRegister reads the council sign-up form.
-func DecodeRegister(v url.Values, councils *Councils) (RegisterForm, FieldErrors) {
-	var f RegisterForm
+// Register is the register of councils signed up to the Local Government Digital
+// Service Standard: their sign-ups, and the admins' decisions on what is listed.
+type Register struct {
+	Env
+	Store    RegisterStore
+	Councils *Councils
+	Limiter  Limiter
+}
+
+// Validate checks the council sign-up form, in the order of its fields.
+func (f RegisterForm) Validate(councils *Councils) FieldErrors {
 	var errs FieldErrors
-	f.Council, _ = text(v, "council")
 	if _, ok := councils.Lookup(f.Council); !ok {
 		if f.Council == "" {
 			errs.add("council", "Select your council")
 		} else {
 			errs.add("council", "Select your council from the list")
-			f.Council = ""
 		}
 	}
-	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
-	f.Email = errs.email(v, "email")
-	f.Role = errs.short(v, "role", "Role", MaxNameLength, "Enter your role at the council", "Enter your role without a web address")
-	return f, errs
+	errs.short("name", f.Name, "Full name", MaxNameLength, "Enter your full name", NameWithLink)
+	errs.email("email", f.Email)
+	errs.short("role", f.Role, "Role", MaxNameLength, "Enter your role at the council", "Enter your role without a web address")
+	return errs
 }
 
 // RequestRegistration records a council sign-up and emails a link to confirm it.
-func (s *Service) RequestRegistration(ctx context.Context, f RegisterForm, clientIP string) error {
+func (s *Register) RequestRegistration(ctx context.Context, f RegisterForm, clientIP string) error {
+	if err := f.Validate(s.Councils).Err(); err != nil {
+		return err
+	}
 	email := NormaliseEmail(f.Email)
 	nonce, err := s.Links.NewNonce()
 	if err != nil {
@@ -125,14 +133,14 @@ func (s *Service) RequestRegistration(ctx context.Context, f RegisterForm, clien
 	if err != nil {
 		return err
 	}
-	if err := s.Store.SavePendingRegistration(ctx, p, s.limits(email, clientIP), mail); err != nil {
+	if err := s.Store.SavePendingRegistration(ctx, p, s.Limiter.requests(email, clientIP, s.Now()), mail); err != nil {
 		return fmt.Errorf("save council sign-up: %w", err)
 	}
 	return nil
 }
 
 // PendingRegistrationFor checks a council sign-up link, changing nothing.
-func (s *Service) PendingRegistrationFor(ctx context.Context, token string) (PendingRegistration, Council, error) {
+func (s *Register) PendingRegistrationFor(ctx context.Context, token string) (PendingRegistration, Council, error) {
 	claims, err := s.Links.Open(token, links.Register)
 	switch {
 	case errors.Is(err, links.ErrExpired):
@@ -161,7 +169,7 @@ func (s *Service) PendingRegistrationFor(ctx context.Context, token string) (Pen
 // ConfirmRegistration records a council's sign-up (or adds a contact to its entry),
 // once. A new entry waits for an admin before it is shown publicly; an entry an admin
 // declined or withdrew stays so. It says whether the council is on the public register.
-func (s *Service) ConfirmRegistration(ctx context.Context, token string) (Council, bool, error) {
+func (s *Register) ConfirmRegistration(ctx context.Context, token string) (Council, bool, error) {
 	p, c, err := s.PendingRegistrationFor(ctx, token)
 	if err != nil {
 		return c, false, err
@@ -183,7 +191,7 @@ type RegionEntries struct {
 }
 
 // PublicRegister returns the councils on the register, by region, each sorted by name.
-func (s *Service) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
+func (s *Register) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
 	all, err := s.Store.Register(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read register: %w", err)
@@ -204,7 +212,7 @@ func (s *Service) PublicRegister(ctx context.Context) ([]RegionEntries, error) {
 }
 
 // FullRegister returns every entry, pending, declined and withdrawn ones too. Admins only.
-func (s *Service) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, error) {
+func (s *Register) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, error) {
 	if !c.Admin {
 		return nil, ErrForbidden
 	}
@@ -217,7 +225,7 @@ func (s *Service) FullRegister(ctx context.Context, c Caller) ([]RegisterEntry, 
 }
 
 // RegisterEntryFor returns one entry and its contacts. Admins only.
-func (s *Service) RegisterEntryFor(ctx context.Context, c Caller, code string) (RegisterEntry, []RegisterContact, error) {
+func (s *Register) RegisterEntryFor(ctx context.Context, c Caller, code string) (RegisterEntry, []RegisterContact, error) {
 	if !c.Admin {
 		return RegisterEntry{}, nil, ErrForbidden
 	}
@@ -230,7 +238,7 @@ func (s *Service) RegisterEntryFor(ctx context.Context, c Caller, code string) (
 
 // ListRegistration puts a council on the public register: a pending one (approving
 // it), or one declined or withdrawn before (listing it again). Admins only.
-func (s *Service) ListRegistration(ctx context.Context, c Caller, code string) error {
+func (s *Register) ListRegistration(ctx context.Context, c Caller, code string) error {
 	return s.decideRegistration(ctx, c, code, "list council", func(before RegisterEntry) (RegisterEntry, error) {
 		if before.Listed() {
 			return before, Errorf(KindConflict, "%s is already on the public register.", before.Name)
@@ -243,7 +251,10 @@ func (s *Service) ListRegistration(ctx context.Context, c Caller, code string) e
 
 // DeclineRegistration keeps a pending council off the public register, with a
 // reason. Admins only.
-func (s *Service) DeclineRegistration(ctx context.Context, c Caller, code, reason string) error {
+func (s *Register) DeclineRegistration(ctx context.Context, c Caller, code, reason string) error {
+	if err := ValidateReason(reason).Err(); err != nil {
+		return err
+	}
 	return s.decideRegistration(ctx, c, code, "decline council", func(before RegisterEntry) (RegisterEntry, error) {
 		if !before.Pending() {
 			return before, Errorf(KindConflict, "Only a sign-up waiting for approval can be declined: %s is %s.", before.Name, before.Status)
@@ -256,7 +267,10 @@ func (s *Service) DeclineRegistration(ctx context.Context, c Caller, code, reaso
 
 // WithdrawRegistration takes a council off the public register, with a reason,
 // until an admin lists it again. Admins only.
-func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reason string) error {
+func (s *Register) WithdrawRegistration(ctx context.Context, c Caller, code, reason string) error {
+	if err := ValidateReason(reason).Err(); err != nil {
+		return err
+	}
 	return s.decideRegistration(ctx, c, code, "withdraw council", func(before RegisterEntry) (RegisterEntry, error) {
 		if !before.Listed() {
 			return before, Errorf(KindConflict, "Only a council on the public register can be withdrawn: %s is %s.", before.Name, before.Status)
@@ -269,7 +283,7 @@ func (s *Service) WithdrawRegistration(ctx context.Context, c Caller, code, reas
 
 // decideRegistration reads an entry, applies an admin's decision to it, and writes it
 // with its audit entry, on condition that nobody changed its status meanwhile.
-func (s *Service) decideRegistration(ctx context.Context, c Caller, code, action string, decide func(RegisterEntry) (RegisterEntry, error)) error {
+func (s *Register) decideRegistration(ctx context.Context, c Caller, code, action string, decide func(RegisterEntry) (RegisterEntry, error)) error {
 	if !c.Admin {
 		return ErrForbidden
 	}
@@ -285,11 +299,4 @@ func (s *Service) decideRegistration(ctx context.Context, c Caller, code, action
 		return fmt.Errorf("%s %s: %w", action, code, err)
 	}
 	return nil
-}
-
-// DecodeReason reads a required reason (withdrawing a council, declining a proposal).
-func DecodeReason(v url.Values) (string, FieldErrors) {
-	var errs FieldErrors
-	r := errs.paragraph(v, "reason", "Reason", 1000, "Enter the reason")
-	return r, errs
 }

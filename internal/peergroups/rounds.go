@@ -105,13 +105,18 @@ func (p Publication) Percent() int {
 	return p.Settled() * 100 / p.Total
 }
 
-// RoundStore keeps rounds and events.
+// RoundReader reads a round and its events.
+type RoundReader interface {
+	Round(ctx context.Context, number int) (Round, error)
+	Events(ctx context.Context, round int) ([]Event, error)
+}
+
+// RoundStore is what Rounds keeps: rounds, their events, and their publication.
 type RoundStore interface {
 	CreateRound(ctx context.Context, r Round, a AuditEntry) error
 	Rounds(ctx context.Context) ([]Round, error)
-	Round(ctx context.Context, number int) (Round, error)
+	RoundReader
 	PutEvent(ctx context.Context, e Event, a AuditEntry) error
-	Events(ctx context.Context, round int) ([]Event, error)
 	// PublishRound marks a draft round published and writes its publication, the item
 	// whose arrival on the table's stream starts the announcements.
 	PublishRound(ctx context.Context, r Round, a AuditEntry) error
@@ -120,134 +125,101 @@ type RoundStore interface {
 	// starts the announcements again (on the same ledger).
 	ResumePublication(ctx context.Context, round int, at time.Time, a AuditEntry) error
 	CloseRound(ctx context.Context, r Round, a AuditEntry) error
+	Outbox
 }
 
-// dateField reads a GOV.UK date input (name-day, name-month, name-year).
-func dateField(v url.Values, name string) (time.Time, string, bool) {
-	d, _ := text(v, name+"-day")
-	m, _ := text(v, name+"-month")
-	y, _ := text(v, name+"-year")
-	if d == "" && m == "" && y == "" {
-		return time.Time{}, "", false
-	}
-	di, e1 := strconv.Atoi(d)
-	mi, e2 := strconv.Atoi(m)
-	yi, e3 := strconv.Atoi(y)
-	if e1 != nil || e2 != nil || e3 != nil || mi < 1 || mi > 12 || di < 1 || di > 31 || yi < 2000 || yi > 2100 {
-		return time.Time{}, d + "/" + m + "/" + y, false
-	}
-	t := time.Date(yi, time.Month(mi), di, 0, 0, 0, 0, London)
-	if t.Day() != di {
-		return time.Time{}, d + "/" + m + "/" + y, false
-	}
-	return t, "", true
+// PlaceFiller gives an event's free places to the people waiting (RSVPs does).
+type PlaceFiller interface {
+	FillPlaces(ctx context.Context, r Round, e Event) error
 }
 
-// DecodeRound reads the new round form.
-func DecodeRound(v url.Values) (Round, FieldErrors) {
-	var r Round
+// Rounds is the network's rounds: an admin creates and publishes each (the announce
+// function then sends its announcements) and closes it; each group's facilitators set
+// its event. (RSVPs is the answers to the events; the reminders are sent by the
+// reminders function.)
+type Rounds struct {
+	Env
+	Store   RoundStore
+	Network GroupReader
+	Places  PlaceFiller
+}
+
+// Groups returns every group, for the rounds' pages.
+func (s *Rounds) Groups(ctx context.Context) ([]Group, error) { return s.Network.Groups(ctx) }
+
+// Group returns one group, for the rounds' pages.
+func (s *Rounds) Group(ctx context.Context, id string) (Group, error) {
+	return s.Network.Group(ctx, id)
+}
+
+// ValidateRound checks a new round, in the order of its form's fields.
+func ValidateRound(r Round) FieldErrors {
 	var errs FieldErrors
-	n, _ := text(v, "number")
-	num, err := strconv.Atoi(n)
 	switch {
-	case n == "":
+	case r.Number == 0:
 		errs.add("number", "Enter the round’s number")
-	case err != nil || num < 1 || num > 9999:
+	case r.Number < 1 || r.Number > 9999:
 		errs.add("number", "Round number must be a whole number from 1 to 9999")
-	default:
-		r.Number = num
 	}
-	r.Title = errs.line(v, "title", "Title", 120, "Enter the round’s title (its theme)")
-	r.Summary = errs.paragraph(v, "summary", "Summary", 2000, "Enter a summary of the round")
-	start, bad, ok := dateField(v, "start")
-	switch {
-	case ok:
-		r.PeriodStart = start
-	case bad != "":
-		errs.add("start-day", "The start of the period must be a real date")
-	default:
+	errs.line("title", r.Title, "Title", 120, "Enter the round’s title (its theme)")
+	errs.paragraph("summary", r.Summary, "Summary", 2000, "Enter a summary of the round")
+	if r.PeriodStart.IsZero() {
 		errs.add("start-day", "Enter the first day groups can hold their event")
 	}
-	end, bad, ok := dateField(v, "end")
 	switch {
-	case ok && !r.PeriodStart.IsZero() && end.Before(r.PeriodStart):
-		errs.add("end-day", "The end of the period must be the same as or after its start")
-	case ok:
-		r.PeriodEnd = end
-	case bad != "":
-		errs.add("end-day", "The end of the period must be a real date")
-	default:
+	case r.PeriodEnd.IsZero():
 		errs.add("end-day", "Enter the last day groups can hold their event")
+	case !r.PeriodStart.IsZero() && r.PeriodEnd.Before(r.PeriodStart):
+		errs.add("end-day", "The end of the period must be the same as or after its start")
 	}
-	r.State = RoundDraft
-	return r, errs
+	return errs
 }
 
-// DecodeEvent reads a group's event form for a round.
-func DecodeEvent(v url.Values, r Round, group string) (Event, FieldErrors) {
-	e := Event{Round: r.Number, GroupID: group}
+// ValidateEvent checks a group's event for round r, in the order of its form's fields:
+// on a day of the round's period, ending after it starts, somewhere (a venue, an
+// online link starting https://, or both), for 1 to 10000 people.
+func ValidateEvent(e Event, r Round) FieldErrors {
 	var errs FieldErrors
-	day, bad, ok := dateField(v, "date")
-	switch {
-	case !ok && bad != "":
-		errs.add("date-day", "The date must be a real date")
-	case !ok:
+	switch day := londonDate(e.Start); {
+	case e.Start.IsZero():
 		errs.add("date-day", "Enter the date of the event")
-	case day.Before(r.PeriodStart) || day.After(r.PeriodEnd):
+	case day.Before(londonDate(r.PeriodStart)) || day.After(londonDate(r.PeriodEnd)):
 		errs.add("date-day", fmt.Sprintf("The date must be between %s and %s", r.PeriodStart.Format("2 January 2006"), r.PeriodEnd.Format("2 January 2006")))
 	}
-	clock := func(name, label string) (int, int, bool) {
-		s, _ := text(v, name)
-		t, err := time.Parse("15:04", s)
-		if s == "" {
-			errs.add(name, "Enter the "+label+" time, like 14:30")
-			return 0, 0, false
-		}
-		if err != nil {
-			errs.add(name, "The "+label+" time must be a 24-hour time, like 14:30")
-			return 0, 0, false
-		}
-		return t.Hour(), t.Minute(), true
+	if !e.Start.IsZero() && !e.End.After(e.Start) {
+		errs.add("end", "The end time must be after the start time")
 	}
-	sh, sm, sok := clock("start", "start")
-	eh, em, eok := clock("end", "end")
-	if ok && sok && eok {
-		e.Start = time.Date(day.Year(), day.Month(), day.Day(), sh, sm, 0, 0, London)
-		e.End = time.Date(day.Year(), day.Month(), day.Day(), eh, em, 0, 0, London)
-		if !e.End.After(e.Start) {
-			errs.add("end", "The end time must be after the start time")
-		}
+	errs.line("venue", e.Venue, "Venue", 200, "")
+	if e.Venue == "" && e.OnlineURL == "" {
+		errs.add("venue", "Enter a venue, an online link, or both")
 	}
-	e.Venue = errs.line(v, "venue", "Venue", 200, "")
-	e.Address = errs.paragraph(v, "address", "Address", 500, "")
-	e.OnlineURL, _ = text(v, "online")
+	errs.paragraph("address", e.Address, "Address", 500, "")
 	if e.OnlineURL != "" {
 		u, err := url.Parse(e.OnlineURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(e.OnlineURL, " \r\n\"<>") || len(e.OnlineURL) > 500 {
 			errs.add("online", "The online link must be a web address starting with https://")
 		}
 	}
-	if e.Venue == "" && e.OnlineURL == "" && errs.For("online") == "" {
-		errs.add("venue", "Enter a venue, an online link, or both")
-	}
-	c, _ := text(v, "capacity")
-	n, err := strconv.Atoi(c)
-	switch {
-	case c == "":
-		errs.add("capacity", "Enter how many people can come")
-	case err != nil || n < 1 || n > 10000:
+	if e.Capacity < 1 || e.Capacity > 10000 {
 		errs.add("capacity", "Capacity must be a whole number from 1 to 10000")
-	default:
-		e.Capacity = n
 	}
-	e.Note = errs.paragraph(v, "note", "Note", 1000, "")
-	return e, errs
+	errs.paragraph("note", e.Note, "Note", 1000, "")
+	return errs
+}
+
+// londonDate returns the day t falls on in London, at midnight.
+func londonDate(t time.Time) time.Time {
+	y, m, d := t.In(London).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, London)
 }
 
 // CreateRound adds a draft round. Admins only.
-func (s *Service) CreateRound(ctx context.Context, c Caller, r Round) error {
+func (s *Rounds) CreateRound(ctx context.Context, c Caller, r Round) error {
 	if !c.Admin {
 		return ErrForbidden
+	}
+	if err := ValidateRound(r).Err(); err != nil {
+		return err
 	}
 	if err := s.Store.CreateRound(ctx, r, s.audit(c, "create round", strconv.Itoa(r.Number), nil, r)); err != nil {
 		return fmt.Errorf("create round: %w", err)
@@ -256,24 +228,29 @@ func (s *Service) CreateRound(ctx context.Context, c Caller, r Round) error {
 }
 
 // Rounds lists the rounds, newest first.
-func (s *Service) Rounds(ctx context.Context) ([]Round, error) { return s.Store.Rounds(ctx) }
+func (s *Rounds) Rounds(ctx context.Context) ([]Round, error) { return s.Store.Rounds(ctx) }
 
 // Round returns a round with its events.
-func (s *Service) Round(ctx context.Context, number int) (Round, []Event, error) {
-	r, err := s.Store.Round(ctx, number)
+func (s *Rounds) Round(ctx context.Context, number int) (Round, []Event, error) {
+	return loadRound(ctx, s.Store, number)
+}
+
+// loadRound reads a round with its events, saying so in words when there is none.
+func loadRound(ctx context.Context, st RoundReader, number int) (Round, []Event, error) {
+	r, err := st.Round(ctx, number)
 	if KindOf(err) == KindNotFound {
 		return r, nil, Errorf(KindNotFound, "There is no round %d.", number)
 	}
 	if err != nil {
 		return r, nil, err
 	}
-	events, err := s.Store.Events(ctx, number)
+	events, err := st.Events(ctx, number)
 	return r, events, err
 }
 
 // SetEvent sets a group's event for a round: its facilitators and admins, while the
 // round is a draft or published (members already told get no new email).
-func (s *Service) SetEvent(ctx context.Context, c Caller, e Event) error {
+func (s *Rounds) SetEvent(ctx context.Context, c Caller, e Event) error {
 	if !c.CanFacilitate(e.GroupID) {
 		return ErrForbidden
 	}
@@ -284,16 +261,19 @@ func (s *Service) SetEvent(ctx context.Context, c Caller, e Event) error {
 	if r.State == RoundClosed {
 		return Errorf(KindConflict, "Round %d is closed.", r.Number)
 	}
+	if err := ValidateEvent(e, r).Err(); err != nil {
+		return err
+	}
 	if err := s.Store.PutEvent(ctx, e, s.audit(c, "set event", fmt.Sprintf("%d %s", e.Round, e.GroupID), nil, e)); err != nil {
 		return fmt.Errorf("set event: %w", err)
 	}
 	// More places than before go to the people waiting.
-	return s.fillPlaces(ctx, r, e)
+	return s.Places.FillPlaces(ctx, r, e)
 }
 
 // Publish publishes a draft round: the announcements are sent by the announce
 // function, started by the publication's arrival on the table's stream. Admins only.
-func (s *Service) Publish(ctx context.Context, c Caller, number int) error {
+func (s *Rounds) Publish(ctx context.Context, c Caller, number int) error {
 	if !c.Admin {
 		return ErrForbidden
 	}
@@ -314,7 +294,7 @@ func (s *Service) Publish(ctx context.Context, c Caller, number int) error {
 
 // Resume starts a stalled round's announcements again: those not yet sent are sent,
 // and nobody twice (the same ledger). Admins only, and only when the round has stalled.
-func (s *Service) Resume(ctx context.Context, c Caller, number int) error {
+func (s *Rounds) Resume(ctx context.Context, c Caller, number int) error {
 	if !c.Admin {
 		return ErrForbidden
 	}
@@ -335,7 +315,7 @@ func (s *Service) Resume(ctx context.Context, c Caller, number int) error {
 }
 
 // Close closes a published round: its events can no longer be changed. Admins only.
-func (s *Service) Close(ctx context.Context, c Caller, number int) error {
+func (s *Rounds) Close(ctx context.Context, c Caller, number int) error {
 	if !c.Admin {
 		return ErrForbidden
 	}
@@ -355,12 +335,12 @@ func (s *Service) Close(ctx context.Context, c Caller, number int) error {
 }
 
 // Progress returns how a round's announcements are going.
-func (s *Service) Progress(ctx context.Context, number int) (Publication, error) {
+func (s *Rounds) Progress(ctx context.Context, number int) (Publication, error) {
 	return s.Store.Publication(ctx, number)
 }
 
 // SendCopy emails an admin a test copy of a message. Admins only.
-func (s *Service) SendCopy(ctx context.Context, c Caller, m *Message) error {
+func (s *Rounds) SendCopy(ctx context.Context, c Caller, m *Message) error {
 	if !c.Admin {
 		return ErrForbidden
 	}

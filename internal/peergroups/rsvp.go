@@ -61,8 +61,9 @@ type AnswerChange struct {
 	At       time.Time   // when it was decided
 }
 
-// AttendanceStore keeps answers and the event's places.
-type AttendanceStore interface {
+// RSVPStore is what RSVPs keeps: the answers and the events' places.
+type RSVPStore interface {
+	RoundReader
 	Attendance(ctx context.Context, round int, group, email string) (Attendance, error)
 	Attendees(ctx context.Context, round int, group string) ([]Attendance, error)
 	// ChangeAnswer reads the event's places and the person's answer (none when email is
@@ -72,6 +73,15 @@ type AttendanceStore interface {
 	// again, a bounded number of times, so that the change returned was decided from the
 	// state it was committed on.
 	ChangeAnswer(ctx context.Context, round int, group, email string, decide func(AnswerState) AnswerChange) (AnswerChange, error)
+	Outbox
+}
+
+// RSVPs is the answers to "are you coming?" from the links in the announcements:
+// places, the waiting list, and who gets a place that comes free.
+type RSVPs struct {
+	Env
+	Store   RSVPStore
+	Network GroupReader
 }
 
 // NextOnWaitingList returns who has waited longest, or false.
@@ -179,7 +189,7 @@ type RSVP struct {
 }
 
 // openRSVP reads an RSVP link and what it is about.
-func (s *Service) openRSVP(ctx context.Context, token string) (RSVP, error) {
+func (s *RSVPs) openRSVP(ctx context.Context, token string) (RSVP, error) {
 	claims, err := s.Links.Open(token, links.RSVP)
 	switch {
 	case errors.Is(err, links.ErrExpired):
@@ -192,11 +202,11 @@ func (s *Service) openRSVP(ctx context.Context, token string) (RSVP, error) {
 	if !ok || convErr != nil {
 		return RSVP{}, ErrLinkInvalid
 	}
-	r, events, err := s.Round(ctx, number)
+	r, events, err := loadRound(ctx, s.Store, number)
 	if err != nil {
 		return RSVP{}, err
 	}
-	g, err := s.Group(ctx, groupID)
+	g, err := s.Network.Group(ctx, groupID)
 	if err != nil {
 		return RSVP{}, err
 	}
@@ -219,7 +229,7 @@ func (s *Service) openRSVP(ctx context.Context, token string) (RSVP, error) {
 }
 
 // RSVPFor returns what an RSVP link is about, changing nothing.
-func (s *Service) RSVPFor(ctx context.Context, token string) (RSVP, error) {
+func (s *RSVPs) RSVPFor(ctx context.Context, token string) (RSVP, error) {
 	v, err := s.openRSVP(ctx, token)
 	if err != nil || v.Status != Waiting {
 		return v, err
@@ -257,7 +267,7 @@ func waitingPosition(all []Attendance, email string) int {
 // has waited longest, who is emailed. Answering again changes the answer. The answer
 // and the places change together, conditioned on the answer the person had, so that
 // the same link posted many times at once takes one place.
-func (s *Service) Answer(ctx context.Context, token, answer string) (RSVP, error) {
+func (s *RSVPs) Answer(ctx context.Context, token, answer string) (RSVP, error) {
 	v, err := s.openRSVP(ctx, token)
 	if err != nil {
 		return v, err
@@ -289,10 +299,10 @@ func (s *Service) Answer(ctx context.Context, token, answer string) (RSVP, error
 	return v, nil
 }
 
-// fillPlaces gives the free places of a group's event to the people waiting, longest
+// FillPlaces gives the free places of a group's event to the people waiting, longest
 // first, emailing each, one committed change at a time.
-func (s *Service) fillPlaces(ctx context.Context, r Round, e Event) error {
-	g, err := s.Group(ctx, e.GroupID)
+func (s *RSVPs) FillPlaces(ctx context.Context, r Round, e Event) error {
+	g, err := s.Network.Group(ctx, e.GroupID)
 	if err != nil {
 		return err
 	}
@@ -312,7 +322,7 @@ func (s *Service) fillPlaces(ctx context.Context, r Round, e Event) error {
 	return nil
 }
 
-func (s *Service) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error {
+func (s *RSVPs) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error {
 	data, err := s.emailData(a.Email, a.Name, []Group{v.Group})
 	if err != nil {
 		return err
@@ -335,7 +345,7 @@ func (s *Service) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error
 }
 
 // Attendees lists who answered for a group's event. Its facilitators and admins only.
-func (s *Service) Attendees(ctx context.Context, c Caller, round int, group string) ([]Attendance, error) {
+func (s *RSVPs) Attendees(ctx context.Context, c Caller, round int, group string) ([]Attendance, error) {
 	if !c.CanFacilitate(group) {
 		return nil, ErrForbidden
 	}

@@ -1,7 +1,6 @@
 package peergroups_test
 
 import (
-	"net/url"
 	"testing"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -46,67 +45,6 @@ func TestHasWebAddress(t *testing.T) {
 			t.Errorf("HasWebAddress(%q) = %v, want %v", tc.text, got, tc.link)
 		}
 	}
-}
-
-// Every short answer that goes into an email sent to a typed address refuses a web
-// address with its own message, and keeps the answer; names people really have pass.
-func TestShortAnswersInEmailsCannotCarryALink(t *testing.T) {
-	type decoder func(url.Values) pg.FieldErrors
-	details := func(v url.Values) pg.FieldErrors { _, errs := pg.DecodeDetails(v, testCouncils); return errs }
-	proposal := func(v url.Values) pg.FieldErrors { _, errs := pg.DecodeProposal(v); return errs }
-	interest := func(v url.Values) pg.FieldErrors { _, _, errs := pg.DecodeInterest(v); return errs }
-	register := func(v url.Values) pg.FieldErrors { _, errs := pg.DecodeRegister(v, testCouncils); return errs }
-	valid := map[string]url.Values{
-		"join":     form("council", pg.NotACouncil, "organisation", "Acme Ltd", "jobTitle", "Head of Digital"),
-		"proposal": {"area": {"North West"}, "name": {"Ada Lovelace"}, "email": {"ada@example.org"}, "why": {"Because."}},
-		"interest": {"name": {"Ada Lovelace"}, "email": {"ada@example.org"}},
-		"register": {"council": {"BIR"}, "name": {"Ada Lovelace"}, "email": {"ada@example.org"}, "role": {"Head of Digital"}},
-	}
-	for _, tc := range []struct {
-		form, field, message string
-		decode               decoder
-	}{
-		{"join", "name", "Enter your full name without a web address", details},
-		{"join", "organisation", "Enter the name of your organisation without a web address", details},
-		{"join", "jobTitle", "Enter your job title without a web address", details},
-		{"proposal", "area", "Enter the area without a web address", proposal},
-		{"proposal", "name", "Enter your full name without a web address", proposal},
-		{"interest", "name", "Enter your full name without a web address", interest},
-		{"register", "name", "Enter your full name without a web address", register},
-		{"register", "role", "Enter your role without a web address", register},
-	} {
-		t.Run(tc.form+" "+tc.field, func(t *testing.T) {
-			if errs := tc.decode(valid[tc.form]); len(errs) != 0 {
-				t.Fatalf("the valid form is refused: %v", errs)
-			}
-			for _, bad := range []string{"Win a prize at evil.co.uk/x", "https://evil.example", "www.evil", "Ada example.com"} {
-				v := clone(valid[tc.form])
-				v.Set(tc.field, bad)
-				errs := tc.decode(v)
-				if got := errs.For(tc.field); got != tc.message {
-					t.Errorf("%q: message %q, want %q", bad, got, tc.message)
-				}
-				if len(errs) != 1 {
-					t.Errorf("%q: %d problems, want only the %s's: %v", bad, len(errs), tc.field, errs)
-				}
-			}
-			for _, good := range []string{"St. Helens Council", "J. Smith", "O'Neil", "Smith & Co."} {
-				v := clone(valid[tc.form])
-				v.Set(tc.field, good)
-				if errs := tc.decode(v); len(errs) != 0 {
-					t.Errorf("%q is refused: %v", good, errs)
-				}
-			}
-		})
-	}
-}
-
-func clone(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
 }
 
 // FuzzHasWebAddress: anything a mail program would link (a scheme, www., a dot before

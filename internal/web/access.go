@@ -87,7 +87,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c, err := s.Service.Caller(r.Context(), id)
+		c, err := s.Access.Caller(r.Context(), id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -135,7 +135,7 @@ func (s accessPages) signInForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
-	email, errs := pg.DecodeEmail(values(r))
+	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "sign-in", page{Title: "Sign in", Errors: errs, Form: pg.SignupForm{Email: email}})
 		return

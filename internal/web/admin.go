@@ -54,7 +54,7 @@ func (s networkPages) groupNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s networkPages) groupCreate(w http.ResponseWriter, r *http.Request) {
-	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
+	g, errs := decodeGroup(values(r), s.Councils, true)
 	if len(errs) == 0 {
 		err := s.svc.CreateGroup(r.Context(), caller(r), g)
 		if pg.KindOf(err) == pg.KindConflict {
@@ -119,7 +119,7 @@ func (s networkPages) renderGroupAdmin(w http.ResponseWriter, r *http.Request, s
 }
 
 func (s networkPages) groupUpdate(w http.ResponseWriter, r *http.Request) {
-	g, errs := pg.DecodeGroup(values(r), s.Councils, false)
+	g, errs := decodeGroup(values(r), s.Councils, false)
 	g.ID = r.PathValue("group")
 	if len(errs) > 0 {
 		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
@@ -187,7 +187,7 @@ func (s networkPages) setPaused(w http.ResponseWriter, r *http.Request, paused b
 }
 
 func (s networkPages) facilitatorAppoint(w http.ResponseWriter, r *http.Request) {
-	email, errs := pg.DecodeEmail(values(r))
+	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
 		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
 		return
@@ -201,7 +201,7 @@ func (s networkPages) facilitatorAppoint(w http.ResponseWriter, r *http.Request)
 }
 
 func (s networkPages) facilitatorRemove(w http.ResponseWriter, r *http.Request) {
-	email, errs := pg.DecodeEmail(values(r))
+	email, errs := decodeEmail(values(r))
 	id := r.PathValue("group")
 	if len(errs) > 0 {
 		s.problem(w, r, http.StatusBadRequest, "There is a problem", "That is not the address of a facilitator.")
@@ -229,7 +229,7 @@ func (s networkPages) renderAdmins(w http.ResponseWriter, r *http.Request, statu
 }
 
 func (s networkPages) adminAppoint(w http.ResponseWriter, r *http.Request) {
-	email, errs := pg.DecodeEmail(values(r))
+	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
 		s.renderAdmins(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
 		return
@@ -242,7 +242,7 @@ func (s networkPages) adminAppoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s networkPages) adminRemove(w http.ResponseWriter, r *http.Request) {
-	email, _ := pg.DecodeEmail(values(r))
+	email, _ := decodeEmail(values(r))
 	if err := s.svc.SetAdmin(r.Context(), caller(r), email, false); err != nil {
 		s.fail(w, r, err)
 		return
@@ -315,7 +315,7 @@ func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Reque
 }
 
 func (s networkPages) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
-	g, errs := pg.DecodeFacilitatorEdit(values(r), pg.Group{ID: r.PathValue("group")})
+	g, errs := decodeFacilitatorEdit(values(r), pg.Group{ID: r.PathValue("group")})
 	if len(errs) > 0 {
 		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
 		return

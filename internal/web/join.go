@@ -39,7 +39,7 @@ func (s joinPages) joinForm(w http.ResponseWriter, r *http.Request) {
 // joinDetails checks the details page and shows the groups page, with the group for
 // the person's region ticked.
 func (s joinPages) joinDetails(w http.ResponseWriter, r *http.Request) {
-	form, errs := pg.DecodeDetails(values(r), s.Councils)
+	form, errs := decodeDetails(values(r), s.Councils)
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "join", page{Title: "Your details", Form: form, Errors: errs, Councils: s.Councils.All()})
 		return
@@ -57,7 +57,7 @@ func (s joinPages) groupsPage(r *http.Request, form pg.SignupForm, errs pg.Field
 	if err != nil {
 		return page{}, err
 	}
-	p := page{Title: "Which peer groups do you want to join?", Form: form, Errors: errs, Hidden: form.Values(), Chosen: map[string]bool{}}
+	p := page{Title: "Which peer groups do you want to join?", Form: form, Errors: errs, Hidden: signupValues(form), Chosen: map[string]bool{}}
 	for _, g := range groups {
 		if !g.Paused {
 			p.Groups = append(p.Groups, g)
@@ -90,7 +90,7 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Get("action") == "back" {
-		form, _ := pg.DecodeDetails(v, s.Councils)
+		form, _ := decodeDetails(v, s.Councils)
 		s.render(w, r, http.StatusOK, "join", page{Title: "Your details", Form: form, Councils: s.Councils.All()})
 		return
 	}
@@ -99,11 +99,11 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	form, errs := pg.DecodeSignup(v, s.Councils, groups)
+	form, errs := decodeSignup(v, s.Councils, groups)
 	if len(errs) > 0 {
 		// Details are carried in hidden fields: if they are wrong, someone changed
 		// them, and the details page is where they can be put right.
-		if _, detailErrs := pg.DecodeDetails(v, s.Councils); len(detailErrs) > 0 {
+		if _, detailErrs := decodeDetails(v, s.Councils); len(detailErrs) > 0 {
 			s.render(w, r, http.StatusBadRequest, "join", page{Title: "Your details", Form: form, Errors: detailErrs, Councils: s.Councils.All()})
 			return
 		}

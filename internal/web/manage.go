@@ -83,7 +83,7 @@ func (s managePages) manageLinkForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s managePages) manageLink(w http.ResponseWriter, r *http.Request) {
-	email, errs := pg.DecodeEmail(values(r))
+	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "manage-link", page{Title: "Get a link to manage your membership", Errors: errs, Form: pg.SignupForm{Email: email}})
 		return

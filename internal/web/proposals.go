@@ -51,7 +51,7 @@ func (s proposalPages) proposalForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s proposalPages) proposalRequest(w http.ResponseWriter, r *http.Request) {
-	f, errs := pg.DecodeProposal(values(r))
+	f, errs := decodeProposal(values(r))
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "proposal-form", page{Title: "Propose a peer group", Errors: errs, ProposalForm: f})
 		return
@@ -101,7 +101,7 @@ func (s proposalPages) renderProposal(w http.ResponseWriter, r *http.Request, st
 }
 
 func (s proposalPages) interestRequest(w http.ResponseWriter, r *http.Request) {
-	name, email, errs := pg.DecodeInterest(values(r))
+	name, email, errs := decodeInterest(values(r))
 	if len(errs) > 0 {
 		s.renderProposal(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Name: name, Email: email}})
 		return
@@ -217,7 +217,7 @@ func (s proposalPages) renderAdminProposal(w http.ResponseWriter, r *http.Reques
 }
 
 func (s proposalPages) proposalApprove(w http.ResponseWriter, r *http.Request) {
-	g, errs := pg.DecodeGroup(values(r), s.Councils, true)
+	g, errs := decodeGroup(values(r), s.Councils, true)
 	id := r.PathValue("id")
 	if len(errs) == 0 {
 		n, err := s.svc.ApproveProposal(r.Context(), caller(r), id, g)
@@ -235,7 +235,7 @@ func (s proposalPages) proposalApprove(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s proposalPages) proposalDecline(w http.ResponseWriter, r *http.Request) {
-	reason, errs := pg.DecodeReason(values(r))
+	reason, errs := decodeReason(values(r))
 	id := r.PathValue("id")
 	if len(errs) > 0 {
 		s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})

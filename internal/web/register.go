@@ -44,7 +44,7 @@ func (s registerPages) registerForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s registerPages) registerRequest(w http.ResponseWriter, r *http.Request) {
-	f, errs := pg.DecodeRegister(values(r), s.Councils)
+	f, errs := decodeRegister(values(r), s.Councils)
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusBadRequest, "register-form", page{Title: "Sign your council up to the Standard", Councils: s.Councils.All(), Errors: errs, Register1: f})
 		return
@@ -156,7 +156,7 @@ func (s registerPages) adminCouncilWithdraw(w http.ResponseWriter, r *http.Reque
 
 // adminCouncilClose keeps a council off the public register, with a reason.
 func (s registerPages) adminCouncilClose(w http.ResponseWriter, r *http.Request, done string, decide func(ctx context.Context, c pg.Caller, code, reason string) error) {
-	reason, errs := pg.DecodeReason(values(r))
+	reason, errs := decodeReason(values(r))
 	if len(errs) > 0 {
 		s.renderAdminCouncil(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})
 		return

@@ -61,7 +61,7 @@ func (s roundPages) roundNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s roundPages) roundCreate(w http.ResponseWriter, r *http.Request) {
-	round, errs := pg.DecodeRound(values(r))
+	round, errs := decodeRound(values(r))
 	if len(errs) == 0 {
 		err := s.svc.CreateRound(r.Context(), caller(r), round)
 		if pg.KindOf(err) == pg.KindConflict {
@@ -118,7 +118,7 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Publication = pub
-		p.Stalled = pub.Stalled(s.Server.Service.Now(), pg.SendingLease)
+		p.Stalled = pub.Stalled(s.Server.Now(), pg.SendingLease)
 		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
 	}
 	s.render(w, r, http.StatusOK, "admin-round", p)
@@ -254,7 +254,7 @@ func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Service.Now())
+		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -273,7 +273,7 @@ func (s roundPages) memberCalendar(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Service.Now())
+	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -348,7 +348,7 @@ func (s roundPages) eventSave(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	e, errs := pg.DecodeEvent(values(r), round, r.PathValue("group"))
+	e, errs := decodeEvent(values(r), round, r.PathValue("group"))
 	if len(errs) > 0 {
 		s.renderEventForm(w, r, http.StatusBadRequest, page{Errors: errs, Form2: values(r)})
 		return

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/peergroups/peergroups/internal/announce"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -26,7 +27,17 @@ var static embed.FS
 
 // Server holds what the handlers need.
 type Server struct {
-	Service   *pg.Service
+	// Each capability's service.
+	Memberships *pg.Memberships
+	Access      *pg.Access
+	Network     *pg.Network
+	Register    *pg.Register
+	Proposals   *pg.Proposals
+	Invitations *pg.Invitations
+	Rounds      *pg.Rounds
+	RSVPs       *pg.RSVPs
+	Now         func() time.Time // the services' clock
+
 	Announcer *announce.Announcer
 	Councils  *pg.Councils
 	CSRF      *CSRF
@@ -34,6 +45,27 @@ type Server struct {
 	Log       *slog.Logger
 	Exports   Exports
 }
+
+// The pages of some capabilities reach a second service: the network's consoles list
+// the rounds, the proposals' pages accept invitations, the rounds' pages take RSVPs.
+type (
+	networkConsole struct {
+		*pg.Network
+		roundLister
+	}
+	roundLister interface {
+		Rounds(context.Context) ([]pg.Round, error)
+	}
+	proposalsAndInvitations struct {
+		*pg.Proposals
+		*pg.Invitations
+	}
+	roundsAndRSVPs struct {
+		*theRounds
+		*pg.RSVPs
+	}
+	theRounds = pg.Rounds // a field named Rounds would hide the method
+)
 
 // Exports keeps downloads too large for a response (a Lambda response is at most
 // 6 MB) and returns a short link that fetches each.
@@ -45,13 +77,13 @@ type Exports interface {
 // handler. The router is built from this list, and so is the authorisation test.
 func (s *Server) Routes() []Route {
 	var (
-		join      = joinPages{s, s.Service}
-		manage    = managePages{s, s.Service}
-		access    = accessPages{s, s.Service}
-		network   = networkPages{s, s.Service}
-		proposals = proposalPages{s, s.Service}
-		register  = registerPages{s, s.Service}
-		rounds    = roundPages{s, s.Service}
+		join      = joinPages{s, s.Memberships}
+		manage    = managePages{s, s.Memberships}
+		access    = accessPages{s, s.Access}
+		network   = networkPages{s, networkConsole{s.Network, s.Rounds}}
+		proposals = proposalPages{s, proposalsAndInvitations{s.Proposals, s.Invitations}}
+		register  = registerPages{s, s.Register}
+		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},

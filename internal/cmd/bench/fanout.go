@@ -94,16 +94,16 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 func (e *fanoutEnv) publish(ctx context.Context, n int) error {
 	admin := pg.Caller{Email: "admin@bench.example.org", Admin: true}
 	start := time.Now().In(pg.London).Truncate(24*time.Hour).AddDate(0, 0, 7)
-	if err := e.svc.Service.CreateRound(ctx, admin, pg.Round{Number: n, Title: "Bench", Summary: "Fan-out.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
+	if err := e.svc.Services.Rounds.CreateRound(ctx, admin, pg.Round{Number: n, Title: "Bench", Summary: "Fan-out.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
 		return err
 	}
 	for _, g := range fanoutGroups {
 		ev := pg.Event{Round: n, GroupID: g, Start: start.Add(14 * time.Hour), End: start.Add(16 * time.Hour), Venue: "Town Hall", Capacity: 100}
-		if err := e.svc.Service.SetEvent(ctx, admin, ev); err != nil {
+		if err := e.svc.Services.Rounds.SetEvent(ctx, admin, ev); err != nil {
 			return err
 		}
 	}
-	return e.svc.Service.Publish(ctx, admin, n)
+	return e.svc.Services.Rounds.Publish(ctx, admin, n)
 }
 
 // fanout publishes a round to recipients members across the four groups against the

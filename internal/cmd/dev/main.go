@@ -103,7 +103,7 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	if err != nil {
 		return err
 	}
-	signIn, err := a.Service.IssueSignInLink(ctx, cfg.Admins[0], 12*time.Hour)
+	signIn, err := a.Services.Access.IssueSignInLink(ctx, cfg.Admins[0], 12*time.Hour)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package peergroups
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -39,170 +38,75 @@ func (fe FieldErrors) For(field string) string {
 
 func (fe *FieldErrors) add(field, message string) { *fe = append(*fe, FieldError{field, message}) }
 
-// line reads a single-line answer of at most max characters. missing is the message
+// Error makes the problems an error, for a caller that wants all of them (see Err).
+func (fe FieldErrors) Error() string {
+	msgs := make([]string, len(fe))
+	for i, e := range fe {
+		msgs[i] = e.Field + ": " + e.Message
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Err returns the problems as a KindInvalid error whose message is the first
+// problem's, or nil when there are none. A service given values that no form checked
+// refuses them with it: errors.As finds every problem.
+func (fe FieldErrors) Err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return &Error{Kind: KindInvalid, Message: fe[0].Message, Err: fe}
+}
+
+// line checks a single-line answer of at most max characters. missing is the message
 // when the answer is required and empty; "" makes it optional.
-func (fe *FieldErrors) line(v url.Values, field, label string, max int, missing string) string {
-	s, _ := text(v, field)
+func (fe *FieldErrors) line(field, s, label string, max int, missing string) {
 	if msg := checkLine(s, label, max); msg != "" {
 		fe.add(field, msg)
 	} else if s == "" && missing != "" {
 		fe.add(field, missing)
 	}
-	return s
 }
 
-// short reads a single-line answer, as line does, that goes into emails sent to an
+// short checks a single-line answer, as line does, that goes into emails sent to an
 // address someone typed (a name, an organisation, a job title, an area): it may not
 // hold a web address (see HasWebAddress), and linked is the message when it does.
-func (fe *FieldErrors) short(v url.Values, field, label string, max int, missing, linked string) string {
+func (fe *FieldErrors) short(field, s, label string, max int, missing, linked string) {
 	problems := len(*fe)
-	s := fe.line(v, field, label, max, missing)
+	fe.line(field, s, label, max, missing)
 	if len(*fe) == problems && HasWebAddress(s) {
 		fe.add(field, linked)
 	}
-	return s
 }
 
-// paragraph reads an answer that may run to several lines, as line does.
-func (fe *FieldErrors) paragraph(v url.Values, field, label string, max int, missing string) string {
-	s, _ := text(v, field)
-	s = strings.ReplaceAll(s, "\r\n", "\n")
+// paragraph checks an answer that may run to several lines (with "\n" between them),
+// as line does.
+func (fe *FieldErrors) paragraph(field, s, label string, max int, missing string) {
 	if msg := checkParagraph(s, label, max); msg != "" {
 		fe.add(field, msg)
 	} else if s == "" && missing != "" {
 		fe.add(field, missing)
 	}
-	return s
 }
 
-// email reads a required email address.
-func (fe *FieldErrors) email(v url.Values, field string) string {
-	s, _ := text(v, field)
+// email checks a required email address.
+func (fe *FieldErrors) email(field, s string) {
 	if msg := checkEmail(s); msg != "" {
 		fe.add(field, msg)
 	}
-	return s
 }
 
-// SignupForm is the join form, decoded.
-type SignupForm struct {
-	Name         string
-	Email        string
-	Council      string // a council code, or NotACouncil
-	Organisation string
-	JobTitle     string
-	Facilitate   bool
-	Groups       []string
-	Interest     bool // "tell me when a group starts in my region"
-}
-
-// Values returns the form as it would be posted, to carry answers between pages.
-func (f SignupForm) Values() url.Values {
-	v := url.Values{}
-	v.Set("name", f.Name)
-	v.Set("email", f.Email)
-	v.Set("council", f.Council)
-	v.Set("organisation", f.Organisation)
-	v.Set("jobTitle", f.JobTitle)
-	if f.Facilitate {
-		v.Set("facilitate", "yes")
-	}
-	return v
-}
-
-// Region returns the region of the person's council, or "".
-func (f SignupForm) Region(councils *Councils) string {
-	c, ok := councils.Lookup(f.Council)
-	if !ok {
-		return ""
-	}
-	return c.Region
-}
-
-// DecodeDetails reads the "your details" part of the join form from posted values.
-// It never fails: what is wrong is returned as field errors, with the answers kept.
-func DecodeDetails(v url.Values, councils *Councils) (SignupForm, FieldErrors) {
-	var f SignupForm
+// ValidateEmail checks a lone email address field ("email").
+func ValidateEmail(email string) FieldErrors {
 	var errs FieldErrors
-
-	f.Name = errs.short(v, "name", "Full name", MaxNameLength, "Enter your full name", NameWithLink)
-	f.Email = errs.email(v, "email")
-
-	f.Council, _ = text(v, "council")
-	switch {
-	case f.Council == "":
-		errs.add("council", "Select your council, or select ‘My organisation is not a council’")
-		f.Organisation, _ = text(v, "organisation") // kept for the page that shows the error
-	case f.Council == NotACouncil:
-		f.Organisation = errs.short(v, "organisation", "Organisation name", MaxNameLength, "Enter the name of your organisation", "Enter the name of your organisation without a web address")
-	default:
-		if _, ok := councils.Lookup(f.Council); !ok {
-			errs.add("council", "Select your council from the list")
-			f.Council = ""
-		}
-		f.Organisation = ""
-	}
-
-	f.JobTitle = errs.short(v, "jobTitle", "Job title", MaxNameLength, "", "Enter your job title without a web address")
-
-	switch facilitate, _ := text(v, "facilitate"); facilitate {
-	case "":
-	case "yes":
-		f.Facilitate = true
-	default:
-		errs.add("facilitate", "Select whether you would like to help facilitate")
-	}
-	return f, errs
+	errs.email("email", email)
+	return errs
 }
 
-// DecodeSignup reads the whole join form: the details and the groups chosen.
-func DecodeSignup(v url.Values, councils *Councils, groups []Group) (SignupForm, FieldErrors) {
-	f, errs := DecodeDetails(v, councils)
-	seen := map[string]bool{}
-	for _, id := range v["groups"] {
-		g, ok := FindGroup(groups, id)
-		if !ok || g.Paused {
-			errs.add("groups", "Select peer groups from the list")
-			f.Groups = nil
-			break
-		}
-		if !seen[id] {
-			seen[id] = true
-			f.Groups = append(f.Groups, id)
-		}
-	}
-	switch interest, _ := text(v, "interest"); interest {
-	case "":
-	case "yes":
-		if f.Region(councils) == "" {
-			errs.add("groups", "Select peer groups from the list")
-		} else {
-			f.Interest = true
-		}
-	default:
-		errs.add("groups", "Select peer groups from the list")
-	}
-	if len(f.Groups) == 0 && !f.Interest && errs.For("groups") == "" {
-		errs.add("groups", "Select at least one peer group to join")
-	}
-	return f, errs
-}
-
-// DecodeEmail reads a lone email address field.
-func DecodeEmail(v url.Values) (string, FieldErrors) {
+// ValidateReason checks a required reason (withdrawing a council, declining a proposal).
+func ValidateReason(reason string) FieldErrors {
 	var errs FieldErrors
-	email := errs.email(v, "email")
-	return email, errs
-}
-
-// text returns a field's value with surrounding spaces removed. A field sent twice is
-// read once: the first value counts.
-func text(v url.Values, name string) (string, bool) {
-	vals, ok := v[name]
-	if !ok || len(vals) == 0 {
-		return "", false
-	}
-	return strings.TrimSpace(vals[0]), true
+	errs.paragraph("reason", reason, "Reason", 1000, "Enter the reason")
+	return errs
 }
 
 // checkLine returns what is wrong with a single-line text answer, or "".
