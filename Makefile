@@ -59,8 +59,9 @@ fuzz: ## fuzz the form decoding, the link tokens, template text and web addresse
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzTemplateText -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzHasWebAddress -fuzztime 30s
 
-assets: deps ## rebuild the stylesheet from GOV.UK Frontend
+assets: deps ## rebuild the stylesheet from GOV.UK Frontend, and copy GOV.UK's accessible autocomplete
 	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps internal/web/assets/app.scss internal/web/static/app.css
+	{ printf '/*! accessible-autocomplete %s\n' "$$(node -p 'require("accessible-autocomplete/package.json").version')"; cat node_modules/accessible-autocomplete/LICENSE.txt; printf '*/\n'; sed '/^\/\/# sourceMappingURL=/d' node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.js; } > internal/web/static/accessible-autocomplete.min.js
 
 dev-reset: ## delete the local data (.local/ minus the installed stand-ins)
 	rm -rf .local/dynamodb-data .local/s3.db .local/link.key .local/stand-ins.log

@@ -181,7 +181,7 @@ func TestTheJoiningJourneyInABrowser(t *testing.T) {
 	b.do("fill in the details",
 		chromedp.SendKeys(chromedp.ID("name"), "Grace Hopper"),
 		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SetValue(chromedp.ID("council"), "BIR"),
+		chooseCouncil("birm", "Birmingham City Council"),
 		chromedp.SendKeys(chromedp.ID("jobTitle"), "Head of digital\r"),
 		waitFor("Which peer groups do you want to join?"),
 	)
@@ -241,7 +241,7 @@ func TestARegionWithoutAGroupInABrowser(t *testing.T) {
 	b.do("fill in the details",
 		chromedp.SendKeys(chromedp.ID("name"), "Alan Turing"),
 		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SetValue(chromedp.ID("council"), "MAN"),
+		chooseCouncil("manch", "Manchester City Council"),
 		chromedp.Click(chromedp.CSS("form button[type=submit]")),
 		waitFor("There is no peer group for councils in North West yet"),
 	)
