@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -36,7 +37,7 @@ type fanoutEnv struct {
 	awsCfg  aws.Config
 	clients app.Clients
 	counter *counter
-	svc     *app.App
+	svc     *website.App
 	store   *dynamo.Store
 	members map[string]int // group → how many members
 }
@@ -83,7 +84,7 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 			}
 		}
 	}
-	e.svc, err = app.New(e.cfg, e.clients, quietLogger())
+	e.svc, err = website.New(e.cfg, e.clients, quietLogger())
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 )
@@ -136,7 +137,7 @@ func countJourney(ctx context.Context) (journey, error) {
 	defer stopFollowing()
 	go devstack.FollowStream(followCtx, outboxClients.DynamoDB, dynamodbstreams.NewFromConfig(awsCfg.Copy()), cfg.TableName,
 		(&dynamostream.OutboxHandler{Outbox: sender, Log: log}).Handle, log)
-	a, err := app.New(cfg, clients, log)
+	a, err := website.New(cfg, clients, log)
 	if err != nil {
 		return journey{}, err
 	}
