@@ -11,6 +11,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/s3exports"
 )
 
@@ -21,11 +22,11 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
-	exports := s3exports.New(s3exports.NewClient(clients.AWS), cfg.ExportsBucket)
-	a, err := app.New(cfg, clients, log, app.WithExports(exports))
+	a, err := website.New(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)
 		os.Exit(1)
 	}
+	a.Web.Exports = s3exports.Deferred(clients.AWS, cfg.ExportsBucket)
 	lambda.Start(httpadapter.NewV2(a.Handler()).ProxyWithContext)
 }

@@ -161,16 +161,28 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	if err != nil {
 		return fmt.Errorf("read round %d: %w", round, err)
 	}
+	// The send rate and the suppression list are read while the plan counts everyone.
+	var (
+		rate                 float64
+		suppressed           map[string]bool
+		rateErr, suppressErr error
+		side                 sync.WaitGroup
+	)
+	side.Go(func() { rate, rateErr = a.Mailer.MaxSendRate(ctx) })
+	side.Go(func() { suppressed, suppressErr = a.Store.Suppressed(ctx) })
 	plan, err := a.plan(ctx, r)
+	side.Wait()
 	if err != nil {
 		return err
 	}
+	if rateErr != nil {
+		return fmt.Errorf("read the maximum send rate: %w", rateErr)
+	}
+	if suppressErr != nil {
+		return fmt.Errorf("read suppressed addresses: %w", suppressErr)
+	}
 	if err := a.Store.StartPublication(ctx, round, plan.total, a.Now()); err != nil {
 		return fmt.Errorf("start publication: %w", err)
-	}
-	rate, err := a.Mailer.MaxSendRate(ctx)
-	if err != nil {
-		return fmt.Errorf("read the maximum send rate: %w", err)
 	}
 	rate *= 1 - min(max(a.Reserve, 0), 0.9)
 	size := min(50, max(1, int(rate)))
@@ -182,10 +194,6 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 		elapsed = time.Now
 	}
 	limiter := newLimiter(rate, elapsed, a.sleep)
-	suppressed, err := a.Store.Suppressed(ctx)
-	if err != nil {
-		return fmt.Errorf("read suppressed addresses: %w", err)
-	}
 	run := runID()
 
 	work := make(chan batch)
@@ -285,24 +293,47 @@ func (a *Announcer) plan(ctx context.Context, r pg.Round) (*plan, error) {
 		p.events[e.GroupID] = e
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].ID < groups[j].ID })
-	for _, g := range groups {
-		facilitators, err := a.Store.RoleHolders(ctx, pg.RoleFacilitator, g.ID)
-		if err != nil {
-			return nil, fmt.Errorf("list facilitators of %s: %w", g.ID, err)
-		}
-		members, err := a.Store.CountMembers(ctx, g.ID, pg.StatusConfirmed)
-		if err != nil {
-			return nil, fmt.Errorf("count members of %s: %w", g.ID, err)
-		}
-		p.counts[g.ID] = members
-		p.total += len(facilitators)
+	// Each group is counted at the same time as the others: the first email waits for
+	// the count, and the groups' queries do not depend on one another.
+	facilitators := make([]int, len(groups))
+	members := make([]int, len(groups))
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, planQueries)
+	for i, g := range groups {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			f, err := a.Store.RoleHolders(ctx, pg.RoleFacilitator, g.ID)
+			if err != nil {
+				errs[i] = fmt.Errorf("list facilitators of %s: %w", g.ID, err)
+				return
+			}
+			m, err := a.Store.CountMembers(ctx, g.ID, pg.StatusConfirmed)
+			if err != nil {
+				errs[i] = fmt.Errorf("count members of %s: %w", g.ID, err)
+				return
+			}
+			facilitators[i], members[i] = len(f), m
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, g := range groups {
+		p.counts[g.ID] = members[i]
+		p.total += facilitators[i]
 		if _, ok := p.events[g.ID]; ok {
-			p.total += members
+			p.total += members[i]
 		}
 		p.groups = append(p.groups, g)
 	}
 	return p, nil
 }
+
+// planQueries is how many groups the plan counts at once.
+const planQueries = 8
 
 // produce hands out the batches in a fixed order.
 func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(batch) error) error {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
@@ -15,13 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/announce"
-	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/outbox"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/ses"
-	"github.com/peergroups/peergroups/internal/web"
 )
 
 // Clients are the AWS clients the service uses, built once per process.
@@ -71,58 +68,15 @@ func newClients(cfg aws.Config, uses ...Uses) Clients {
 	return c
 }
 
-// App is the composed service.
-type App struct {
-	Store    *dynamo.Store
-	Services Services
-	Web      *web.Server
-}
-
-// Services are the domain's services, one per capability, all over one store.
-type Services struct {
-	Memberships *pg.Memberships
-	Access      *pg.Access
-	Network     *pg.Network
-	Register    *pg.Register
-	Proposals   *pg.Proposals
-	Invitations *pg.Invitations
-	Rounds      *pg.Rounds
-	RSVPs       *pg.RSVPs
-}
-
-// NewServices builds each capability's service over the store, and gives each the
-// others' small parts it uses: the network's groups, access's invitations to
-// facilitate, the RSVPs' filling of places.
-func NewServices(store *dynamo.Store, env pg.Env, councils *pg.Councils, limiter pg.Limiter, admins []string) Services {
-	access := &pg.Access{Env: env, Store: store, Limiter: limiter, Admins: admins}
-	network := &pg.Network{Env: env, Store: store, Councils: councils, Admins: admins, Inviter: access}
-	rsvps := &pg.RSVPs{Env: env, Store: store, Network: network}
-	return Services{
-		Memberships: &pg.Memberships{Env: env, Store: store, Network: network, Councils: councils, Limiter: limiter},
-		Access:      access,
-		Network:     network,
-		Register:    &pg.Register{Env: env, Store: store, Councils: councils, Limiter: limiter},
-		Proposals:   &pg.Proposals{Env: env, Store: store, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
-		Invitations: &pg.Invitations{Env: env, Store: store, Network: network},
-		Rounds:      &pg.Rounds{Env: env, Store: store, Network: network, Places: rsvps},
-		RSVPs:       rsvps,
-	}
-}
-
 // Option changes how New composes the service; tests use them.
 type Option func(*options)
 
 type options struct {
-	now     func() time.Time
-	exports web.Exports
+	now func() time.Time
 }
 
 // WithClock makes the service tell the time with now (tests freeze or move time).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithExports gives the web handler the bucket that large downloads are written to
-// (s3exports). Only the web function builds it, so that no other function links S3.
-func WithExports(e web.Exports) Option { return func(o *options) { o.exports = e } }
 
 // apply returns the options with their defaults.
 func apply(opts []Option) options {
@@ -133,51 +87,6 @@ func apply(opts []Option) options {
 	return o
 }
 
-// New composes store → service → handlers.
-func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, error) {
-	list, err := councils.Load()
-	if err != nil {
-		return nil, fmt.Errorf("load councils: %w", err)
-	}
-	now, keys, sealer, err := clockAndKeys(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	store, err := outboxStore(cfg, clients)
-	if err != nil {
-		return nil, err
-	}
-	services := NewServices(store, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
-		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
-		Pseudonym: keys.Pseudonym,
-	}, cfg.Admins)
-	announcer, err := NewAnnouncer(cfg, clients, log, opts...)
-	if err != nil {
-		return nil, err
-	}
-	server := &web.Server{
-		Memberships: services.Memberships,
-		Access:      services.Access,
-		Network:     services.Network,
-		Register:    services.Register,
-		Proposals:   services.Proposals,
-		Invitations: services.Invitations,
-		Rounds:      services.Rounds,
-		RSVPs:       services.RSVPs,
-		Now:         now,
-
-		Announcer: announcer,
-		Councils:  list,
-		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
-		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
-		Log:       log,
-	}
-	if o := apply(opts); o.exports != nil {
-		server.Exports = o.exports
-	}
-	return &App{Store: store, Services: services, Web: server}, nil
-}
-
 func mailer(cfg Config, clients Clients) *ses.Mailer {
 	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
 }
@@ -185,13 +94,13 @@ func mailer(cfg Config, clients Clients) *ses.Mailer {
 // clockAndSealer is what every composition starts from: the time, and the keys that
 // seal links.
 func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer, error) {
-	now, _, sealer, err := clockAndKeys(cfg, opts)
+	now, _, sealer, err := ClockAndKeys(cfg, opts...)
 	return now, sealer, err
 }
 
-// clockAndKeys is clockAndSealer with the keyring the sealer uses, which also signs
-// sessions and CSRF tokens.
-func clockAndKeys(cfg Config, opts []Option) (func() time.Time, *links.Keyring, *links.Sealer, error) {
+// ClockAndKeys is what the web composition starts from: the time, the keyring (which
+// also signs sessions and CSRF tokens) and the sealer of links.
+func ClockAndKeys(cfg Config, opts ...Option) (func() time.Time, *links.Keyring, *links.Sealer, error) {
 	o := apply(opts)
 	keys, err := cfg.Keyring(o.now)
 	if err != nil {
@@ -200,8 +109,8 @@ func clockAndKeys(cfg Config, opts []Option) (func() time.Time, *links.Keyring, 
 	return o.now, keys, links.NewSealer(keys, rand.Reader), nil
 }
 
-// outboxStore is the store with the key that seals the emails kept in the outbox.
-func outboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
+// OutboxStore is the store with the key that seals the emails kept in the outbox.
+func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 	box, err := links.NewBox(cfg.LinkKey, "outbox", rand.Reader)
 	if err != nil {
 		return nil, err
@@ -226,7 +135,7 @@ func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	store, err := outboxStore(cfg, clients)
+	store, err := OutboxStore(cfg, clients)
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +184,3 @@ func FromEnvironment(ctx context.Context, uses ...Uses) (Config, Clients, error)
 	}
 	return cfg, newClients(awsCfg, uses...), nil
 }
-
-// Handler returns the web handler.
-func (a *App) Handler() http.Handler { return a.Web.Handler() }

@@ -1,13 +1,15 @@
-// Package app composes the service from its configuration: it builds each AWS client
-// once and wires store, mailer, service and handlers. The Lambda functions and the
-// local server use it, so there is one way things are wired.
+// Package app reads the service's configuration, builds each AWS client once and
+// composes the functions that send mail (announce, outbox, reminders). The web
+// function's composition is in app/website, so that only the web function links the web
+// layer, the council register and S3: each function's binary holds what it runs,
+// which is what its cold start pays for. The functions, the local server and the
+// tests all use these, so there is one way things are wired.
 package app
 
 import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,8 +45,24 @@ var Vars = []Var{
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 }
 
-// bucketName is what S3 accepts as a bucket's name.
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+// isBucketName reports whether name is what S3 accepts as a bucket's name: 3 to 63
+// lower-case letters, digits, dots and hyphens, starting and ending with a letter or
+// digit. (A loop, not a regular expression, because every function reads the
+// configuration at its cold start.)
+func isBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+		case (r == '.' || r == '-') && i > 0 && i < len(name)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Config is the service's configuration, read from the environment.
 type Config struct {
@@ -132,7 +150,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("TRANSACTIONAL_SHARE must be a share of the send rate from 0 to 0.9 (0.1 is a tenth)")
 	}
 	c.TransactionalShare = share
-	if !bucketName.MatchString(c.ExportsBucket) {
+	if !isBucketName(c.ExportsBucket) {
 		return Config{}, fmt.Errorf("EXPORTS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.ExportsBucket)
 	}
 	for _, n := range []struct {

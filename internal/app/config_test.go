@@ -24,6 +24,13 @@ func TestLoadConfig(t *testing.T) {
 		{"a base URL must be http(s)", map[string]string{"LINK_KEY": key, "BASE_URL": "ftp://x"}, "BASE_URL"},
 		{"a limit must be a number", map[string]string{"LINK_KEY": key, "SIGNUP_LIMIT_PER_IP": "many"}, "SIGNUP_LIMIT_PER_IP"},
 		{"a limit must be above 0", map[string]string{"LINK_KEY": key, "SIGNUP_LIMIT_PER_EMAIL": "0"}, "SIGNUP_LIMIT_PER_EMAIL"},
+		{"a bucket name with dots and hyphens", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": "exports.peer-groups.1"}, ""},
+		{"a bucket name in capitals is refused", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": "Exports"}, "EXPORTS_BUCKET"},
+		{"a bucket name of two letters is refused", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": "ab"}, "EXPORTS_BUCKET"},
+		{"a bucket name of 64 letters is refused", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": strings.Repeat("a", 64)}, "EXPORTS_BUCKET"},
+		{"a bucket name may not start with a hyphen", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": "-exports"}, "EXPORTS_BUCKET"},
+		{"a bucket name may not end with a dot", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": "exports."}, "EXPORTS_BUCKET"},
+		{"a bucket name may not hold a slash", map[string]string{"LINK_KEY": key, "EXPORTS_BUCKET": "ex/ports"}, "EXPORTS_BUCKET"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -25,7 +26,7 @@ import (
 type site struct {
 	t      *testing.T
 	URL    string
-	App    *app.App
+	App    *website.App
 	Clock  *testenv.Clock
 	Table  string
 	Config app.Config
@@ -92,11 +93,11 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	srv := httptest.NewUnstartedServer(nil)
 	s.URL = "http://" + srv.Listener.Addr().String()
 	s.Config = testenv.Config(t, table, s.URL, extra)
-	a, err := app.New(s.Config, clients, testenv.Logger(t), app.WithClock(clock.Now),
-		app.WithExports(s3exports.New(s3exports.NewClient(awsCfg), s.Config.ExportsBucket)))
+	a, err := website.New(s.Config, clients, testenv.Logger(t), app.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Web.Exports = s3exports.New(s3exports.NewClient(awsCfg), s.Config.ExportsBucket)
 	s.App = a
 	if !o.noStream {
 		testenv.Outbox(t, s.Config, withSES(o.outboxSES, awsCfg), clock.Now, o.outbox)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -64,7 +65,7 @@ func (rs *rotatingSite) deploy(env map[string]string) {
 	t := rs.t
 	t.Helper()
 	cfg := testenv.Config(t, rs.Table, rs.URL, env)
-	a, err := app.New(cfg, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(rs.Clock.Now))
+	a, err := website.New(cfg, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(rs.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,13 +16,14 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
 // lambdaSite is the web function as Lambda runs it: API Gateway HTTP API events in,
 // through the adapter, responses out.
 type lambdaSite struct {
-	app     *app.App
+	app     *website.App
 	cfg     app.Config
 	handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 }
@@ -32,7 +33,7 @@ func newLambdaSite(t *testing.T) *lambdaSite {
 	clients := app.NewClients(awsCfg)
 	table := testenv.TableWithStream(t, clients.DynamoDB)
 	cfg := testenv.Config(t, table, "https://peergroups.example.org", nil)
-	a, err := app.New(cfg, clients, testenv.Logger(t))
+	a, err := website.New(cfg, clients, testenv.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

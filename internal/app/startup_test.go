@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 )
 
 // A function's cold start is the time from its process starting to its first request
@@ -73,7 +74,7 @@ func testOnly(pkg string) bool {
 	return false
 }
 
-// composeBudget is the most composing the web function (app.New and its handler) may
+// composeBudget is the most composing the web function (site.New and its handler) may
 // allocate, before its first request. Registering every route on one ServeMux and
 // indexing the councils, as it once did, cost 100 to 160 KB.
 const composeBudget = 64 << 10
@@ -88,7 +89,7 @@ func TestComposingTheWebFunctionBuildsOnlyWhatItsFirstRequestNeeds(t *testing.T)
 	clients := app.NewClients(aws.Config{Region: "eu-west-2", Credentials: credentials.NewStaticCredentialsProvider("id", "secret", "")})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	compose := func() {
-		a, err := app.New(cfg, clients, log)
+		a, err := website.New(cfg, clients, log)
 		if err != nil {
 			t.Fatal(err)
 		}

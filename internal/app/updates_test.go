@@ -19,6 +19,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -28,7 +29,7 @@ import (
 // It shares the client (and so the cookies) of s: cookies do not depend on the port.
 func (s *site) anotherInstance() *site {
 	s.t.Helper()
-	a, err := app.New(s.Config, app.NewClients(testenv.AWSConfig(s.t)), testenv.Logger(s.t), app.WithClock(s.Clock.Now))
+	a, err := website.New(s.Config, app.NewClients(testenv.AWSConfig(s.t)), testenv.Logger(s.t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		s.t.Fatal(err)
 	}

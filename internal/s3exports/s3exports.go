@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"mime"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,9 +25,8 @@ const LinkTTL = 5 * time.Minute
 
 // Bucket writes exports to one bucket.
 type Bucket struct {
-	Client  *s3.Client
-	Presign *s3.PresignClient
 	Name    string
+	clients func() (*s3.Client, *s3.PresignClient)
 }
 
 // NewClient builds the S3 client for the exports bucket from the SDK configuration
@@ -37,14 +37,22 @@ func NewClient(cfg aws.Config) *s3.Client {
 	})
 }
 
-// New returns a Bucket for a bucket name.
+// New returns a Bucket for a bucket name that uses client.
 func New(client *s3.Client, name string) *Bucket {
-	return &Bucket{Client: client, Presign: s3.NewPresignClient(client), Name: name}
+	presign := s3.NewPresignClient(client)
+	return &Bucket{Name: name, clients: func() (*s3.Client, *s3.PresignClient) { return client, presign }}
 }
 
-// Put stores body as a new object under prefix (a random name, so that nobody can guess
-// another export's address), to be downloaded as filename, and returns a presigned link
-// that fetches it for LinkTTL. The bucket's lifecycle rule deletes exports after a day.
+// Deferred returns a Bucket that builds its S3 client from cfg on its first export,
+// not before: exports are rare, so the web function's cold start does not pay for
+// a client that most instances never use.
+func Deferred(cfg aws.Config, name string) *Bucket {
+	return &Bucket{Name: name, clients: sync.OnceValues(func() (*s3.Client, *s3.PresignClient) {
+		client := NewClient(cfg)
+		return client, s3.NewPresignClient(client)
+	})}
+}
+
 func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, body []byte) (string, error) {
 	random := make([]byte, 16)
 	if _, err := rand.Read(random); err != nil {
@@ -52,7 +60,8 @@ func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, 
 	}
 	key := prefix + "/" + hex.EncodeToString(random) + "/" + filename
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
-	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{
+	client, presign := b.clients()
+	_, err := client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(b.Name), Key: aws.String(key),
 		// A seekable body: over plain HTTP (the local stand-in) the SDK can then send its
 		// length and checksum without chunked encoding.
@@ -65,7 +74,7 @@ func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, 
 	if err != nil {
 		return "", fmt.Errorf("put export %s: %w", key, err)
 	}
-	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{
+	req, err := presign.PresignGetObject(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(b.Name), Key: aws.String(key),
 		ResponseContentType:        aws.String(contentType),
 		ResponseContentDisposition: aws.String(disposition),

@@ -74,34 +74,41 @@ func lambdaEnv() ([]string, error) {
 	}, nil
 }
 
+// startup is what one cold start cost: the time until the function asked for work,
+// and the processor time it used to get there (user and system), which other work on
+// the machine disturbs less than the wall-clock time.
+type startup struct{ wall, cpu time.Duration }
+
 // coldStarts starts each binary runs times, taking turns (hello, web, hello, web, …) so
 // that whatever else the machine is doing falls on all of them alike, and returns the
 // median cold start of each, in the order of bins.
-func coldStarts(ctx context.Context, bins []binary, env []string, runs int, timeout time.Duration) ([]time.Duration, error) {
+func coldStarts(ctx context.Context, bins []binary, env []string, runs int, timeout time.Duration) ([]startup, error) {
 	progress("cold start each binary %d times", runs)
-	times := make([][]time.Duration, len(bins))
+	walls := make([][]time.Duration, len(bins))
+	cpus := make([][]time.Duration, len(bins))
 	for range runs {
 		for i, b := range bins {
-			d, err := coldStart(ctx, b, env, timeout)
+			s, err := coldStart(ctx, b, env, timeout)
 			if err != nil {
 				return nil, err
 			}
-			times[i] = append(times[i], d)
+			walls[i] = append(walls[i], s.wall)
+			cpus[i] = append(cpus[i], s.cpu)
 		}
 	}
-	medians := make([]time.Duration, len(bins))
-	for i := range times {
-		medians[i] = median(times[i])
+	medians := make([]startup, len(bins))
+	for i := range bins {
+		medians[i] = startup{wall: median(walls[i]), cpu: median(cpus[i])}
 	}
 	return medians, nil
 }
 
-// coldStart runs b once against a fake Runtime API and returns the time from just before
+// coldStart runs b once against a fake Runtime API and measures it from just before
 // the process starts to its first request for work. The process is killed after it.
-func coldStart(ctx context.Context, b binary, env []string, timeout time.Duration) (time.Duration, error) {
+func coldStart(ctx context.Context, b binary, env []string, timeout time.Duration) (startup, error) {
 	rt, err := startRuntime()
 	if err != nil {
-		return 0, err
+		return startup{}, err
 	}
 	defer rt.Close()
 
@@ -111,7 +118,7 @@ func coldStart(ctx context.Context, b binary, env []string, timeout time.Duratio
 	cmd.Stdout, cmd.Stderr = &output, &output
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", b.Name, err)
+		return startup{}, fmt.Errorf("start %s: %w", b.Name, err)
 	}
 	exited := make(chan struct{})
 	var waitErr error
@@ -119,22 +126,28 @@ func coldStart(ctx context.Context, b binary, env []string, timeout time.Duratio
 		waitErr = cmd.Wait()
 		close(exited)
 	}()
-	defer func() {
+	stop := func() {
 		cmd.Process.Kill()
 		<-exited
-	}()
+	}
 
 	limit := time.NewTimer(timeout)
 	defer limit.Stop()
 	select {
 	case at := <-rt.Asked:
-		return at.Sub(start), nil
+		// It now waits for work and uses no processor time: what it used so far is
+		// its start-up's.
+		stop()
+		usage := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return startup{wall: at.Sub(start), cpu: usage}, nil
 	case <-exited:
-		return 0, fmt.Errorf("%s exited before asking the Runtime API for work (%v): %s", b.Name, waitErr, strings.TrimSpace(output.String()))
+		return startup{}, fmt.Errorf("%s exited before asking the Runtime API for work (%v): %s", b.Name, waitErr, strings.TrimSpace(output.String()))
 	case <-limit.C:
-		return 0, fmt.Errorf("%s did not call the Runtime API within %s", b.Name, timeout)
+		stop()
+		return startup{}, fmt.Errorf("%s did not call the Runtime API within %s", b.Name, timeout)
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		stop()
+		return startup{}, ctx.Err()
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -36,7 +37,7 @@ type fanoutEnv struct {
 	awsCfg  aws.Config
 	clients app.Clients
 	counter *counter
-	svc     *app.App
+	svc     *website.App
 	store   *dynamo.Store
 	members map[string]int // group → how many members
 }
@@ -83,7 +84,7 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 			}
 		}
 	}
-	e.svc, err = app.New(e.cfg, e.clients, quietLogger())
+	e.svc, err = website.New(e.cfg, e.clients, quietLogger())
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 	}
 	took := time.Since(began)
 	rss := peakRSS()
-	calls := e.counter.take()
+	calls, spans := e.counter.takeSpans()
 	sent, err := sentPerSecond(ctx, store2, "Round 1:")
 	if err != nil {
 		return err
@@ -159,6 +160,14 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 	figure(out, "fanout.rate_share", fmt.Sprintf("%.3f", float64(total)/took.Seconds()/announceRate))
 	figure(out, "fanout.max_in_one_second", fmt.Sprint(maxSecond))
 	figure(out, "fanout.seconds", fmt.Sprintf("%.1f", took.Seconds()))
+	// Where the run's time went: before the first call to SES (reading the round and
+	// counting the members), the calls, and after the last (the settles, finishing).
+	if sp, ok := spans[opKey{"SESv2", "SendBulkEmail"}]; ok {
+		sending := sp.last.Sub(sp.first)
+		figure(out, "fanout.first_send_after_s", fmt.Sprintf("%.2f", sp.first.Sub(began).Seconds()))
+		figure(out, "fanout.after_last_send_s", fmt.Sprintf("%.2f", began.Add(took).Sub(sp.last).Seconds()))
+		figure(out, "fanout.sending_rate_share", fmt.Sprintf("%.3f", float64(total)/sending.Seconds()/announceRate))
+	}
 	figure(out, "fanout.peak_rss_mb", fmt.Sprintf("%.1f", float64(rss)/(1<<20)))
 	figure(out, "fanout.dynamodb_requests", fmt.Sprint(calls.service("DynamoDB")))
 

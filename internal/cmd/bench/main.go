@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	runs := flag.Int("runs", 21, "cold starts of each binary, interleaved")
+	runs := flag.Int("runs", 51, "cold starts of each binary, interleaved")
 	recipients := flag.Int("fanout", 10000, "members the fan-out announces a round to; 0 skips the fan-out")
 	rate := flag.Float64("rate", 500, "the fan-out's maximum send rate, emails a second")
 	big := flag.Int("fanout-memory", 100000, "members of the fan-out whose memory is measured (0: none)")
@@ -87,13 +87,16 @@ func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duratio
 		return err
 	}
 	hello, peer := medians[0], medians[1]
-	figure(out, "coldstart.hello.ms", ms(hello))
-	figure(out, "coldstart.peer.ms", ms(peer))
+	figure(out, "coldstart.hello.ms", ms(hello.wall))
+	figure(out, "coldstart.peer.ms", ms(peer.wall))
+	figure(out, "coldstart.peer.cpu_ms", ms(peer.cpu))
 	for i, b := range bins[2:] {
 		m := medians[i+2]
-		figure(out, "coldstart."+b.Name+".ms", ms(m))
-		figure(out, "coldstart."+b.Name+".ratio", fmt.Sprintf("%.2f", float64(m)/float64(hello)))
-		figure(out, "coldstart."+b.Name+".peer_ratio", fmt.Sprintf("%.2f", float64(m)/float64(peer)))
+		figure(out, "coldstart."+b.Name+".ms", ms(m.wall))
+		figure(out, "coldstart."+b.Name+".ratio", ratio(m.wall, hello.wall))
+		figure(out, "coldstart."+b.Name+".peer_ratio", ratio(m.wall, peer.wall))
+		figure(out, "coldstart."+b.Name+".cpu_ms", ms(m.cpu))
+		figure(out, "coldstart."+b.Name+".cpu_peer_ratio", ratio(m.cpu, peer.cpu))
 	}
 	for _, b := range bins {
 		fi, err := os.Stat(b.Path)
@@ -149,6 +152,9 @@ func functions(dir string) ([]string, error) {
 func figure(out io.Writer, name, value string) {
 	fmt.Fprintf(out, "%s: %s\n", name, value)
 }
+
+// ratio formats a / b with two decimals.
+func ratio(a, b time.Duration) string { return fmt.Sprintf("%.2f", float64(a)/float64(b)) }
 
 // ms formats a duration in milliseconds with two decimals.
 func ms(d time.Duration) string {

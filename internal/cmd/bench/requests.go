@@ -27,6 +27,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 )
@@ -64,29 +65,57 @@ func (r requests) sorted() []opCount {
 }
 
 // counter counts the requests the SDK sends. It sits after the retry middleware, so
-// each attempt counts.
+// each attempt counts. It also notes when each operation was first sent and last
+// answered.
 type counter struct {
-	mu sync.Mutex
-	n  requests
+	mu    sync.Mutex
+	n     requests
+	spans map[opKey]span
 }
+
+// span is when an operation's first request began and its last answer came.
+type span struct{ first, last time.Time }
 
 func (c *counter) middleware(stack *middleware.Stack) error {
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("BenchCountRequests",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			key := opKey{awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)}
+			began := time.Now()
 			c.mu.Lock()
-			c.n[opKey{awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)}]++
+			c.n[key]++
 			c.mu.Unlock()
-			return next.HandleFinalize(ctx, in)
+			out, meta, err := next.HandleFinalize(ctx, in)
+			ended := time.Now()
+			c.mu.Lock()
+			if c.spans == nil {
+				c.spans = map[opKey]span{}
+			}
+			sp, seen := c.spans[key]
+			if !seen || began.Before(sp.first) {
+				sp.first = began
+			}
+			if ended.After(sp.last) {
+				sp.last = ended
+			}
+			c.spans[key] = sp
+			c.mu.Unlock()
+			return out, meta, err
 		}), middleware.After)
 }
 
 // take returns the counts so far and starts again from zero.
 func (c *counter) take() requests {
+	n, _ := c.takeSpans()
+	return n
+}
+
+// takeSpans is take with when each operation was first sent and last answered.
+func (c *counter) takeSpans() (requests, map[opKey]span) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := c.n
-	c.n = requests{}
-	return n
+	n, spans := c.n, c.spans
+	c.n, c.spans = requests{}, nil
+	return n, spans
 }
 
 // journey is what one sign-up and its confirmation sent to AWS.
@@ -136,7 +165,7 @@ func countJourney(ctx context.Context) (journey, error) {
 	defer stopFollowing()
 	go devstack.FollowStream(followCtx, outboxClients.DynamoDB, dynamodbstreams.NewFromConfig(awsCfg.Copy()), cfg.TableName,
 		(&dynamostream.OutboxHandler{Outbox: sender, Log: log}).Handle, log)
-	a, err := app.New(cfg, clients, log)
+	a, err := website.New(cfg, clients, log)
 	if err != nil {
 		return journey{}, err
 	}

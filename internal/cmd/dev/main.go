@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 	"github.com/peergroups/peergroups/internal/s3exports"
@@ -99,10 +100,11 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	a, err := app.New(cfg, clients, log, app.WithExports(s3exports.New(s3c, cfg.ExportsBucket)))
+	a, err := website.New(cfg, clients, log)
 	if err != nil {
 		return err
 	}
+	a.Web.Exports = s3exports.New(s3c, cfg.ExportsBucket)
 	signIn, err := a.Services.Access.IssueSignInLink(ctx, cfg.Admins[0], 12*time.Hour)
 	if err != nil {
 		return err

@@ -1,0 +1,100 @@
+// Package website composes the web function: store → service → handlers. It is apart from
+// package app so that the functions that only send mail do not link the web layer.
+package website
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/councils"
+	"github.com/peergroups/peergroups/internal/dynamo"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/web"
+)
+
+// App is the composed web service. Set Web.Exports to give the handler the bucket
+// that large downloads are written to (s3exports): only the web function builds it,
+// so that no other function links S3.
+type App struct {
+	Store    *dynamo.Store
+	Services Services
+	Web      *web.Server
+}
+
+// Services are the domain's services, one per capability, all over one store.
+type Services struct {
+	Memberships *pg.Memberships
+	Access      *pg.Access
+	Network     *pg.Network
+	Register    *pg.Register
+	Proposals   *pg.Proposals
+	Invitations *pg.Invitations
+	Rounds      *pg.Rounds
+	RSVPs       *pg.RSVPs
+}
+
+// NewServices builds each capability's service over the store, and gives each the
+// others' small parts it uses: the network's groups, access's invitations to
+// facilitate, the RSVPs' filling of places.
+func NewServices(store *dynamo.Store, env pg.Env, councils *pg.Councils, limiter pg.Limiter, admins []string) Services {
+	access := &pg.Access{Env: env, Store: store, Limiter: limiter, Admins: admins}
+	network := &pg.Network{Env: env, Store: store, Councils: councils, Admins: admins, Inviter: access}
+	rsvps := &pg.RSVPs{Env: env, Store: store, Network: network}
+	return Services{
+		Memberships: &pg.Memberships{Env: env, Store: store, Network: network, Councils: councils, Limiter: limiter},
+		Access:      access,
+		Network:     network,
+		Register:    &pg.Register{Env: env, Store: store, Councils: councils, Limiter: limiter},
+		Proposals:   &pg.Proposals{Env: env, Store: store, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
+		Invitations: &pg.Invitations{Env: env, Store: store, Network: network},
+		Rounds:      &pg.Rounds{Env: env, Store: store, Network: network, Places: rsvps},
+		RSVPs:       rsvps,
+	}
+}
+
+// New composes store → services → handlers.
+func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Option) (*App, error) {
+	list, err := councils.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load councils: %w", err)
+	}
+	now, keys, sealer, err := app.ClockAndKeys(cfg, opts...)
+	if err != nil {
+		return nil, err
+	}
+	store, err := app.OutboxStore(cfg, clients)
+	if err != nil {
+		return nil, err
+	}
+	services := NewServices(store, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
+		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
+		Pseudonym: keys.Pseudonym,
+	}, cfg.Admins)
+	announcer, err := app.NewAnnouncer(cfg, clients, log, opts...)
+	if err != nil {
+		return nil, err
+	}
+	server := &web.Server{
+		Memberships: services.Memberships,
+		Access:      services.Access,
+		Network:     services.Network,
+		Register:    services.Register,
+		Proposals:   services.Proposals,
+		Invitations: services.Invitations,
+		Rounds:      services.Rounds,
+		RSVPs:       services.RSVPs,
+		Now:         now,
+
+		Announcer: announcer,
+		Councils:  list,
+		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
+		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
+		Log:       log,
+	}
+	return &App{Store: store, Services: services, Web: server}, nil
+}
+
+// Handler returns the web handler.
+func (a *App) Handler() http.Handler { return a.Web.Handler() }
