@@ -1,6 +1,9 @@
 // Package peergroups holds the domain of the service: people, groups, memberships and
-// the rules for joining and leaving. It imports no AWS package and no net/http; the
-// adapters (dynamo, ses, web) translate between this package and the outside.
+// the rules for joining and leaving. Each capability is one service with a small store
+// interface of its own: Memberships, Access, Network, Register, Proposals (with
+// Invitations), Rounds (with RSVPs). It imports no AWS package and no net/http, and
+// parses no forms; the adapters (dynamo, ses, web) translate between this package and
+// the outside.
 package peergroups
 
 import (

@@ -21,12 +21,6 @@ const (
 	SignupRetention = 7 * 24 * time.Hour
 )
 
-// Mailer sends one email. No service calls one: their emails go through the outbox
-// (see OutboxItem); the outbox function and the reminders do.
-type Mailer interface {
-	Send(ctx context.Context, m Message) error
-}
-
 // MembershipStore is what Memberships keeps: people, their sign-ups and memberships.
 type MembershipStore interface {
 	Person(ctx context.Context, email string) (Person, error)

@@ -22,6 +22,12 @@ type OutboxItem struct {
 	Invite string
 }
 
+// Mailer sends one email. No service calls one: their emails go through the outbox
+// (see OutboxItem); the outbox function and the reminders do.
+type Mailer interface {
+	Send(ctx context.Context, m Message) error
+}
+
 // Outbox stores outbox items on their own (when no other change goes with them).
 type Outbox interface {
 	Enqueue(ctx context.Context, items ...OutboxItem) error
