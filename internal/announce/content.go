@@ -32,7 +32,11 @@ var (
 		return texttemplate.New("").Delims("[[", "]]").Funcs(texttemplate.FuncMap{"when": when}).ParseFS(files, "emails/*.txt")
 	})
 	htmlEmails = sync.OnceValues(func() (*htmltemplate.Template, error) {
-		return htmltemplate.New("").Delims("[[", "]]").Funcs(htmltemplate.FuncMap{"when": when}).ParseFS(files, "emails/*.html")
+		t, err := htmltemplate.New("").Delims("[[", "]]").Funcs(htmltemplate.FuncMap{"when": when}).Parse(pg.EmailFrame)
+		if err != nil {
+			return nil, err
+		}
+		return t.ParseFS(files, "emails/*.html")
 	})
 )
 

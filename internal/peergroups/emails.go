@@ -27,13 +27,29 @@ type Message struct {
 //go:embed emails
 var emailFiles embed.FS
 
+// EmailFrame is the HTML every email is framed in, these and the announcements alike:
+// it defines "top" (the document, its title, the service's name) and "bottom" (the
+// manage link, then the end). Its actions are written [[ ]], so that the announcements,
+// whose {{ }} are the mail service's placeholders, can use it; "bottom" calls
+// "manage-href", which each set of emails defines as its manage link.
+//
+//go:embed email-frame.html
+var EmailFrame string
+
 // The email templates, parsed on first use rather than at every cold start.
 var (
 	textEmails = sync.OnceValues(func() (*texttemplate.Template, error) {
 		return texttemplate.ParseFS(emailFiles, "emails/*.txt")
 	})
 	htmlEmails = sync.OnceValues(func() (*htmltemplate.Template, error) {
-		return htmltemplate.ParseFS(emailFiles, "emails/*.html")
+		t, err := htmltemplate.New("").Delims("[[", "]]").Parse(EmailFrame)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.New("manage-href").Delims("{{", "}}").Parse(`{{.ManageLink}}`); err != nil {
+			return nil, err
+		}
+		return t.Delims("{{", "}}").ParseFS(emailFiles, "emails/*.html")
 	})
 )
 

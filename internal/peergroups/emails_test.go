@@ -11,7 +11,7 @@ import (
 )
 
 // emailNames lists the emails in emails/, from the embedded files themselves (every
-// name.txt with its name.html; layout.html only defines parts), so that a new email
+// name.txt with its name.html; the frame they share is email-frame.html), so that a new email
 // cannot be left out of the tests.
 func emailNames(t *testing.T) []string {
 	t.Helper()
