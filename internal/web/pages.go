@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // Europe/London even where the system has no zone files
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -31,12 +30,7 @@ var pageNames = []string{
 var funcs = template.FuncMap{
 	"date":           dateOf,
 	"stalledMinutes": func() int { return int(pg.SendingLease.Minutes()) },
-	"when": func(e pg.Event) string {
-		clock := func(t time.Time) string {
-			return strings.Replace(strings.ToLower(t.In(london).Format("3:04PM")), ":00", "", 1)
-		}
-		return e.Start.In(london).Format("Monday 2 January 2006") + ", " + clock(e.Start) + " to " + clock(e.End)
-	},
+	"when":           pg.Event.When,
 	// dict builds the arguments of a shared form field.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -80,19 +74,16 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(london).Format("2 January 2006 at 3:04pm")
+		return t.In(pg.London).Format("2 January 2006 at 3:04pm")
 	},
 }
-
-// london is the time zone dates are shown in (loaded once, by the domain).
-var london = pg.London
 
 // dateOf formats a date the GOV.UK way: 27 November 2026.
 func dateOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(london).Format("2 January 2006")
+	return t.In(pg.London).Format("2 January 2006")
 }
 
 // pages holds one template set per page, each with the shared layout, parsed on first
