@@ -136,7 +136,6 @@ func New(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*App, e
 		Service:   service,
 		Announcer: announcer,
 		Councils:  list,
-		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
 	}
@@ -158,7 +157,7 @@ func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer,
 }
 
 // clockAndKeys is clockAndSealer with the keyring the sealer uses, which also signs
-// sessions and CSRF tokens.
+// sessions.
 func clockAndKeys(cfg Config, opts []Option) (func() time.Time, *links.Keyring, *links.Sealer, error) {
 	o := apply(opts)
 	keys, err := cfg.Keyring(o.now)

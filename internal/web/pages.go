@@ -101,7 +101,6 @@ var pages = func() map[string]func() (*template.Template, error) {
 // page is what a page template may use. Each page uses the fields it needs.
 type page struct {
 	Title   string
-	CSRF    string
 	Errors  pg.FieldErrors
 	Message string
 	Banner  string
@@ -172,9 +171,6 @@ type page struct {
 
 // render writes a page with a status. Pages are never cached: many carry tokens.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	if p.CSRF == "" {
-		p.CSRF = s.CSRF.Token(w, r)
-	}
 	p.Caller = caller(r)
 	var buf bytes.Buffer
 	tmpl, err := pages[name]()

@@ -17,7 +17,7 @@ func TestEveryPageTemplateRenders(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		var buf bytes.Buffer
-		p := page{Title: "A title", CSRF: "token", Errors: pg.FieldErrors{{Field: "name", Message: "Enter your full name"}}, Chosen: map[string]bool{}}
+		p := page{Title: "A title", Errors: pg.FieldErrors{{Field: "name", Message: "Enter your full name"}}, Chosen: map[string]bool{}}
 		if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
