@@ -19,8 +19,8 @@ type problemView struct {
 	Token          string // the expired link, to send a new one from
 }
 
-// problem is how an error reaches a person: a status, a page and its words.
-type problem struct {
+// problemPage is how an error reaches a person: a status, a page and its words.
+type problemPage struct {
 	status int
 	page   string
 	view   problemView
@@ -48,35 +48,35 @@ type journey struct {
 // explain maps every error of the domain to what a person is shown: the one place
 // where kinds become statuses and words. The durations in the words come from the
 // constants the rules use.
-func explain(err error, j journey) problem {
+func explain(err error, j journey) problemPage {
 	msg := pg.MessageOf(err)
 	expired := errors.Is(err, pg.ErrLinkExpired)
 	used := errors.Is(err, pg.ErrLinkUsed) || errors.Is(err, pg.ErrLinkReplaced)
 	switch {
 	case j.link == signInLink && expired:
-		return problem{http.StatusGone, "problem", problemView{base: base{Title: "This sign-in link has expired"},
+		return problemPage{http.StatusGone, "problem", problemView{base: base{Title: "This sign-in link has expired"},
 			Message: "Sign-in links work for " + pg.DurationText(pg.SignInLinkTTL) + ".", Link: "/sign-in", LinkText: "Get a new sign-in link"}}
 	case j.link == signInLink && (errors.Is(err, pg.ErrSignInLinkUnknown) || errors.Is(err, pg.ErrLinkInvalid)):
-		return problem{http.StatusGone, "problem", problemView{base: base{Title: "This sign-in link cannot be used"},
+		return problemPage{http.StatusGone, "problem", problemView{base: base{Title: "This sign-in link cannot be used"},
 			Message: pg.MessageOf(pg.ErrSignInLinkUnknown), Link: "/sign-in", LinkText: "Get a new sign-in link"}}
 	case j.link == joinLink && expired:
-		return problem{http.StatusGone, "link-problem", problemView{base: base{Title: "This link has expired"},
+		return problemPage{http.StatusGone, "link-problem", problemView{base: base{Title: "This link has expired"},
 			Message: "Links to confirm that you want to join work for " + pg.DurationText(pg.ConfirmLinkTTL) + ".", Resend: true, Token: j.token}}
 	case j.link == confirmLink && expired:
-		return problem{http.StatusGone, "problem", problemView{base: base{Title: "This link has expired"},
+		return problemPage{http.StatusGone, "problem", problemView{base: base{Title: "This link has expired"},
 			Message: "Confirmation links work for " + pg.DurationText(pg.ConfirmLinkTTL) + ".", Link: j.again, LinkText: "Fill in the form again"}}
 	case j.link == confirmLink && used:
-		return problem{http.StatusGone, "problem", problemView{base: base{Title: "This link cannot be used again"},
+		return problemPage{http.StatusGone, "problem", problemView{base: base{Title: "This link cannot be used again"},
 			Message: msg + " If you have already confirmed, there is nothing more to do.", Link: j.again, LinkText: "Fill in the form again"}}
 	case expired:
-		return problem{http.StatusGone, "link-problem", problemView{base: base{Title: "This link has expired"}, Message: msg}}
+		return problemPage{http.StatusGone, "link-problem", problemView{base: base{Title: "This link has expired"}, Message: msg}}
 	case used:
-		return problem{http.StatusGone, "link-problem", problemView{base: base{Title: "This link cannot be used again"}, Message: msg, Used: true}}
+		return problemPage{http.StatusGone, "link-problem", problemView{base: base{Title: "This link cannot be used again"}, Message: msg, Used: true}}
 	case errors.Is(err, pg.ErrLinkInvalid):
-		return problem{http.StatusNotFound, "link-problem", problemView{base: base{Title: "This link is not valid"}, Message: msg}}
+		return problemPage{http.StatusNotFound, "link-problem", problemView{base: base{Title: "This link is not valid"}, Message: msg}}
 	}
-	says := func(status int, title, message string) problem {
-		return problem{status, "problem", problemView{base: base{Title: title}, Message: message}}
+	says := func(status int, title, message string) problemPage {
+		return problemPage{status, "problem", problemView{base: base{Title: title}, Message: message}}
 	}
 	switch pg.KindOf(err) {
 	case pg.KindInvalid:
