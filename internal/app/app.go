@@ -99,7 +99,7 @@ func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer,
 }
 
 // ClockAndKeys is what the web composition starts from: the time, the keyring (which
-// also signs sessions and CSRF tokens) and the sealer of links.
+// also signs sessions) and the sealer of links.
 func ClockAndKeys(cfg Config, opts ...Option) (func() time.Time, *links.Keyring, *links.Sealer, error) {
 	o := apply(opts)
 	keys, err := cfg.Keyring(o.now)

@@ -166,9 +166,7 @@ func TestTamperedLinksAreRefused(t *testing.T) {
 
 func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
 	s := newSite(t, nil)
-	s.get("/join")
 	form := joinForm(testenv.Address("http"))
-	form.Set("csrf", s.csrf)
 
 	big := form.Encode() + "&jobTitle=" + strings.Repeat("x", 70<<10)
 	if r := s.postRaw("/join/groups", "application/x-www-form-urlencoded", big); r.Status != http.StatusRequestEntityTooLarge {
@@ -183,7 +181,7 @@ func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
 	if r := s.postRaw("/join/groups", "", form.Encode()); r.Status != http.StatusUnsupportedMediaType {
 		t.Errorf("no content type: %d, want 415", r.Status)
 	}
-	if r := s.postRaw("/join/groups", "application/x-www-form-urlencoded", "name=%zz&csrf="+url.QueryEscape(s.csrf)); r.Status != http.StatusBadRequest {
+	if r := s.postRaw("/join/groups", "application/x-www-form-urlencoded", "name=%zz"); r.Status != http.StatusBadRequest {
 		t.Errorf("bad percent-encoding: %d, want 400", r.Status)
 	}
 	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
@@ -204,34 +202,62 @@ func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
 	}
 }
 
-func TestFormsWithoutTheRightCSRFTokenAreRefused(t *testing.T) {
-	s := newSite(t, nil)
-	s.get("/join")
-	email := testenv.Address("csrf")
-	for name, token := range map[string]string{"missing": "", "wrong": "x" + s.csrf[1:], "from another browser": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
-		form := joinForm(email)
-		form.Set("csrf", token)
-		if token == "" {
-			form.Del("csrf")
+// Forms are protected from other sites by the browser's own word on where a request
+// comes from (Sec-Fetch-Site, or Origin in older browsers), checked by Go's
+// http.CrossOriginProtection: every state-changing route refuses a cross-site post with
+// 403, whoever is signed in, and nothing happens.
+func TestFormsFromAnotherSiteAreRefusedOnEveryStateChangingRoute(t *testing.T) {
+	admin := testenv.Address("cross-site-admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	session := s.sessionFor(t, admin)
+	email := testenv.Address("cross-site")
+	browsers := map[string]http.Header{
+		"another site":              {"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}},
+		"a sibling subdomain":       {"Sec-Fetch-Site": {"same-site"}, "Origin": {"https://evil.peergroups.example.org"}},
+		"an old browser, by Origin": {"Origin": {"https://evil.example"}},
+	}
+	posts := 0
+	for _, rt := range s.App.Web.Routes() {
+		if !strings.HasPrefix(rt.Pattern, "POST ") || rt.Pattern == "POST /unsubscribe" {
+			continue
 		}
-		r := s.postRaw("/join/groups", "application/x-www-form-urlencoded", form.Encode())
-		if r.Status != http.StatusForbidden {
-			t.Errorf("%s token: %d, want 403", name, r.Status)
+		posts++
+		_, path := pathFor(rt.Pattern)
+		for name, header := range browsers {
+			req, _ := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(joinForm(email).Encode()))
+			req.Header = header.Clone()
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(&http.Cookie{Name: "session", Value: session})
+			r := s.do(req)
+			if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "This form could not be sent") {
+				t.Errorf("%s from %s: %d, want 403 and a page that says why", rt.Pattern, name, r.Status)
+			}
 		}
 	}
-	// A form posted by a browser that never had the cookie.
-	form := joinForm(email)
-	form.Set("csrf", s.csrf)
-	resp, err := http.Post(s.URL+"/join/groups", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("no cookie: %d, want 403", resp.StatusCode)
+	if posts < 30 {
+		t.Fatalf("only %d state-changing routes checked", posts)
 	}
 	if n := len(testenv.Mail(t, email)); n != 0 {
 		t.Errorf("%d emails sent", n)
+	}
+	// Still signed in: the cross-site sign-out did nothing.
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/admin", nil)
+	req.AddCookie(&http.Cookie{Name: "session", Value: session})
+	if r := s.do(req); r.Status != http.StatusOK {
+		t.Errorf("after a cross-site sign-out, /admin: %d, want 200 (still signed in)", r.Status)
+	}
+
+	// The same form from the service's own page goes through, as browsers send it.
+	for name, header := range map[string]http.Header{
+		"a browser":        {"Sec-Fetch-Site": {"same-origin"}, "Origin": {s.URL}},
+		"an older browser": {"Origin": {s.URL}},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/join/groups", strings.NewReader(joinForm(email).Encode()))
+		req.Header = header.Clone()
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if r := s.do(req); r.Status != http.StatusSeeOther {
+			t.Errorf("from the service's own page, in %s: %d, want 303", name, r.Status)
+		}
 	}
 }
 
@@ -251,14 +277,9 @@ func TestPagesCarrySecurityHeaders(t *testing.T) {
 	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 		t.Errorf("Content-Security-Policy = %q", csp)
 	}
-	var csrfCookie *http.Cookie
-	for _, c := range s.client.Jar.Cookies(mustURL(t, s.URL)) {
-		if c.Name == "csrf" {
-			csrfCookie = c
-		}
-	}
-	if csrfCookie == nil {
-		t.Fatal("no CSRF cookie")
+	// No form token, so no cookie until someone signs in.
+	if cookies := s.client.Jar.Cookies(mustURL(t, s.URL)); len(cookies) != 0 {
+		t.Errorf("a public page set cookies: %v", cookies)
 	}
 }
 

@@ -34,7 +34,7 @@ var Vars = []Var{
 	{Name: "MAIL_FROM", Default: "Peer Groups <peergroups@example.org>", Help: "From address of every email; its domain must be verified in SES."},
 	{Name: "REPLY_TO", Default: "", Help: "Reply-To address of every email (the admin mailbox); empty for none."},
 	{Name: "SES_CONFIGURATION_SET", Default: "", Help: "SES configuration set to send with; empty for none."},
-	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: the secret from which the keys that seal links and sign sessions, CSRF tokens and rate-limit keys are derived. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
+	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: the secret from which the keys that seal links and sign sessions and rate-limit keys are derived. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
 	{Name: "LINK_KEY_PREVIOUS", Default: "", Help: "The LINK_KEY before a rotation (base64 of 32 bytes): links and session cookies it made keep working until LINK_KEY_PREVIOUS_UNTIL. Empty for none."},
 	{Name: "LINK_KEY_PREVIOUS_UNTIL", Default: "", Help: "When LINK_KEY_PREVIOUS stops working (RFC 3339 time or YYYY-MM-DD, UTC midnight); required with LINK_KEY_PREVIOUS."},
 	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},

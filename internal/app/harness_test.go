@@ -1,13 +1,11 @@
 package app_test
 
 import (
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -31,7 +29,6 @@ type site struct {
 	Table  string
 	Config app.Config
 	client *http.Client
-	csrf   string
 }
 
 func newSite(t *testing.T, extra map[string]string) *site {
@@ -122,8 +119,6 @@ type response struct {
 	Body   string
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 func (s *site) do(req *http.Request) response {
 	s.t.Helper()
 	resp, err := s.client.Do(req)
@@ -132,9 +127,6 @@ func (s *site) do(req *http.Request) response {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if m := csrfInput.FindSubmatch(body); m != nil {
-		s.csrf = html.UnescapeString(string(m[1]))
-	}
 	return response{resp.StatusCode, resp.Header, string(body)}
 }
 
@@ -148,15 +140,9 @@ func (s *site) get(path string) response {
 	return s.do(req)
 }
 
-// post sends a form with the CSRF token of the last page seen.
+// post sends a form.
 func (s *site) post(path string, form url.Values) response {
 	s.t.Helper()
-	if s.csrf == "" {
-		s.get("/join")
-	}
-	if form.Get("csrf") == "" {
-		form.Set("csrf", s.csrf)
-	}
 	return s.postRaw(path, "application/x-www-form-urlencoded", form.Encode())
 }
 

@@ -124,9 +124,15 @@ func TestOneClickUnsubscribeIsIdempotentAndNeedsNoSession(t *testing.T) {
 	link := strings.Trim(welcome.Header("List-Unsubscribe"), "<>")
 
 	for i := range 2 {
-		// A mail client posts with no cookies and no CSRF token.
+		// A mail client posts with no cookies: the first time from its server (no
+		// Origin, no Sec-Fetch-Site), the second from a webmail page in a browser
+		// (another site, as far as the browser is concerned).
 		req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader("List-Unsubscribe=One-Click"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if i == 1 {
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			req.Header.Set("Origin", "https://webmail.example")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -74,15 +74,6 @@ func setBody(t *testing.T, ev *events.APIGatewayV2HTTPRequest, set map[string]st
 	ev.Body = base64.StdEncoding.EncodeToString([]byte(form.Encode()))
 }
 
-func cookieValue(ev events.APIGatewayV2HTTPRequest, name string) string {
-	for _, c := range ev.Cookies {
-		if v, ok := strings.CutPrefix(c, name+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 func TestTheJoinFormThroughTheLambdaAdapter(t *testing.T) {
 	l := newLambdaSite(t)
 	resp, err := l.handler(context.Background(), loadEvent(t, "web-get-join.json"))
@@ -97,15 +88,13 @@ func TestTheJoinFormThroughTheLambdaAdapter(t *testing.T) {
 		b, _ := base64.StdEncoding.DecodeString(resp.Body)
 		body = string(b)
 	}
-	mustContain(t, body, "Your details", `name="csrf"`, "Birmingham City Council")
-	var secureCookie bool
-	for _, c := range resp.Cookies {
-		if strings.HasPrefix(c, "__Host-csrf=") && strings.Contains(c, "Secure") && strings.Contains(c, "HttpOnly") && strings.Contains(c, "SameSite=Lax") {
-			secureCookie = true
-		}
+	mustContain(t, body, "Your details", "Birmingham City Council")
+	if resp.Headers["Strict-Transport-Security"] == "" {
+		t.Errorf("behind HTTPS every response must carry Strict-Transport-Security: %v", resp.Headers)
 	}
-	if !secureCookie {
-		t.Errorf("behind HTTPS the CSRF cookie must be __Host-, Secure, HttpOnly, SameSite=Lax: %v", resp.Cookies)
+	// Forms carry no token, so a public page sets no cookie.
+	if len(resp.Cookies) != 0 {
+		t.Errorf("a public page set cookies: %v", resp.Cookies)
 	}
 }
 
@@ -113,10 +102,8 @@ func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
 	l := newLambdaSite(t)
 	ev := loadEvent(t, "web-post-join.json")
 	email := testenv.Address("lambda")
-	// Behind HTTPS the cookie is __Host-csrf; the event's cookie is renamed to match.
-	value := cookieValue(ev, "csrf")
-	ev.Cookies = []string{"__Host-csrf=" + value}
-	setBody(t, &ev, map[string]string{"csrf": l.app.Web.CSRF.TokenFor(value), "email": email})
+	// A browser posts the form from the service's page: Sec-Fetch-Site: same-origin.
+	setBody(t, &ev, map[string]string{"email": email})
 
 	resp, err := l.handler(context.Background(), ev)
 	if err != nil {
@@ -135,11 +122,28 @@ func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
 		t.Fatalf("no pending sign-up stored: %+v %v", person, err)
 	}
 
-	// The same event without its CSRF token is refused.
-	setBody(t, &ev, map[string]string{"csrf": ""})
-	resp, _ = l.handler(context.Background(), ev)
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("without a CSRF token: %d, want 403", resp.StatusCode)
+	// An older browser sends no Sec-Fetch-Site, only Origin: the service's own address
+	// is accepted even where a proxy puts another name in Host.
+	delete(ev.Headers, "sec-fetch-site")
+	ev.Headers["origin"] = "https://peergroups.example.org"
+	if resp, _ = l.handler(context.Background(), ev); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("from the service's own address, by Origin: %d, want 303", resp.StatusCode)
+	}
+
+	// The same event from another site is refused, by Sec-Fetch-Site or by Origin.
+	for name, headers := range map[string]map[string]string{
+		"Sec-Fetch-Site": {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+		"Origin":         {"origin": "https://evil.example"},
+	} {
+		ev.Headers["origin"] = headers["origin"]
+		delete(ev.Headers, "sec-fetch-site")
+		if v, ok := headers["sec-fetch-site"]; ok {
+			ev.Headers["sec-fetch-site"] = v
+		}
+		resp, _ = l.handler(context.Background(), ev)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("from another site, told by %s: %d, want 403", name, resp.StatusCode)
+		}
 	}
 }
 

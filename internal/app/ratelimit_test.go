@@ -17,7 +17,6 @@ func (s *site) from(ip string) *site {
 	jar, _ := cookiejar.New(nil)
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	other := *s
-	other.csrf = ""
 	other.client = &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -130,21 +130,36 @@ func (s *Server) guard(access Access, h http.HandlerFunc) http.Handler {
 	})
 }
 
+// linkRequestView is a page that emails a link to the address typed (sign-in.html,
+// manage-link.html): the form, then, when Done, how long the link lasts.
+type linkRequestView struct {
+	base
+	Form    contact
+	Done    bool
+	Expires string // "15 minutes"
+}
+
+// signInLinkView is the page a sign-in link opens: a button that signs in.
+type signInLinkView struct {
+	base
+	Token string
+}
+
 func (s accessPages) signInForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "sign-in", page{Title: "Sign in"})
+	s.render(w, r, http.StatusOK, "sign-in", &linkRequestView{base: base{Title: "Sign in"}})
 }
 
 func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
 	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
-		s.render(w, r, http.StatusBadRequest, "sign-in", page{Title: "Sign in", Errors: errs, Form: pg.SignupForm{Email: email}})
+		s.render(w, r, http.StatusBadRequest, "sign-in", &linkRequestView{base: base{Title: "Sign in", Errors: errs}, Form: contact{Email: email}})
 		return
 	}
 	if err := s.svc.RequestSignIn(r.Context(), email, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "sign-in", page{Title: "Check your email", Done: true, Minutes: int(pg.SignInLinkTTL.Minutes())})
+	s.render(w, r, http.StatusOK, "sign-in", &linkRequestView{base: base{Title: "Check your email"}, Done: true, Expires: pg.DurationText(pg.SignInLinkTTL)})
 }
 
 // signInLinkPage shows a button that signs in: following a link changes nothing, so
@@ -152,16 +167,16 @@ func (s accessPages) signInRequest(w http.ResponseWriter, r *http.Request) {
 func (s accessPages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	if err := s.svc.CheckSignInLink(r.Context(), tok); err != nil {
-		s.signInFail(w, r, err)
+		s.failLink(w, r, err, journey{link: signInLink})
 		return
 	}
-	s.render(w, r, http.StatusOK, "sign-in-link", page{Title: "Sign in to Peer Groups", Token: tok})
+	s.render(w, r, http.StatusOK, "sign-in-link", &signInLinkView{base: base{Title: "Sign in to Peer Groups"}, Token: tok})
 }
 
 func (s accessPages) signIn(w http.ResponseWriter, r *http.Request) {
 	id, c, err := s.svc.SignIn(r.Context(), token(r))
 	if err != nil {
-		s.signInFail(w, r, err)
+		s.failLink(w, r, err, journey{link: signInLink})
 		return
 	}
 	s.Sessions.set(w, id)
@@ -177,17 +192,6 @@ func home(c pg.Caller) string {
 		return "/facilitate"
 	default:
 		return "/account"
-	}
-}
-
-func (s accessPages) signInFail(w http.ResponseWriter, r *http.Request, err error) {
-	switch err {
-	case pg.ErrLinkExpired:
-		s.render(w, r, http.StatusGone, "problem", page{Title: "This sign-in link has expired", Message: "Sign-in links work for 15 minutes.", Link: "/sign-in", LinkText: "Get a new sign-in link"})
-	case pg.ErrSignInLinkUnknown, pg.ErrLinkInvalid:
-		s.render(w, r, http.StatusGone, "problem", page{Title: "This sign-in link cannot be used", Message: pg.MessageOf(pg.ErrSignInLinkUnknown), Link: "/sign-in", LinkText: "Get a new sign-in link"})
-	default:
-		s.fail(w, r, err)
 	}
 }
 

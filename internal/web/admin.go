@@ -38,6 +38,70 @@ type networkService interface {
 	UpdateGroup(ctx context.Context, c pg.Caller, g pg.Group, form []string) error
 }
 
+// groupListView lists groups: all of them to the admins, a facilitator's own to them.
+type groupListView struct {
+	base
+	Groups []pg.Group
+}
+
+// groupFields are what the group's form shows (the groupFields and publicFields
+// templates): the group, the regions there are and those it covers.
+type groupFields struct {
+	Group   pg.Group
+	Regions []string
+	Chosen  map[string]bool // the regions ticked
+}
+
+// groupFormView is the admins' form that creates a group.
+type groupFormView struct {
+	base
+	groupFields
+}
+
+// groupAdminView is a group as the admins see it: its settings and facilitators.
+type groupAdminView struct {
+	base
+	groupFields
+	Facilitators []string
+	Form         contact // the address of a facilitator to appoint, kept on error
+}
+
+// groupConflictView answers an edit made to a version of the group that is no longer
+// the stored one.
+type groupConflictView struct {
+	base
+	groupFields
+	Differences []difference // what is stored now and what was sent
+	Action      string       // where the form posts
+	AllFields   bool         // the admin's form (every field), not the facilitator's
+}
+
+// adminsView lists the admins: those configured, those appointed here.
+type adminsView struct {
+	base
+	Admins           []string
+	ConfiguredAdmins []string
+	Form             contact // the address of an admin to appoint, kept on error
+}
+
+// auditView is a page of the audit trail, with the cursor of the next.
+type auditView struct {
+	base
+	Audit []pg.AuditEntry
+	Next  string
+}
+
+// facilitateGroupView is a group as its facilitators see it: its members, its rounds
+// and the public details they may edit.
+type facilitateGroupView struct {
+	base
+	Group       pg.Group
+	Rounds      []pg.Round
+	Status      string // the members shown: confirmed, pending or left
+	Members     []pg.MemberRow
+	MembersPage pg.MembersPage
+}
+
 func (s networkPages) adminHome(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
@@ -46,11 +110,11 @@ func (s networkPages) adminHome(w http.ResponseWriter, r *http.Request) {
 	}
 	// The message is chosen by a fixed key, never taken from the query: a link from
 	// anywhere could otherwise put its own words on the admin's page.
-	s.render(w, r, http.StatusOK, "admin", page{Title: "Admin", Groups: groups, Banner: bannerFor(r.URL.Query().Get("done"))})
+	s.render(w, r, http.StatusOK, "admin", &groupListView{base: base{Title: "Admin", Banner: bannerFor(r.URL.Query().Get("done"))}, Groups: groups})
 }
 
 func (s networkPages) groupNewForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "group-form", page{Title: "Create a group", Regions: s.Councils.Regions(), Chosen: map[string]bool{}, Create: true})
+	s.render(w, r, http.StatusOK, "group-form", &groupFormView{base: base{Title: "Create a group"}, groupFields: groupFields{Regions: s.Councils.Regions(), Chosen: map[string]bool{}}})
 }
 
 func (s networkPages) groupCreate(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +129,7 @@ func (s networkPages) groupCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(errs) > 0 {
-		s.render(w, r, http.StatusBadRequest, "group-form", page{Title: "Create a group", Group: g, Errors: errs, Regions: s.Councils.Regions(), Chosen: chosen(g.Regions), Create: true})
+		s.render(w, r, http.StatusBadRequest, "group-form", &groupFormView{base: base{Title: "Create a group", Errors: errs}, groupFields: groupFields{Group: g, Regions: s.Councils.Regions(), Chosen: chosen(g.Regions)}})
 		return
 	}
 	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=created", http.StatusSeeOther)
@@ -81,7 +145,7 @@ func chosen(ids []string) map[string]bool {
 
 // groupAdmin shows a group's settings, facilitators and the way to its members.
 func (s networkPages) groupAdmin(w http.ResponseWriter, r *http.Request) {
-	s.renderGroupAdmin(w, r, http.StatusOK, page{Banner: bannerFor(r.URL.Query().Get("done"))})
+	s.renderGroupAdmin(w, r, http.StatusOK, &groupAdminView{base: base{Banner: bannerFor(r.URL.Query().Get("done"))}})
 }
 
 func bannerFor(done string) string {
@@ -95,7 +159,7 @@ func bannerFor(done string) string {
 	}[done]
 }
 
-func (s networkPages) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s networkPages) renderGroupAdmin(w http.ResponseWriter, r *http.Request, status int, p *groupAdminView) {
 	c := caller(r)
 	g, err := s.svc.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
@@ -122,7 +186,7 @@ func (s networkPages) groupUpdate(w http.ResponseWriter, r *http.Request) {
 	g, errs := decodeGroup(values(r), s.Councils, false)
 	g.ID = r.PathValue("group")
 	if len(errs) > 0 {
-		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
+		s.renderGroupAdmin(w, r, http.StatusBadRequest, &groupAdminView{base: base{Errors: errs}, groupFields: groupFields{Group: g}})
 		return
 	}
 	err := s.svc.UpdateGroup(r.Context(), caller(r), g, pg.AllGroupFields)
@@ -158,9 +222,9 @@ func (s networkPages) groupConflict(w http.ResponseWriter, r *http.Request, sent
 			{Label: "Regions it covers", Now: strings.Join(current.Regions, ", "), Sent: strings.Join(sent.Regions, ", ")},
 		}, rows...)
 	}
-	s.render(w, r, http.StatusConflict, "group-conflict", page{
-		Title: "Someone else changed this group", Group: current, Differences: rows, Action: action, AllFields: full,
-		Regions: s.Councils.Regions(), Chosen: chosen(current.Regions),
+	s.render(w, r, http.StatusConflict, "group-conflict", &groupConflictView{
+		base: base{Title: "Someone else changed this group"}, Differences: rows, Action: action, AllFields: full,
+		groupFields: groupFields{Group: current, Regions: s.Councils.Regions(), Chosen: chosen(current.Regions)},
 	})
 }
 
@@ -189,7 +253,7 @@ func (s networkPages) setPaused(w http.ResponseWriter, r *http.Request, paused b
 func (s networkPages) facilitatorAppoint(w http.ResponseWriter, r *http.Request) {
 	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
-		s.renderGroupAdmin(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
+		s.renderGroupAdmin(w, r, http.StatusBadRequest, &groupAdminView{base: base{Errors: errs}, Form: contact{Email: email}})
 		return
 	}
 	id := r.PathValue("group")
@@ -215,10 +279,10 @@ func (s networkPages) facilitatorRemove(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s networkPages) adminsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderAdmins(w, r, http.StatusOK, page{Banner: map[string]string{"appointed": "The admin has been appointed", "removed": "The admin has been removed"}[r.URL.Query().Get("done")]})
+	s.renderAdmins(w, r, http.StatusOK, &adminsView{base: base{Banner: map[string]string{"appointed": "The admin has been appointed", "removed": "The admin has been removed"}[r.URL.Query().Get("done")]}})
 }
 
-func (s networkPages) renderAdmins(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s networkPages) renderAdmins(w http.ResponseWriter, r *http.Request, status int, p *adminsView) {
 	appointed, configured, err := s.svc.AdminList(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -231,7 +295,7 @@ func (s networkPages) renderAdmins(w http.ResponseWriter, r *http.Request, statu
 func (s networkPages) adminAppoint(w http.ResponseWriter, r *http.Request) {
 	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
-		s.renderAdmins(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Email: email}})
+		s.renderAdmins(w, r, http.StatusBadRequest, &adminsView{base: base{Errors: errs}, Form: contact{Email: email}})
 		return
 	}
 	if err := s.svc.SetAdmin(r.Context(), caller(r), email, true); err != nil {
@@ -256,7 +320,7 @@ func (s networkPages) auditPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Audit: entries, Next: next})
+	s.render(w, r, http.StatusOK, "audit", &auditView{base: base{Title: "Audit trail"}, Audit: entries, Next: next})
 }
 
 func (s networkPages) facilitateHome(w http.ResponseWriter, r *http.Request) {
@@ -272,19 +336,19 @@ func (s networkPages) facilitateHome(w http.ResponseWriter, r *http.Request) {
 			mine = append(mine, g)
 		}
 	}
-	s.render(w, r, http.StatusOK, "facilitate", page{Title: "Your groups", Groups: mine})
+	s.render(w, r, http.StatusOK, "facilitate", &groupListView{base: base{Title: "Your groups"}, Groups: mine})
 }
 
 // facilitateGroup shows a group's members, filtered by status, and its public details.
 func (s networkPages) facilitateGroup(w http.ResponseWriter, r *http.Request) {
-	p := page{}
+	p := &facilitateGroupView{}
 	if r.URL.Query().Get("done") == "saved" {
 		p.Banner = "Your changes have been saved"
 	}
 	s.renderFacilitateGroup(w, r, http.StatusOK, p)
 }
 
-func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Request, status int, p *facilitateGroupView) {
 	c := caller(r)
 	g, err := s.svc.GroupForEdit(r.Context(), c, r.PathValue("group"))
 	if err != nil {
@@ -317,7 +381,7 @@ func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Reque
 func (s networkPages) facilitateUpdate(w http.ResponseWriter, r *http.Request) {
 	g, errs := decodeFacilitatorEdit(values(r), pg.Group{ID: r.PathValue("group")})
 	if len(errs) > 0 {
-		s.renderFacilitateGroup(w, r, http.StatusBadRequest, page{Group: g, Errors: errs})
+		s.renderFacilitateGroup(w, r, http.StatusBadRequest, &facilitateGroupView{base: base{Errors: errs}, Group: g})
 		return
 	}
 	err := s.svc.UpdateGroup(r.Context(), caller(r), g, pg.PublicGroupFields)

@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
+	"net/url"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -23,17 +23,59 @@ type joinService interface {
 	ResendConfirmation(ctx context.Context, token, clientIP string) error
 }
 
+// homeView is the home page: the groups.
+type homeView struct {
+	base
+	Groups []pg.Group
+}
+
+// detailsView is the first page of joining: the person's details.
+type detailsView struct {
+	base
+	Form     pg.SignupForm
+	Councils []pg.Council
+}
+
+// groupsView is the second page of joining: which groups, with the details carried in
+// hidden fields.
+type groupsView struct {
+	base
+	Form   pg.SignupForm
+	Groups []pg.Group
+	Hidden url.Values      // answers carried from the details page
+	Chosen map[string]bool // groups ticked
+	Region string
+	// Suggested is set when the groups were ticked for the person's region.
+	Suggested     bool
+	NoGroupRegion string
+}
+
+// checkEmailView says that the link to confirm has been sent, and how long it lasts.
+type checkEmailView struct {
+	base
+	Expires string // "48 hours"
+}
+
+// confirmView is the page a link to confirm opens (confirm.html: Token set), and the
+// page after confirming (confirmed.html).
+type confirmView struct {
+	base
+	Token  string
+	Signup pg.Signup
+	Joined []pg.Group
+}
+
 func (s joinPages) home(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", page{Title: "Peer groups for local government digital people", Groups: groups})
+	s.render(w, r, http.StatusOK, "home", &homeView{base: base{Title: "Peer groups for local government digital people"}, Groups: groups})
 }
 
 func (s joinPages) joinForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "join", page{Title: "Your details", Councils: s.Councils.All()})
+	s.render(w, r, http.StatusOK, "join", &detailsView{base: base{Title: "Your details"}, Councils: s.Councils.All()})
 }
 
 // joinDetails checks the details page and shows the groups page, with the group for
@@ -41,7 +83,7 @@ func (s joinPages) joinForm(w http.ResponseWriter, r *http.Request) {
 func (s joinPages) joinDetails(w http.ResponseWriter, r *http.Request) {
 	form, errs := decodeDetails(values(r), s.Councils)
 	if len(errs) > 0 {
-		s.render(w, r, http.StatusBadRequest, "join", page{Title: "Your details", Form: form, Errors: errs, Councils: s.Councils.All()})
+		s.render(w, r, http.StatusBadRequest, "join", &detailsView{base: base{Title: "Your details", Errors: errs}, Form: form, Councils: s.Councils.All()})
 		return
 	}
 	p, err := s.groupsPage(r, form, nil)
@@ -52,12 +94,12 @@ func (s joinPages) joinDetails(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "groups", p)
 }
 
-func (s joinPages) groupsPage(r *http.Request, form pg.SignupForm, errs pg.FieldErrors) (page, error) {
+func (s joinPages) groupsPage(r *http.Request, form pg.SignupForm, errs pg.FieldErrors) (*groupsView, error) {
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
-		return page{}, err
+		return nil, err
 	}
-	p := page{Title: "Which peer groups do you want to join?", Form: form, Errors: errs, Hidden: signupValues(form), Chosen: map[string]bool{}}
+	p := &groupsView{base: base{Title: "Which peer groups do you want to join?", Errors: errs}, Form: form, Hidden: signupValues(form), Chosen: map[string]bool{}}
 	for _, g := range groups {
 		if !g.Paused {
 			p.Groups = append(p.Groups, g)
@@ -91,7 +133,7 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.Get("action") == "back" {
 		form, _ := decodeDetails(v, s.Councils)
-		s.render(w, r, http.StatusOK, "join", page{Title: "Your details", Form: form, Councils: s.Councils.All()})
+		s.render(w, r, http.StatusOK, "join", &detailsView{base: base{Title: "Your details"}, Form: form, Councils: s.Councils.All()})
 		return
 	}
 	groups, err := s.svc.Groups(r.Context())
@@ -104,7 +146,7 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 		// Details are carried in hidden fields: if they are wrong, someone changed
 		// them, and the details page is where they can be put right.
 		if _, detailErrs := decodeDetails(v, s.Councils); len(detailErrs) > 0 {
-			s.render(w, r, http.StatusBadRequest, "join", page{Title: "Your details", Form: form, Errors: detailErrs, Councils: s.Councils.All()})
+			s.render(w, r, http.StatusBadRequest, "join", &detailsView{base: base{Title: "Your details", Errors: detailErrs}, Form: form, Councils: s.Councils.All()})
 			return
 		}
 		p, err := s.groupsPage(r, form, errs)
@@ -123,7 +165,7 @@ func (s joinPages) joinGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s joinPages) checkEmail(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "check-email", page{Title: "Check your email", Hours: int(pg.ConfirmLinkTTL.Hours())})
+	s.render(w, r, http.StatusOK, "check-email", &checkEmailView{base: base{Title: "Check your email"}, Expires: pg.DurationText(pg.ConfirmLinkTTL)})
 }
 
 // confirmForm shows what following the link will confirm. It changes nothing: mail
@@ -132,34 +174,24 @@ func (s joinPages) confirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	signup, joined, err := s.svc.PendingSignup(r.Context(), tok)
 	if err != nil {
-		s.linkFail(w, r, tok, err)
+		s.failLink(w, r, err, journey{link: joinLink, token: tok})
 		return
 	}
-	s.render(w, r, http.StatusOK, "confirm", page{Title: "Confirm that you want to join", Token: tok, Signup: signup, Joined: joined})
+	s.render(w, r, http.StatusOK, "confirm", &confirmView{base: base{Title: "Confirm that you want to join"}, Token: tok, Signup: signup, Joined: joined})
 }
 
 func (s joinPages) confirm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	signup, joined, err := s.svc.Confirm(r.Context(), tok)
 	if err != nil && signup.Email == "" {
-		s.linkFail(w, r, tok, err)
+		s.failLink(w, r, err, journey{link: joinLink, token: tok})
 		return
 	}
 	if err != nil {
 		// Confirmed, but the welcome email did not go: say so in the logs, not to them.
 		s.Log.ErrorContext(r.Context(), "welcome email not sent", "error", err)
 	}
-	s.render(w, r, http.StatusOK, "confirmed", page{Title: "You have joined", Signup: signup, Joined: joined})
-}
-
-// linkFail shows why a confirmation link did not work, offering a new link when it
-// has expired.
-func (s joinPages) linkFail(w http.ResponseWriter, r *http.Request, tok string, err error) {
-	if errors.Is(err, pg.ErrLinkExpired) {
-		s.render(w, r, http.StatusGone, "link-problem", page{Title: "This link has expired", Message: "Links to confirm that you want to join work for 48 hours.", Resend: true, Token: tok})
-		return
-	}
-	s.fail(w, r, err)
+	s.render(w, r, http.StatusOK, "confirmed", &confirmView{base: base{Title: "You have joined"}, Signup: signup, Joined: joined})
 }
 
 func (s joinPages) resend(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,21 @@ type manageService interface {
 	UnsubscribeGroups(ctx context.Context, token string) ([]pg.Group, error)
 }
 
+// manageView is a member's page of their groups, opened with their link.
+type manageView struct {
+	base
+	Token      string
+	Membership pg.MembershipView
+}
+
+// unsubscribeView asks before unsubscribing, then (Done) says it is done.
+type unsubscribeView struct {
+	base
+	Token  string
+	Done   bool
+	Joined []pg.Group // the groups the link unsubscribes from
+}
+
 func (s managePages) manage(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	view, err := s.svc.Manage(r.Context(), tok)
@@ -31,15 +46,15 @@ func (s managePages) manage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view})
+	s.render(w, r, http.StatusOK, "manage", &manageView{base: base{Title: "Manage your membership"}, Token: tok, Membership: view})
 }
 
 func (s managePages) manageGroups(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	view, err := s.svc.ChangeGroups(r.Context(), tok, values(r)["groups"], values(r)["offered"])
 	if pg.KindOf(err) == pg.KindInvalid {
-		s.render(w, r, http.StatusBadRequest, "manage", page{Title: "Manage your membership", Token: tok, Membership: view,
-			Errors: pg.FieldErrors{{Field: "groups", Message: pg.MessageOf(err)}}})
+		s.render(w, r, http.StatusBadRequest, "manage", &manageView{base: base{Title: "Manage your membership",
+			Errors: pg.FieldErrors{{Field: "groups", Message: pg.MessageOf(err)}}}, Token: tok, Membership: view})
 		return
 	}
 	if err != nil {
@@ -50,7 +65,7 @@ func (s managePages) manageGroups(w http.ResponseWriter, r *http.Request) {
 	if len(view.Member) == 0 {
 		banner = "You have left all peer groups"
 	}
-	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: banner})
+	s.render(w, r, http.StatusOK, "manage", &manageView{base: base{Title: "Manage your membership", Banner: banner}, Token: tok, Membership: view})
 }
 
 func (s managePages) manageLeave(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +80,7 @@ func (s managePages) manageLeave(w http.ResponseWriter, r *http.Request) {
 	if g, ok := pg.FindGroup(view.Groups, groupID); ok {
 		banner = "You have left the " + g.Name + " peer group"
 	}
-	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: banner})
+	s.render(w, r, http.StatusOK, "manage", &manageView{base: base{Title: "Manage your membership", Banner: banner}, Token: tok, Membership: view})
 }
 
 func (s managePages) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
@@ -75,24 +90,24 @@ func (s managePages) manageLeaveAll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "manage", page{Title: "Manage your membership", Token: tok, Membership: view, Banner: "You have left all peer groups"})
+	s.render(w, r, http.StatusOK, "manage", &manageView{base: base{Title: "Manage your membership", Banner: "You have left all peer groups"}, Token: tok, Membership: view})
 }
 
 func (s managePages) manageLinkForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "manage-link", page{Title: "Get a link to manage your membership"})
+	s.render(w, r, http.StatusOK, "manage-link", &linkRequestView{base: base{Title: "Get a link to manage your membership"}})
 }
 
 func (s managePages) manageLink(w http.ResponseWriter, r *http.Request) {
 	email, errs := decodeEmail(values(r))
 	if len(errs) > 0 {
-		s.render(w, r, http.StatusBadRequest, "manage-link", page{Title: "Get a link to manage your membership", Errors: errs, Form: pg.SignupForm{Email: email}})
+		s.render(w, r, http.StatusBadRequest, "manage-link", &linkRequestView{base: base{Title: "Get a link to manage your membership", Errors: errs}, Form: contact{Email: email}})
 		return
 	}
 	if err := s.svc.SendManageLink(r.Context(), email, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "manage-link", page{Title: "Check your email", Done: true, Hours: int(pg.ManageLinkTTLAsked.Hours())})
+	s.render(w, r, http.StatusOK, "manage-link", &linkRequestView{base: base{Title: "Check your email"}, Done: true, Expires: pg.DurationText(pg.ManageLinkTTLAsked)})
 }
 
 func (s managePages) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +117,7 @@ func (s managePages) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "unsubscribe", page{Title: "Unsubscribe", Token: tok, Joined: groups})
+	s.render(w, r, http.StatusOK, "unsubscribe", &unsubscribeView{base: base{Title: "Unsubscribe"}, Token: tok, Joined: groups})
 }
 
 // unsubscribe leaves on POST, from the page's button or from a mail client's
@@ -119,5 +134,5 @@ func (s managePages) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("You have been unsubscribed.\n"))
 		return
 	}
-	s.render(w, r, http.StatusOK, "unsubscribe", page{Title: "You have unsubscribed", Done: true, Joined: groups})
+	s.render(w, r, http.StatusOK, "unsubscribe", &unsubscribeView{base: base{Title: "You have unsubscribed"}, Done: true, Joined: groups})
 }

@@ -37,41 +37,68 @@ type proposalService interface {
 	RequestProposal(ctx context.Context, f pg.ProposalForm, clientIP string) error
 }
 
+// proposalsView lists proposals: the open ones to the public, all to the admins.
+type proposalsView struct {
+	base
+	Proposals []pg.Proposal
+}
+
+// proposalFormView is the form that proposes a group.
+type proposalFormView struct {
+	base
+	ProposalForm pg.ProposalForm // the answers
+}
+
+// proposalView is a proposal's public page, with the form to say you are interested.
+type proposalView struct {
+	base
+	Proposal pg.Proposal
+	Form     contact
+}
+
+// adminProposalView is a proposal as the admins see it, with the forms that decide.
+type adminProposalView struct {
+	base
+	groupFields // the group that approving starts
+	Proposal    pg.Proposal
+	Reason      string // a reason for declining typed, kept on error
+}
+
 func (s proposalPages) proposalsPage(w http.ResponseWriter, r *http.Request) {
 	open, err := s.svc.ListedProposals(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "proposals", page{Title: "Proposed peer groups", Proposals: open})
+	s.render(w, r, http.StatusOK, "proposals", &proposalsView{base: base{Title: "Proposed peer groups"}, Proposals: open})
 }
 
 func (s proposalPages) proposalForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "proposal-form", page{Title: "Propose a peer group"})
+	s.render(w, r, http.StatusOK, "proposal-form", &proposalFormView{base: base{Title: "Propose a peer group"}})
 }
 
 func (s proposalPages) proposalRequest(w http.ResponseWriter, r *http.Request) {
 	f, errs := decodeProposal(values(r))
 	if len(errs) > 0 {
-		s.render(w, r, http.StatusBadRequest, "proposal-form", page{Title: "Propose a peer group", Errors: errs, ProposalForm: f})
+		s.render(w, r, http.StatusBadRequest, "proposal-form", &proposalFormView{base: base{Title: "Propose a peer group", Errors: errs}, ProposalForm: f})
 		return
 	}
 	if err := s.svc.RequestProposal(r.Context(), f, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.sent(w, r, "We have sent you an email. Open the link in it to confirm and publish your proposal. The link expires in 48 hours.")
+	s.sent(w, r, "We have sent you an email. Open the link in it to confirm and publish your proposal. "+linkExpiresIn(pg.ConfirmLinkTTL))
 }
 
 func (s proposalPages) proposalConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	p, err := s.svc.PendingProposalFor(r.Context(), tok)
 	if err != nil {
-		s.onceLinkFail(w, r, err, "/proposals/new")
+		s.failLink(w, r, err, journey{link: confirmLink, again: "/proposals/new"})
 		return
 	}
-	s.render(w, r, http.StatusOK, "confirm-link", page{
-		Title: "Confirm your proposal", Token: tok, Action: "/proposals/confirm", Button: "Confirm",
+	s.render(w, r, http.StatusOK, "confirm-link", &confirmLinkView{
+		base: base{Title: "Confirm your proposal"}, Token: tok, Action: "/proposals/confirm", Button: "Confirm",
 		Summary: []summary{{"Area", p.Area}, {"Proposed by", p.ProposerName}, {"Why", p.Why}, {"Co-facilitators", p.CoFacilitators}},
 		Message: "When you confirm, the network’s admins check the proposal, then list it publicly so that others can say they are interested. Your name and the area are shown; your email address is not.",
 	})
@@ -80,17 +107,17 @@ func (s proposalPages) proposalConfirmForm(w http.ResponseWriter, r *http.Reques
 func (s proposalPages) proposalConfirm(w http.ResponseWriter, r *http.Request) {
 	p, err := s.svc.ConfirmProposal(r.Context(), token(r))
 	if err != nil {
-		s.onceLinkFail(w, r, err, "/proposals/new")
+		s.failLink(w, r, err, journey{link: confirmLink, again: "/proposals/new"})
 		return
 	}
-	s.render(w, r, http.StatusOK, "done", page{Title: "Your proposal has been sent", Message: "The network’s admins will check your proposal for " + p.Area + " and list it publicly, so that others can say they are interested. We will email you when they decide whether to start the group.", Link: "/proposals", LinkText: "See the proposals listed now"})
+	s.render(w, r, http.StatusOK, "done", &doneView{base: base{Title: "Your proposal has been sent"}, Message: "The network’s admins will check your proposal for " + p.Area + " and list it publicly, so that others can say they are interested. We will email you when they decide whether to start the group.", Link: "/proposals", LinkText: "See the proposals listed now"})
 }
 
 func (s proposalPages) proposalPage(w http.ResponseWriter, r *http.Request) {
-	s.renderProposal(w, r, http.StatusOK, page{})
+	s.renderProposal(w, r, http.StatusOK, &proposalView{})
 }
 
-func (s proposalPages) renderProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s proposalPages) renderProposal(w http.ResponseWriter, r *http.Request, status int, p *proposalView) {
 	prop, err := s.svc.PublicProposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -103,25 +130,25 @@ func (s proposalPages) renderProposal(w http.ResponseWriter, r *http.Request, st
 func (s proposalPages) interestRequest(w http.ResponseWriter, r *http.Request) {
 	name, email, errs := decodeInterest(values(r))
 	if len(errs) > 0 {
-		s.renderProposal(w, r, http.StatusBadRequest, page{Errors: errs, Form: pg.SignupForm{Name: name, Email: email}})
+		s.renderProposal(w, r, http.StatusBadRequest, &proposalView{base: base{Errors: errs}, Form: contact{Name: name, Email: email}})
 		return
 	}
 	if err := s.svc.RequestInterest(r.Context(), r.PathValue("id"), name, email, clientIP(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.sent(w, r, "We have sent you an email. Open the link in it to confirm that you are interested. The link expires in 48 hours.")
+	s.sent(w, r, "We have sent you an email. Open the link in it to confirm that you are interested. "+linkExpiresIn(pg.ConfirmLinkTTL))
 }
 
 func (s proposalPages) interestConfirmForm(w http.ResponseWriter, r *http.Request) {
 	tok := token(r)
 	pi, p, err := s.svc.PendingInterestFor(r.Context(), tok)
 	if err != nil {
-		s.onceLinkFail(w, r, err, "/proposals")
+		s.failLink(w, r, err, journey{link: confirmLink, again: "/proposals"})
 		return
 	}
-	s.render(w, r, http.StatusOK, "confirm-link", page{
-		Title: "Confirm your interest", Token: tok, Action: "/proposals/interest/confirm", Button: "Confirm",
+	s.render(w, r, http.StatusOK, "confirm-link", &confirmLinkView{
+		base: base{Title: "Confirm your interest"}, Token: tok, Action: "/proposals/interest/confirm", Button: "Confirm",
 		Summary: []summary{{"Proposed group", p.Area}, {"Your name", pi.Name}, {"Email address", pi.Email}},
 		Message: "If the group starts, we will email you an invitation to join it.",
 	})
@@ -130,10 +157,10 @@ func (s proposalPages) interestConfirmForm(w http.ResponseWriter, r *http.Reques
 func (s proposalPages) interestConfirm(w http.ResponseWriter, r *http.Request) {
 	p, err := s.svc.ConfirmInterest(r.Context(), token(r))
 	if err != nil {
-		s.onceLinkFail(w, r, err, "/proposals")
+		s.failLink(w, r, err, journey{link: confirmLink, again: "/proposals"})
 		return
 	}
-	s.render(w, r, http.StatusOK, "done", page{Title: "Thank you for your interest", Message: "If the peer group for " + p.Area + " starts, we will email you an invitation to join it.", Link: "/proposals/" + p.ID, LinkText: "See the proposal"})
+	s.render(w, r, http.StatusOK, "done", &doneView{base: base{Title: "Thank you for your interest"}, Message: "If the peer group for " + p.Area + " starts, we will email you an invitation to join it.", Link: "/proposals/" + p.ID, LinkText: "See the proposal"})
 }
 
 func (s proposalPages) invitationForm(w http.ResponseWriter, r *http.Request) {
@@ -143,8 +170,8 @@ func (s proposalPages) invitationForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "confirm-link", page{
-		Title: "Join the " + g.Name + " peer group", Token: tok, Action: "/join/invitation", Button: "Join",
+	s.render(w, r, http.StatusOK, "confirm-link", &confirmLinkView{
+		base: base{Title: "Join the " + g.Name + " peer group"}, Token: tok, Action: "/join/invitation", Button: "Join",
 		Summary: []summary{{"Group", g.Name}, {"Area", g.Area()}, {"Email address", claims.Email}},
 		Message: "By joining, you agree that we keep your name and email address to run the peer group and email you about it. You can leave at any time.",
 	})
@@ -156,7 +183,7 @@ func (s proposalPages) invitationAccept(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "done", page{Title: "You have joined the " + g.Name + " peer group", Message: "We will email you when each new round is published. Every email has a link to manage your membership or leave.", Link: "/", LinkText: "Go to the Peer Groups home page"})
+	s.render(w, r, http.StatusOK, "done", &doneView{base: base{Title: "You have joined the " + g.Name + " peer group"}, Message: "We will email you when each new round is published. Every email has a link to manage your membership or leave.", Link: "/", LinkText: "Go to the Peer Groups home page"})
 }
 
 func (s proposalPages) adminProposals(w http.ResponseWriter, r *http.Request) {
@@ -165,7 +192,7 @@ func (s proposalPages) adminProposals(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin-proposals", page{Title: "Proposals", Proposals: all})
+	s.render(w, r, http.StatusOK, "admin-proposals", &proposalsView{base: base{Title: "Proposals"}, Proposals: all})
 }
 
 func (s proposalPages) adminProposal(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +205,7 @@ func (s proposalPages) adminProposal(w http.ResponseWriter, r *http.Request) {
 		}
 		banner = "The group has been created, the proposer appointed as its facilitator, and " + people + " invited to join"
 	}
-	s.renderAdminProposal(w, r, http.StatusOK, page{Banner: banner})
+	s.renderAdminProposal(w, r, http.StatusOK, &adminProposalView{base: base{Banner: banner}})
 }
 
 // slug makes a group's short name from an area: lower-case letters and digits, each
@@ -200,7 +227,7 @@ func slug(area string) string {
 	return b.String()
 }
 
-func (s proposalPages) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s proposalPages) renderAdminProposal(w http.ResponseWriter, r *http.Request, status int, p *adminProposalView) {
 	prop, err := s.svc.Proposal(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -231,14 +258,14 @@ func (s proposalPages) proposalApprove(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Group: g, Chosen: chosen(g.Regions)})
+	s.renderAdminProposal(w, r, http.StatusBadRequest, &adminProposalView{base: base{Errors: errs}, groupFields: groupFields{Group: g, Chosen: chosen(g.Regions)}})
 }
 
 func (s proposalPages) proposalDecline(w http.ResponseWriter, r *http.Request) {
 	reason, errs := decodeReason(values(r))
 	id := r.PathValue("id")
 	if len(errs) > 0 {
-		s.renderAdminProposal(w, r, http.StatusBadRequest, page{Errors: errs, Message: reason})
+		s.renderAdminProposal(w, r, http.StatusBadRequest, &adminProposalView{base: base{Errors: errs}, Reason: reason})
 		return
 	}
 	if err := s.svc.DeclineProposal(r.Context(), caller(r), id, reason); err != nil {

@@ -47,17 +47,71 @@ func roundNumber(r *http.Request) (int, error) {
 	return n, nil
 }
 
+// roundsView is the admins' list of rounds.
+type roundsView struct {
+	base
+	Rounds []pg.Round
+}
+
+// roundFormView is the admins' form that creates a round.
+type roundFormView struct {
+	base
+	Form map[string][]string // the answers, kept on error
+}
+
+// roundView is a round with a row per group: the public page (round.html) and the
+// admins' (admin-round.html: with the progress of its sending).
+type roundView struct {
+	base
+	Round       pg.Round
+	RoundRows   []roundRow
+	Publication pg.Publication
+	Stalled     bool // a round's sending has not moved for longer than a lease
+	Refresh     bool // the page refreshes itself every 5 seconds (the person asked; no JavaScript)
+}
+
+// roundPreviewView shows the emails of a round for one group, as they will be sent.
+type roundPreviewView struct {
+	base
+	Round        pg.Round
+	Group        pg.Group
+	Brief        *pg.Message
+	Announcement *pg.Message
+}
+
+// eventFormView is a facilitator's form for their group's event in a round, with who
+// is coming.
+type eventFormView struct {
+	base
+	Round     pg.Round
+	Group     pg.Group
+	Event     pg.Event
+	Form      map[string][]string // the answers: the event's, or those sent, on error
+	Attendees []pg.Attendance
+}
+
+// rsvpView asks whether a member is going (with the answer their link gave ticked),
+// then (Done) says what was saved.
+type rsvpView struct {
+	base
+	RSVP   pg.RSVP
+	Token  string
+	Answer string
+	Done   bool
+	Link   string // the member's own calendar link
+}
+
 func (s roundPages) adminRounds(w http.ResponseWriter, r *http.Request) {
 	rounds, err := s.svc.Rounds(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin-rounds", page{Title: "Rounds", Rounds: rounds})
+	s.render(w, r, http.StatusOK, "admin-rounds", &roundsView{base: base{Title: "Rounds"}, Rounds: rounds})
 }
 
 func (s roundPages) roundNewForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "round-form", page{Title: "Create a round"})
+	s.render(w, r, http.StatusOK, "round-form", &roundFormView{base: base{Title: "Create a round"}})
 }
 
 func (s roundPages) roundCreate(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +126,7 @@ func (s roundPages) roundCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(errs) > 0 {
-		s.render(w, r, http.StatusBadRequest, "round-form", page{Title: "Create a round", Errors: errs, Form2: values(r)})
+		s.render(w, r, http.StatusBadRequest, "round-form", &roundFormView{base: base{Title: "Create a round", Errors: errs}, Form: values(r)})
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/rounds/%d", round.Number), http.StatusSeeOther)
@@ -101,7 +155,7 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := page{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title), Round: round, Banner: map[string]string{"test": "A test copy has been sent to you"}[r.URL.Query().Get("done")]}
+	p := &roundView{base: base{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title), Banner: map[string]string{"test": "A test copy has been sent to you"}[r.URL.Query().Get("done")]}, Round: round}
 	for _, g := range groups {
 		row := roundRow{Group: g}
 		for _, e := range events {
@@ -120,6 +174,11 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 		p.Publication = pub
 		p.Stalled = pub.Stalled(s.Server.Now(), pg.SendingLease)
 		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
+	}
+	if p.Refresh {
+		// Asked for by the person, and stopped by them: WCAG 2.2.1 lets a page refresh
+		// itself when the person controls it.
+		w.Header().Set("Refresh", "5")
 	}
 	s.render(w, r, http.StatusOK, "admin-round", p)
 }
@@ -173,7 +232,7 @@ func (s roundPages) roundPreview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "round-preview", page{Title: fmt.Sprintf("Preview: round %d, %s", n, r.PathValue("group")), Brief: brief, Announcement: announcement, Round: pg.Round{Number: n}, Group: pg.Group{ID: r.PathValue("group")}})
+	s.render(w, r, http.StatusOK, "round-preview", &roundPreviewView{base: base{Title: fmt.Sprintf("Preview: round %d, %s", n, r.PathValue("group"))}, Brief: brief, Announcement: announcement, Round: pg.Round{Number: n}, Group: pg.Group{ID: r.PathValue("group")}})
 }
 
 // roundTest sends the admin a copy of the emails of one group, as they will be sent.
@@ -218,7 +277,7 @@ func (s roundPages) roundPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := page{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title), Round: round}
+	p := &roundView{base: base{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title)}, Round: round}
 	for _, g := range groups {
 		for _, e := range events {
 			if e.GroupID == g.ID {
@@ -291,10 +350,10 @@ func writeCalendar(w http.ResponseWriter, round int, group string, data []byte) 
 
 // eventForm is a facilitator's form for their group's event in a round, with who is coming.
 func (s roundPages) eventForm(w http.ResponseWriter, r *http.Request) {
-	s.renderEventForm(w, r, http.StatusOK, page{Banner: map[string]string{"saved": "The event has been saved"}[r.URL.Query().Get("done")]})
+	s.renderEventForm(w, r, http.StatusOK, &eventFormView{base: base{Banner: map[string]string{"saved": "The event has been saved"}[r.URL.Query().Get("done")]}})
 }
 
-func (s roundPages) renderEventForm(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (s roundPages) renderEventForm(w http.ResponseWriter, r *http.Request, status int, p *eventFormView) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -316,11 +375,11 @@ func (s roundPages) renderEventForm(w http.ResponseWriter, r *http.Request, stat
 		return
 	}
 	p.Title, p.Round, p.Group, p.Attendees = fmt.Sprintf("Round %d: your event", n), round, g, attendees
-	if p.Form2 == nil {
-		p.Form2 = map[string][]string{}
+	if p.Form == nil {
+		p.Form = map[string][]string{}
 		for _, e := range events {
 			if e.GroupID == g.ID {
-				p.Form2 = eventValues(e)
+				p.Form = eventValues(e)
 				p.Event = e
 			}
 		}
@@ -350,7 +409,7 @@ func (s roundPages) eventSave(w http.ResponseWriter, r *http.Request) {
 	}
 	e, errs := decodeEvent(values(r), round, r.PathValue("group"))
 	if len(errs) > 0 {
-		s.renderEventForm(w, r, http.StatusBadRequest, page{Errors: errs, Form2: values(r)})
+		s.renderEventForm(w, r, http.StatusBadRequest, &eventFormView{base: base{Errors: errs}, Form: values(r)})
 		return
 	}
 	if err := s.svc.SetEvent(r.Context(), caller(r), e); err != nil {
@@ -402,7 +461,7 @@ func (s roundPages) rsvpForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Are you going?", RSVP: v, Token: tok, Answer: answer, Link: link})
+	s.render(w, r, http.StatusOK, "rsvp", &rsvpView{base: base{Title: "Are you going?"}, RSVP: v, Token: tok, Answer: answer, Link: link})
 }
 
 func (s roundPages) rsvp(w http.ResponseWriter, r *http.Request) {
@@ -420,5 +479,5 @@ func (s roundPages) rsvp(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "rsvp", page{Title: "Your answer has been saved", RSVP: v, Done: true, Link: link})
+	s.render(w, r, http.StatusOK, "rsvp", &rsvpView{base: base{Title: "Your answer has been saved"}, RSVP: v, Done: true, Link: link})
 }

@@ -40,7 +40,6 @@ type Server struct {
 
 	Announcer *announce.Announcer
 	Councils  *pg.Councils
-	CSRF      *CSRF
 	Sessions  *Sessions
 	Log       *slog.Logger
 	Exports   Exports
@@ -185,24 +184,47 @@ type Route struct {
 	Handler http.HandlerFunc
 }
 
-// csrfExempt lists the state-changing routes that take no CSRF token: one-click
-// unsubscribe is posted by mail clients without cookies (RFC 8058) and is authorised
-// by its signed link alone.
-var csrfExempt = map[string]bool{"POST /unsubscribe": true}
-
 // Handler returns the whole service as one http.Handler.
 func (s *Server) Handler() http.Handler {
-	return s.secure(s.identify(s.friendlyErrors(s.router())))
+	return s.secure(s.sameOrigin(s.identify(s.friendlyErrors(s.router()))))
+}
+
+// oneClickUnsubscribe is the one state-changing route that takes requests from other
+// sites: mail clients post it (RFC 8058), some from a webmail page in the browser,
+// which sends Sec-Fetch-Site: cross-site. Its signed link is its authority.
+const oneClickUnsubscribe = "POST /unsubscribe"
+
+// sameOrigin refuses, with 403, a state-changing request that a browser says came from
+// another site (Go's http.CrossOriginProtection: Sec-Fetch-Site, or Origin against Host
+// and the service's own address). This is the service's protection against cross-site
+// request forgery; no form carries a token. A request with neither header is not from
+// a browser that could carry a victim's cookies across sites (or from one so old that
+// it also keeps our SameSite=Lax cookies from being sent cross-site), so it is let
+// through, as mail clients' one-click unsubscribe needs.
+func (s *Server) sameOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	if s.Announcer != nil {
+		if u, err := url.Parse(s.Announcer.BaseURL); err == nil && u.Host != "" {
+			// Behind a proxy that rewrites Host, the browser's Origin is still this.
+			cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+		}
+	}
+	cop.AddInsecureBypassPattern(oneClickUnsubscribe)
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+		s.problem(w, r, http.StatusForbidden, "This form could not be sent", "For your security, forms only work from the page we sent them from. Go back, refresh the page, then try again.")
+	}))
+	return cop.Handler(next)
 }
 
 // mux registers routes on a new ServeMux, each behind its access check, and POST
-// routes behind the form and CSRF checks.
+// routes behind the form check.
 func (s *Server) mux(routes []Route) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		h := s.guard(rt.Access, rt.Handler)
 		if strings.HasPrefix(rt.Pattern, "POST ") {
-			h = s.acceptForm(h, !csrfExempt[rt.Pattern])
+			h = s.acceptForm(h)
 		}
 		mux.Handle(rt.Pattern, h)
 	}
@@ -238,9 +260,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
-// acceptForm checks what every POST must be: a URL-encoded form of at most 64 KB,
-// carrying a valid CSRF token when csrf is set. It parses the form.
-func (s *Server) acceptForm(next http.Handler, csrf bool) http.Handler {
+// acceptForm checks what every POST must be: a URL-encoded form of at most 64 KB. It
+// parses the form.
+func (s *Server) acceptForm(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mediaType != "application/x-www-form-urlencoded" {
@@ -259,10 +281,6 @@ func (s *Server) acceptForm(next http.Handler, csrf bool) http.Handler {
 				return
 			}
 			s.problem(w, r, http.StatusBadRequest, "This form could not be read", "The form was not sent correctly. Go back, then try again.")
-			return
-		}
-		if csrf && !s.CSRF.Valid(r, r.PostForm.Get("csrf")) {
-			s.problem(w, r, http.StatusForbidden, "Your form has expired", "For your security, forms only work from the page we sent them from. Go back, refresh the page, then try again.")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -89,7 +89,6 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 
 		Announcer: announcer,
 		Councils:  list,
-		CSRF:      &web.CSRF{Keys: keys, Secure: cfg.Secure()},
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
 	}

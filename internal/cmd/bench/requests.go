@@ -176,20 +176,19 @@ func countJourney(ctx context.Context) (journey, error) {
 		return journey{}, err
 	}
 
-	csrf, err := b.csrf(ctx)
-	if err != nil {
+	if err := b.open(ctx); err != nil {
 		return journey{}, err
 	}
 	// A whole journey first, so that the group list is cached as in a warm instance.
 	warm := "bench-warm-" + randomHex(4) + "@example.org"
-	if err := b.signUpAndConfirm(ctx, csrf, warm); err != nil {
+	if err := b.signUpAndConfirm(ctx, warm); err != nil {
 		return journey{}, fmt.Errorf("warm-up: %w", err)
 	}
 
 	var j journey
 	email := "bench-" + randomHex(4) + "@example.org"
 	count.take()
-	if err := b.signUp(ctx, csrf, email); err != nil {
+	if err := b.signUp(ctx, email); err != nil {
 		return journey{}, err
 	}
 	j.signup = count.take()
@@ -198,7 +197,7 @@ func countJourney(ctx context.Context) (journey, error) {
 		return journey{}, err
 	}
 	count.take()
-	if err := b.confirm(ctx, csrf, token); err != nil {
+	if err := b.confirm(ctx, token); err != nil {
 		return journey{}, err
 	}
 	j.confirm = count.take()
@@ -229,42 +228,34 @@ func newBrowser(base, store string) (*browser, error) {
 	}}, nil
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
-
-// csrf opens the first page of the form, which sets the CSRF cookie, and returns the
-// form's token.
-func (b *browser) csrf(ctx context.Context) (string, error) {
-	status, body, _, err := b.do(ctx, http.MethodGet, "/join", nil)
+// open opens the first page of the form, as a person would.
+func (b *browser) open(ctx context.Context) error {
+	status, _, _, err := b.do(ctx, http.MethodGet, "/join", nil)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if status != http.StatusOK {
-		return "", fmt.Errorf("GET /join: status %d", status)
+		return fmt.Errorf("GET /join: status %d", status)
 	}
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		return "", fmt.Errorf("GET /join: no csrf field in the page")
-	}
-	return html.UnescapeString(m[1]), nil
+	return nil
 }
 
 // signUpAndConfirm signs email up to the midlands group and confirms it with the link
 // from the email.
-func (b *browser) signUpAndConfirm(ctx context.Context, csrf, email string) error {
-	if err := b.signUp(ctx, csrf, email); err != nil {
+func (b *browser) signUpAndConfirm(ctx context.Context, email string) error {
+	if err := b.signUp(ctx, email); err != nil {
 		return err
 	}
 	token, err := b.confirmToken(ctx, email)
 	if err != nil {
 		return err
 	}
-	return b.confirm(ctx, csrf, token)
+	return b.confirm(ctx, token)
 }
 
 // signUp posts the whole form (details and groups) as the groups page does.
-func (b *browser) signUp(ctx context.Context, csrf, email string) error {
+func (b *browser) signUp(ctx context.Context, email string) error {
 	form := url.Values{
-		"csrf":         {csrf},
 		"name":         {"Bench Person"},
 		"email":        {email},
 		"council":      {"BIR"},
@@ -319,8 +310,8 @@ func (b *browser) findConfirmToken(ctx context.Context, email string) (string, e
 	return "", fmt.Errorf("no email with a confirmation link to %s among the %d the SES stand-in received", email, len(mail))
 }
 
-func (b *browser) confirm(ctx context.Context, csrf, token string) error {
-	status, body, _, err := b.do(ctx, http.MethodPost, "/join/confirm", url.Values{"csrf": {csrf}, "token": {token}})
+func (b *browser) confirm(ctx context.Context, token string) error {
+	status, body, _, err := b.do(ctx, http.MethodPost, "/join/confirm", url.Values{"token": {token}})
 	if err != nil {
 		return err
 	}
