@@ -20,6 +20,7 @@ import (
 // Every bad answer gets a clear message on the page, keeps the other answers, and
 // stores and sends nothing.
 func TestBadAnswersGetAClearMessageAndNothingIsStored(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	cases := []struct {
 		name    string
@@ -78,6 +79,7 @@ func TestBadAnswersGetAClearMessageAndNothingIsStored(t *testing.T) {
 }
 
 func TestTheDetailsPageShowsEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	s.get("/join")
 	r := s.post("/join", url.Values{})
@@ -90,6 +92,7 @@ func TestTheDetailsPageShowsEveryProblemAtOnce(t *testing.T) {
 
 // HTML in a name is shown as text on every page and in every email.
 func TestHTMLInANameIsEscapedEverywhere(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("html")
 	form := joinForm(email)
@@ -128,6 +131,7 @@ func TestHTMLInANameIsEscapedEverywhere(t *testing.T) {
 }
 
 func TestTamperedLinksAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("tamper")
 	link := s.join(email)
@@ -165,6 +169,7 @@ func TestTamperedLinksAreRefused(t *testing.T) {
 }
 
 func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	s.get("/join")
 	form := joinForm(testenv.Address("http"))
@@ -205,6 +210,7 @@ func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
 }
 
 func TestFormsWithoutTheRightCSRFTokenAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	s.get("/join")
 	email := testenv.Address("csrf")
@@ -236,6 +242,7 @@ func TestFormsWithoutTheRightCSRFTokenAreRefused(t *testing.T) {
 }
 
 func TestPagesCarrySecurityHeaders(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	r := s.get("/join")
 	for header, want := range map[string]string{
@@ -274,6 +281,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 // the address typed, is refused on every public form with a clear message: nothing is
 // stored and nothing is sent, so nobody can use our emails to send someone a link.
 func TestWebAddressesInNamesAreRefusedAndNothingIsStoredOrSent(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	proposer := testenv.Address("proposer")
 	s.post("/proposals/new", url.Values{"area": {"Web Shire"}, "name": {"Ada"}, "email": {proposer}, "why": {"None near."}})

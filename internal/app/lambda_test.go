@@ -83,6 +83,7 @@ func cookieValue(ev events.APIGatewayV2HTTPRequest, name string) string {
 }
 
 func TestTheJoinFormThroughTheLambdaAdapter(t *testing.T) {
+	t.Parallel()
 	l := newLambdaSite(t)
 	resp, err := l.handler(context.Background(), loadEvent(t, "web-get-join.json"))
 	if err != nil {
@@ -109,6 +110,7 @@ func TestTheJoinFormThroughTheLambdaAdapter(t *testing.T) {
 }
 
 func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
+	t.Parallel()
 	l := newLambdaSite(t)
 	ev := loadEvent(t, "web-post-join.json")
 	email := testenv.Address("lambda")
@@ -143,6 +145,7 @@ func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
 }
 
 func TestOneClickUnsubscribeThroughTheLambdaAdapter(t *testing.T) {
+	t.Parallel()
 	l := newLambdaSite(t)
 	s := newSite(t, nil) // for the sign-up itself
 	email := testenv.Address("lambda-unsub")

@@ -198,6 +198,7 @@ func placeFree(t *testing.T, email string) int {
 }
 
 func TestOneRSVPLinkPostedTwentyTimesAtOnceTakesOnePlace(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 20)
 	forwarded := e.person(t, "forwarder")
 	var visitors []*visitor
@@ -221,6 +222,7 @@ func TestOneRSVPLinkPostedTwentyTimesAtOnceTakesOnePlace(t *testing.T) {
 }
 
 func TestTwentyPeopleRacingForFivePlacesGetThemInArrivalOrder(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	var people []person
 	var visitors []*visitor
@@ -307,6 +309,7 @@ func TestTwentyPeopleRacingForFivePlacesGetThemInArrivalOrder(t *testing.T) {
 }
 
 func TestWithdrawalsRacingPromotionsKeepEveryPlace(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	var going, waiting, newcomers []person
 	open := map[string]*visitor{}
@@ -415,6 +418,7 @@ func TestWithdrawalsRacingPromotionsKeepEveryPlace(t *testing.T) {
 }
 
 func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	proxy := testenv.NewConflictingDynamo(t, 2)
 	e.s.App.Store.DB = dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
@@ -448,6 +452,7 @@ func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
 }
 
 func TestMorePlacesGoToThoseWaitingLongest(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 1)
 	var people []person
 	for i := range 3 {
