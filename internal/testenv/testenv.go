@@ -73,7 +73,7 @@ func table(t testing.TB, db *dynamodb.Client, stream bool) string {
 	t.Helper()
 	name := "test-" + strings.ToLower(RandomID())
 	ctx := context.Background()
-	if err := devstack.Prepare(ctx, db, nil, name, stream); err != nil {
+	if err := devstack.PrepareTest(ctx, db, name, stream); err != nil {
 		t.Fatalf("prepare table: %v", err)
 	}
 	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
