@@ -221,6 +221,7 @@ func (f *roundFixture) check(t *testing.T) {
 }
 
 func TestPublishingARoundReachesEveryoneOnce(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	a := f.announcer(t, nil, "")
 	if err := a.Run(context.Background(), 1); err != nil {
@@ -237,6 +238,7 @@ func TestPublishingARoundReachesEveryoneOnce(t *testing.T) {
 }
 
 func TestTheSameTriggerThreeTimesSendsOnce(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	a := f.announcer(t, nil, "")
 	var wg sync.WaitGroup
@@ -258,6 +260,7 @@ func TestTheSameTriggerThreeTimesSendsOnce(t *testing.T) {
 }
 
 func TestThrottlingIsWaitedOutWithoutLosingAnyone(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	proxy := testenv.NewFaultySES(t)
 	a := f.announcer(t, nil, proxy.URL)
@@ -304,6 +307,7 @@ func (m *faultyMailer) MaxSendRate(ctx context.Context) (float64, error) {
 }
 
 func TestACrashInTheMiddleOfABatchIsContinuedByTheRedelivery(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	ctx, crash := context.WithCancel(context.Background())
 	mailer := &faultyMailer{crashAt: 3, crash: crash}
@@ -332,6 +336,7 @@ func TestACrashInTheMiddleOfABatchIsContinuedByTheRedelivery(t *testing.T) {
 }
 
 func TestARunThatReachesItsDeadlineStopsAndTheNextContinues(t *testing.T) {
+	// Not parallel: the run's deadline is real time, so it runs while no other test does.
 	f := newRound(t, 25)
 	// The run may start batches for 8 seconds (its deadline less its margin): plenty
 	// for planning, however slow the machine. Its third call to SES takes until that
@@ -357,6 +362,7 @@ func TestARunThatReachesItsDeadlineStopsAndTheNextContinues(t *testing.T) {
 }
 
 func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 3)
 	ctx := context.Background()
 	going, waiting := f.members["london"][1], f.members["london"][2]
@@ -409,6 +415,7 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 // writing (TransactionConflict). Four workers claiming and settling at once must
 // neither lose a recipient nor send anyone two emails when that happens.
 func TestTransactionsCancelledForConflictsAreRetriedAndEveryoneGetsOneEmail(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	proxy := testenv.NewConflictingDynamo(t, 3)
 	a := f.announcerVia(t, nil, "", proxy.URL)
@@ -456,6 +463,7 @@ func (m *deferringMailer) MaxSendRate(ctx context.Context) (float64, error) {
 }
 
 func TestRecipientsSESCouldNotTakeJustNowAreSentLaterNotFailed(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	a := f.announcer(t, nil, "")
 	mailer := &deferringMailer{inner: a.Mailer, times: 6}
@@ -469,6 +477,7 @@ func TestRecipientsSESCouldNotTakeJustNowAreSentLaterNotFailed(t *testing.T) {
 // A run that leaves recipients deferred (the daily quota, say) ends unsettled, and the
 // next run sends them without waiting for a lease.
 func TestRecipientsStillDeferredAtTheEndOfARunGoWithTheNextRun(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 25)
 	a := f.announcer(t, nil, "")
 	mailer := &deferringMailer{inner: a.Mailer, times: 1000}
@@ -492,6 +501,7 @@ func TestRecipientsStillDeferredAtTheEndOfARunGoWithTheNextRun(t *testing.T) {
 // page says the round has stalled and what is left, and "Resume sending" sends the rest,
 // nobody twice.
 func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
+	t.Parallel()
 	f := newRoundWith(t, 25, map[string]string{"STREAM": "on"})
 	ctx, crash := context.WithCancel(context.Background())
 	a := f.announcer(t, &faultyMailer{crashAt: 4, crash: crash}, "")
@@ -559,6 +569,7 @@ func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
 // Reminders go only to people still in the group and not on the suppression list, and
 // SES throttling them is waited out, not recorded as a failure.
 func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing.T) {
+	t.Parallel()
 	f := newRound(t, 4)
 	ctx := context.Background()
 	stays, leaves, bounced := f.members["london"][1], f.members["london"][2], f.members["london"][3]

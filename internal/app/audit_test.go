@@ -19,6 +19,7 @@ import (
 // (template_test.go checks the IAM side); entries written before it existed, in the
 // table's AUDIT partition, still follow them in the trail.
 func TestAuditEntriesAreWrittenToTheAuditTableAndOlderOnesStillShow(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	ctx := context.Background()

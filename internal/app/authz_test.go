@@ -141,6 +141,7 @@ func pathFor(pattern string) (method, path string) {
 }
 
 func TestEveryRouteAllowsExactlyTheRightCallers(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("authz-admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	ctx := context.Background()

@@ -20,6 +20,7 @@ import (
 // Every bad answer gets a clear message on the page, keeps the other answers, and
 // stores and sends nothing.
 func TestBadAnswersGetAClearMessageAndNothingIsStored(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	cases := []struct {
 		name    string
@@ -78,6 +79,7 @@ func TestBadAnswersGetAClearMessageAndNothingIsStored(t *testing.T) {
 }
 
 func TestTheDetailsPageShowsEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	s.get("/join")
 	r := s.post("/join", url.Values{})
@@ -90,6 +92,7 @@ func TestTheDetailsPageShowsEveryProblemAtOnce(t *testing.T) {
 
 // HTML in a name is shown as text on every page and in every email.
 func TestHTMLInANameIsEscapedEverywhere(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("html")
 	form := joinForm(email)
@@ -128,6 +131,7 @@ func TestHTMLInANameIsEscapedEverywhere(t *testing.T) {
 }
 
 func TestTamperedLinksAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("tamper")
 	link := s.join(email)
@@ -165,6 +169,7 @@ func TestTamperedLinksAreRefused(t *testing.T) {
 }
 
 func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	form := joinForm(testenv.Address("http"))
 
@@ -207,6 +212,7 @@ func TestRequestsThatAreNotFormsAreRefused(t *testing.T) {
 // http.CrossOriginProtection: every state-changing route refuses a cross-site post with
 // 403, whoever is signed in, and nothing happens.
 func TestFormsFromAnotherSiteAreRefusedOnEveryStateChangingRoute(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("cross-site-admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	session := s.sessionFor(t, admin)
@@ -262,6 +268,7 @@ func TestFormsFromAnotherSiteAreRefusedOnEveryStateChangingRoute(t *testing.T) {
 }
 
 func TestPagesCarrySecurityHeaders(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	r := s.get("/join")
 	for header, want := range map[string]string{
@@ -295,6 +302,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 // the address typed, is refused on every public form with a clear message: nothing is
 // stored and nothing is sent, so nobody can use our emails to send someone a link.
 func TestWebAddressesInNamesAreRefusedAndNothingIsStoredOrSent(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	proposer := testenv.Address("proposer")
 	s.post("/proposals/new", url.Values{"area": {"Web Shire"}, "name": {"Ada"}, "email": {proposer}, "why": {"None near."}})

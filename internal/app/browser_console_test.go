@@ -28,6 +28,7 @@ func (b *browser) followSignInLink(t *testing.T, link, lands string) {
 }
 
 func TestRunningTheNetworkInABrowser(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	b := newBrowser(t)
@@ -84,6 +85,7 @@ func TestRunningTheNetworkInABrowser(t *testing.T) {
 }
 
 func TestAProposalBecomesAGroupInABrowser(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	b := newBrowser(t)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestARoundFromEventToAnswerInABrowser(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "100", "STREAM": "on"})
 	s.followStream(t)

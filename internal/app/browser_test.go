@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,43 +24,10 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	testenv.Require(t)
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Chromium: .ci/run installs it with apt-get")
-		}
-		t.Skip("no Chromium on this machine: apt-get install chromium")
-	}
+	ctx := testenv.BrowserTab(t, 3*time.Minute)
 	axe, err := os.ReadFile(filepath.Join(testenv.Root(), "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
 		t.Fatalf("axe-core is not installed (npm ci): %v", err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1024, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
 	}
 	return &browser{t: t, ctx: ctx, axe: string(axe)}
 }
@@ -149,6 +115,7 @@ func (b *browser) violations(page string) []string {
 }
 
 func TestTheJoiningJourneyInABrowser(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	b := newBrowser(t)
 	email := testenv.Address("browser")
@@ -234,6 +201,7 @@ func TestTheJoiningJourneyInABrowser(t *testing.T) {
 }
 
 func TestARegionWithoutAGroupInABrowser(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	b := newBrowser(t)
 	email := testenv.Address("browser-nw")

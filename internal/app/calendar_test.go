@@ -22,6 +22,7 @@ var memberCalendarHref = regexp.MustCompile(`href="(/calendar\.ics\?token=[^"]+)
 // own link, in their announcement and on their RSVP page, until after the event. Every
 // file, in winter and in summer, reads at the right instant in Mozilla's ical.js.
 func TestThePublicCalendarKeepsTheDetailsForMembersThroughTheirOwnLink(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "100"})
 	ctx := context.Background()

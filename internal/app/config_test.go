@@ -12,6 +12,7 @@ import (
 )
 
 func TestLoadConfig(t *testing.T) {
+	t.Parallel()
 	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	cases := []struct {
 		name string
@@ -49,6 +50,7 @@ func TestLoadConfig(t *testing.T) {
 
 // The README's configuration table lists every variable with its default.
 func TestTheReadmeListsEveryVariable(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join(testenv.Root(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +74,7 @@ func TestTheReadmeListsEveryVariable(t *testing.T) {
 }
 
 func TestLoadConfigPreviousLinkKey(t *testing.T) {
+	t.Parallel()
 	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	prev := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 32)))
 	cases := []struct {

@@ -50,6 +50,7 @@ func (s *site) signIn(email string) string {
 }
 
 func TestSigningInByEmail(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	if where := s.signIn(admin); where != "/admin" {
@@ -85,6 +86,7 @@ func TestSigningInByEmail(t *testing.T) {
 }
 
 func TestSignInLinksWorkOnceAndExpire(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	s.post("/sign-in", url.Values{"email": {admin}})
@@ -121,6 +123,7 @@ func TestSignInLinksWorkOnceAndExpire(t *testing.T) {
 }
 
 func TestAskingForASignInLinkRevealsNothing(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SIGNUP_LIMIT_PER_EMAIL": "2"})
 	stranger := testenv.Address("stranger")
@@ -142,6 +145,7 @@ func TestAskingForASignInLinkRevealsNothing(t *testing.T) {
 }
 
 func TestForgedAndExpiredSessionsAreAnonymous(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	valid := s.sessionFor(t, admin)
@@ -171,6 +175,7 @@ func TestForgedAndExpiredSessionsAreAnonymous(t *testing.T) {
 }
 
 func TestAnAdminRunsAGroupAndItsFacilitatorSeesOnlyThatGroup(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	s.signIn(admin)
@@ -275,6 +280,7 @@ func TestAnAdminRunsAGroupAndItsFacilitatorSeesOnlyThatGroup(t *testing.T) {
 }
 
 func TestAdminsAppointAdminsButNotRemoveThemselves(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	s.signIn(admin)
@@ -293,6 +299,7 @@ func TestAdminsAppointAdminsButNotRemoveThemselves(t *testing.T) {
 }
 
 func TestFacilitatorsSeeMembersByStatus(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	confirmed, pending, left := testenv.Address("confirmed"), testenv.Address("pending"), testenv.Address("left")

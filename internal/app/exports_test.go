@@ -11,6 +11,7 @@ import (
 // (for the presigned link) only under members/ in that bucket, no other function may
 // touch it, and exports do not outlive a day.
 func TestTemplateExportsAreWrittenByTheWebFunctionOnlyAndExpire(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	if tpl.Resources["ExportsBucket"].Type != "AWS::S3::Bucket" {
 		t.Fatal("template.yaml has no ExportsBucket")
@@ -62,6 +63,7 @@ func TestTemplateExportsAreWrittenByTheWebFunctionOnlyAndExpire(t *testing.T) {
 }
 
 func TestExportsBucketMustBeABucketName(t *testing.T) {
+	t.Parallel()
 	key := "LINK_KEY=" + strings.Repeat("A", 43) + "="
 	for _, bad := range []string{"Exports", "a", "has space", "-start", "end-", strings.Repeat("a", 64)} {
 		env := map[string]string{"EXPORTS_BUCKET": bad}

@@ -13,6 +13,7 @@ import (
 // SES down does not stop a sign-up: the confirmation waits in the outbox, which tries
 // again, and arrives once when SES is back.
 func TestASignupWhileSESIsDownSucceedsAndItsEmailArrivesOnceSESIsBack(t *testing.T) {
+	t.Parallel()
 	ses := testenv.NewFaultySES(t)
 	s := newSiteWithSES(t, nil, ses.URL)
 	email := testenv.Address("ses-down")
@@ -43,6 +44,7 @@ func TestASignupWhileSESIsDownSucceedsAndItsEmailArrivesOnceSESIsBack(t *testing
 }
 
 func TestABriefSESOutageIsRetriedAndSendsOnce(t *testing.T) {
+	t.Parallel()
 	ses := testenv.NewFaultySES(t)
 	s := newSiteWithSES(t, nil, ses.URL)
 	email := testenv.Address("ses-blip")
@@ -57,6 +59,7 @@ func TestABriefSESOutageIsRetriedAndSendsOnce(t *testing.T) {
 }
 
 func TestConfirmingTwiceAtOnceWelcomesOnce(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("double-click")
 	tok := tokenOf(t, s.join(email))
@@ -107,6 +110,7 @@ func TestConfirmingTwiceAtOnceWelcomesOnce(t *testing.T) {
 // SES down while confirming: the membership is confirmed, and the welcome, written in
 // the same transaction, arrives once when SES is back.
 func TestConfirmingWhileSESIsDownConfirmsAndWelcomesOnceSESIsBack(t *testing.T) {
+	t.Parallel()
 	ses := testenv.NewFaultySES(t)
 	s := newSiteWithSES(t, nil, ses.URL)
 	email := testenv.Address("welcome-down")

@@ -74,8 +74,10 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	webCfg := awsCfg.Copy()
 	webCfg.APIOptions = append(webCfg.APIOptions, o.apiOptions...)
 	clients := withSES(o.webSES, webCfg)
-	table := testenv.Table(t, clients.DynamoDB)
-	if !o.noStream {
+	var table string
+	if o.noStream {
+		table = testenv.Table(t, clients.DynamoDB)
+	} else {
 		table = testenv.TableWithStream(t, clients.DynamoDB)
 	}
 	if extra == nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestJoiningConfirmingAndLeaving(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("journey")
 
@@ -118,6 +119,7 @@ func TestJoiningConfirmingAndLeaving(t *testing.T) {
 }
 
 func TestOneClickUnsubscribeIsIdempotentAndNeedsNoSession(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("unsub")
 	welcome := s.joinAndConfirm(email)
@@ -159,6 +161,7 @@ func TestOneClickUnsubscribeIsIdempotentAndNeedsNoSession(t *testing.T) {
 }
 
 func TestSigningUpAgainSendsAFreshLinkAndTheOldOneStopsWorking(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("again")
 	first := s.join(email)
@@ -189,6 +192,7 @@ func TestSigningUpAgainSendsAFreshLinkAndTheOldOneStopsWorking(t *testing.T) {
 }
 
 func TestTheFormNeverRevealsWhoIsAMember(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	member := testenv.Address("member")
 	s.joinAndConfirm(member)
@@ -210,6 +214,7 @@ func TestTheFormNeverRevealsWhoIsAMember(t *testing.T) {
 }
 
 func TestAnExpiredLinkOffersANewOne(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("expired")
 	link := s.join(email)
@@ -238,6 +243,7 @@ func TestAnExpiredLinkOffersANewOne(t *testing.T) {
 }
 
 func TestUnconfirmedSignupsExpireEvenBeforeTTLDeletesThem(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("lazy-ttl")
 	s.join(email)
@@ -257,6 +263,7 @@ func TestUnconfirmedSignupsExpireEvenBeforeTTLDeletesThem(t *testing.T) {
 }
 
 func TestSignupsAreLimitedPerAddressAndPerClient(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, map[string]string{"SIGNUP_LIMIT_PER_EMAIL": "2", "SIGNUP_LIMIT_PER_IP": "3"})
 	email := testenv.Address("limit")
 	s.join(email)
@@ -278,6 +285,7 @@ func TestSignupsAreLimitedPerAddressAndPerClient(t *testing.T) {
 }
 
 func TestTheHoneypotStoresAndSendsNothing(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("bot")
 	form := joinForm(email)
@@ -296,6 +304,7 @@ func TestTheHoneypotStoresAndSendsNothing(t *testing.T) {
 }
 
 func TestARegionWithNoGroupIsToldSoAndCanRegisterInterest(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	email := testenv.Address("north")
 	form := joinForm(email)

@@ -75,6 +75,7 @@ func (rs *rotatingSite) deploy(env map[string]string) {
 }
 
 func TestRotatingTheLinkKeySignsNobodyOutAndBreaksNoLinkDuringTheOverlap(t *testing.T) {
+	t.Parallel()
 	admin, member := testenv.Address("admin"), testenv.Address("member")
 	oldKey, newKey := newSecretBase64(), newSecretBase64()
 	s := newRotatingSite(t, map[string]string{"ADMIN_EMAILS": admin, "LINK_KEY": oldKey},

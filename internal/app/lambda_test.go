@@ -75,6 +75,7 @@ func setBody(t *testing.T, ev *events.APIGatewayV2HTTPRequest, set map[string]st
 }
 
 func TestTheJoinFormThroughTheLambdaAdapter(t *testing.T) {
+	t.Parallel()
 	l := newLambdaSite(t)
 	resp, err := l.handler(context.Background(), loadEvent(t, "web-get-join.json"))
 	if err != nil {
@@ -99,6 +100,7 @@ func TestTheJoinFormThroughTheLambdaAdapter(t *testing.T) {
 }
 
 func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
+	t.Parallel()
 	l := newLambdaSite(t)
 	ev := loadEvent(t, "web-post-join.json")
 	email := testenv.Address("lambda")
@@ -148,6 +150,7 @@ func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
 }
 
 func TestOneClickUnsubscribeThroughTheLambdaAdapter(t *testing.T) {
+	t.Parallel()
 	l := newLambdaSite(t)
 	s := newSite(t, nil) // for the sign-up itself
 	email := testenv.Address("lambda-unsub")

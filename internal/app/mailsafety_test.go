@@ -18,6 +18,7 @@ import (
 // (escaped for HTML in the HTML part), and the admin's preview is exactly what the
 // SES stand-in sent.
 func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "400"})
 	ctx := context.Background()

@@ -53,6 +53,7 @@ func (c *opCounter) take() map[string]int {
 // Asking for a sign-in link or a manage link makes the same requests, and none to SES,
 // whether or not the address is known: nobody can tell from the time it takes.
 func TestLinkRequestsMakeTheSameCallsForKnownAndUnknownAddresses(t *testing.T) {
+	t.Parallel()
 	webSES := testenv.NewFaultySES(t)
 	count := &opCounter{}
 	s := newSiteWith(t, siteOptions{webSES: webSES.URL, apiOptions: []func(*middleware.Stack) error{count.middleware}})
@@ -95,6 +96,7 @@ func TestLinkRequestsMakeTheSameCallsForKnownAndUnknownAddresses(t *testing.T) {
 // SES: the next delivery takes it over once the lease has run out. The welcome arrives
 // once, and the record delivered yet again sends nothing more.
 func TestACrashBetweenTheCommitAndTheSendStillWelcomesOnce(t *testing.T) {
+	t.Parallel()
 	var (
 		mu      sync.Mutex
 		crashed = map[string]bool{}
@@ -179,6 +181,7 @@ func TestACrashBetweenTheCommitAndTheSendStillWelcomesOnce(t *testing.T) {
 // interested is invited through the outbox once SES is back, each exactly once, even
 // when the admin asks for the invitations again meanwhile.
 func TestApprovingAProposalInvitesEveryoneInterestedOnceThroughTheOutbox(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	webSES, outboxSES := testenv.NewFaultySES(t), testenv.NewFaultySES(t)
 	s := newSiteWith(t, siteOptions{extra: map[string]string{"ADMIN_EMAILS": admin}, webSES: webSES.URL, outboxSES: outboxSES.URL})
@@ -244,6 +247,7 @@ func TestApprovingAProposalInvitesEveryoneInterestedOnceThroughTheOutbox(t *test
 // Lambda may deliver a stream record more than once, and run two deliveries at once:
 // each outbox item is sent once all the same.
 func TestRedeliveredOutboxRecordsSendOnce(t *testing.T) {
+	t.Parallel()
 	wrap := func(next devstack.StreamHandler) devstack.StreamHandler {
 		return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 			var wg sync.WaitGroup

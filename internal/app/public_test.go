@@ -11,6 +11,7 @@ import (
 // A done= message is chosen from a fixed set: text put in the query by a link from
 // anywhere never appears on an admin's page, escaped or not.
 func TestDoneMessagesComeFromAFixedSetNeverFromTheQuery(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	s.signIn(admin)
@@ -30,6 +31,7 @@ func TestDoneMessagesComeFromAFixedSetNeverFromTheQuery(t *testing.T) {
 // Over HTTPS every response tells browsers to use nothing else; over plain HTTP (local
 // development) it does not, or a browser would refuse the local server afterwards.
 func TestHSTSIsSentWhenTheServiceIsServedOverHTTPS(t *testing.T) {
+	t.Parallel()
 	paths := []string{"/", "/join", "/assets/app.css", "/no-such-page", "/rounds/1/events/london.ics", "/calendar.ics?token=x"}
 	secure := newSite(t, map[string]string{"BASE_URL": "https://peergroups.example.org"})
 	for _, path := range paths {

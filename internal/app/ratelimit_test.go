@@ -28,6 +28,7 @@ func (s *site) from(ip string) *site {
 }
 
 func TestAFloodOfSignInRequestsFromOneClientDoesNotLockAnAdminOut(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	attacker := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	refused := 0

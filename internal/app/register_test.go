@@ -14,6 +14,7 @@ func registerForm(email string) url.Values {
 }
 
 func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	first, second, third := testenv.Address("first"), testenv.Address("second"), testenv.Address("third")
@@ -105,6 +106,7 @@ func TestACouncilSignsUpOnceAndASecondContactJoinsTheEntry(t *testing.T) {
 // A sign-up an admin declines never reaches the public register, whoever confirms
 // after, and the decline is in the audit trail.
 func TestADeclinedCouncilStaysOffThePublicRegister(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	prankster, later := testenv.Address("prankster"), testenv.Address("later")
@@ -132,6 +134,7 @@ func TestADeclinedCouncilStaysOffThePublicRegister(t *testing.T) {
 }
 
 func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	proposer, fan, other := testenv.Address("proposer"), testenv.Address("fan"), testenv.Address("other")
@@ -259,6 +262,7 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 }
 
 func TestADeclinedProposalTellsTheProposer(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	proposer := testenv.Address("proposer")

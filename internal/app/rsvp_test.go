@@ -195,6 +195,7 @@ func placeFree(t *testing.T, email string) int {
 }
 
 func TestOneRSVPLinkPostedTwentyTimesAtOnceTakesOnePlace(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 20)
 	forwarded := e.person(t, "forwarder")
 	var visitors []*visitor
@@ -218,6 +219,7 @@ func TestOneRSVPLinkPostedTwentyTimesAtOnceTakesOnePlace(t *testing.T) {
 }
 
 func TestTwentyPeopleRacingForFivePlacesGetThemInArrivalOrder(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	var people []person
 	var visitors []*visitor
@@ -304,6 +306,7 @@ func TestTwentyPeopleRacingForFivePlacesGetThemInArrivalOrder(t *testing.T) {
 }
 
 func TestWithdrawalsRacingPromotionsKeepEveryPlace(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	var going, waiting, newcomers []person
 	open := map[string]*visitor{}
@@ -412,6 +415,7 @@ func TestWithdrawalsRacingPromotionsKeepEveryPlace(t *testing.T) {
 }
 
 func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	proxy := testenv.NewConflictingDynamo(t, 2)
 	e.s.App.Store.DB = dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
@@ -445,6 +449,7 @@ func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
 }
 
 func TestMorePlacesGoToThoseWaitingLongest(t *testing.T) {
+	t.Parallel()
 	e := newRSVPEvent(t, 1)
 	var people []person
 	for i := range 3 {

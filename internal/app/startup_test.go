@@ -33,6 +33,7 @@ import (
 const initBudget = 16 << 10
 
 func TestOurPackagesDoLittleAtInit(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("PEERGROUPS_INITTRACE") == "1" {
 		t.Skip("the child run") // never reached: the child runs no test
 	}
@@ -80,6 +81,7 @@ func testOnly(pkg string) bool {
 const composeBudget = 64 << 10
 
 func TestComposingTheWebFunctionBuildsOnlyWhatItsFirstRequestNeeds(t *testing.T) {
+	// Not parallel: it counts what the whole process allocates.
 	env := map[string]string{"LINK_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)), "BASE_URL": "https://peergroups.example.org"}
 	cfg, err := app.LoadConfig(func(k string) string { return env[k] })
 	if err != nil {

@@ -35,6 +35,7 @@ func (s *site) followStream(t *testing.T) {
 // Publishing a round from the admin's page reaches the members through the table's
 // stream and the announce function's handler, as in AWS, and a member says "I'm going".
 func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "SES_MAX_SEND_RATE": "100", "STREAM": "on"})
 	s.followStream(t)

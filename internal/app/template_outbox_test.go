@@ -19,6 +19,7 @@ const outboxFunction = "OutboxFunction"
 // the sort key the store writes, reports batch item failures, and sends what it gives up
 // on to a queue; the sample event is such an INSERT.
 func TestTemplateOutboxMappingPassesOutboxItems(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	fn := tpl.Resources[outboxFunction]
 	if fn.Type != functionType {
@@ -101,6 +102,7 @@ func TestTemplateOutboxMappingPassesOutboxItems(t *testing.T) {
 
 // The web function sends no email itself: it has no SES permission.
 func TestTemplateWebFunctionCannotSendEmail(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	for _, s := range statementsIn(tpl.Resources[webFunction].Properties["Policies"], webFunction+".Policies") {
 		for _, action := range yamlStrings(s.body["Action"]) {

@@ -60,6 +60,7 @@ type policyStatement struct {
 // --- 1. sam build can build every function -------------------------------------------------
 
 func TestTemplateFunctionsBuildFromTheirCodeUri(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	for _, id := range tpl.functions(t) {
 		t.Run(id, func(t *testing.T) {
@@ -79,6 +80,7 @@ func TestTemplateFunctionsBuildFromTheirCodeUri(t *testing.T) {
 }
 
 func TestTemplateDeclaresEveryFunctionDirectory(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	declared := map[string]string{} // package -> logical ID
 	for _, id := range tpl.functions(t) {
@@ -160,6 +162,7 @@ func makeRecipe(t *testing.T, path, target string) string {
 // --- 2. every function gets exactly the variables the code reads ---------------------------
 
 func TestTemplateSetsExactlyTheVariablesTheCodeReads(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	read := map[string]bool{}
 	for _, v := range app.Vars {
@@ -189,6 +192,7 @@ func TestTemplateSetsExactlyTheVariablesTheCodeReads(t *testing.T) {
 // Allow statements must name their actions and resources. Deny statements may use
 // wildcards (like the buckets' "deny s3:* without TLS"): a wider Deny only takes access away.
 func TestTemplatePoliciesAllowNoWildcards(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	for _, id := range tpl.functions(t) {
 		for i, p := range yamlList(tpl.Resources[id].Properties["Policies"]) {
@@ -236,6 +240,7 @@ func onlyUnscopable(actions []string) bool {
 }
 
 func TestTemplateWebFunctionCannotScan(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	if tpl.Resources[webFunction].Type != functionType {
 		t.Fatalf("template.yaml has no %s %s", functionType, webFunction)
@@ -252,6 +257,7 @@ func TestTemplateWebFunctionCannotScan(t *testing.T) {
 // --- 4. buckets ------------------------------------------------------------------------------
 
 func TestTemplateBucketsArePrivateEncryptedAndKept(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	buckets := tpl.ofType("AWS::S3::Bucket")
 	if len(buckets) == 0 {
@@ -302,6 +308,7 @@ func (tpl samTemplate) bucketDeniesInsecureTransport(id string) bool {
 const auditTable = "AuditTable"
 
 func TestTemplateTableMatchesTableDefinition(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	tables := slices.DeleteFunc(tpl.ofType("AWS::DynamoDB::Table"), func(id string) bool { return id == auditTable })
 	if len(tables) != 1 {
@@ -348,6 +355,7 @@ func TestTemplateTableMatchesTableDefinition(t *testing.T) {
 // --- 5b. the audit trail cannot be changed by the web function ---------------------------
 
 func TestTemplateAuditTableMatchesAuditTableDefinition(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	r, ok := tpl.Resources[auditTable]
 	if !ok || r.Type != "AWS::DynamoDB::Table" {
@@ -386,6 +394,7 @@ var auditWriters = []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynam
 // No function may change or delete an audit entry: the web function only adds
 // entries (PutItem, inside the transaction of the change) and reads them (Query).
 func TestTemplateNoFunctionCanChangeOrDeleteAuditEntries(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	if _, ok := tpl.Resources[auditTable]; !ok {
 		t.Fatalf("template.yaml has no %s", auditTable)
@@ -506,6 +515,7 @@ func definitionIndex(name *string, keys []types.KeySchemaElement, p *types.Proje
 // --- 6. runtime --------------------------------------------------------------------------------
 
 func TestTemplateFunctionsRunBootstrapOnAL2023Arm64(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	for _, id := range tpl.functions(t) {
 		if got := tpl.functionProperty(id, "Runtime"); got != "provided.al2023" {
@@ -525,6 +535,7 @@ func TestTemplateFunctionsRunBootstrapOnAL2023Arm64(t *testing.T) {
 // Every function has its log group declared, with a retention: otherwise Lambda creates
 // one on first use that keeps logs for ever and that the stack neither owns nor deletes.
 func TestTemplateEveryFunctionHasALogGroupWithRetention(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	groups := map[string]string{} // function logical ID -> log group logical ID
 	for _, id := range tpl.ofType("AWS::Logs::LogGroup") {
@@ -557,6 +568,7 @@ func TestTemplateEveryFunctionHasALogGroupWithRetention(t *testing.T) {
 // Lambda gives up on a stream record after its retries: each stream trigger sends what it
 // gives up to a queue, its role may write there, and an alarm watches the queue.
 func TestTemplateStreamTriggersHaveAFailureDestinationWithAnAlarm(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	found := 0
 	for _, fn := range tpl.functions(t) {
@@ -613,6 +625,7 @@ func TestTemplateStreamTriggersHaveAFailureDestinationWithAnAlarm(t *testing.T) 
 // is read from template.yaml and must be dynamo.PublicationSK, and the handler must run
 // the INSERTs of sort keys with that prefix, and no other: a change of either alone fails.
 func TestTemplateStreamFilterPassesThePublicationsTheHandlerRuns(t *testing.T) {
+	t.Parallel()
 	tpl := loadTemplate(t)
 	filters := yamlList(yamlAt(tpl.Resources["AnnounceFunction"].Properties, "Events", "Publications", "Properties", "FilterCriteria", "Filters"))
 	if len(filters) != 1 {

@@ -15,6 +15,7 @@ import (
 // The pages of this change, seen in a browser and checked with axe: the members list's
 // pages, the conflict page of an edit, and the manage page of a member of a paused group.
 func TestPagesConflictsAndPausedGroupsInABrowser(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	ctx := context.Background()

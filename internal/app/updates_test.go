@@ -74,6 +74,7 @@ func storedGroup(t *testing.T, s *site, id string) pg.Group {
 }
 
 func TestTwoEditorsOfOneGroupLoseNothing(t *testing.T) {
+	t.Parallel()
 	first, second := testenv.Address("admin-one"), testenv.Address("admin-two")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": first + "," + second})
 	a, b := s.as(first), s.as(second)
@@ -140,6 +141,7 @@ func TestTwoEditorsOfOneGroupLoseNothing(t *testing.T) {
 }
 
 func TestAPauseSurvivesAFacilitatorsOldFormOnAnotherInstance(t *testing.T) {
+	t.Parallel()
 	admin, fac := testenv.Address("admin"), testenv.Address("fac")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	if err := s.App.Services.Network.AppointFacilitator(context.Background(), pg.Caller{Email: admin, Admin: true}, "london", fac); err != nil {
@@ -182,6 +184,7 @@ func TestAPauseSurvivesAFacilitatorsOldFormOnAnotherInstance(t *testing.T) {
 }
 
 func TestSavingTheManagePageKeepsPausedGroups(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	member := testenv.Address("member")
@@ -271,6 +274,7 @@ func importMembers(t *testing.T, s *site, group string, n int) []string {
 }
 
 func TestTheMembersPagePagesThroughAGroup(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	want := importMembers(t, s, "london", 250)
@@ -338,6 +342,7 @@ func TestTheMembersPagePagesThroughAGroup(t *testing.T) {
 }
 
 func TestTheCSVOfATwentyThousandMemberGroupIsCompleteAndTheResponseSmall(t *testing.T) {
+	t.Parallel()
 	admin := testenv.Address("admin")
 	s := newSiteWith(t, siteOptions{extra: map[string]string{"ADMIN_EMAILS": admin}, noStream: true})
 	want := importMembers(t, s, "midlands", 20000)

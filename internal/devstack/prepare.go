@@ -59,3 +59,23 @@ func Seed(ctx context.Context, store *dynamo.Store) error {
 	}
 	return store.Seed(ctx, pg.StartingGroups(), list.All())
 }
+
+// PrepareTest creates a table for one test as Prepare does (its audit table, the
+// starting groups, then the stream when stream is set) without the councils: the
+// service reads its councils from internal/councils, never from the table, and writing
+// their 400-odd items was half of each test's set-up.
+func PrepareTest(ctx context.Context, db *dynamodb.Client, table string, stream bool) error {
+	if err := dynamo.CreateTable(ctx, db, table, false); err != nil {
+		return err
+	}
+	if err := dynamo.CreateAuditTable(ctx, db, table); err != nil {
+		return err
+	}
+	if err := dynamo.New(db, table).Seed(ctx, pg.StartingGroups(), nil); err != nil {
+		return err
+	}
+	if stream {
+		return dynamo.CreateTable(ctx, db, table, true)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -74,6 +75,8 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 	iterators := map[string]*string{} // shard → next iterator
 	done := map[string]bool{}
+	last := map[string]string{} // shard → sequence number of the last record delivered
+	trims := map[string]int{}   // shard → iterators refused in a row
 	for ctx.Err() == nil {
 		f.mu.Lock()
 		f.started++
@@ -88,23 +91,36 @@ func (f *Follower) Run(ctx context.Context) error {
 			if _, ok := iterators[id]; ok || done[id] {
 				continue
 			}
-			it, err := f.Streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-				StreamArn: aws.String(arn), ShardId: shard.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
-			})
+			it, err := f.iterator(ctx, arn, id, "")
 			if err != nil {
-				return fmt.Errorf("shard iterator: %w", err)
+				return err
 			}
-			iterators[id] = it.ShardIterator
+			iterators[id] = it
 		}
 		found := 0
 		for id, it := range iterators {
 			out, err := f.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it})
+			if trimmed := (*types.TrimmedDataAccessException)(nil); errors.As(err, &trimmed) && trims[id] < 10 {
+				trims[id]++
+				// A DynamoDB Local bug: an iterator taken while the shard was empty may
+				// be refused once records arrive, although nothing was trimmed (records
+				// live 24 hours). Take one again, after the last record delivered.
+				if iterators[id], err = f.iterator(ctx, arn, id, last[id]); err != nil {
+					return err
+				}
+				found++ // poll again at once
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("get records: %w", err)
 			}
+			trims[id] = 0
 			found += len(out.Records)
 			for _, rec := range out.Records {
 				f.deliver(ctx, toEvent(rec))
+				if rec.Dynamodb != nil {
+					last[id] = aws.ToString(rec.Dynamodb.SequenceNumber)
+				}
 			}
 			if out.NextShardIterator == nil {
 				delete(iterators, id)
@@ -127,6 +143,20 @@ func (f *Follower) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// iterator returns a shard iterator from the shard's oldest record, or after the
+// record with sequence number after when it is not "".
+func (f *Follower) iterator(ctx context.Context, arn, shard, after string) (*string, error) {
+	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
+	if after != "" {
+		in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(after)
+	}
+	it, err := f.Streams.GetShardIterator(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("shard iterator: %w", err)
+	}
+	return it.ShardIterator, nil
 }
 
 // deliver hands one record to the handler until it succeeds (or gives up).

@@ -73,7 +73,7 @@ func table(t testing.TB, db *dynamodb.Client, stream bool) string {
 	t.Helper()
 	name := "test-" + strings.ToLower(RandomID())
 	ctx := context.Background()
-	if err := devstack.Prepare(ctx, db, nil, name, stream); err != nil {
+	if err := devstack.PrepareTest(ctx, db, name, stream); err != nil {
 		t.Fatalf("prepare table: %v", err)
 	}
 	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
@@ -160,11 +160,11 @@ func Outbox(t testing.TB, cfg app.Config, clients app.Clients, now func() time.T
 		}
 	}()
 	outboxes.Lock()
-	outboxes.list = append(outboxes.list, f)
+	outboxes.list = append(outboxes.list, outbox{f, t.Name()})
 	outboxes.Unlock()
 	t.Cleanup(func() {
 		outboxes.Lock()
-		outboxes.list = slices.DeleteFunc(outboxes.list, func(x *devstack.Follower) bool { return x == f })
+		outboxes.list = slices.DeleteFunc(outboxes.list, func(x outbox) bool { return x.f == f })
 		outboxes.Unlock()
 		cancel()
 		<-done
@@ -182,18 +182,36 @@ type OutboxOptions struct {
 // outboxes are the outbox followers of the tests running now.
 var outboxes struct {
 	sync.Mutex
-	list []*devstack.Follower
+	list []outbox
+}
+
+// outbox is a follower and the test that started it.
+type outbox struct {
+	f    *devstack.Follower
+	test string
+}
+
+// sameTest reports whether two test names are one test or a test and its subtest, so
+// that a test waits only for its own outboxes, not for those of tests running beside it.
+func sameTest(a, b string) bool {
+	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
 // OutboxTimeout bounds how long reading mail waits for the outbox to catch up.
 const OutboxTimeout = 30 * time.Second
 
-// WaitForOutbox waits until every running outbox follower has delivered what was
-// written before the call, or has a failed record waiting to be tried again.
+// WaitForOutbox waits until every outbox follower of the test (or of its parent or
+// subtests) has delivered what was written before the call, or has a failed record
+// waiting to be tried again.
 func WaitForOutbox(t testing.TB) {
 	t.Helper()
 	outboxes.Lock()
-	list := slices.Clone(outboxes.list)
+	var list []*devstack.Follower
+	for _, o := range outboxes.list {
+		if sameTest(o.test, t.Name()) {
+			list = append(list, o.f)
+		}
+	}
 	outboxes.Unlock()
 	for _, f := range list {
 		if !f.CaughtUp(OutboxTimeout) {
