@@ -30,7 +30,7 @@ func TestAPublicationAndItsResumeAreStoredUnderTheKeysTheStreamStartsFrom(t *tes
 		t.Errorf("the round as stored: %v, want published at 2026-11-27T10:00:00Z", round)
 	}
 	pub := item(t, st, "ROUND#0012", "PUBLICATION")
-	if pub == nil || "PUBLICATION" != dynamo.PublicationSK || !dynamo.IsPublication(str(pub, "sk")) {
+	if pub == nil || dynamo.PublicationSK != "PUBLICATION" || !dynamo.IsPublication(str(pub, "sk")) {
 		t.Fatalf("no publication at ROUND#0012 / %s: %v", dynamo.PublicationSK, pub)
 	}
 	if str(pub, dynamo.PublicationRoundAttribute) != "12" || str(pub, "total") != "0" {
