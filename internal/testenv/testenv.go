@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,7 @@ func table(t testing.TB, db *dynamodb.Client, stream bool) string {
 	t.Helper()
 	name := "test-" + strings.ToLower(RandomID())
 	ctx := context.Background()
+	started(t)
 	if err := devstack.PrepareTest(ctx, db, name, stream); err != nil {
 		t.Fatalf("prepare table: %v", err)
 	}
@@ -81,6 +83,53 @@ func table(t testing.TB, db *dynamodb.Client, stream bool) string {
 		db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(dynamo.AuditTableName(name))})
 	})
 	return name
+}
+
+// starts holds, for each test that made a table, the Unix second before it did: none
+// of its mail is older, so reading the SES stand-in's store (which holds every test's
+// mail, megabytes by the end) asks only for what is newer.
+var starts struct {
+	sync.Mutex
+	m map[string]int64
+}
+
+func started(t testing.TB) {
+	starts.Lock()
+	defer starts.Unlock()
+	if starts.m == nil {
+		starts.m = map[string]int64{}
+	}
+	if _, ok := starts.m[t.Name()]; !ok {
+		starts.m[t.Name()] = time.Now().Unix() - 1
+		t.Cleanup(func() {
+			starts.Lock()
+			defer starts.Unlock()
+			delete(starts.m, t.Name())
+		})
+	}
+}
+
+// sentMail returns the mail the SES stand-in holds that the test (or its parent or
+// subtests) may have sent: all of it when the test made no table.
+func sentMail(t testing.TB) []Email {
+	t.Helper()
+	starts.Lock()
+	since := int64(-1)
+	for name, at := range starts.m {
+		if sameTest(name, t.Name()) && (since < 0 || at < since) {
+			since = at
+		}
+	}
+	starts.Unlock()
+	store := os.Getenv("PEERGROUPS_SES_STORE")
+	if since >= 0 {
+		store += "?since=" + strconv.FormatInt(since, 10)
+	}
+	all, err := devstack.SentMail(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
 }
 
 // RandomID returns a short random identifier.
@@ -239,10 +288,7 @@ func MailEventually(t testing.TB, to string, n int) []Email {
 func Mail(t testing.TB, to string) []Email {
 	t.Helper()
 	WaitForOutbox(t)
-	all, err := devstack.SentMail(context.Background(), os.Getenv("PEERGROUPS_SES_STORE"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := sentMail(t)
 	var out []Email
 	for _, e := range all {
 		if e.SentTo(to) {
@@ -257,10 +303,7 @@ func Mail(t testing.TB, to string) []Email {
 func MailByRecipient(t testing.TB) map[string][]Email {
 	t.Helper()
 	WaitForOutbox(t)
-	all, err := devstack.SentMail(context.Background(), os.Getenv("PEERGROUPS_SES_STORE"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := sentMail(t)
 	out := map[string][]Email{}
 	for _, e := range all {
 		for _, to := range e.Destination.To {
