@@ -2,13 +2,10 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
-	"github.com/peergroups/peergroups/internal/announce"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -88,17 +85,6 @@ type eventFormView struct {
 	Event     pg.Event
 	Form      map[string][]string // the answers: the event's, or those sent, on error
 	Attendees []pg.Attendance
-}
-
-// rsvpView asks whether a member is going (with the answer their link gave ticked),
-// then (Done) says what was saved.
-type rsvpView struct {
-	base
-	RSVP   pg.RSVP
-	Token  string
-	Answer string
-	Done   bool
-	Link   string // the member's own calendar link
 }
 
 func (s roundPages) adminRounds(w http.ResponseWriter, r *http.Request) {
@@ -288,66 +274,6 @@ func (s roundPages) roundPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "round", p)
 }
 
-// calendar serves a group's event for a round as an .ics file.
-func (s roundPages) calendar(w http.ResponseWriter, r *http.Request) {
-	n, err := roundNumber(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	groupID, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
-	round, events, err := s.svc.Round(r.Context(), n)
-	if err == nil && (!ok || round.State == pg.RoundDraft) {
-		err = pg.Errorf(pg.KindNotFound, "There is no such event.")
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for _, e := range events {
-		if e.GroupID != groupID {
-			continue
-		}
-		g, err := s.svc.Group(r.Context(), groupID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		data, err := announce.PublicCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Now())
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeCalendar(w, n, g.ID, data)
-		return
-	}
-	s.fail(w, r, pg.Errorf(pg.KindNotFound, "There is no such event."))
-}
-
-// memberCalendar serves a member's own link: their group's event with its full
-// details (the address, the online meeting link, the facilitator's note).
-func (s roundPages) memberCalendar(w http.ResponseWriter, r *http.Request) {
-	round, g, e, err := s.svc.MemberEvent(r.Context(), token(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	data, err := announce.MemberCalendar(s.Announcer.BaseURL, s.Domain(), round, g, e, s.Server.Now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// The file is the member's own: no shared cache keeps it.
-	w.Header().Set("Cache-Control", "private, no-store")
-	writeCalendar(w, round.Number, g.ID, data)
-}
-
-func writeCalendar(w http.ResponseWriter, round int, group string, data []byte) {
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="round-`+strconv.Itoa(round)+`-`+group+`.ics"`)
-	w.Write(data)
-}
-
 // eventForm is a facilitator's form for their group's event in a round, with who is coming.
 func (s roundPages) eventForm(w http.ResponseWriter, r *http.Request) {
 	s.renderEventForm(w, r, http.StatusOK, &eventFormView{base: base{Banner: map[string]string{"saved": "The event has been saved"}[r.URL.Query().Get("done")]}})
@@ -441,43 +367,4 @@ func (s roundPages) attendeesCSV(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, []string{SafeCell(a.Email), SafeCell(a.Name), a.Status, dateOf(a.Since)})
 	}
 	writeCSV(w, fmt.Sprintf("round-%d-%s-attendees.csv", n, g.ID), rows)
-}
-
-// rsvpForm shows the answer an RSVP link gives, with a button to record it: following
-// a link changes nothing.
-func (s roundPages) rsvpForm(w http.ResponseWriter, r *http.Request) {
-	tok := token(r)
-	v, err := s.svc.RSVPFor(r.Context(), tok)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	answer := r.URL.Query().Get("answer")
-	if answer != pg.Going && answer != pg.NotGoing {
-		answer = pg.Going
-	}
-	link, err := s.svc.CalendarLinkFor(v)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "rsvp", &rsvpView{base: base{Title: "Are you going?"}, RSVP: v, Token: tok, Answer: answer, Link: link})
-}
-
-func (s roundPages) rsvp(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.Answer(r.Context(), token(r), values(r).Get("answer"))
-	if err != nil && !errors.Is(err, pg.ErrLinkExpired) {
-		s.fail(w, r, err)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	link, err := s.svc.CalendarLinkFor(v)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "rsvp", &rsvpView{base: base{Title: "Your answer has been saved"}, RSVP: v, Done: true, Link: link})
 }
