@@ -8,7 +8,6 @@ import (
 	htmltemplate "html/template"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	texttemplate "text/template"
 	"time"
@@ -29,22 +28,16 @@ var files embed.FS
 
 var (
 	textEmails = sync.OnceValues(func() (*texttemplate.Template, error) {
-		return texttemplate.New("").Delims("[[", "]]").Funcs(texttemplate.FuncMap{"when": when}).ParseFS(files, "emails/*.txt")
+		return texttemplate.New("").Delims("[[", "]]").ParseFS(files, "emails/*.txt")
 	})
 	htmlEmails = sync.OnceValues(func() (*htmltemplate.Template, error) {
-		t, err := htmltemplate.New("").Delims("[[", "]]").Funcs(htmltemplate.FuncMap{"when": when}).Parse(pg.EmailFrame)
+		t, err := htmltemplate.New("").Delims("[[", "]]").Parse(pg.EmailFrame)
 		if err != nil {
 			return nil, err
 		}
 		return t.ParseFS(files, "emails/*.html")
 	})
 )
-
-// when describes an event's time: Tuesday 3 March 2026, 2pm to 4:30pm.
-func when(e pg.Event) string {
-	clock := func(t string) string { return strings.Replace(strings.ToLower(t), ":00", "", 1) }
-	return e.Start.In(pg.London).Format("Monday 2 January 2006") + ", " + clock(e.Start.In(pg.London).Format("3:04PM")) + " to " + clock(e.End.In(pg.London).Format("3:04PM"))
-}
 
 // The templates use [[ ]] for Go's actions, so that {{ }} stays for the mail
 // service's own placeholders (the recipient's name and links), always written

@@ -332,7 +332,7 @@ func (s *RSVPs) sendPlaceFree(ctx context.Context, v RSVP, a Attendance) error {
 		return err
 	}
 	data.Link = s.BaseURL + "/rsvp?answer=not-going&token=" + token
-	data.When = v.Event.Start.In(London).Format("Monday 2 January 2006 at 3:04pm")
+	data.When = v.Event.When()
 	data.Round = &v.Round
 	mail, err := s.mail(a.Email, fmt.Sprintf("A place is free for you: the %s peer group, round %d", v.Group.Name, v.Round.Number), "place-free", data)
 	if err != nil {
