@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 )
 
@@ -20,7 +21,7 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
-	announcer, err := app.NewAnnouncer(cfg, clients, log)
+	announcer, err := announcing.New(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)
 		os.Exit(1)

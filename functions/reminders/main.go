@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 )
 
 func main() {
@@ -20,7 +21,7 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
-	reminders, err := app.NewReminders(cfg, clients, log)
+	reminders, err := announcing.NewReminders(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)
 		os.Exit(1)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -121,7 +122,7 @@ func (f *roundFixture) announcerVia(t *testing.T, mailer pg.BulkMailer, sesEndpo
 			o.DisableValidateResponseChecksum = true
 		})
 	}
-	a, err := app.NewAnnouncer(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	a, err := announcing.New(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 	if err := f.s.App.Store.Withdraw(ctx, pg.Attendance{Round: 1, Group: "london", Email: waiting, Name: "No", Since: time.Now()}, false); err != nil {
 		t.Fatal(err)
 	}
-	reminders, err := app.NewReminders(f.s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	reminders, err := announcing.NewReminders(f.s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +589,7 @@ func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing
 	proxy := testenv.NewFaultySES(t)
 	clients := app.NewClients(testenv.AWSConfig(t))
 	clients.SES = sesv2.NewFromConfig(testenv.AWSConfig(t), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) })
-	reminders, err := app.NewReminders(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	reminders, err := announcing.NewReminders(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/outbox"
@@ -87,7 +86,8 @@ func apply(opts []Option) options {
 	return o
 }
 
-func mailer(cfg Config, clients Clients) *ses.Mailer {
+// Mailer is the SES mailer every function that sends mail uses.
+func Mailer(cfg Config, clients Clients) *ses.Mailer {
 	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
 }
 
@@ -142,32 +142,8 @@ func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*
 	env := pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}
 	invitations := &pg.Invitations{Env: env, Store: store, Network: &pg.Network{Env: env, Store: store}}
 	return &outbox.Sender{
-		Store: store, Mailer: mailer(cfg, clients), Invitations: invitations,
+		Store: store, Mailer: Mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
-	}, nil
-}
-
-// NewAnnouncer composes the announce function: store → announcer.
-func NewAnnouncer(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Announcer, error) {
-	now, sealer, err := clockAndSealer(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &announce.Announcer{
-		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: mailer(cfg, clients),
-		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
-	}, nil
-}
-
-// NewReminders composes the reminders function: store → reminders.
-func NewReminders(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*announce.Reminders, error) {
-	now, sealer, err := clockAndSealer(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &announce.Reminders{
-		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: mailer(cfg, clients),
-		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
 	}, nil
 }
 

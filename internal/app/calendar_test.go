@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/icaljs"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -52,7 +53,7 @@ func TestThePublicCalendarKeepsTheDetailsForMembersThroughTheirOwnLink(t *testin
 	if err := s.App.Services.Rounds.Publish(ctx, caller, 2); err != nil {
 		t.Fatal(err)
 	}
-	announcer, err := app.NewAnnouncer(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
+	announcer, err := announcing.New(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
 // Package app reads the service's configuration, builds each AWS client once and
-// composes the functions that send mail (announce, outbox, reminders). The web
-// function's composition is in app/website, so that only the web function links the web
-// layer, the council register and S3: each function's binary holds what it runs,
-// which is what its cold start pays for. The functions, the local server and the
-// tests all use these, so there is one way things are wired.
+// composes the outbox function. The other functions' compositions are in app/website
+// (the web function) and app/announcing (the announce and reminders functions), so
+// that each function's binary holds what it runs, which is what its cold start pays
+// for. The functions, the local server and the tests all use these, so there is one
+// way things are wired.
 package app
 
 import (

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -53,7 +54,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 	if err := s.App.Services.Rounds.Publish(ctx, caller, 1); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.NewAnnouncer(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
+	a, err := announcing.New(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 	if _, err := s.App.Store.Attend(ctx, pg.Attendance{Round: 1, Group: "nasty", Email: member, Name: typed["name"], Since: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	reminders, err := app.NewReminders(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
+	reminders, err := announcing.NewReminders(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

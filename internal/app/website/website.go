@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -72,7 +73,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Pseudonym: keys.Pseudonym,
 	}, cfg.Admins)
-	announcer, err := app.NewAnnouncer(cfg, clients, log, opts...)
+	announcer, err := announcing.New(cfg, clients, log, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
@@ -126,7 +127,7 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 	if err := e.publish(ctx, 1); err != nil {
 		return err
 	}
-	announcer, err := app.NewAnnouncer(e.cfg, e.clients, log)
+	announcer, err := announcing.New(e.cfg, e.clients, log)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 		return err
 	}
 	defer conflicts.Close()
-	faulty, err := app.NewAnnouncer(e.cfg, app.Clients{
+	faulty, err := announcing.New(e.cfg, app.Clients{
 		DynamoDB: dynamodb.NewFromConfig(e.awsCfg, func(o *dynamodb.Options) {
 			o.BaseEndpoint = aws.String(conflicts.URL)
 			o.DisableValidateResponseChecksum = true
@@ -252,7 +253,7 @@ func fanoutMemory(ctx context.Context, out io.Writer, name string, recipients in
 	if err := e.publish(ctx, 1); err != nil {
 		return err
 	}
-	announcer, err := app.NewAnnouncer(e.cfg, e.clients, quietLogger())
+	announcer, err := announcing.New(e.cfg, e.clients, quietLogger())
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
@@ -111,7 +112,7 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	}
 	// Round publications reach the same announce handler as in Lambda, from the
 	// table's stream in DynamoDB Local.
-	announcer, err := app.NewAnnouncer(cfg, clients, log)
+	announcer, err := announcing.New(cfg, clients, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,37 @@
+// Package announcing composes the announce and reminders functions: store →
+// announcer, store → reminders. It is apart from package app so that the outbox
+// function, which sends one email at a time, does not link the announcements, their
+// templates and the calendars.
+package announcing
+
+import (
+	"log/slog"
+
+	"github.com/peergroups/peergroups/internal/announce"
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/dynamo"
+)
+
+// New composes the announce function: store → announcer.
+func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Option) (*announce.Announcer, error) {
+	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &announce.Announcer{
+		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: app.Mailer(cfg, clients),
+		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
+	}, nil
+}
+
+// NewReminders composes the reminders function: store → reminders.
+func NewReminders(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Option) (*announce.Reminders, error) {
+	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &announce.Reminders{
+		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: app.Mailer(cfg, clients),
+		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
+	}, nil
+}
