@@ -88,7 +88,9 @@ func apply(opts []Option) options {
 
 // Mailer is the SES mailer every function that sends mail uses.
 func Mailer(cfg Config, clients Clients) *ses.Mailer {
-	return &ses.Mailer{Client: clients.SES, From: cfg.MailFrom, ReplyTo: cfg.ReplyTo, ConfigurationSet: cfg.ConfigurationSet, FixedRate: cfg.MaxSendRate}
+	m := ses.NewMailer(clients.SES, cfg.MailFrom)
+	m.ReplyTo, m.ConfigurationSet, m.FixedRate = cfg.ReplyTo, cfg.ConfigurationSet, cfg.MaxSendRate
+	return m
 }
 
 // clockAndSealer is what every composition starts from: the time, and the keys that

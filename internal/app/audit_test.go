@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -23,7 +24,7 @@ func TestAuditEntriesAreWrittenToTheAuditTableAndOlderOnesStillShow(t *testing.T
 	admin := testenv.Address("admin")
 	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
 	ctx := context.Background()
-	db := s.App.Store.DB
+	db := app.NewClients(testenv.AWSConfig(t)).DynamoDB
 
 	// An entry written the old way, into the table itself, a day ago.
 	old := time.Now().Add(-24 * time.Hour).UTC()

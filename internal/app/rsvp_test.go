@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/peergroups/peergroups/internal/announce"
+	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -418,10 +419,10 @@ func TestAnswersCancelledForATransactionConflictAreTriedAgain(t *testing.T) {
 	t.Parallel()
 	e := newRSVPEvent(t, 5)
 	proxy := testenv.NewConflictingDynamo(t, 2)
-	e.s.App.Store.DB = dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
+	dynamo.UseClient(e.s.App.Store, dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(proxy.URL)
 		o.DisableValidateResponseChecksum = true
-	})
+	}))
 	var visitors []*visitor
 	var answers []string
 	for i := range 10 {

@@ -46,7 +46,7 @@ func (st *Store) SignInLink(ctx context.Context, hash string) (pg.SignInLink, er
 
 // ConsumeSignInLink deletes a sign-in link and returns it; only one caller can.
 func (st *Store) ConsumeSignInLink(ctx context.Context, hash string) (pg.SignInLink, error) {
-	out, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	out, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:           aws.String(st.Table),
 		Key:                 key(signInPK(hash), skSignIn),
 		ConditionExpression: aws.String("attribute_exists(pk)"),
@@ -68,7 +68,7 @@ func (st *Store) ConsumeSignInLink(ctx context.Context, hash string) (pg.SignInL
 
 // SaveSession stores a session by the hash of its ID.
 func (st *Store) SaveSession(ctx context.Context, ses pg.Session) error {
-	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
 		attrPK: s(sessionPK(ses.Key)), attrSK: s(skSession),
 		"email": s(ses.Email), "expiresAt": s(stamp(ses.ExpiresAt)), attrTTL: n(ses.ExpiresAt.Unix()),
 	}})
@@ -89,7 +89,7 @@ func (st *Store) Session(ctx context.Context, hash string) (pg.Session, error) {
 
 // DeleteSession ends a session.
 func (st *Store) DeleteSession(ctx context.Context, hash string) error {
-	if _, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.Table), Key: key(sessionPK(hash), skSession)}); err != nil {
+	if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.Table), Key: key(sessionPK(hash), skSession)}); err != nil {
 		return unavailable(fmt.Errorf("delete session: %w", err))
 	}
 	return nil

@@ -90,7 +90,7 @@ func (st *Store) auditPage(ctx context.Context, table string, limit int, before 
 		in.KeyConditionExpression = aws.String("pk = :pk AND sk < :before")
 		in.ExpressionAttributeValues[":before"] = s(before)
 	}
-	out, err := st.DB.Query(ctx, in)
+	out, err := st.db.Query(ctx, in)
 	if err != nil {
 		return nil, false, unavailable(fmt.Errorf("query audit trail in %s: %w", table, err))
 	}

@@ -49,7 +49,7 @@ func (st *Store) LedgerRows(ctx context.Context, round int, ids []pg.LedgerID) (
 		}
 		request := map[string]types.KeysAndAttributes{st.Table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
 		for len(request) > 0 && len(request[st.Table].Keys) > 0 {
-			res, err := st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 			if err != nil {
 				return nil, unavailable(fmt.Errorf("read ledger: %w", err))
 			}
@@ -155,7 +155,7 @@ func (st *Store) Settle(ctx context.Context, round int, id string, rows []pg.Led
 			},
 		}})
 	}
-	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(id)})
+	_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(id)})
 	if err == nil {
 		return nil
 	}
@@ -169,7 +169,7 @@ func (st *Store) Settle(ctx context.Context, round int, id string, rows []pg.Led
 // holds it.
 func (st *Store) SettleReminder(ctx context.Context, round int, r pg.LedgerRow, at time.Time) error {
 	u := st.settleUpdate(reminderPK(round), r, at)
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
 	})

@@ -32,7 +32,7 @@ type memberItem struct {
 // GroupMembers lists a group's members with a status, from gsi1.
 func (st *Store) GroupMembers(ctx context.Context, group string, status pg.Status) ([]pg.MemberRow, error) {
 	var rows []pg.MemberRow
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:              aws.String(st.Table),
 		IndexName:              aws.String(indexGSI1),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
@@ -78,7 +78,7 @@ func (st *Store) GroupMembersPage(ctx context.Context, group string, status pg.S
 	}
 	var rows []pg.MemberRow
 	for range maxPageQueries {
-		out, err := st.DB.Query(ctx, &dynamodb.QueryInput{
+		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:              aws.String(st.Table),
 			IndexName:              aws.String(indexGSI1),
 			KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
@@ -135,7 +135,7 @@ func memberRow(group string, item map[string]types.AttributeValue) (pg.MemberRow
 // CountMembers counts a group's members with a status, without reading them.
 func (st *Store) CountMembers(ctx context.Context, group string, status pg.Status) (int, error) {
 	total := 0
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), Select: types.SelectCount,
 		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status)))},
@@ -153,7 +153,7 @@ func (st *Store) CountMembers(ctx context.Context, group string, status pg.Statu
 // MemberPages calls fn with each page of a group's members with a status, so that
 // memory does not grow with the group.
 func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error {
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1),
 		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(groupMembersPK(group)), ":prefix": s(groupMemberPrefix(string(status)))},
@@ -194,7 +194,7 @@ func (st *Store) ImportMembers(ctx context.Context, group string, members []pg.M
 			}}})
 		}
 		for len(reqs) > 0 {
-			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
+			out, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
 			if err != nil {
 				return unavailable(fmt.Errorf("import members: %w", err))
 			}

@@ -61,7 +61,7 @@ type (
 // Person reads everything stored about an address with one strongly consistent Query.
 func (st *Store) Person(ctx context.Context, email string) (pg.Person, error) {
 	person := pg.Person{Email: email}
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(personPK(email))},

@@ -161,7 +161,7 @@ func (st *Store) RoleHolders(ctx context.Context, role, group string) ([]string,
 		in.KeyConditionExpression = aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
 		in.ExpressionAttributeValues[":prefix"] = s(isk)
 	}
-	p := dynamodb.NewQueryPaginator(st.DB, in)
+	p := dynamodb.NewQueryPaginator(st.db.Query, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -179,7 +179,7 @@ func (st *Store) RoleHolders(ctx context.Context, role, group string) ([]string,
 // Groups returns every group, ordered by name.
 func (st *Store) Groups(ctx context.Context) ([]pg.Group, error) {
 	var groups []pg.Group
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pkGroups)},
@@ -207,7 +207,7 @@ func (it groupItem) group() pg.Group {
 
 // Group reads one group with a strongly consistent GetItem.
 func (st *Store) Group(ctx context.Context, id string) (pg.Group, error) {
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pkGroups, groupSK(id)), ConsistentRead: aws.Bool(true)})
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pkGroups, groupSK(id)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return pg.Group{}, unavailable(fmt.Errorf("get group %s: %w", id, err))
 	}
@@ -227,7 +227,7 @@ func (st *Store) PutGroup(ctx context.Context, g pg.Group) error {
 	if err != nil {
 		return fmt.Errorf("encode group %s: %w", g.ID, err)
 	}
-	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
 		return unavailable(fmt.Errorf("put group %s: %w", g.ID, err))
 	}
 	return nil
@@ -239,7 +239,7 @@ func (st *Store) CreateGroup(ctx context.Context, g pg.Group) error {
 	if err != nil {
 		return fmt.Errorf("encode group %s: %w", g.ID, err)
 	}
-	_, err = st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return pg.Errorf(pg.KindConflict, "There is already a group called %s", g.ID)
 	}

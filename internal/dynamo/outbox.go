@@ -91,7 +91,7 @@ func (st *Store) Enqueue(ctx context.Context, items ...pg.OutboxItem) error {
 		return st.transact(ctx, "queue emails", puts, 0)
 	}
 	p := puts[0].Put
-	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression}); err != nil {
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression}); err != nil {
 		return unavailable(fmt.Errorf("queue email: %w", err))
 	}
 	return nil
@@ -100,7 +100,7 @@ func (st *Store) Enqueue(ctx context.Context, items ...pg.OutboxItem) error {
 // ClaimOutbox marks an item as being sent by run: if it is waiting, or if the run that
 // claimed it did so more than a lease ago. One conditional UpdateItem returns the item.
 func (st *Store) ClaimOutbox(ctx context.Context, id, run string, now time.Time, lease time.Duration) (outbox.Item, error) {
-	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(st.Table),
 		Key:              key(outboxPK(id), OutboxSK),
 		UpdateExpression: aws.String("SET #state = :sending, #run = :run, claimedAt = :now ADD attempts :one"),
@@ -159,7 +159,7 @@ func (st *Store) open(sealed []byte, id string) ([]byte, error) {
 
 // SettleOutbox records the final state of an item run holds and drops its email.
 func (st *Store) SettleOutbox(ctx context.Context, id, run, state, reason string, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      key(outboxPK(id), OutboxSK),
 		UpdateExpression:         aws.String("SET #state = :state, settledAt = :at, reason = :reason REMOVE sealed"),
@@ -183,7 +183,7 @@ func (st *Store) ReleaseOutbox(ctx context.Context, id, run, reason string) erro
 	if len(reason) > 1000 {
 		reason = reason[:1000]
 	}
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      key(outboxPK(id), OutboxSK),
 		UpdateExpression:         aws.String("SET #state = :waiting, reason = :reason REMOVE #run"),

@@ -194,7 +194,7 @@ func (st *Store) PutCouncils(ctx context.Context, councils []pg.Council) error {
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
 		for len(reqs) > 0 {
-			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
+			out, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Table: reqs}})
 			if err != nil {
 				return unavailable(fmt.Errorf("put councils: %w", err))
 			}

@@ -247,7 +247,7 @@ func (st *Store) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) er
 
 // StartPublication records how many recipients a round has, and when sending began.
 func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
 		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
@@ -262,7 +262,7 @@ func (st *Store) StartPublication(ctx context.Context, round, total int, at time
 
 // FinishPublication marks a round's announcements done.
 func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
 		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberBOOL{Value: true}, ":at": s(stamp(at))},

@@ -41,7 +41,7 @@ func TestAPublicationAndItsResumeAreStoredUnderTheKeysTheStreamStartsFrom(t *tes
 	if err := st.ResumePublication(ctx, 12, resumedAt, auditBy); err != nil {
 		t.Fatal(err)
 	}
-	out, err := st.DB.Query(ctx, &dynamodb.QueryInput{
+	out, err := dbClient(t).Query(ctx, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{

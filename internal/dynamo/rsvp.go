@@ -98,7 +98,7 @@ func (st *Store) ChangeAnswer(ctx context.Context, round int, group, email strin
 		if err != nil {
 			return pg.AnswerChange{}, err
 		}
-		_, err = st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			return change, nil
 		}

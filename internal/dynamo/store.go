@@ -19,15 +19,51 @@ import (
 
 // Store keeps the domain in one table.
 type Store struct {
-	DB    *dynamodb.Client
+	db    operations
 	Table string
 	// Box seals the emails kept in the outbox (they carry working links); a store
 	// without one refuses to write or read them.
 	Box Sealer
 }
 
+// operations are the DynamoDB operations the store calls, as the client's method
+// values. The store does not keep the client itself, on purpose: a Store is used as an
+// interface, and a client reachable from its type would make the linker keep all of
+// DynamoDB's operations in every binary that also renders templates (text/template
+// calls methods by name), which is megabytes and a slower cold start.
+type operations struct {
+	GetItem            func(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem       func(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem            func(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem         func(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem         func(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	BatchWriteItem     func(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems func(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query              queryFunc
+}
+
+func operationsOf(db *dynamodb.Client) operations {
+	return operations{
+		GetItem: db.GetItem, BatchGetItem: db.BatchGetItem, PutItem: db.PutItem, UpdateItem: db.UpdateItem,
+		DeleteItem: db.DeleteItem, BatchWriteItem: db.BatchWriteItem, TransactWriteItems: db.TransactWriteItems,
+		Query: db.Query,
+	}
+}
+
+// queryFunc is Query, which is all the SDK's query paginator needs of a client.
+type queryFunc func(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+
+func (q queryFunc) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return q(ctx, in, opts...)
+}
+
 // New returns a Store for a table.
-func New(db *dynamodb.Client, table string) *Store { return &Store{DB: db, Table: table} }
+func New(db *dynamodb.Client, table string) *Store { return &Store{db: operationsOf(db), Table: table} }
+
+// UseClient makes st use db from now on (tests put a fault proxy in front of DynamoDB
+// this way). It is a function, not a method, so that the Store's type does not refer to
+// the client (see operations).
+func UseClient(st *Store, db *dynamodb.Client) { st.db = operationsOf(db) }
 
 // Items are stored with times as RFC 3339 strings in UTC, and ttl as Unix seconds.
 
@@ -59,7 +95,7 @@ func cmpString(a, b string) int {
 
 // transact runs a transaction whose first rateItems items are rate-limit counters.
 func (st *Store) transact(ctx context.Context, what string, items []types.TransactWriteItem, rateItems int) error {
-	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}
@@ -137,7 +173,7 @@ func set(attrs map[string]types.AttributeValue) (string, map[string]string, map[
 
 // get reads one item, strongly consistent, into out; a KindNotFound error if missing.
 func (st *Store) get(ctx context.Context, pk, sk string, out any) error {
-	res, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return unavailable(fmt.Errorf("get %s %s: %w", pk, sk, err))
 	}
@@ -153,7 +189,7 @@ func (st *Store) get(ctx context.Context, pk, sk string, out any) error {
 // queryAll reads a whole partition into out, a pointer to a slice.
 func (st *Store) queryAll(ctx context.Context, pk string, out any) error {
 	var all []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
@@ -183,7 +219,7 @@ func (st *Store) queryPrefix(ctx context.Context, pk, prefix string, out *[]map[
 		in.KeyConditionExpression = aws.String("pk = :pk")
 		delete(in.ExpressionAttributeValues, ":prefix")
 	}
-	p := dynamodb.NewQueryPaginator(st.DB, in)
+	p := dynamodb.NewQueryPaginator(st.db.Query, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -29,7 +29,7 @@ func newStore(t *testing.T) *dynamo.Store {
 // item reads one item of the table by its keys, as stored; nil when there is none.
 func item(t *testing.T, st *dynamo.Store, pk, sk string) map[string]types.AttributeValue {
 	t.Helper()
-	out, err := st.DB.GetItem(context.Background(), &dynamodb.GetItemInput{
+	out, err := dbClient(t).GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(st.Table), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
 	})
@@ -74,4 +74,10 @@ func draftRound(t *testing.T, st *dynamo.Store, n int) pg.Round {
 		t.Fatalf("create round %d: %v", n, err)
 	}
 	return r
+}
+
+// dbClient is a DynamoDB client of the test's own, for reading what the store wrote.
+func dbClient(t *testing.T) *dynamodb.Client {
+	t.Helper()
+	return app.NewClients(testenv.AWSConfig(t)).DynamoDB
 }

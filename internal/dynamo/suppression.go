@@ -14,7 +14,7 @@ import (
 
 // Suppress puts an address on the service's own suppression list.
 func (st *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
-	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
 		attrPK: s(pkSuppressed), attrSK: s(email), "reason": s(reason), "at": s(stamp(at)),
 	}})
 	if err != nil {

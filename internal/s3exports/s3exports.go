@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -25,9 +26,19 @@ const LinkTTL = 5 * time.Minute
 
 // Bucket writes exports to one bucket.
 type Bucket struct {
-	Name    string
-	clients func() (*s3.Client, *s3.PresignClient)
+	Name string
+	// ops returns the two S3 operations an export needs, as method values. The bucket
+	// does not keep the clients themselves, on purpose: a Bucket is used as an
+	// interface, and a client reachable from its type would make the linker keep all
+	// of S3's operations in the web function, which renders templates (text/template
+	// calls methods by name): megabytes, and a slower cold start.
+	ops func() (putObject, presignGetObject)
 }
+
+type (
+	putObject        func(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	presignGetObject func(context.Context, *s3.GetObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+)
 
 // NewClient builds the S3 client for the exports bucket from the SDK configuration
 // (path-style addressing when AWS_ENDPOINT_URL_S3 points at the local stand-in).
@@ -39,18 +50,26 @@ func NewClient(cfg aws.Config) *s3.Client {
 
 // New returns a Bucket for a bucket name that uses client.
 func New(client *s3.Client, name string) *Bucket {
-	presign := s3.NewPresignClient(client)
-	return &Bucket{Name: name, clients: func() (*s3.Client, *s3.PresignClient) { return client, presign }}
+	put, presign := client.PutObject, s3.NewPresignClient(client).PresignGetObject
+	return &Bucket{Name: name, ops: func() (putObject, presignGetObject) { return put, presign }}
 }
 
 // Deferred returns a Bucket that builds its S3 client from cfg on its first export,
 // not before: exports are rare, so the web function's cold start does not pay for
 // a client that most instances never use.
 func Deferred(cfg aws.Config, name string) *Bucket {
-	return &Bucket{Name: name, clients: sync.OnceValues(func() (*s3.Client, *s3.PresignClient) {
-		client := NewClient(cfg)
-		return client, s3.NewPresignClient(client)
-	})}
+	var (
+		once    sync.Once
+		put     putObject
+		presign presignGetObject
+	)
+	return &Bucket{Name: name, ops: func() (putObject, presignGetObject) {
+		once.Do(func() {
+			client := NewClient(cfg)
+			put, presign = client.PutObject, s3.NewPresignClient(client).PresignGetObject
+		})
+		return put, presign
+	}}
 }
 
 func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, body []byte) (string, error) {
@@ -60,8 +79,8 @@ func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, 
 	}
 	key := prefix + "/" + hex.EncodeToString(random) + "/" + filename
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
-	client, presign := b.clients()
-	_, err := client.PutObject(ctx, &s3.PutObjectInput{
+	put, presign := b.ops()
+	_, err := put(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(b.Name), Key: aws.String(key),
 		// A seekable body: over plain HTTP (the local stand-in) the SDK can then send its
 		// length and checksum without chunked encoding.
@@ -74,7 +93,7 @@ func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, 
 	if err != nil {
 		return "", fmt.Errorf("put export %s: %w", key, err)
 	}
-	req, err := presign.PresignGetObject(ctx, &s3.GetObjectInput{
+	req, err := presign(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(b.Name), Key: aws.String(key),
 		ResponseContentType:        aws.String(contentType),
 		ResponseContentDisposition: aws.String(disposition),

@@ -20,11 +20,24 @@ import (
 
 // Mailer sends one message per SendEmail call, with a text and an HTML part.
 type Mailer struct {
-	Client           *sesv2.Client
+	// send, sendBulk and account are the SES operations the mailer calls, as the
+	// client's method values. It does not keep the client itself, on purpose: a Mailer
+	// is used as an interface, and a client reachable from its type would make the
+	// linker keep all of SES's operations in every binary that also renders templates
+	// (text/template calls methods by name). NewMailer sets them.
+	send     func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+	sendBulk func(context.Context, *sesv2.SendBulkEmailInput, ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error)
+	account  func(context.Context, *sesv2.GetAccountInput, ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error)
+
 	From             string  // "Peer Groups <peergroups@example.org>"
 	ReplyTo          string  // the admin address, or ""
 	ConfigurationSet string  // or ""
 	FixedRate        float64 // emails a second; 0 asks SES (GetAccount's MaxSendRate)
+}
+
+// NewMailer returns a Mailer that sends with client, from the address from.
+func NewMailer(client *sesv2.Client, from string) *Mailer {
+	return &Mailer{send: client.SendEmail, sendBulk: client.SendBulkEmail, account: client.GetAccount, From: from}
 }
 
 // Send sends m. Header names and values, and the recipient, are checked again here so
@@ -61,7 +74,7 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 	if m.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
 	}
-	if _, err := m.Client.SendEmail(ctx, in); err != nil {
+	if _, err := m.send(ctx, in); err != nil {
 		if throttled(err) {
 			return fmt.Errorf("send email: %w: %v", pg.ErrThrottled, err)
 		}
@@ -158,7 +171,7 @@ func (m *Mailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.BulkDe
 	if m.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
 	}
-	out, err := m.Client.SendBulkEmail(ctx, in)
+	out, err := m.sendBulk(ctx, in)
 	if err != nil {
 		if throttled(err) {
 			return nil, fmt.Errorf("send bulk: %w: %v", pg.ErrThrottled, err)
@@ -216,7 +229,7 @@ func (m *Mailer) MaxSendRate(ctx context.Context) (float64, error) {
 	if m.FixedRate > 0 {
 		return m.FixedRate, nil
 	}
-	out, err := m.Client.GetAccount(ctx, &sesv2.GetAccountInput{})
+	out, err := m.account(ctx, &sesv2.GetAccountInput{})
 	if err != nil {
 		return 0, fmt.Errorf("get SES account: %w", err)
 	}
