@@ -1,0 +1,109 @@
+package peergroups
+
+import "slices"
+
+// MergeKits merges two revisions of a kit, ours and theirs, both made from base: a
+// three-way merge by section ID and by field. A field changed on one side only takes
+// that side's value; changed on both to the same value, that value; changed on both
+// differently, it is a clash, and the merge keeps theirs there. A section removed on
+// one side is removed unless the other side changed it (a clash). The order is theirs,
+// with the sections only ours added placed after the section they follow in ours.
+func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
+	var clashes []KitClash
+	field := func(section, name, b, o, t string) string {
+		v, ok := merge3(b, o, t)
+		if !ok {
+			clashes = append(clashes, KitClash{Section: section, Field: name, Base: b, Ours: o, Theirs: t})
+		}
+		return v
+	}
+	out := KitDoc{
+		Title:   field("", "title", base.Title, ours.Title, theirs.Title),
+		Summary: field("", "summary", base.Summary, ours.Summary, theirs.Summary),
+		Licence: field("", "licence", base.Licence, ours.Licence, theirs.Licence),
+	}
+	merged := map[string]KitSection{}
+	keep := map[string]bool{}
+	ids := sectionIDs(base, ours, theirs)
+	for _, id := range ids {
+		b, inBase := base.Section(id)
+		o, inOurs := ours.Section(id)
+		t, inTheirs := theirs.Section(id)
+		switch {
+		case inOurs && inTheirs:
+			merged[id] = KitSection{
+				ID:       id,
+				Kind:     field(id, "kind", b.Kind, o.Kind, t.Kind),
+				Audience: field(id, "audience", b.Audience, o.Audience, t.Audience),
+				Title:    field(id, "title", b.Title, o.Title, t.Title),
+				Body:     field(id, "body", b.Body, o.Body, t.Body),
+			}
+			keep[id] = true
+		case !inBase && inOurs:
+			merged[id], keep[id] = o, true // added by us
+		case !inBase && inTheirs:
+			merged[id], keep[id] = t, true // added by them
+		case inOurs && !inTheirs: // they removed it
+			if o != b {
+				clashes = append(clashes, KitClash{Section: id, Field: "section", Base: b.Body, Ours: o.Body})
+			}
+		case inTheirs && !inOurs: // we removed it
+			if t != b {
+				clashes = append(clashes, KitClash{Section: id, Field: "section", Base: b.Body, Theirs: t.Body})
+				merged[id], keep[id] = t, true
+			}
+		}
+	}
+	// Theirs' order, then ours' additions after the section they follow in ours.
+	order := make([]string, 0, len(merged))
+	for _, s := range theirs.Sections {
+		if keep[s.ID] {
+			order = append(order, s.ID)
+		}
+	}
+	for i, s := range ours.Sections {
+		if !keep[s.ID] || slices.Contains(order, s.ID) {
+			continue
+		}
+		at := 0
+		for j := i - 1; j >= 0; j-- {
+			if k := slices.Index(order, ours.Sections[j].ID); k >= 0 {
+				at = k + 1
+				break
+			}
+		}
+		order = slices.Insert(order, at, s.ID)
+	}
+	for _, id := range order {
+		out.Sections = append(out.Sections, merged[id])
+	}
+	return out, clashes
+}
+
+// merge3 is the three-way rule for one value.
+func merge3(base, ours, theirs string) (string, bool) {
+	switch {
+	case ours == theirs:
+		return ours, true
+	case ours == base:
+		return theirs, true
+	case theirs == base:
+		return ours, true
+	}
+	return theirs, false
+}
+
+// sectionIDs returns every section ID of the three, each once.
+func sectionIDs(docs ...KitDoc) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, d := range docs {
+		for _, s := range d.Sections {
+			if !seen[s.ID] {
+				seen[s.ID] = true
+				ids = append(ids, s.ID)
+			}
+		}
+	}
+	return ids
+}

@@ -1,0 +1,464 @@
+package peergroups
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A round's kit is what every regional group runs its event from: its content, written
+// together by the facilitators. Each save makes a new revision: one JSON document,
+// immutable, stored by its content's SHA-256 (KitObjects); the kit's head names the
+// latest, and moves only by a conditional write on the head the editor saw (KitStore).
+
+// Kit licences.
+const (
+	LicenceOGL  = "OGL-3.0"
+	LicenceCCBY = "CC-BY-4.0"
+)
+
+// Section kinds and audiences.
+const (
+	SectionSlides   = "slides"
+	SectionHandout  = "handout"
+	SectionExercise = "exercise"
+	SectionNotes    = "notes"
+
+	AudienceParticipant = "participant"
+	AudienceFacilitator = "facilitator"
+)
+
+// CoreKit names a round's core kit, the one every group's variant starts from.
+const CoreKit = "core"
+
+// Limits of a kit's text.
+const (
+	KitTitleMax   = 120
+	KitSummaryMax = 2000
+	KitBodyMax    = 50000 // characters of a section's Markdown (a form is at most 64 KB)
+	KitNoteMax    = 200
+)
+
+var (
+	// Licences and SectionKinds and Audiences are the choices, in the forms' order.
+	Licences     = []string{LicenceOGL, LicenceCCBY}
+	SectionKinds = []string{SectionSlides, SectionHandout, SectionExercise, SectionNotes}
+	Audiences    = []string{AudienceParticipant, AudienceFacilitator}
+)
+
+// LicenceName is a licence's name in words.
+func LicenceName(l string) string {
+	switch l {
+	case LicenceOGL:
+		return "Open Government Licence v3.0"
+	case LicenceCCBY:
+		return "Creative Commons Attribution 4.0"
+	}
+	return l
+}
+
+// KitSection is one part of a kit: slides, a handout, an exercise or notes, for the
+// participants or for the facilitators only. Body is Markdown.
+type KitSection struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Audience string `json:"audience"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+}
+
+// FacilitatorOnly reports whether the section is for the facilitators only.
+func (s KitSection) FacilitatorOnly() bool { return s.Audience == AudienceFacilitator }
+
+// KitDoc is the content of one revision of a kit: the JSON document that is stored.
+type KitDoc struct {
+	Title    string       `json:"title"`
+	Summary  string       `json:"summary"`
+	Licence  string       `json:"licence"`
+	Sections []KitSection `json:"sections"`
+}
+
+// Section returns the section with an ID.
+func (d KitDoc) Section(id string) (KitSection, bool) {
+	for _, s := range d.Sections {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return KitSection{}, false
+}
+
+// KitRevision is what is kept about one revision: never changed once written.
+type KitRevision struct {
+	Number int    // 1 for the first revision of the kit
+	Hash   string // SHA-256 of the document, hex: its address
+	Parent string // the hash of the revision it was saved over; "" for the first
+	Author string
+	At     time.Time
+	Note   string
+}
+
+// KitHead is a kit's latest revision.
+type KitHead struct {
+	Round    int
+	Kit      string // CoreKit
+	Revision KitRevision
+}
+
+// ErrKitMoved is what KitStore.SaveKitRevision returns when the head is no longer the
+// revision the save started from.
+var ErrKitMoved = &Error{Kind: KindConflict, Message: "The kit has been changed by someone else since you started."}
+
+// KitStore keeps kits' heads and revisions' facts (DynamoDB).
+type KitStore interface {
+	// KitHead returns a kit's head; a KindNotFound error when the kit has none.
+	KitHead(ctx context.Context, round int, kit string) (KitHead, error)
+	// SaveKitRevision records rev and moves the head to it, if the head is still the
+	// revision numbered rev.Number-1 with hash rev.Parent ("" and 0: no kit yet);
+	// ErrKitMoved if not.
+	SaveKitRevision(ctx context.Context, round int, kit string, rev KitRevision, a AuditEntry) error
+	// KitRevisions returns a kit's revisions, newest first.
+	KitRevisions(ctx context.Context, round int, kit string) ([]KitRevision, error)
+}
+
+// KitObjects keeps revisions' documents by their content's address (S3).
+type KitObjects interface {
+	PutKitObject(ctx context.Context, hash string, body []byte) error
+	// KitObject returns a document; a KindNotFound error when there is none.
+	KitObject(ctx context.Context, hash string) ([]byte, error)
+}
+
+// Kits is the rounds' kits: any facilitator, and admins, write a round's core kit.
+type Kits struct {
+	Env
+	Store   KitStore
+	Objects KitObjects
+	Rounds  RoundReader
+}
+
+// Kit is a kit's head revision with its content.
+type Kit struct {
+	Round    Round
+	Head     KitRevision
+	Doc      KitDoc
+	Revision string // the head's hash: the revision an edit starts from
+}
+
+// KitClash is one thing two saves changed differently: a field of the kit or of a
+// section, with its text before, in this save, and in the other.
+type KitClash struct {
+	Section string // "" for the kit's own fields
+	Field   string // title, summary, licence; or a section's kind, audience, title, body, or "section" when one side removed it
+	Base, Ours, Theirs string
+}
+
+// KitConflict is the error of a save that clashes with another made meanwhile: the
+// person's save is not lost (Ours), and can be saved again over the new head.
+type KitConflict struct {
+	Head    Kit // the kit as it is now
+	Ours    KitDoc
+	Clashes []KitClash
+}
+
+func (c *KitConflict) Error() string {
+	return fmt.Sprintf("kit changed meanwhile: %d clashes", len(c.Clashes))
+}
+
+// canWriteCore reports whether c may write a round's core kit.
+func canWriteCore(c Caller) bool { return c.Admin || c.IsFacilitator() }
+
+// NormaliseText is how Markdown is kept: LF line ends (browsers send CRLF), no spaces
+// at the ends of lines, valid UTF-8, and one final newline ("" stays "").
+func NormaliseText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRightFunc(l, unicode.IsSpace)
+	}
+	s = strings.Trim(strings.Join(lines, "\n"), "\n")
+	if s == "" {
+		return ""
+	}
+	return s + "\n"
+}
+
+// normaliseLine is how a one-line field is kept.
+func normaliseLine(s string) string { return strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD")) }
+
+// Normalise returns the document as it is stored.
+func (d KitDoc) Normalise() KitDoc {
+	d.Title, d.Licence = normaliseLine(d.Title), normaliseLine(d.Licence)
+	d.Summary = strings.TrimSuffix(NormaliseText(d.Summary), "\n")
+	secs := make([]KitSection, len(d.Sections))
+	for i, s := range d.Sections {
+		s.ID, s.Kind, s.Audience, s.Title = normaliseLine(s.ID), normaliseLine(s.Kind), normaliseLine(s.Audience), normaliseLine(s.Title)
+		s.Body = NormaliseText(s.Body)
+		secs[i] = s
+	}
+	d.Sections = secs
+	return d
+}
+
+// Encode returns the stored document and its address.
+func (d KitDoc) Encode() ([]byte, string, error) {
+	if d.Sections == nil {
+		d.Sections = []KitSection{}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode kit: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:]), nil
+}
+
+// ValidKitHash reports whether s can be a revision's address.
+func ValidKitHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
+// ValidSectionID reports whether s can be a section's ID: 1 to 40 lower-case letters,
+// digits and hyphens.
+func ValidSectionID(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// NewSectionID returns a fresh section ID.
+func NewSectionID() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return "s-" + hex.EncodeToString(b)
+}
+
+// ValidateKitDetails checks a kit's own fields, in the order of their form.
+func ValidateKitDetails(d KitDoc) FieldErrors {
+	var errs FieldErrors
+	errs.line("title", d.Title, "Title", KitTitleMax, "Enter the kit’s title")
+	errs.paragraph("summary", d.Summary, "Summary", KitSummaryMax, "Enter a summary of the kit")
+	if !slices.Contains(Licences, d.Licence) {
+		errs.add("licence", "Select the licence the kit is shared under")
+	}
+	return errs
+}
+
+// ValidateSection checks a section, in the order of its form's fields.
+func ValidateSection(s KitSection) FieldErrors {
+	var errs FieldErrors
+	errs.line("title", s.Title, "Title", KitTitleMax, "Enter the section’s title")
+	if !slices.Contains(SectionKinds, s.Kind) {
+		errs.add("kind", "Select what kind of section this is")
+	}
+	if !slices.Contains(Audiences, s.Audience) {
+		errs.add("audience", "Select who the section is for")
+	}
+	switch {
+	case !utf8.ValidString(s.Body):
+		errs.add("body", "Content contains characters we cannot read. Type it again")
+	case strings.ContainsFunc(s.Body, func(r rune) bool { return r < 32 && r != '\n' && r != '\t' }):
+		errs.add("body", "Content must not contain control characters")
+	case utf8.RuneCountInString(s.Body) > KitBodyMax:
+		errs.add("body", "Content must be "+strconv.Itoa(KitBodyMax)+" characters or fewer")
+	}
+	return errs
+}
+
+// ValidateChangeNote checks a save's change note.
+func ValidateChangeNote(note string) FieldErrors {
+	var errs FieldErrors
+	errs.line("note", note, "Change note", KitNoteMax, "Enter a short note of what you changed")
+	return errs
+}
+
+// CoreKit returns a round's core kit; a KindNotFound error when it has none yet.
+func (k *Kits) CoreKit(ctx context.Context, c Caller, round int) (Kit, error) {
+	if !canWriteCore(c) {
+		return Kit{}, ErrForbidden
+	}
+	r, err := k.round(ctx, round)
+	if err != nil {
+		return Kit{}, err
+	}
+	return k.load(ctx, r)
+}
+
+// round returns a round, saying so in words when there is none.
+func (k *Kits) round(ctx context.Context, number int) (Round, error) {
+	r, err := k.Rounds.Round(ctx, number)
+	if KindOf(err) == KindNotFound {
+		return r, Errorf(KindNotFound, "There is no round %d.", number)
+	}
+	return r, err
+}
+
+func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
+	head, err := k.Store.KitHead(ctx, r.Number, CoreKit)
+	if err != nil {
+		return Kit{Round: r}, err
+	}
+	doc, err := k.doc(ctx, head.Revision.Hash)
+	if err != nil {
+		return Kit{Round: r}, err
+	}
+	return Kit{Round: r, Head: head.Revision, Doc: doc, Revision: head.Revision.Hash}, nil
+}
+
+// doc reads a revision's document.
+func (k *Kits) doc(ctx context.Context, hash string) (KitDoc, error) {
+	b, err := k.Objects.KitObject(ctx, hash)
+	if KindOf(err) == KindNotFound {
+		return KitDoc{}, fmt.Errorf("kit revision %s is missing: %w", hash, err)
+	}
+	if err != nil {
+		return KitDoc{}, err
+	}
+	var d KitDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return KitDoc{}, fmt.Errorf("decode kit revision %s: %w", hash, err)
+	}
+	return d, nil
+}
+
+// CreateCoreKit writes the first revision of a round's core kit: its title, summary
+// and licence. A KindConflict error when someone has made it meanwhile.
+func (k *Kits) CreateCoreKit(ctx context.Context, c Caller, round int, d KitDoc) (Kit, error) {
+	if !canWriteCore(c) {
+		return Kit{}, ErrForbidden
+	}
+	d = KitDoc{Title: d.Title, Summary: d.Summary, Licence: d.Licence}.Normalise()
+	if err := ValidateKitDetails(d).Err(); err != nil {
+		return Kit{}, err
+	}
+	r, err := k.round(ctx, round)
+	if err != nil {
+		return Kit{}, err
+	}
+	err = k.write(ctx, c, r, KitRevision{Number: 1, Note: "Created the kit"}, d)
+	if errors.Is(err, ErrKitMoved) {
+		return Kit{}, Errorf(KindConflict, "Round %d already has a core kit.", round)
+	}
+	if err != nil {
+		return Kit{}, err
+	}
+	return k.load(ctx, r)
+}
+
+// SaveSection saves one section (a new one when its ID is not in the kit) over the
+// revision the editor started from. When the kit has moved on since, the save is
+// merged with what was saved meanwhile; a *KitConflict error when both changed the
+// same thing differently, which loses nothing: it carries the person's save.
+func (k *Kits) SaveSection(ctx context.Context, c Caller, round int, from string, s KitSection, note string) (Kit, error) {
+	if !canWriteCore(c) {
+		return Kit{}, ErrForbidden
+	}
+	s = KitDoc{Sections: []KitSection{s}}.Normalise().Sections[0]
+	note = normaliseLine(note)
+	errs := append(ValidateSection(s), ValidateChangeNote(note)...)
+	if !ValidSectionID(s.ID) {
+		return Kit{}, Errorf(KindNotFound, "There is no such section.")
+	}
+	if err := errs.Err(); err != nil {
+		return Kit{}, err
+	}
+	if !ValidKitHash(from) {
+		return Kit{}, Errorf(KindInvalid, "The form did not say which revision you started from. Go back, refresh the page, then try again.")
+	}
+	r, err := k.round(ctx, round)
+	if err != nil {
+		return Kit{}, err
+	}
+	base, err := k.doc(ctx, from)
+	if err != nil {
+		return Kit{}, err
+	}
+	ours := base
+	ours.Sections = slices.Clone(base.Sections)
+	if i := slices.IndexFunc(ours.Sections, func(x KitSection) bool { return x.ID == s.ID }); i >= 0 {
+		ours.Sections[i] = s
+	} else {
+		ours.Sections = append(ours.Sections, s)
+	}
+	return k.save(ctx, c, r, from, base, ours, note)
+}
+
+// maxSaveTries bounds how often a save is merged again when the head keeps moving.
+const maxSaveTries = 5
+
+// save writes ours, edited from base (revision from), as the kit's new head, merging
+// it with what others saved meanwhile.
+func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, ours KitDoc, note string) (Kit, error) {
+	for range maxSaveTries {
+		head, err := k.Store.KitHead(ctx, r.Number, CoreKit)
+		if err != nil {
+			return Kit{}, err
+		}
+		next := ours
+		if head.Revision.Hash != from {
+			theirs, err := k.doc(ctx, head.Revision.Hash)
+			if err != nil {
+				return Kit{}, err
+			}
+			merged, clashes := MergeKits(base, ours, theirs)
+			if len(clashes) > 0 {
+				return Kit{}, &KitConflict{Head: Kit{Round: r, Head: head.Revision, Doc: theirs, Revision: head.Revision.Hash}, Ours: ours, Clashes: clashes}
+			}
+			next = merged
+		}
+		err = k.write(ctx, c, r, KitRevision{Number: head.Revision.Number + 1, Parent: head.Revision.Hash, Note: note}, next)
+		if errors.Is(err, ErrKitMoved) {
+			continue // someone saved between the read and the write: merge again
+		}
+		if err != nil {
+			return Kit{}, err
+		}
+		return k.load(ctx, r)
+	}
+	return Kit{}, Errorf(KindUnavailable, "The kit is being changed by several people at once. Your changes have not been saved yet: go back and send them again.")
+}
+
+// write stores a document and moves the head to it.
+func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d KitDoc) error {
+	body, hash, err := d.Normalise().Encode()
+	if err != nil {
+		return err
+	}
+	if err := k.Objects.PutKitObject(ctx, hash, body); err != nil {
+		return err
+	}
+	rev.Hash, rev.Author, rev.At = hash, c.Email, k.Now()
+	target := fmt.Sprintf("%d %s r%d", r.Number, CoreKit, rev.Number)
+	return k.Store.SaveKitRevision(ctx, r.Number, CoreKit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note}))
+}
+
+// History returns a round's core kit's revisions, newest first.
+func (k *Kits) History(ctx context.Context, c Caller, round int) (Kit, []KitRevision, error) {
+	kit, err := k.CoreKit(ctx, c, round)
+	if err != nil {
+		return kit, nil, err
+	}
+	revs, err := k.Store.KitRevisions(ctx, round, CoreKit)
+	return kit, revs, err
+}

@@ -1,0 +1,157 @@
+package peergroups_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
+)
+
+func TestNormaliseTextKeepsLFNoTrailingSpacesAndOneFinalNewline(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                     "",
+		"\r\n \r\n":            "",
+		"one\r\ntwo  \r\n\r\n": "one\ntwo\n",
+		"one\rtwo":             "one\ntwo\n",
+		"a \t\n\nb":            "a\n\nb\n",
+		"bad \xff byte":        "bad \uFFFD byte\n",
+		"\n\nlead\n\n\n":       "lead\n",
+		"  indented code\n":    "  indented code\n",
+	} {
+		if got := pg.NormaliseText(in); got != want {
+			t.Errorf("NormaliseText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestKitDocumentsAreAddressedByTheirNormalisedContent(t *testing.T) {
+	a := pg.KitDoc{Title: " Kit ", Licence: pg.LicenceOGL, Sections: []pg.KitSection{{ID: "s-1", Kind: "notes", Audience: "participant", Title: "Intro", Body: "Hello\r\n"}}}.Normalise()
+	b := pg.KitDoc{Title: "Kit", Licence: pg.LicenceOGL, Sections: []pg.KitSection{{ID: "s-1", Kind: "notes", Audience: "participant", Title: "Intro", Body: "Hello  "}}}.Normalise()
+	_, ha, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hb, _ := b.Encode()
+	if ha != hb || !pg.ValidKitHash(ha) {
+		t.Errorf("the same content saved from Windows and elsewhere has addresses %s and %s", ha, hb)
+	}
+}
+
+func doc(sections ...pg.KitSection) pg.KitDoc {
+	return pg.KitDoc{Title: "Kit", Summary: "Sum", Licence: pg.LicenceOGL, Sections: sections}
+}
+
+func sec(id, body string) pg.KitSection {
+	return pg.KitSection{ID: id, Kind: pg.SectionNotes, Audience: pg.AudienceParticipant, Title: "T " + id, Body: body}
+}
+
+func bodies(d pg.KitDoc) string {
+	var b []string
+	for _, s := range d.Sections {
+		b = append(b, s.ID+"="+s.Body)
+	}
+	return strings.Join(b, ",")
+}
+
+func TestMergeKitsTakesEachSidesChangesToDifferentSections(t *testing.T) {
+	base := doc(sec("a", "A"), sec("b", "B"))
+	ours := doc(sec("a", "A ours"), sec("b", "B"))
+	theirs := doc(sec("a", "A"), sec("b", "B theirs"))
+	theirs.Title = "New title"
+	got, clashes := pg.MergeKits(base, ours, theirs)
+	if len(clashes) != 0 {
+		t.Fatalf("clashes: %+v", clashes)
+	}
+	if bodies(got) != "a=A ours,b=B theirs" || got.Title != "New title" {
+		t.Errorf("merged to %q, title %q", bodies(got), got.Title)
+	}
+}
+
+func TestMergeKitsClashesOnlyWhenBothChangedTheSameFieldDifferently(t *testing.T) {
+	base := doc(sec("a", "A"))
+	same, clashes := pg.MergeKits(base, doc(sec("a", "X")), doc(sec("a", "X")))
+	if len(clashes) != 0 || bodies(same) != "a=X" {
+		t.Errorf("the same change on both sides: %q %+v", bodies(same), clashes)
+	}
+	_, clashes = pg.MergeKits(base, doc(sec("a", "ours")), doc(sec("a", "theirs")))
+	if len(clashes) != 1 || clashes[0].Section != "a" || clashes[0].Field != "body" || clashes[0].Ours != "ours" || clashes[0].Theirs != "theirs" || clashes[0].Base != "A" {
+		t.Errorf("clashes: %+v", clashes)
+	}
+}
+
+func TestMergeKitsKeepsSectionsAddedOnBothSidesAndRemovals(t *testing.T) {
+	base := doc(sec("a", "A"), sec("b", "B"))
+	ours := doc(sec("a", "A"), sec("new1", "N1"), sec("b", "B"))
+	theirs := doc(sec("a", "A"), sec("new2", "N2"))
+	got, clashes := pg.MergeKits(base, ours, theirs)
+	if len(clashes) != 0 || bodies(got) != "a=A,new1=N1,new2=N2" {
+		t.Errorf("merged to %q, clashes %+v", bodies(got), clashes)
+	}
+	// Removed on one side and edited on the other: a clash, and nothing is lost.
+	_, clashes = pg.MergeKits(base, doc(sec("a", "A"), sec("b", "B edited")), doc(sec("a", "A")))
+	if len(clashes) != 1 || clashes[0].Field != "section" || clashes[0].Ours != "B edited" {
+		t.Errorf("edit against removal: %+v", clashes)
+	}
+}
+
+func TestMergeOfTheSameEditOnBothSidesIsThatEdit(t *testing.T) {
+	base := doc(sec("a", "A"), sec("b", "B"))
+	x := doc(sec("b", "B2"), sec("c", "C"))
+	got, clashes := pg.MergeKits(base, x, x)
+	if len(clashes) != 0 || bodies(got) != bodies(x) {
+		t.Errorf("merge(base, x, x) = %q, want %q (%+v)", bodies(got), bodies(x), clashes)
+	}
+}
+
+func TestRenderMarkdownRemovesScriptsRawHTMLJavascriptLinksAndRemoteImages(t *testing.T) {
+	src := "# Hello\n\n<script>alert(1)</script>\n\n<b onclick=\"x()\">raw</b>\n\n[click](javascript:alert(1))\n\n" +
+		"![remote](https://evil.example/x.png)\n\n![proto](//evil.example/y.png)\n\n![local](/assets/ok.png)\n\n[fine](https://www.gov.uk/)\n"
+	got := pg.RenderMarkdown(src)
+	for _, bad := range []string{"<script", "alert(1)", "onclick", "<b", "javascript:", "evil.example"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("rendered Markdown contains %q:\n%s", bad, got)
+		}
+	}
+	for _, good := range []string{"<h1", "Hello", `src="/assets/ok.png"`, "remote", `href="https://www.gov.uk/"`} {
+		if !strings.Contains(got, good) {
+			t.Errorf("rendered Markdown lacks %q:\n%s", good, got)
+		}
+	}
+}
+
+func FuzzRenderMarkdownNeverLetsScriptThrough(f *testing.F) {
+	for _, seed := range []string{"<script>x</script>", "[a](javascript:x)", "![i](http://x/y.png)", "<img src=x onerror=alert(1)>", "[a](JaVaScRiPt:x)", "<a href=\"javascript:x\">a</a>", "`code`", "| a | b |\n|---|---|\n| 1 | 2 |"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		got := pg.RenderMarkdown(src)
+		z := html.NewTokenizer(strings.NewReader(got))
+		for range 100000 {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				return
+			}
+			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			tok := z.Token()
+			if slices.Contains([]string{"script", "style", "iframe", "object", "embed", "form", "input"}, tok.Data) {
+				t.Fatalf("%q rendered a <%s>: %s", src, tok.Data, got)
+			}
+			for _, a := range tok.Attr {
+				v := strings.ToLower(strings.TrimSpace(a.Val))
+				switch {
+				case strings.HasPrefix(a.Key, "on"):
+					t.Fatalf("%q rendered an event handler %s: %s", src, a.Key, got)
+				case (a.Key == "href" || a.Key == "src") && (strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "data:") || strings.HasPrefix(v, "vbscript:")):
+					t.Fatalf("%q rendered a %s link: %s", src, v, got)
+				case tok.Data == "img" && a.Key == "src" && (strings.Contains(v, ":") || strings.HasPrefix(v, "//")):
+					t.Fatalf("%q rendered a remote image: %s", src, got)
+				}
+			}
+		}
+	})
+}
