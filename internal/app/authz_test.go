@@ -90,6 +90,14 @@ var expectations = map[string]row{
 	"POST /facilitate/{group}/rounds/{round}":              groupFacilitator,
 	"GET /facilitate/{group}/rounds/{round}/attendees.csv": groupFacilitator,
 
+	"GET /kits/{round}":                     anyFacilitator,
+	"POST /kits/{round}":                    anyFacilitator,
+	"GET /kits/{round}/sections/new":        anyFacilitator,
+	"POST /kits/{round}/sections":           anyFacilitator,
+	"GET /kits/{round}/sections/{section}":  anyFacilitator,
+	"POST /kits/{round}/sections/{section}": anyFacilitator,
+	"GET /kits/{round}/history":             anyFacilitator,
+
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,
 	"POST /admin/groups":                             adminOnly,
@@ -134,6 +142,7 @@ func pathFor(pattern string) (method, path string) {
 	path = strings.ReplaceAll(path, "{id}", "no-such-proposal")
 	path = strings.ReplaceAll(path, "{round}", "1")
 	path = strings.ReplaceAll(path, "{file}", "london.ics")
+	path = strings.ReplaceAll(path, "{section}", "s-1")
 	if strings.HasSuffix(path, "/") && path != "/" {
 		path += "app.css"
 	}

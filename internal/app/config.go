@@ -43,6 +43,7 @@ var Vars = []Var{
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Requests about one email address allowed from one client an hour, counted apart for sign-in links and for sign-ups and other link requests (so nobody elsewhere can use up a person's sign-ins)."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests of every kind allowed per client IP address (IPv6: per /64) an hour."},
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
+	{Name: "KITS_BUCKET", Default: "peergroups-kits", Help: "Private S3 bucket of the rounds' kits: each revision is one JSON document at kits/objects/<sha256>.json."},
 }
 
 // isBucketName reports whether name is what S3 accepts as a bucket's name: 3 to 63
@@ -85,6 +86,7 @@ type Config struct {
 	// transactional mail and reminders.
 	TransactionalShare float64
 	ExportsBucket      string
+	KitsBucket         string
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -119,6 +121,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ReplyTo:          get("REPLY_TO"),
 		ConfigurationSet: get("SES_CONFIGURATION_SET"),
 		ExportsBucket:    get("EXPORTS_BUCKET"),
+		KitsBucket:       get("KITS_BUCKET"),
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("BASE_URL %q is not an http(s) address", c.BaseURL)
@@ -152,6 +155,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.TransactionalShare = share
 	if !isBucketName(c.ExportsBucket) {
 		return Config{}, fmt.Errorf("EXPORTS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.ExportsBucket)
+	}
+	if !isBucketName(c.KitsBucket) {
+		return Config{}, fmt.Errorf("KITS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.KitsBucket)
 	}
 	for _, n := range []struct {
 		name string

@@ -87,6 +87,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if extra["EXPORTS_BUCKET"] == "" {
 		extra["EXPORTS_BUCKET"] = testenv.Bucket(t, s3exports.NewClient(awsCfg))
 	}
+	if extra["KITS_BUCKET"] == "" {
+		extra["KITS_BUCKET"] = testenv.Bucket(t, s3exports.NewClient(awsCfg))
+	}
 	clock := testenv.NewClock()
 	s := &site{t: t, Clock: clock, Table: table}
 	srv := httptest.NewUnstartedServer(nil)

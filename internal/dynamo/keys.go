@@ -45,6 +45,8 @@ import (
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
+//	kit head             KIT#<nnnn>#<kit>    HEAD          (<kit> is "core"; the head revision's number and hash)
+//	kit revision         KIT#<nnnn>#<kit>    REV#<nnnnnn>  (hash, parent, author, time, change note; never changed)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -84,6 +86,11 @@ import (
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
 //     function reads it from the stream's key and claims and settles it with conditional
 //     UpdateItems (no Query: nothing lists the outbox)
+//   - a kit's head: GetItem KIT#<nnnn>#<kit> / HEAD, consistent; a save is one transaction
+//     that puts the head conditioned on the number and hash of the head the editor saw,
+//     and puts the new revision's item conditioned on its absence. The documents
+//     themselves are in the kits bucket (S3), at kits/objects/<sha256>.json
+//   - a kit's history: Query pk = KIT#<nnnn>#<kit>, begins_with(sk, "REV#")
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -111,6 +118,7 @@ const (
 	pkGroups     = "GROUPS"
 	pkCouncil    = "COUNCILS"
 	pkSuppressed = "SUPPRESSED"
+	skKitHead    = "HEAD"
 )
 
 // What an item of a person's partition is: the part of its sort key before the first
@@ -132,6 +140,8 @@ const (
 	prefixRole     = "ROLE#"
 	prefixOutbox   = "OUTBOX#"
 	prefixInterest = kindInterest + "#"
+
+	prefixKitRevision = "REV#"
 )
 
 func personPK(email string) string              { return prefixPerson + email }
@@ -161,6 +171,11 @@ func reminderPK(n int) string                   { return fmt.Sprintf("REMIND#%04
 func progressPK(n int) string                   { return fmt.Sprintf("PROGRESS#%04d", n) }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// kitPK is the partition of a round's kit (CoreKit, for now); kitRevisionSK numbers its
+// revisions so that they sort in the order they were saved.
+func kitPK(round int, kit string) string { return fmt.Sprintf("KIT#%04d#%s", round, kit) }
+func kitRevisionSK(n int) string         { return fmt.Sprintf("%s%06d", prefixKitRevision, n) }
 
 // emailOfPersonPK returns the address of a person's partition key.
 func emailOfPersonPK(pk string) string { return strings.TrimPrefix(pk, prefixPerson) }

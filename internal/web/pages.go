@@ -22,6 +22,7 @@ var pageNames = []string{
 	"register", "register-form", "sent", "confirm-link", "done", "admin-councils", "admin-council",
 	"proposals", "proposal-form", "proposal", "admin-proposals", "admin-proposal",
 	"admin-rounds", "round-form", "admin-round", "round-preview", "round", "event-form", "rsvp",
+	"kit-form", "kit", "kit-section", "kit-history",
 }
 
 // funcs are the helpers page templates may call.
@@ -29,6 +30,7 @@ var funcs = template.FuncMap{
 	"date":       dateOf,
 	"stalledFor": func() string { return pg.DurationText(pg.SendingLease) },
 	"when":       pg.Event.When,
+	"licence":    pg.LicenceName,
 	// dict builds the arguments of a shared form field.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}

@@ -36,6 +36,7 @@ type Server struct {
 	Invitations *pg.Invitations
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
+	Kits        *pg.Kits
 	Now         func() time.Time // the services' clock
 
 	Announcer *announce.Announcer
@@ -83,6 +84,7 @@ func (s *Server) Routes() []Route {
 		proposals = proposalPages{s, proposalsAndInvitations{s.Proposals, s.Invitations}}
 		register  = registerPages{s, s.Register}
 		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
+		kits      = kitPages{s, s.Kits}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -140,6 +142,14 @@ func (s *Server) Routes() []Route {
 		{"GET /facilitate/{group}/rounds/{round}", GroupFacilitator, rounds.eventForm},
 		{"POST /facilitate/{group}/rounds/{round}", GroupFacilitator, rounds.eventSave},
 		{"GET /facilitate/{group}/rounds/{round}/attendees.csv", GroupFacilitator, rounds.attendeesCSV},
+
+		{"GET /kits/{round}", AnyFacilitator, kits.kitPage},
+		{"POST /kits/{round}", AnyFacilitator, kits.kitCreate},
+		{"GET /kits/{round}/sections/new", AnyFacilitator, kits.sectionForm},
+		{"POST /kits/{round}/sections", AnyFacilitator, kits.sectionSave},
+		{"GET /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionForm},
+		{"POST /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionSave},
+		{"GET /kits/{round}/history", AnyFacilitator, kits.kitHistory},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},

@@ -12,6 +12,7 @@ import (
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3kits"
 	"github.com/peergroups/peergroups/internal/web"
 )
 
@@ -34,6 +35,7 @@ type Services struct {
 	Invitations *pg.Invitations
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
+	Kits        *pg.Kits
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -52,6 +54,7 @@ func NewServices(store *dynamo.Store, env pg.Env, councils *pg.Councils, limiter
 		Invitations: &pg.Invitations{Env: env, Store: store, Network: network},
 		Rounds:      &pg.Rounds{Env: env, Store: store, Network: network, Places: rsvps},
 		RSVPs:       rsvps,
+		Kits:        &pg.Kits{Env: env, Store: store, Rounds: store},
 	}
 }
 
@@ -73,6 +76,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Pseudonym: keys.Pseudonym,
 	}, cfg.Admins)
+	// The kits' documents are in S3, whose client is built when a kit is first asked for.
+	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	announcer, err := announcing.New(cfg, clients, log, opts...)
 	if err != nil {
 		return nil, err
@@ -86,6 +91,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Invitations: services.Invitations,
 		Rounds:      services.Rounds,
 		RSVPs:       services.RSVPs,
+		Kits:        services.Kits,
 		Now:         now,
 
 		Announcer: announcer,
