@@ -157,8 +157,8 @@ type Kit struct {
 // KitClash is one thing two saves changed differently: a field of the kit or of a
 // section, with its text before, in this save, and in the other.
 type KitClash struct {
-	Section string // "" for the kit's own fields
-	Field   string // title, summary, licence; or a section's kind, audience, title, body, or "section" when one side removed it
+	Section            string // "" for the kit's own fields
+	Field              string // title, summary, licence; or a section's kind, audience, title, body, or "section" when one side removed it
 	Base, Ours, Theirs string
 }
 
