@@ -52,6 +52,10 @@ var viewOf = map[string]func() view{
 	"round-preview":    func() view { return &roundPreviewView{} },
 	"event-form":       func() view { return &eventFormView{} },
 	"rsvp":             func() view { return &rsvpView{} },
+	"kit-form":         func() view { return &kitFormView{} },
+	"kit":              func() view { return &kitView{} },
+	"kit-section":      func() view { return &sectionView{} },
+	"kit-history":      func() view { return &kitHistoryView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its
