@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/peergroups/kitmarkdown"
 )
 
 // kitPages serve a round's core kit: any facilitator and admins write it.
@@ -88,7 +89,7 @@ func (s kitPages) kitPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &kitView{base: base{Title: fmt.Sprintf("Round %d core kit: %s", n, kit.Doc.Title), Banner: map[string]string{"saved": "Your changes have been saved", "merged": "Your changes have been saved, together with changes someone else saved meanwhile", "created": "The core kit has been created"}[r.URL.Query().Get("done")]}, Kit: kit}
 	for _, sec := range kit.Doc.Sections {
-		p.Sections = append(p.Sections, renderedSection{KitSection: sec, HTML: template.HTML(pg.RenderMarkdown(sec.Body))})
+		p.Sections = append(p.Sections, renderedSection{KitSection: sec, HTML: template.HTML(kitmarkdown.Render(sec.Body))})
 	}
 	s.render(w, r, http.StatusOK, "kit", p)
 }

@@ -1,4 +1,8 @@
-package peergroups
+// Package kitmarkdown renders the Markdown of the kits' sections as safe HTML. It is
+// apart from package peergroups so that only the web function links goldmark and
+// bluemonday (and runs their initialisation at its cold start), not the functions
+// that only send mail.
+package kitmarkdown
 
 import (
 	"bytes"
@@ -14,11 +18,11 @@ import (
 	"github.com/yuin/goldmark/text"
 )
 
-// RenderMarkdown turns a section's Markdown into HTML that is safe to put in a page:
+// Render turns a section's Markdown into HTML that is safe to put in a page:
 // goldmark without raw HTML (it is left out) and without dangerous links, images only
 // from the service itself (a remote image is replaced by its alternative text), then
 // bluemonday's policy for user content as a second line of defence.
-func RenderMarkdown(src string) string {
+func Render(src string) string {
 	md, policy := markdown()
 	doc := md.Parser().Parse(text.NewReader([]byte(src)))
 	dropRemoteImages(doc, []byte(src))
@@ -30,8 +34,10 @@ func RenderMarkdown(src string) string {
 }
 
 // localImage is an image's address that stays on the service: a path, with no scheme
-// and no host.
-var localImage = regexp.MustCompile(`^(?:/?[A-Za-z0-9._~-][A-Za-z0-9._~/-]*)$`)
+// and no host. (Built on first use: the package does little at init.)
+var localImage = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:/?[A-Za-z0-9._~-][A-Za-z0-9._~/-]*)$`)
+})
 
 var markdown = sync.OnceValues(func() (goldmark.Markdown, *bluemonday.Policy) {
 	md := goldmark.New(
@@ -40,7 +46,7 @@ var markdown = sync.OnceValues(func() (goldmark.Markdown, *bluemonday.Policy) {
 	)
 	p := bluemonday.UGCPolicy()
 	p.AllowURLSchemes("https", "http", "mailto")
-	p.AllowAttrs("src").Matching(localImage).OnElements("img")
+	p.AllowAttrs("src").Matching(localImage()).OnElements("img")
 	p.RequireNoReferrerOnLinks(true)
 	return md, p
 })
@@ -51,7 +57,7 @@ func dropRemoteImages(doc ast.Node, src []byte) {
 	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if img, ok := n.(*ast.Image); ok && entering {
 			dest := string(img.Destination)
-			if !localImage.MatchString(dest) || strings.HasPrefix(dest, "//") {
+			if !localImage().MatchString(dest) || strings.HasPrefix(dest, "//") {
 				remote = append(remote, img)
 			}
 		}
