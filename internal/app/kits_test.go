@@ -250,3 +250,27 @@ func TestTheSameSectionSavedByTwoFacilitatorsShowsBothTextsAndLosesNothing(t *te
 	mustContain(t, s.get("/kits/3").Body, "Their new text, and mine")
 	mustContain(t, s.get("/kits/3/history").Body, "Theirs", "Mine, merged by hand")
 }
+
+func TestAKitRevisionMissingFromS3IsAFaultAndABogusRevisionIsNotFound(t *testing.T) {
+	t.Parallel()
+	s := newKitSite(t)
+	s.createKit()
+	a := s.addSection("Part A", pg.AudienceParticipant, "Some text")
+	// A form that names a revision there never was.
+	r := s.post("/kits/3/sections/"+a, sectionForm(strings.Repeat("0", 64), "Part A", "Changed", "Note"))
+	if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "That revision of the kit cannot be found.") {
+		t.Errorf("a revision that does not exist: %d\n%s", r.Status, r.Body)
+	}
+	// The head's document gone from the bucket: the service says so, and logs it.
+	head, err := s.App.Services.Kits.Store.KitHead(context.Background(), 3, pg.CoreKit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3exports.NewClient(testenv.AWSConfig(t)).DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(s.Config.KitsBucket), Key: aws.String(s3kits.Key(head.Revision.Hash))}); err != nil {
+		t.Fatal(err)
+	}
+	r = s.get("/kits/3")
+	if r.Status != http.StatusInternalServerError || !strings.Contains(r.Body, "Sorry, there is a problem with the service") {
+		t.Errorf("the head's document missing: %d\n%s", r.Status, r.Body)
+	}
+}

@@ -320,6 +320,11 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 		return Kit{Round: r}, err
 	}
 	doc, err := k.doc(ctx, head.Revision.Hash)
+	if KindOf(err) == KindNotFound {
+		// The head names a document the bucket does not have: a fault, not a page
+		// that is not there (versioning keeps an overwritten or deleted one 30 days).
+		return Kit{Round: r}, Wrap(KindInternal, fmt.Errorf("round %d's core kit: head revision %d: %w", r.Number, head.Revision.Number, err), "")
+	}
 	if err != nil {
 		return Kit{Round: r}, err
 	}
