@@ -175,7 +175,12 @@ func TestTheCouncilPickerInABrowser(t *testing.T) {
 		t.Fatalf("after picking Birmingham the select's value is %q, want BIR", got)
 	}
 	// A chosen council stays chosen when the form comes back with another error.
-	b.do("send without a name", chromedp.Click(chromedp.CSS("form button[type=submit]")), waitFor("Enter your full name"), waitUntil("the council picker", enhanced))
+	// The page before says "Enter your full name" too: mark it, and wait for the new one.
+	b.do("send without a name", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[string](`document.body.dataset.old = "yes"`)(ctx, tg)
+		return err
+	}), chromedp.Click(chromedp.CSS("form button[type=submit]")),
+		waitUntil("the page sent back", `!document.body.dataset.old`), waitFor("Enter your full name"), waitUntil("the council picker", enhanced))
 	if got := evalOn[string](b, `document.getElementById("council").value + " " + document.getElementById("council-select").value`); got != "Birmingham City Council BIR" {
 		t.Fatalf("back with an error, the council picker shows and sends %q, want Birmingham City Council BIR", got)
 	}
