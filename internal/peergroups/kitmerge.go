@@ -1,17 +1,28 @@
 package peergroups
 
-import "slices"
+import (
+	"slices"
+	"strings"
+
+	"github.com/epiclabs-io/diff3"
+)
 
 // MergeKits merges two revisions of a kit, ours and theirs, both made from base: a
 // three-way merge by section ID and by field. A field changed on one side only takes
 // that side's value; changed on both to the same value, that value; changed on both
-// differently, it is a clash, and the merge keeps theirs there. A section removed on
+// differently, it is a clash, and the merge keeps theirs there, except a section's body
+// (Markdown, one paragraph a line), which is merged line by line first, so that two
+// people who changed different paragraphs of one section both keep their change. A section removed on
 // one side is removed unless the other side changed it (a clash). The order is theirs,
 // with the sections only ours added placed after the section they follow in ours.
 func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 	var clashes []KitClash
 	field := func(section, name, b, o, t string) string {
-		v, ok := merge3(b, o, t)
+		merge := merge3
+		if name == "body" {
+			merge = mergeLines
+		}
+		v, ok := merge(b, o, t)
 		if !ok {
 			clashes = append(clashes, KitClash{Section: section, Field: name, Base: b, Ours: o, Theirs: t})
 		}
@@ -91,6 +102,24 @@ func merge3(base, ours, theirs string) (string, bool) {
 		return ours, true
 	}
 	return theirs, false
+}
+
+// mergeLines is the three-way rule for a text, line by line (GNU diff3's): changes
+// to different lines of base are both kept; changes to the same or adjacent lines
+// that differ are a clash, and then the merge keeps theirs.
+func mergeLines(base, ours, theirs string) (string, bool) {
+	if v, ok := merge3(base, ours, theirs); ok {
+		return v, true
+	}
+	split := func(s string) []string { return strings.Split(s, "\n") }
+	var lines []string
+	for _, part := range diff3.Diff3Merge(split(ours), split(base), split(theirs), true) {
+		if part.Conflict != nil {
+			return theirs, false
+		}
+		lines = append(lines, part.Ok...)
+	}
+	return strings.Join(lines, "\n"), true
 }
 
 // sectionIDs returns every section ID of the three, each once.

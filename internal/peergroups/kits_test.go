@@ -79,6 +79,24 @@ func TestMergeKitsClashesOnlyWhenBothChangedTheSameFieldDifferently(t *testing.T
 	}
 }
 
+// Two people who changed different paragraphs of one section's body both keep their
+// change; the same paragraph changed differently is a clash, with the three texts.
+func TestMergeKitsMergesABodyLineByLine(t *testing.T) {
+	base := doc(sec("a", "First paragraph.\nSecond paragraph.\nThird paragraph.\n"))
+	ours := doc(sec("a", "First paragraph, ours.\nSecond paragraph.\nThird paragraph.\n"))
+	theirs := doc(sec("a", "First paragraph.\nSecond paragraph.\nThird paragraph, theirs.\nA fourth, theirs.\n"))
+	got, clashes := pg.MergeKits(base, ours, theirs)
+	want := "First paragraph, ours.\nSecond paragraph.\nThird paragraph, theirs.\nA fourth, theirs.\n"
+	if len(clashes) != 0 || got.Sections[0].Body != want {
+		t.Fatalf("merged to %q with clashes %+v, want %q", got.Sections[0].Body, clashes, want)
+	}
+	clash := doc(sec("a", "First paragraph.\nSecond paragraph, theirs.\nThird paragraph.\n"))
+	_, clashes = pg.MergeKits(base, doc(sec("a", "First paragraph.\nSecond paragraph, ours.\nThird paragraph.\n")), clash)
+	if len(clashes) != 1 || clashes[0].Field != "body" || !strings.Contains(clashes[0].Ours, "ours") || !strings.Contains(clashes[0].Theirs, "theirs") {
+		t.Errorf("the same paragraph changed differently: clashes %+v", clashes)
+	}
+}
+
 func TestMergeKitsKeepsSectionsAddedOnBothSidesAndRemovals(t *testing.T) {
 	base := doc(sec("a", "A"), sec("b", "B"))
 	ours := doc(sec("a", "A"), sec("new1", "N1"), sec("b", "B"))
