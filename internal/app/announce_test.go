@@ -58,7 +58,7 @@ func newRoundWith(t *testing.T, perGroup int, extra map[string]string) *roundFix
 	}
 	for _, g := range []string{"london", "midlands", "south", "yorkshire"} {
 		fac := testenv.Address("fac-" + g)
-		if err := s.App.Store.SetRole(ctx, fac, pg.RoleFacilitator, g, true, pg.AuditEntry{At: time.Now(), Actor: admin, Action: "test"}); err != nil {
+		if err := s.App.Stores.Network.SetRole(ctx, fac, pg.RoleFacilitator, g, true, pg.AuditEntry{At: time.Now(), Actor: admin, Action: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		f.facilitators[g] = fac
@@ -68,12 +68,12 @@ func newRoundWith(t *testing.T, perGroup int, extra map[string]string) *roundFix
 	}
 	// One London member is suppressed, and one has left: neither may be sent to.
 	f.suppressed = f.members["london"][0]
-	if err := s.App.Store.Suppress(ctx, f.suppressed, "hard bounce", time.Now()); err != nil {
+	if err := s.App.Stores.Announcements.Suppress(ctx, f.suppressed, "hard bounce", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	f.left = s.addMember(t, "london", "Gone Away")
 	person := s.person(f.left)
-	if err := s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
+	if err := s.App.Stores.Memberships.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.App.Services.Rounds.Publish(ctx, f.admin, 1); err != nil {
@@ -89,10 +89,10 @@ func (s *site) addMember(t *testing.T, group, name string) string {
 	email := testenv.Address("m")
 	su := pg.Signup{Email: email, Profile: pg.Profile{Name: name}, Groups: []string{group}, Form: "join", NonceHash: "n", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	p := pg.Person{Email: email}
-	if err := s.App.Store.SaveSignup(ctx, p, su, nil); err != nil {
+	if err := s.App.Stores.Memberships.SaveSignup(ctx, p, su, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.Store.ConfirmSignup(ctx, p, su, time.Now()); err != nil {
+	if err := s.App.Stores.Memberships.ConfirmSignup(ctx, p, su, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return email
@@ -190,11 +190,11 @@ func (f *roundFixture) check(t *testing.T) {
 	if n, _ := count(f.left, "Round 1:"); n != 0 {
 		t.Errorf("a member who left got %d announcements", n)
 	}
-	pub, err := f.s.App.Store.Publication(context.Background(), 1)
+	pub, err := f.s.App.Stores.Rounds.Publication(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger, err := f.s.App.Store.Ledger(context.Background(), 1)
+	ledger, err := f.s.App.Stores.Announcements.Ledger(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

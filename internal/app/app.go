@@ -142,9 +142,10 @@ func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*
 		return nil, err
 	}
 	env := pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}
-	invitations := &pg.Invitations{Env: env, Store: store, Network: &pg.Network{Env: env, Store: store}}
+	stores := dynamo.Capabilities(store)
+	invitations := &pg.Invitations{Env: env, Store: stores.Invitations, Network: &pg.Network{Env: env, Store: stores.Network}}
 	return &outbox.Sender{
-		Store: store, Mailer: Mailer(cfg, clients), Invitations: invitations,
+		Store: stores.Outbox, Mailer: Mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
 	}, nil
 }

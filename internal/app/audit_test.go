@@ -36,7 +36,7 @@ func TestAuditEntriesAreWrittenToTheAuditTableAndOlderOnesStillShow(t *testing.T
 		t.Fatal(err)
 	}
 	fac := testenv.Address("fac")
-	if err := s.App.Store.SetRole(ctx, fac, pg.RoleFacilitator, "london", true, pg.AuditEntry{At: time.Now(), Actor: admin, Action: "appoint facilitator", Target: "london " + fac}); err != nil {
+	if err := s.App.Stores.Network.SetRole(ctx, fac, pg.RoleFacilitator, "london", true, pg.AuditEntry{At: time.Now(), Actor: admin, Action: "appoint facilitator", Target: "london " + fac}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,18 +57,18 @@ func TestAuditEntriesAreWrittenToTheAuditTableAndOlderOnesStillShow(t *testing.T
 		t.Fatalf("%d audit entries in the table, want only the one written before the audit table", n)
 	}
 
-	first, next, err := s.App.Store.Audit(ctx, 1, "")
+	first, next, err := s.App.Stores.Network.Audit(ctx, 1, "")
 	if err != nil || len(first) != 1 || first[0].Action != "appoint facilitator" || next == "" {
 		t.Fatalf("first page: %+v, next %q, %v", first, next, err)
 	}
-	second, next, err := s.App.Store.Audit(ctx, 1, next)
+	second, next, err := s.App.Stores.Network.Audit(ctx, 1, next)
 	if err != nil || len(second) != 1 || second[0].Action != "legacy action" {
 		t.Fatalf("second page: %+v, next %q, %v", second, next, err)
 	}
-	if third, _, err := s.App.Store.Audit(ctx, 1, next); err != nil || len(third) != 0 {
+	if third, _, err := s.App.Stores.Network.Audit(ctx, 1, next); err != nil || len(third) != 0 {
 		t.Fatalf("third page: %+v, %v", third, err)
 	}
-	all, next, err := s.App.Store.Audit(ctx, 50, "")
+	all, next, err := s.App.Stores.Network.Audit(ctx, 50, "")
 	if err != nil || len(all) != 2 || all[0].Action != "appoint facilitator" || all[1].Action != "legacy action" || next != "" {
 		t.Fatalf("one page of 50: %+v, next %q, %v", all, next, err)
 	}

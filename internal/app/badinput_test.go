@@ -67,7 +67,7 @@ func TestBadAnswersGetAClearMessageAndNothingIsStored(t *testing.T) {
 			if name := form.Get("name"); name == "Ada Lovelace" {
 				mustContain(t, r.Body, `value="Ada Lovelace"`) // answers kept
 			}
-			person, err := s.App.Store.Person(context.Background(), strings.ToLower(form.Get("email")))
+			person, err := s.App.Stores.People.Person(context.Background(), strings.ToLower(form.Get("email")))
 			if err == nil && person.Signup != nil {
 				t.Error("a sign-up was stored")
 			}
@@ -307,7 +307,7 @@ func TestWebAddressesInNamesAreRefusedAndNothingIsStoredOrSent(t *testing.T) {
 	proposer := testenv.Address("proposer")
 	s.post("/proposals/new", url.Values{"area": {"Web Shire"}, "name": {"Ada"}, "email": {proposer}, "why": {"None near."}})
 	s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, proposer).Body.Text, "/proposals/confirm"))}})
-	proposals, err := s.App.Store.Proposals(context.Background())
+	proposals, err := s.App.Stores.Proposals.Proposals(context.Background())
 	if err != nil || len(proposals) != 1 {
 		t.Fatalf("proposals: %v %v", proposals, err)
 	}

@@ -189,7 +189,7 @@ func TestTheCouncilPickerInABrowser(t *testing.T) {
 		t.Error("the Midlands group is not ticked for a Birmingham council")
 	}
 	b.do("send", chromedp.Click(chromedp.CSS("form button.govuk-button:not(.govuk-button--secondary)")), waitFor("Check your email"))
-	person, err := s.App.Store.Person(context.Background(), email)
+	person, err := s.App.Stores.People.Person(context.Background(), email)
 	if err != nil || person.Signup == nil {
 		t.Fatalf("no sign-up stored: %v", err)
 	}
@@ -224,7 +224,7 @@ func TestTheCouncilPickerInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("main form button")),
 		waitFor("Check your email"),
 	)
-	if _, err := s.App.Store.PendingRegistration(context.Background(), contact, "LDS"); err != nil {
+	if _, err := s.App.Stores.Register.PendingRegistration(context.Background(), contact, "LDS"); err != nil {
 		t.Errorf("no sign-up stored for Leeds (LDS): %v", err)
 	}
 }
@@ -256,7 +256,7 @@ func TestTheCouncilPickerWithoutJavaScript(t *testing.T) {
 		waitFor("Which peer groups do you want to join?"),
 	)
 	b.do("send", chromedp.Click(chromedp.CSS("form button.govuk-button:not(.govuk-button--secondary)")), waitFor("Check your email"))
-	person, err := s.App.Store.Person(context.Background(), email)
+	person, err := s.App.Stores.People.Person(context.Background(), email)
 	if err != nil || person.Signup == nil {
 		t.Fatalf("no sign-up stored: %v", err)
 	}

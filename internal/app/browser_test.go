@@ -177,7 +177,7 @@ func TestTheJoiningJourneyInABrowser(t *testing.T) {
 	b.checkAccessibility("manage")
 	b.do("leave the group", chromedp.Click(chromedp.CSS(`form[action="/manage/leave"] button`)), waitFor("You have left the Midlands peer group"))
 	b.checkAccessibility("manage, after leaving")
-	person, err := s.App.Store.Person(context.Background(), email)
+	person, err := s.App.Stores.People.Person(context.Background(), email)
 	if err != nil || person.IsMember("midlands") {
 		t.Fatalf("still a member after leaving in the browser: %v", err)
 	}

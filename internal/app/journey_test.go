@@ -48,7 +48,7 @@ func TestJoiningConfirmingAndLeaving(t *testing.T) {
 		t.Fatalf("confirm page: %d\n%s", page.Status, page.Body)
 	}
 	mustContain(t, page.Body, "Confirm that you want to join", "Ada Lovelace", "Midlands")
-	person, err := s.App.Store.Person(context.Background(), email)
+	person, err := s.App.Stores.People.Person(context.Background(), email)
 	if err != nil || person.IsMember("midlands") {
 		t.Fatalf("opening the link must not confirm: member=%v err=%v", person.IsMember("midlands"), err)
 	}
@@ -59,7 +59,7 @@ func TestJoiningConfirmingAndLeaving(t *testing.T) {
 	}
 	mustContain(t, confirmed.Body, "You have joined", "Midlands peer group")
 
-	person, err = s.App.Store.Person(context.Background(), email)
+	person, err = s.App.Stores.People.Person(context.Background(), email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestUnconfirmedSignupsExpireEvenBeforeTTLDeletesThem(t *testing.T) {
 	email := testenv.Address("lazy-ttl")
 	s.join(email)
 	s.Clock.Add(49 * time.Hour)
-	person, err := s.App.Store.Person(context.Background(), email)
+	person, err := s.App.Stores.People.Person(context.Background(), email)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func TestABase64FormPostThroughTheLambdaAdapter(t *testing.T) {
 		t.Fatalf("confirmation link not in the email:\n%s", mail.Body.Text)
 	}
 	// The client IP came from the request context: a second client's limit is its own.
-	person, err := l.app.Store.Person(context.Background(), email)
+	person, err := l.app.Stores.People.Person(context.Background(), email)
 	if err != nil || person.Signup == nil {
 		t.Fatalf("no pending sign-up stored: %+v %v", person, err)
 	}

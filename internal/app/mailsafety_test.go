@@ -47,7 +47,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 		t.Fatal(err)
 	}
 	facilitator := testenv.Address("fac")
-	if err := s.App.Store.SetRole(ctx, facilitator, pg.RoleFacilitator, "nasty", true, pg.AuditEntry{At: time.Now(), Actor: admin, Action: "test"}); err != nil {
+	if err := s.App.Stores.Network.SetRole(ctx, facilitator, pg.RoleFacilitator, "nasty", true, pg.AuditEntry{At: time.Now(), Actor: admin, Action: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	member := s.addMember(t, "nasty", typed["name"])
@@ -91,7 +91,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 	samePreview(t, "brief", previewed, brief)
 
 	// The reminder is filled by the same code as the preview and sent as it is.
-	if _, err := s.App.Store.Attend(ctx, pg.Attendance{Round: 1, Group: "nasty", Email: member, Name: typed["name"], Since: time.Now()}); err != nil {
+	if _, err := s.App.Stores.RSVPs.Attend(ctx, pg.Attendance{Round: 1, Group: "nasty", Email: member, Name: typed["name"], Since: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	reminders, err := announcing.NewReminders(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))

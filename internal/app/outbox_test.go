@@ -117,7 +117,7 @@ func TestACrashBetweenTheCommitAndTheSendStillWelcomesOnce(t *testing.T) {
 			mu.Unlock()
 			if first {
 				// Claimed by a run that dies at once: no send, no settle, no release.
-				if _, err := site.App.Store.ClaimOutbox(ctx, id, "dead-run", time.Now(), 2*time.Second); err != nil {
+				if _, err := site.App.Stores.Outbox.ClaimOutbox(ctx, id, "dead-run", time.Now(), 2*time.Second); err != nil {
 					t.Errorf("claim as the dead run: %v", err)
 				}
 				return events.DynamoDBEventResponse{}, context.DeadlineExceeded
@@ -170,7 +170,7 @@ func TestACrashBetweenTheCommitAndTheSendStillWelcomesOnce(t *testing.T) {
 		t.Fatalf("emails by subject %v, want one confirmation and one welcome", subjects)
 	}
 	for id := range crashed {
-		state, attempts, err := site.App.Store.OutboxState(context.Background(), id)
+		state, attempts, err := site.App.Stores.Outbox.OutboxState(context.Background(), id)
 		if err != nil || state != outbox.StateSent || attempts != 2 {
 			t.Errorf("outbox item %s: %s after %d claims (%v), want sent after 2 (the dead run's and the one that took over)", id, state, attempts, err)
 		}
@@ -192,20 +192,20 @@ func TestApprovingAProposalInvitesEveryoneInterestedOnceThroughTheOutbox(t *test
 		Proposal:  pg.Proposal{ID: "north-west-proposal", Area: "North West", ProposerName: "Ada", ProposerEmail: proposer, Why: "No group.", Status: pg.ProposalOpen},
 		NonceHash: "n", ExpiresAt: now.Add(time.Hour),
 	}
-	if err := s.App.Store.SavePendingProposal(ctx, p, nil); err != nil {
+	if err := s.App.Stores.Proposals.SavePendingProposal(ctx, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.Store.ConfirmProposal(ctx, p, now); err != nil {
+	if err := s.App.Stores.Proposals.ConfirmProposal(ctx, p, now); err != nil {
 		t.Fatal(err)
 	}
 	var fans []string
 	for range 12 {
 		fan := testenv.Address("fan")
 		pi := pg.PendingInterest{ProposalID: p.ID, Email: fan, Name: "Fan", NonceHash: "n", ExpiresAt: now.Add(time.Hour)}
-		if err := s.App.Store.SavePendingInterest(ctx, pi, nil); err != nil {
+		if err := s.App.Stores.Proposals.SavePendingInterest(ctx, pi, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.App.Store.ConfirmInterest(ctx, pi, now); err != nil {
+		if err := s.App.Stores.Proposals.ConfirmInterest(ctx, pi, now); err != nil {
 			t.Fatal(err)
 		}
 		fans = append(fans, fan)

@@ -215,7 +215,7 @@ func TestAProposalGoesFromTheFormToAGroupWithInvitations(t *testing.T) {
 	if strings.Contains(s.get("/proposals").Body, "North West") {
 		t.Error("an approved proposal is still listed as open")
 	}
-	if facs, _ := s.App.Store.RoleHolders(t.Context(), "facilitator", "north-west"); len(facs) != 1 || facs[0] != proposer {
+	if facs, _ := s.App.Stores.Network.RoleHolders(t.Context(), "facilitator", "north-west"); len(facs) != 1 || facs[0] != proposer {
 		t.Fatalf("facilitators of the new group: %v", facs)
 	}
 	if m := testenv.LastMail(t, proposer); m.Subject != "You have been asked to facilitate a peer group" {

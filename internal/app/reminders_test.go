@@ -21,10 +21,10 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 	ctx := context.Background()
 	going, waiting := f.members["london"][1], f.members["london"][2]
 	event := pg.Attendance{Round: 1, Group: "london", Email: going, Name: "Going", Since: time.Now()}
-	if _, err := f.s.App.Store.Attend(ctx, event); err != nil {
+	if _, err := f.s.App.Stores.RSVPs.Attend(ctx, event); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.App.Store.Withdraw(ctx, pg.Attendance{Round: 1, Group: "london", Email: waiting, Name: "No", Since: time.Now()}, false); err != nil {
+	if err := f.s.App.Stores.RSVPs.Withdraw(ctx, pg.Attendance{Round: 1, Group: "london", Email: waiting, Name: "No", Since: time.Now()}, false); err != nil {
 		t.Fatal(err)
 	}
 	reminders, err := announcing.NewReminders(f.s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
@@ -73,15 +73,15 @@ func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing
 	ctx := context.Background()
 	stays, leaves, bounced := f.members["london"][1], f.members["london"][2], f.members["london"][3]
 	for _, who := range []string{stays, leaves, bounced} {
-		if _, err := f.s.App.Store.Attend(ctx, pg.Attendance{Round: 1, Group: "london", Email: who, Name: "Going", Since: time.Now()}); err != nil {
+		if _, err := f.s.App.Stores.RSVPs.Attend(ctx, pg.Attendance{Round: 1, Group: "london", Email: who, Name: "Going", Since: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	person := f.s.person(leaves)
-	if err := f.s.App.Store.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
+	if err := f.s.App.Stores.Memberships.SetGroups(ctx, person, nil, []string{"london"}, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.App.Store.Suppress(ctx, bounced, "hard bounce", time.Now()); err != nil {
+	if err := f.s.App.Stores.Announcements.Suppress(ctx, bounced, "hard bounce", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	proxy := testenv.NewFaultySES(t)

@@ -10,7 +10,7 @@ import (
 // cannot answer: a check that nothing was stored must not pass because the read failed.
 func (s *site) person(email string) pg.Person {
 	s.t.Helper()
-	p, err := s.App.Store.Person(context.Background(), email)
+	p, err := s.App.Stores.People.Person(context.Background(), email)
 	if err != nil {
 		s.t.Fatalf("read %s from the store: %v", email, err)
 	}
@@ -21,7 +21,7 @@ func (s *site) person(email string) pg.Person {
 // answer.
 func (s *site) publication(round int) pg.Publication {
 	s.t.Helper()
-	pub, err := s.App.Store.Publication(context.Background(), round)
+	pub, err := s.App.Stores.Rounds.Publication(context.Background(), round)
 	if err != nil {
 		s.t.Fatalf("read the publication of round %d: %v", round, err)
 	}

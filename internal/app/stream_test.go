@@ -65,7 +65,7 @@ func TestPublishingThroughTheStreamAndAnsweringTheInvitation(t *testing.T) {
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		pub, err := s.App.Store.Publication(context.Background(), 7)
+		pub, err := s.App.Stores.Rounds.Publication(context.Background(), 7)
 		if err == nil && pub.Done {
 			break
 		}

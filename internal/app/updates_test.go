@@ -62,7 +62,7 @@ func versionOn(t *testing.T, body string) string {
 
 func storedGroup(t *testing.T, s *site, id string) pg.Group {
 	t.Helper()
-	groups, err := s.App.Store.Groups(context.Background())
+	groups, err := s.App.Stores.Network.Groups(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestSavingTheManagePageKeepsPausedGroups(t *testing.T) {
 		t.Fatalf("save: %d\n%s", r.Status, r.Body)
 	}
 	mustContain(t, r.Body, "Your groups have been saved", "London is paused")
-	person, err := s.App.Store.Person(context.Background(), member)
+	person, err := s.App.Stores.People.Person(context.Background(), member)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func importMembers(t *testing.T, s *site, group string, n int) []string {
 			rows[i].Name = `=HYPERLINK("http://evil.example","x")`
 		}
 	}
-	if err := s.App.Store.ImportMembers(context.Background(), group, rows, s.Clock.Now()); err != nil {
+	if err := s.App.Stores.Members.ImportMembers(context.Background(), group, rows, s.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(emails)

@@ -22,7 +22,7 @@ var errNotFound = pg.Errorf(pg.KindNotFound, "not found")
 
 // SaveSignInLink stores a sign-in link's hash, counted against limits when there are
 // any, with the outbox item of the email that carries the link.
-func (st *Store) SaveSignInLink(ctx context.Context, l pg.SignInLink, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+func (st *AccessStore) SaveSignInLink(ctx context.Context, l pg.SignInLink, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item := map[string]types.AttributeValue{
 		attrPK: s(signInPK(l.TokenHash)), attrSK: s(skSignIn),
 		"email": s(l.Email), "expiresAt": s(stamp(l.ExpiresAt)), attrTTL: n(l.ExpiresAt.Unix()),
@@ -36,7 +36,7 @@ func (st *Store) SaveSignInLink(ctx context.Context, l pg.SignInLink, limits []p
 }
 
 // SignInLink reads a sign-in link by its hash.
-func (st *Store) SignInLink(ctx context.Context, hash string) (pg.SignInLink, error) {
+func (st *AccessStore) SignInLink(ctx context.Context, hash string) (pg.SignInLink, error) {
 	it, err := st.getExpiring(ctx, signInPK(hash), skSignIn)
 	if err != nil {
 		return pg.SignInLink{}, err
@@ -45,7 +45,7 @@ func (st *Store) SignInLink(ctx context.Context, hash string) (pg.SignInLink, er
 }
 
 // ConsumeSignInLink deletes a sign-in link and returns it; only one caller can.
-func (st *Store) ConsumeSignInLink(ctx context.Context, hash string) (pg.SignInLink, error) {
+func (st *AccessStore) ConsumeSignInLink(ctx context.Context, hash string) (pg.SignInLink, error) {
 	out, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:           aws.String(st.Table),
 		Key:                 key(signInPK(hash), skSignIn),
@@ -67,7 +67,7 @@ func (st *Store) ConsumeSignInLink(ctx context.Context, hash string) (pg.SignInL
 }
 
 // SaveSession stores a session by the hash of its ID.
-func (st *Store) SaveSession(ctx context.Context, ses pg.Session) error {
+func (st *AccessStore) SaveSession(ctx context.Context, ses pg.Session) error {
 	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
 		attrPK: s(sessionPK(ses.Key)), attrSK: s(skSession),
 		"email": s(ses.Email), "expiresAt": s(stamp(ses.ExpiresAt)), attrTTL: n(ses.ExpiresAt.Unix()),
@@ -79,7 +79,7 @@ func (st *Store) SaveSession(ctx context.Context, ses pg.Session) error {
 }
 
 // Session reads a session by the hash of its ID.
-func (st *Store) Session(ctx context.Context, hash string) (pg.Session, error) {
+func (st *AccessStore) Session(ctx context.Context, hash string) (pg.Session, error) {
 	it, err := st.getExpiring(ctx, sessionPK(hash), skSession)
 	if err != nil {
 		return pg.Session{}, err
@@ -88,7 +88,7 @@ func (st *Store) Session(ctx context.Context, hash string) (pg.Session, error) {
 }
 
 // DeleteSession ends a session.
-func (st *Store) DeleteSession(ctx context.Context, hash string) error {
+func (st *AccessStore) DeleteSession(ctx context.Context, hash string) error {
 	if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.Table), Key: key(sessionPK(hash), skSession)}); err != nil {
 		return unavailable(fmt.Errorf("delete session: %w", err))
 	}

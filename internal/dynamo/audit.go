@@ -50,7 +50,7 @@ func (st *Store) auditPut(a pg.AuditEntry) (types.TransactWriteItem, error) {
 // ("" for the newest), and the cursor of the next page ("" when there is none). Entries
 // are in the audit table; those written before it existed are still in the table's
 // AUDIT partition, all older than any in the audit table, so they follow them.
-func (st *Store) Audit(ctx context.Context, limit int, before string) ([]pg.AuditEntry, string, error) {
+func (st *NetworkStore) Audit(ctx context.Context, limit int, before string) ([]pg.AuditEntry, string, error) {
 	items, more, err := st.auditPage(ctx, AuditTableName(st.Table), limit, before)
 	if err != nil {
 		return nil, "", err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -29,35 +30,41 @@ func TestConditionalWritesThatFailAreTheDomainsConflicts(t *testing.T) {
 		kind         pg.Kind
 	}{{
 		name:  "a group whose ID is taken",
-		first: func(ctx context.Context) error { return st.CreateGroup(ctx, group) },
-		again: func(ctx context.Context) error { return st.CreateGroup(ctx, group) },
+		first: func(ctx context.Context) error { return dynamo.Capabilities(st).Network.CreateGroup(ctx, group) },
+		again: func(ctx context.Context) error { return dynamo.Capabilities(st).Network.CreateGroup(ctx, group) },
 		kind:  pg.KindConflict,
 	}, {
 		name: "a round whose number is taken",
 		first: func(ctx context.Context) error {
-			return st.CreateRound(ctx, pg.Round{Number: 40, Title: "First", State: pg.RoundDraft}, auditBy)
+			return dynamo.Capabilities(st).Rounds.CreateRound(ctx, pg.Round{Number: 40, Title: "First", State: pg.RoundDraft}, auditBy)
 		},
 		again: func(ctx context.Context) error {
-			return st.CreateRound(ctx, pg.Round{Number: 40, Title: "Again", State: pg.RoundDraft}, auditBy)
+			return dynamo.Capabilities(st).Rounds.CreateRound(ctx, pg.Round{Number: 40, Title: "Again", State: pg.RoundDraft}, auditBy)
 		},
 		kind: pg.KindConflict,
 	}, {
-		name:  "a ledger row another run claimed",
-		first: func(ctx context.Context) error { return st.Claim(ctx, 41, batchOf("run-a", "ada@example.org")) },
-		again: func(ctx context.Context) error { return st.Claim(ctx, 41, batchOf("run-b", "ada@example.org")) },
-		want:  pg.ErrClaimed,
-		kind:  pg.KindConflict,
+		name: "a ledger row another run claimed",
+		first: func(ctx context.Context) error {
+			return dynamo.Capabilities(st).Announcements.Claim(ctx, 41, batchOf("run-a", "ada@example.org"))
+		},
+		again: func(ctx context.Context) error {
+			return dynamo.Capabilities(st).Announcements.Claim(ctx, 41, batchOf("run-b", "ada@example.org"))
+		},
+		want: pg.ErrClaimed,
+		kind: pg.KindConflict,
 	}, {
 		name: "a confirmation link already followed",
 		first: func(ctx context.Context) error {
-			if err := st.SaveSignup(ctx, pg.Person{Email: email}, signup, nil); err != nil {
+			if err := dynamo.Capabilities(st).Memberships.SaveSignup(ctx, pg.Person{Email: email}, signup, nil); err != nil {
 				return err
 			}
-			return st.ConfirmSignup(ctx, pg.Person{Email: email}, signup, at)
+			return dynamo.Capabilities(st).Memberships.ConfirmSignup(ctx, pg.Person{Email: email}, signup, at)
 		},
-		again: func(ctx context.Context) error { return st.ConfirmSignup(ctx, pg.Person{Email: email}, signup, at) },
-		want:  pg.ErrLinkUsed,
-		kind:  pg.KindGone,
+		again: func(ctx context.Context) error {
+			return dynamo.Capabilities(st).Memberships.ConfirmSignup(ctx, pg.Person{Email: email}, signup, at)
+		},
+		want: pg.ErrLinkUsed,
+		kind: pg.KindGone,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

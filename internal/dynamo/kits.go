@@ -29,7 +29,7 @@ func kitRevisionOf(it kitRevisionItem) pg.KitRevision {
 }
 
 // KitHead reads a kit's head; a KindNotFound error when the kit has none.
-func (st *Store) KitHead(ctx context.Context, round int, kit string) (pg.KitHead, error) {
+func (st *KitStore) KitHead(ctx context.Context, round int, kit string) (pg.KitHead, error) {
 	var it kitRevisionItem
 	if err := st.get(ctx, kitPK(round, kit), skKitHead, &it); err != nil {
 		return pg.KitHead{}, err
@@ -40,7 +40,7 @@ func (st *Store) KitHead(ctx context.Context, round int, kit string) (pg.KitHead
 // SaveKitRevision records a revision and moves the kit's head to it, in one transaction
 // conditioned on the head being the revision it was saved over (rev.Number-1,
 // rev.Parent; no head at all for the first). pg.ErrKitMoved when it is not.
-func (st *Store) SaveKitRevision(ctx context.Context, round int, kit string, rev pg.KitRevision, a pg.AuditEntry) error {
+func (st *KitStore) SaveKitRevision(ctx context.Context, round int, kit string, rev pg.KitRevision, a pg.AuditEntry) error {
 	item, err := attributevalue.MarshalMap(kitRevisionItem{Number: rev.Number, Hash: rev.Hash, Parent: rev.Parent, Author: rev.Author, At: stamp(rev.At), Note: rev.Note})
 	if err != nil {
 		return fmt.Errorf("encode kit revision: %w", err)
@@ -76,7 +76,7 @@ func (st *Store) SaveKitRevision(ctx context.Context, round int, kit string, rev
 }
 
 // KitRevisions returns a kit's revisions, newest first.
-func (st *Store) KitRevisions(ctx context.Context, round int, kit string) ([]pg.KitRevision, error) {
+func (st *KitStore) KitRevisions(ctx context.Context, round int, kit string) ([]pg.KitRevision, error) {
 	var raw []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, kitPK(round, kit), prefixKitRevision, &raw); err != nil {
 		return nil, err

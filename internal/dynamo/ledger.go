@@ -40,7 +40,7 @@ func (it ledgerItem) row() pg.LedgerRow {
 }
 
 // LedgerRows reads the ledger rows of a batch, strongly consistent.
-func (st *Store) LedgerRows(ctx context.Context, round int, ids []pg.LedgerID) (map[pg.LedgerID]pg.LedgerRow, error) {
+func (st *LedgerStore) LedgerRows(ctx context.Context, round int, ids []pg.LedgerID) (map[pg.LedgerID]pg.LedgerRow, error) {
 	out := map[pg.LedgerID]pg.LedgerRow{}
 	for start := 0; start < len(ids); start += 100 {
 		var ks []map[string]types.AttributeValue
@@ -69,12 +69,12 @@ func (st *Store) LedgerRows(ctx context.Context, round int, ids []pg.LedgerID) (
 
 // Claim writes a round's announcement rows as sending, all or none; pg.ErrClaimed
 // when any row was taken by another run first.
-func (st *Store) Claim(ctx context.Context, round int, rows []pg.LedgerRow) error {
+func (st *LedgerStore) Claim(ctx context.Context, round int, rows []pg.LedgerRow) error {
 	return st.claim(ctx, ledgerPK(round), rows)
 }
 
 // ClaimReminder writes a reminder's row as sending, conditionally, as Claim does.
-func (st *Store) ClaimReminder(ctx context.Context, round int, r pg.LedgerRow) error {
+func (st *LedgerStore) ClaimReminder(ctx context.Context, round int, r pg.LedgerRow) error {
 	return st.claim(ctx, reminderPK(round), []pg.LedgerRow{r})
 }
 
@@ -139,7 +139,7 @@ func (st *Store) settleUpdate(pk string, r pg.LedgerRow, at time.Time) *types.Up
 // that no two settles ever write the same item: four workers settling at once cannot
 // cancel each other's transactions. id is also the transaction's idempotency token, so
 // a settle retried after a lost answer does not count twice.
-func (st *Store) Settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error {
+func (st *LedgerStore) Settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error {
 	var items []types.TransactWriteItem
 	counts := map[pg.LedgerState]int64{}
 	for _, r := range rows {
@@ -167,7 +167,7 @@ func (st *Store) Settle(ctx context.Context, round int, id string, rows []pg.Led
 
 // SettleReminder writes a reminder's final state at a time, on condition that its run
 // holds it.
-func (st *Store) SettleReminder(ctx context.Context, round int, r pg.LedgerRow, at time.Time) error {
+func (st *LedgerStore) SettleReminder(ctx context.Context, round int, r pg.LedgerRow, at time.Time) error {
 	u := st.settleUpdate(reminderPK(round), r, at)
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
@@ -180,7 +180,7 @@ func (st *Store) SettleReminder(ctx context.Context, round int, r pg.LedgerRow, 
 }
 
 // Ledger returns every row of a round's announcement ledger (for tests and the admin's tally).
-func (st *Store) Ledger(ctx context.Context, round int) ([]pg.LedgerRow, error) {
+func (st *LedgerStore) Ledger(ctx context.Context, round int) ([]pg.LedgerRow, error) {
 	var raw []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, ledgerPK(round), "", &raw); err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (st *Store) Ledger(ctx context.Context, round int) ([]pg.LedgerRow, error) 
 }
 
 // ReminderRow reads a reminder's ledger row; found is false when there is none.
-func (st *Store) ReminderRow(ctx context.Context, round int, id pg.LedgerID) (pg.LedgerRow, bool, error) {
+func (st *LedgerStore) ReminderRow(ctx context.Context, round int, id pg.LedgerID) (pg.LedgerRow, bool, error) {
 	var it ledgerItem
 	err := st.get(ctx, reminderPK(round), ledgerSK(id), &it)
 	if pg.KindOf(err) == pg.KindNotFound {

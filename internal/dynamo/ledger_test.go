@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -67,14 +68,16 @@ func TestTwoRunsClaimingTheSameRecipientsOneWinsAndOnlyItSettles(t *testing.T) {
 	ctx := context.Background()
 	r := draftRound(t, st, 1)
 	r.PublishedAt = claimedAt
-	if err := st.PublishRound(ctx, r, auditBy); err != nil {
+	if err := dynamo.Capabilities(st).Rounds.PublishRound(ctx, r, auditBy); err != nil {
 		t.Fatal(err)
 	}
 	emails := []string{"ada@example.org", "grace@example.org", "alan@example.org"}
 	runs := []string{"run-a", "run-b", "run-c"}
-	won := winner(t, runs, race(runs, func(run string) error { return st.Claim(ctx, 1, batchOf(run, emails...)) }))
+	won := winner(t, runs, race(runs, func(run string) error {
+		return dynamo.Capabilities(st).Announcements.Claim(ctx, 1, batchOf(run, emails...))
+	}))
 
-	ledger, err := st.Ledger(ctx, 1)
+	ledger, err := dynamo.Capabilities(st).Announcements.Ledger(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +99,7 @@ func TestTwoRunsClaimingTheSameRecipientsOneWinsAndOnlyItSettles(t *testing.T) {
 	for i := range theirs {
 		theirs[i].State, theirs[i].MessageID = pg.LedgerSent, "lost-"+theirs[i].Email
 	}
-	if err := st.Settle(ctx, 1, lost+"-1", theirs, claimedAt.Add(time.Minute)); err == nil {
+	if err := dynamo.Capabilities(st).Announcements.Settle(ctx, 1, lost+"-1", theirs, claimedAt.Add(time.Minute)); err == nil {
 		t.Fatalf("%s settled rows held by %s", lost, won)
 	}
 
@@ -108,11 +111,13 @@ func TestTwoRunsClaimingTheSameRecipientsOneWinsAndOnlyItSettles(t *testing.T) {
 	}
 	ours[2].State, ours[2].MessageID, ours[2].Reason = pg.LedgerFailed, "", "rejected"
 	for range 2 {
-		if err := retryContended(func() error { return st.Settle(ctx, 1, won+"-1", ours, claimedAt.Add(time.Minute)) }); err != nil {
+		if err := retryContended(func() error {
+			return dynamo.Capabilities(st).Announcements.Settle(ctx, 1, won+"-1", ours, claimedAt.Add(time.Minute))
+		}); err != nil {
 			t.Fatalf("settle: %v", err)
 		}
 	}
-	rows, err := st.LedgerRows(ctx, 1, []pg.LedgerID{ours[0].LedgerID, ours[2].LedgerID, {Kind: pg.LedgerBrief, Group: "london", Email: emails[0]}})
+	rows, err := dynamo.Capabilities(st).Announcements.LedgerRows(ctx, 1, []pg.LedgerID{ours[0].LedgerID, ours[2].LedgerID, {Kind: pg.LedgerBrief, Group: "london", Email: emails[0]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +125,7 @@ func TestTwoRunsClaimingTheSameRecipientsOneWinsAndOnlyItSettles(t *testing.T) {
 		rows[ours[2].LedgerID].State != pg.LedgerFailed || rows[ours[2].LedgerID].Reason != "rejected" {
 		t.Errorf("rows after the settle: %+v", rows)
 	}
-	pub, err := st.Publication(ctx, 1)
+	pub, err := dynamo.Capabilities(st).Rounds.Publication(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,11 +135,11 @@ func TestTwoRunsClaimingTheSameRecipientsOneWinsAndOnlyItSettles(t *testing.T) {
 
 	// Settled rows are never claimed again, even by a run that names the winner.
 	again := batchOf("run-late", emails[0])
-	if err := st.Claim(ctx, 1, again); !errors.Is(err, pg.ErrClaimed) {
+	if err := dynamo.Capabilities(st).Announcements.Claim(ctx, 1, again); !errors.Is(err, pg.ErrClaimed) {
 		t.Errorf("a new claim of a settled row: %v, want pg.ErrClaimed", err)
 	}
 	again[0].Prev = won
-	if err := st.Claim(ctx, 1, again); !errors.Is(err, pg.ErrClaimed) {
+	if err := dynamo.Capabilities(st).Announcements.Claim(ctx, 1, again); !errors.Is(err, pg.ErrClaimed) {
 		t.Errorf("a claim of a settled row from its run: %v, want pg.ErrClaimed", err)
 	}
 }
@@ -143,16 +148,16 @@ func TestARowLeftByADeadRunIsClaimedAgainByOneRunOnly(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
-	if err := st.Claim(ctx, 2, batchOf("dead", "ada@example.org")); err != nil {
+	if err := dynamo.Capabilities(st).Announcements.Claim(ctx, 2, batchOf("dead", "ada@example.org")); err != nil {
 		t.Fatal(err)
 	}
 	runs := []string{"run-x", "run-y"}
 	won := winner(t, runs, race(runs, func(run string) error {
 		rows := batchOf(run, "ada@example.org")
 		rows[0].Prev, rows[0].PrevState = "dead", pg.LedgerSending
-		return st.Claim(ctx, 2, rows)
+		return dynamo.Capabilities(st).Announcements.Claim(ctx, 2, rows)
 	}))
-	ledger, err := st.Ledger(ctx, 2)
+	ledger, err := dynamo.Capabilities(st).Announcements.Ledger(ctx, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,10 +166,10 @@ func TestARowLeftByADeadRunIsClaimedAgainByOneRunOnly(t *testing.T) {
 	}
 	// All or none: a batch with one row taken claims nothing.
 	rows := batchOf("run-z", "ada@example.org", "grace@example.org")
-	if err := st.Claim(ctx, 2, rows); !errors.Is(err, pg.ErrClaimed) {
+	if err := dynamo.Capabilities(st).Announcements.Claim(ctx, 2, rows); !errors.Is(err, pg.ErrClaimed) {
 		t.Fatalf("claim of a batch with a taken row: %v, want pg.ErrClaimed", err)
 	}
-	if ledger, _ := st.Ledger(ctx, 2); len(ledger) != 1 {
+	if ledger, _ := dynamo.Capabilities(st).Announcements.Ledger(ctx, 2); len(ledger) != 1 {
 		t.Errorf("a cancelled claim wrote %d rows", len(ledger)-1)
 	}
 }
@@ -174,20 +179,20 @@ func TestAReminderIsClaimedByOneRunAndSettledAtTheCallersTime(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
 	id := pg.LedgerID{Kind: pg.LedgerReminder, Group: "yorkshire", Email: "ada@example.org"}
-	if _, found, err := st.ReminderRow(ctx, 3, id); err != nil || found {
+	if _, found, err := dynamo.Capabilities(st).Reminders.ReminderRow(ctx, 3, id); err != nil || found {
 		t.Fatalf("a reminder before any claim: found %v, %v", found, err)
 	}
 	runs := []string{"run-a", "run-b"}
 	won := winner(t, runs, race(runs, func(run string) error {
-		return st.ClaimReminder(ctx, 3, pg.LedgerRow{LedgerID: id, Name: "Ada", State: pg.LedgerSending, Run: run, ClaimedAt: claimedAt})
+		return dynamo.Capabilities(st).Reminders.ClaimReminder(ctx, 3, pg.LedgerRow{LedgerID: id, Name: "Ada", State: pg.LedgerSending, Run: run, ClaimedAt: claimedAt})
 	}))
-	row, found, err := st.ReminderRow(ctx, 3, id)
+	row, found, err := dynamo.Capabilities(st).Reminders.ReminderRow(ctx, 3, id)
 	if err != nil || !found || row.Run != won || row.State != pg.LedgerSending || row.LedgerID != id || row.Name != "Ada" {
 		t.Fatalf("reminder row %+v (found %v, %v), want held by %s", row, found, err, won)
 	}
 	settledAt := time.Date(2026, 12, 1, 8, 30, 0, 0, time.UTC)
 	row.State = pg.LedgerSent
-	if err := st.SettleReminder(ctx, 3, row, settledAt); err != nil {
+	if err := dynamo.Capabilities(st).Reminders.SettleReminder(ctx, 3, row, settledAt); err != nil {
 		t.Fatal(err)
 	}
 	// The reminders' own ledger, keyed by round, kind, group and address.
@@ -198,7 +203,7 @@ func TestAReminderIsClaimedByOneRunAndSettledAtTheCallersTime(t *testing.T) {
 	if item(t, st, "SEND#0003", "remind#yorkshire#ada@example.org") != nil {
 		t.Error("a reminder was written in the announcements' ledger")
 	}
-	if err := st.ClaimReminder(ctx, 3, pg.LedgerRow{LedgerID: id, State: pg.LedgerSending, Run: "run-late", Prev: won, ClaimedAt: claimedAt}); !errors.Is(err, pg.ErrClaimed) {
+	if err := dynamo.Capabilities(st).Reminders.ClaimReminder(ctx, 3, pg.LedgerRow{LedgerID: id, State: pg.LedgerSending, Run: "run-late", Prev: won, ClaimedAt: claimedAt}); !errors.Is(err, pg.ErrClaimed) {
 		t.Errorf("claiming a sent reminder again: %v, want pg.ErrClaimed", err)
 	}
 }

@@ -30,7 +30,7 @@ type memberItem struct {
 }
 
 // GroupMembers lists a group's members with a status, from gsi1.
-func (st *Store) GroupMembers(ctx context.Context, group string, status pg.Status) ([]pg.MemberRow, error) {
+func (st *MemberStore) GroupMembers(ctx context.Context, group string, status pg.Status) ([]pg.MemberRow, error) {
 	var rows []pg.MemberRow
 	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:              aws.String(st.Table),
@@ -66,7 +66,7 @@ const maxPageQueries = 50
 // them. It reads limit+1 rows of gsi1 to know whether more follow. The cursor key is
 // rebuilt here from the group, the status and the address, so a page can only ever
 // start inside that group's list.
-func (st *Store) GroupMembersPage(ctx context.Context, group string, status pg.Status, from string, backward bool, limit int, now time.Time) ([]pg.MemberRow, bool, error) {
+func (st *MemberStore) GroupMembersPage(ctx context.Context, group string, status pg.Status, from string, backward bool, limit int, now time.Time) ([]pg.MemberRow, bool, error) {
 	var start map[string]types.AttributeValue
 	if from != "" {
 		sk := membershipSK(group)
@@ -133,7 +133,7 @@ func memberRow(group string, item map[string]types.AttributeValue) (pg.MemberRow
 }
 
 // CountMembers counts a group's members with a status, without reading them.
-func (st *Store) CountMembers(ctx context.Context, group string, status pg.Status) (int, error) {
+func (st *MemberStore) CountMembers(ctx context.Context, group string, status pg.Status) (int, error) {
 	total := 0
 	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), Select: types.SelectCount,
@@ -152,7 +152,7 @@ func (st *Store) CountMembers(ctx context.Context, group string, status pg.Statu
 
 // MemberPages calls fn with each page of a group's members with a status, so that
 // memory does not grow with the group.
-func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error {
+func (st *MemberStore) MemberPages(ctx context.Context, group string, status pg.Status, fn func([]pg.MemberRow) error) error {
 	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1),
 		KeyConditionExpression:    aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)"),
@@ -182,7 +182,7 @@ func (st *Store) MemberPages(ctx context.Context, group string, status pg.Status
 
 // ImportMembers writes confirmed members of a group in batches of 25, without
 // confirmation emails: for moving an existing list in, and for the benchmark.
-func (st *Store) ImportMembers(ctx context.Context, group string, members []pg.MemberRow, at time.Time) error {
+func (st *MemberStore) ImportMembers(ctx context.Context, group string, members []pg.MemberRow, at time.Time) error {
 	for start := 0; start < len(members); start += 25 {
 		var reqs []types.WriteRequest
 		for _, m := range members[start:min(start+25, len(members))] {

@@ -59,7 +59,7 @@ type (
 )
 
 // Person reads everything stored about an address with one strongly consistent Query.
-func (st *Store) Person(ctx context.Context, email string) (pg.Person, error) {
+func (st *PeopleStore) Person(ctx context.Context, email string) (pg.Person, error) {
 	person := pg.Person{Email: email}
 	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
@@ -136,7 +136,7 @@ func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) e
 
 // SaveSignup stores a pending sign-up and its pending memberships, replacing the
 // person's earlier sign-up, and counts it against the rate limits, in one transaction.
-func (st *Store) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+func (st *MembershipStore) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	ttl := su.ExpiresAt.Add(pg.SignupRetention).Unix()
 	items := rateUpdates(st.Table, limits)
 	item, err := attributevalue.MarshalMap(signupItem{
@@ -176,7 +176,7 @@ func (st *Store) SaveSignup(ctx context.Context, p pg.Person, su pg.Signup, limi
 
 // ConfirmSignup turns a pending sign-up into memberships, in one transaction that
 // only succeeds while the sign-up still holds the nonce hash of the link followed.
-func (st *Store) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, at time.Time, out ...pg.OutboxItem) error {
+func (st *MembershipStore) ConfirmSignup(ctx context.Context, p pg.Person, su pg.Signup, at time.Time, out ...pg.OutboxItem) error {
 	pk := personPK(su.Email)
 	items := []types.TransactWriteItem{{Delete: &types.Delete{
 		TableName:                 aws.String(st.Table),
@@ -241,7 +241,7 @@ func (st *Store) joinItem(email, group, form string, profile pg.Profile, at time
 
 // SetGroups joins and leaves groups and withdraws interests, in one transaction.
 // Leaving is idempotent: leaving twice keeps the first time.
-func (st *Store) SetGroups(ctx context.Context, p pg.Person, join, leave, withdraw []string, at time.Time) error {
+func (st *MembershipStore) SetGroups(ctx context.Context, p pg.Person, join, leave, withdraw []string, at time.Time) error {
 	var items []types.TransactWriteItem
 	for _, g := range join {
 		items = append(items, st.joinItem(p.Email, g, "manage", p.Profile, at, false))

@@ -39,7 +39,7 @@ func (st *Store) groupPut(g pg.Group, condition string) (types.TransactWriteItem
 }
 
 // CreateGroupAudited adds a group with its audit entry; a KindConflict error if the ID is taken.
-func (st *Store) CreateGroupAudited(ctx context.Context, g pg.Group, a pg.AuditEntry) error {
+func (st *NetworkStore) CreateGroupAudited(ctx context.Context, g pg.Group, a pg.AuditEntry) error {
 	put, err := st.groupPut(g, "attribute_not_exists(pk)")
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ var groupFields = map[string]func(pg.Group) (types.AttributeValue, error){
 // its audit entry, on condition that the group is still at g.Version (a group written
 // before versions has none, which counts as 0). Nothing else of the item is written,
 // so a change made meanwhile to another attribute (a pause) cannot be undone by it.
-func (st *Store) UpdateGroup(ctx context.Context, g pg.Group, fields []string, a pg.AuditEntry) error {
+func (st *NetworkStore) UpdateGroup(ctx context.Context, g pg.Group, fields []string, a pg.AuditEntry) error {
 	attrs := map[string]types.AttributeValue{}
 	for _, f := range fields {
 		value, ok := groupFields[f]
@@ -89,7 +89,7 @@ func (st *Store) UpdateGroup(ctx context.Context, g pg.Group, fields []string, a
 
 // SetGroupPaused sets only whether a group is paused, and counts a new version, with
 // its audit entry.
-func (st *Store) SetGroupPaused(ctx context.Context, id string, paused bool, a pg.AuditEntry) error {
+func (st *NetworkStore) SetGroupPaused(ctx context.Context, id string, paused bool, a pg.AuditEntry) error {
 	return st.updateGroup(ctx, id, map[string]types.AttributeValue{"paused": &types.AttributeValueMemberBOOL{Value: paused}}, "attribute_exists(pk)", nil, a)
 }
 
@@ -125,7 +125,7 @@ func (st *Store) updateGroup(ctx context.Context, id string, attrs map[string]ty
 }
 
 // SetRole grants or takes away a role, with its audit entry.
-func (st *Store) SetRole(ctx context.Context, email, role, group string, grant bool, a pg.AuditEntry) error {
+func (st *NetworkStore) SetRole(ctx context.Context, email, role, group string, grant bool, a pg.AuditEntry) error {
 	var change types.TransactWriteItem
 	if grant {
 		ipk, isk := roleIndexKeys(role, group, email)
@@ -148,7 +148,7 @@ func (st *Store) SetRole(ctx context.Context, email, role, group string, grant b
 }
 
 // RoleHolders lists the addresses holding a role (for a group, when group is set).
-func (st *Store) RoleHolders(ctx context.Context, role, group string) ([]string, error) {
+func (st *NetworkStore) RoleHolders(ctx context.Context, role, group string) ([]string, error) {
 	ipk, isk := roleIndexKeys(role, group, "")
 	var emails []string
 	in := &dynamodb.QueryInput{
@@ -177,7 +177,7 @@ func (st *Store) RoleHolders(ctx context.Context, role, group string) ([]string,
 }
 
 // Groups returns every group, ordered by name.
-func (st *Store) Groups(ctx context.Context) ([]pg.Group, error) {
+func (st *NetworkStore) Groups(ctx context.Context) ([]pg.Group, error) {
 	var groups []pg.Group
 	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
@@ -206,7 +206,7 @@ func (it groupItem) group() pg.Group {
 }
 
 // Group reads one group with a strongly consistent GetItem.
-func (st *Store) Group(ctx context.Context, id string) (pg.Group, error) {
+func (st *NetworkStore) Group(ctx context.Context, id string) (pg.Group, error) {
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(pkGroups, groupSK(id)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return pg.Group{}, unavailable(fmt.Errorf("get group %s: %w", id, err))
@@ -222,7 +222,7 @@ func (st *Store) Group(ctx context.Context, id string) (pg.Group, error) {
 }
 
 // PutGroup creates or replaces a group.
-func (st *Store) PutGroup(ctx context.Context, g pg.Group) error {
+func (st *NetworkStore) PutGroup(ctx context.Context, g pg.Group) error {
 	item, err := attributevalue.MarshalMap(groupItem{PK: pkGroups, SK: groupSK(g.ID), ID: g.ID, Name: g.Name, Description: g.Description, Regions: g.Regions, Contact: g.Contact, Paused: g.Paused})
 	if err != nil {
 		return fmt.Errorf("encode group %s: %w", g.ID, err)
@@ -234,7 +234,7 @@ func (st *Store) PutGroup(ctx context.Context, g pg.Group) error {
 }
 
 // CreateGroup adds a group; it returns a KindConflict error if one with its ID exists.
-func (st *Store) CreateGroup(ctx context.Context, g pg.Group) error {
+func (st *NetworkStore) CreateGroup(ctx context.Context, g pg.Group) error {
 	item, err := attributevalue.MarshalMap(groupItem{PK: pkGroups, SK: groupSK(g.ID), ID: g.ID, Name: g.Name, Description: g.Description, Regions: g.Regions, Contact: g.Contact, Paused: g.Paused})
 	if err != nil {
 		return fmt.Errorf("encode group %s: %w", g.ID, err)

@@ -82,7 +82,7 @@ func (st *Store) withOutbox(items []types.TransactWriteItem, out []pg.OutboxItem
 }
 
 // Enqueue stores outbox items on their own (one PutItem, or one transaction for several).
-func (st *Store) Enqueue(ctx context.Context, items ...pg.OutboxItem) error {
+func (st *OutboxStore) Enqueue(ctx context.Context, items ...pg.OutboxItem) error {
 	puts, err := st.outboxPuts(items)
 	if err != nil || len(puts) == 0 {
 		return err
@@ -99,7 +99,7 @@ func (st *Store) Enqueue(ctx context.Context, items ...pg.OutboxItem) error {
 
 // ClaimOutbox marks an item as being sent by run: if it is waiting, or if the run that
 // claimed it did so more than a lease ago. One conditional UpdateItem returns the item.
-func (st *Store) ClaimOutbox(ctx context.Context, id, run string, now time.Time, lease time.Duration) (outbox.Item, error) {
+func (st *OutboxStore) ClaimOutbox(ctx context.Context, id, run string, now time.Time, lease time.Duration) (outbox.Item, error) {
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(st.Table),
 		Key:              key(outboxPK(id), OutboxSK),
@@ -158,7 +158,7 @@ func (st *Store) open(sealed []byte, id string) ([]byte, error) {
 }
 
 // SettleOutbox records the final state of an item run holds and drops its email.
-func (st *Store) SettleOutbox(ctx context.Context, id, run, state, reason string, at time.Time) error {
+func (st *OutboxStore) SettleOutbox(ctx context.Context, id, run, state, reason string, at time.Time) error {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      key(outboxPK(id), OutboxSK),
@@ -179,7 +179,7 @@ func (st *Store) SettleOutbox(ctx context.Context, id, run, state, reason string
 }
 
 // ReleaseOutbox puts an item run holds back to waiting, with why.
-func (st *Store) ReleaseOutbox(ctx context.Context, id, run, reason string) error {
+func (st *OutboxStore) ReleaseOutbox(ctx context.Context, id, run, reason string) error {
 	if len(reason) > 1000 {
 		reason = reason[:1000]
 	}
@@ -204,7 +204,7 @@ func (st *Store) ReleaseOutbox(ctx context.Context, id, run, reason string) erro
 
 // OutboxState returns the state of an outbox item and how many runs claimed it (for
 // tests and operators).
-func (st *Store) OutboxState(ctx context.Context, id string) (state string, attempts int, err error) {
+func (st *OutboxStore) OutboxState(ctx context.Context, id string) (state string, attempts int, err error) {
 	var row outboxItem
 	if err := st.get(ctx, outboxPK(id), OutboxSK, &row); err != nil {
 		return "", 0, err

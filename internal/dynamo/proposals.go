@@ -54,7 +54,7 @@ func itemOfProposal(p pg.Proposal) proposalItem {
 }
 
 // SavePendingProposal stores a proposal waiting for its proposer to confirm it.
-func (st *Store) SavePendingProposal(ctx context.Context, p pg.PendingProposal, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+func (st *ProposalStore) SavePendingProposal(ctx context.Context, p pg.PendingProposal, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	it := itemOfProposal(p.Proposal)
 	it.NonceHash, it.ExpiresAt = p.NonceHash, stamp(p.ExpiresAt)
 	item, err := attributevalue.MarshalMap(it)
@@ -70,7 +70,7 @@ func (st *Store) SavePendingProposal(ctx context.Context, p pg.PendingProposal, 
 }
 
 // PendingProposal reads a proposal waiting for confirmation.
-func (st *Store) PendingProposal(ctx context.Context, email, id string) (pg.PendingProposal, error) {
+func (st *ProposalStore) PendingProposal(ctx context.Context, email, id string) (pg.PendingProposal, error) {
 	var it proposalItem
 	if err := st.get(ctx, personPK(email), proposingSK(id), &it); err != nil {
 		return pg.PendingProposal{}, err
@@ -80,7 +80,7 @@ func (st *Store) PendingProposal(ctx context.Context, email, id string) (pg.Pend
 
 // ConfirmProposal publishes a proposal, with its proposer as the first interested
 // person, deleting the pending one on condition that its nonce is unchanged.
-func (st *Store) ConfirmProposal(ctx context.Context, p pg.PendingProposal, at time.Time) error {
+func (st *ProposalStore) ConfirmProposal(ctx context.Context, p pg.PendingProposal, at time.Time) error {
 	prop := p.Proposal
 	prop.CreatedAt, prop.Interested, prop.Status = at, 1, pg.ProposalOpen
 	item, err := attributevalue.MarshalMap(itemOfProposal(prop))
@@ -108,7 +108,7 @@ func (st *Store) ConfirmProposal(ctx context.Context, p pg.PendingProposal, at t
 }
 
 // Proposals returns every proposal.
-func (st *Store) Proposals(ctx context.Context) ([]pg.Proposal, error) {
+func (st *ProposalStore) Proposals(ctx context.Context) ([]pg.Proposal, error) {
 	var items []proposalItem
 	if err := st.queryAll(ctx, pkProposals, &items); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (st *Store) Proposals(ctx context.Context) ([]pg.Proposal, error) {
 }
 
 // Proposal returns one proposal.
-func (st *Store) Proposal(ctx context.Context, id string) (pg.Proposal, error) {
+func (st *ProposalStore) Proposal(ctx context.Context, id string) (pg.Proposal, error) {
 	var it proposalItem
 	if err := st.get(ctx, pkProposals, proposalSK(id), &it); err != nil {
 		return pg.Proposal{}, err
@@ -130,7 +130,7 @@ func (st *Store) Proposal(ctx context.Context, id string) (pg.Proposal, error) {
 }
 
 // SavePendingInterest stores an interest waiting for confirmation.
-func (st *Store) SavePendingInterest(ctx context.Context, p pg.PendingInterest, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+func (st *ProposalStore) SavePendingInterest(ctx context.Context, p pg.PendingInterest, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item, err := attributevalue.MarshalMap(interestedItem{ProposalID: p.ProposalID, Email: p.Email, Name: p.Name, NonceHash: p.NonceHash, ExpiresAt: stamp(p.ExpiresAt)})
 	if err != nil {
 		return fmt.Errorf("encode interest: %w", err)
@@ -144,7 +144,7 @@ func (st *Store) SavePendingInterest(ctx context.Context, p pg.PendingInterest, 
 }
 
 // PendingInterest reads an interest waiting for confirmation.
-func (st *Store) PendingInterest(ctx context.Context, email, id string) (pg.PendingInterest, error) {
+func (st *ProposalStore) PendingInterest(ctx context.Context, email, id string) (pg.PendingInterest, error) {
 	var it interestedItem
 	if err := st.get(ctx, personPK(email), interestingSK(id), &it); err != nil {
 		return pg.PendingInterest{}, err
@@ -155,7 +155,7 @@ func (st *Store) PendingInterest(ctx context.Context, email, id string) (pg.Pend
 // ConfirmInterest records an interest and counts it, in one transaction: the pending
 // interest is deleted on condition that its nonce is unchanged, the interested person
 // is added only if new, and the count goes up only while the proposal is open.
-func (st *Store) ConfirmInterest(ctx context.Context, p pg.PendingInterest, at time.Time) error {
+func (st *ProposalStore) ConfirmInterest(ctx context.Context, p pg.PendingInterest, at time.Time) error {
 	del := types.TransactWriteItem{Delete: &types.Delete{
 		TableName: aws.String(st.Table), Key: key(personPK(p.Email), interestingSK(p.ProposalID)),
 		ConditionExpression:       aws.String("nonceHash = :h"),
@@ -195,7 +195,7 @@ func (st *Store) ConfirmInterest(ctx context.Context, p pg.PendingInterest, at t
 }
 
 // InterestedIn lists the people interested in a proposal.
-func (st *Store) InterestedIn(ctx context.Context, id string) ([]pg.Interested, error) {
+func (st *ProposalStore) InterestedIn(ctx context.Context, id string) ([]pg.Interested, error) {
 	var items []interestedItem
 	if err := st.queryAll(ctx, interestedPK(id), &items); err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func (st *Store) InterestedIn(ctx context.Context, id string) ([]pg.Interested, 
 
 // DecideProposal closes an open proposal and, when approving, creates its group and
 // makes the proposer its facilitator, with the audit entry, all or nothing.
-func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group, a pg.AuditEntry, out ...pg.OutboxItem) error {
+func (st *ProposalStore) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group, a pg.AuditEntry, out ...pg.OutboxItem) error {
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(pkProposals, proposalSK(p.ID)),
 		UpdateExpression:          aws.String("SET #status = :status, groupId = :group, #reason = :reason"),
@@ -249,7 +249,7 @@ func (st *Store) DecideProposal(ctx context.Context, p pg.Proposal, g *pg.Group,
 
 // ListProposal sets when an open proposal was approved for the public list, with the
 // audit entry, on condition that it is open and not listed yet.
-func (st *Store) ListProposal(ctx context.Context, p pg.Proposal, a pg.AuditEntry) error {
+func (st *ProposalStore) ListProposal(ctx context.Context, p pg.Proposal, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -269,7 +269,7 @@ func (st *Store) ListProposal(ctx context.Context, p pg.Proposal, a pg.AuditEntr
 
 // MarkInvited records that an interested person was invited, in one transaction with
 // the outbox item of their invitation; false (and nothing written) if they already were.
-func (st *Store) MarkInvited(ctx context.Context, id, email string, at time.Time, out ...pg.OutboxItem) (bool, error) {
+func (st *InvitationStore) MarkInvited(ctx context.Context, id, email string, at time.Time, out ...pg.OutboxItem) (bool, error) {
 	items, err := st.withOutbox([]types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(st.Table), Key: key(interestedPK(id), interestedSK(email)),
 		UpdateExpression:          aws.String("SET invitedAt = :at"),
@@ -291,7 +291,7 @@ func (st *Store) MarkInvited(ctx context.Context, id, email string, at time.Time
 
 // AcceptInvitation makes a person a member of a group, creating their profile (with
 // the evidence of consent) when they have none.
-func (st *Store) AcceptInvitation(ctx context.Context, p pg.Person, profile pg.Profile, group string, at time.Time) error {
+func (st *InvitationStore) AcceptInvitation(ctx context.Context, p pg.Person, profile pg.Profile, group string, at time.Time) error {
 	items := []types.TransactWriteItem{st.joinItem(p.Email, group, "invitation", profile, at, false)}
 	if !p.Known {
 		item, err := attributevalue.MarshalMap(profileItem{Email: p.Email, Name: profile.Name, ConsentAt: stamp(profile.ConsentAt), ConsentForm: profile.ConsentForm})

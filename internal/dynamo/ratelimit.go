@@ -13,7 +13,7 @@ import (
 
 // CountRequest counts one request against the limits, with its outbox items, all or
 // nothing.
-func (st *Store) CountRequest(ctx context.Context, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+func (st *RequestStore) CountRequest(ctx context.Context, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	items, err := st.withOutbox(rateUpdates(st.Table, limits), out)
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ type (
 )
 
 // SavePendingRegistration stores a council sign-up waiting for confirmation.
-func (st *Store) SavePendingRegistration(ctx context.Context, p pg.PendingRegistration, limits []pg.RateLimit, out ...pg.OutboxItem) error {
+func (st *RegisterStore) SavePendingRegistration(ctx context.Context, p pg.PendingRegistration, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item, err := attributevalue.MarshalMap(pendingRegistrationItem{Email: p.Email, Council: p.Council, Name: p.Name, Role: p.Role, NonceHash: p.NonceHash, ExpiresAt: stamp(p.ExpiresAt)})
 	if err != nil {
 		return fmt.Errorf("encode council sign-up: %w", err)
@@ -66,7 +66,7 @@ func (st *Store) SavePendingRegistration(ctx context.Context, p pg.PendingRegist
 }
 
 // PendingRegistration reads a pending council sign-up.
-func (st *Store) PendingRegistration(ctx context.Context, email, council string) (pg.PendingRegistration, error) {
+func (st *RegisterStore) PendingRegistration(ctx context.Context, email, council string) (pg.PendingRegistration, error) {
 	var it pendingRegistrationItem
 	if err := st.get(ctx, personPK(email), registeringSK(council), &it); err != nil {
 		return pg.PendingRegistration{}, err
@@ -78,7 +78,7 @@ func (st *Store) PendingRegistration(ctx context.Context, email, council string)
 // pending entry, deleting the pending sign-up on condition that its nonce is
 // unchanged. An existing entry keeps its status, its reason and its sign-up date:
 // a contact's confirmation never lists a council nor undoes an admin's decision.
-func (st *Store) ConfirmRegistration(ctx context.Context, p pg.PendingRegistration, c pg.Council, at time.Time) error {
+func (st *RegisterStore) ConfirmRegistration(ctx context.Context, p pg.PendingRegistration, c pg.Council, at time.Time) error {
 	update := "SET #code = :code, #name = :name, #region = :region, #status = if_not_exists(#status, :pending), signedUpAt = if_not_exists(signedUpAt, :at)"
 	names := map[string]string{"#code": "code", "#name": "name", "#region": "region", "#status": "status"}
 	items := []types.TransactWriteItem{
@@ -121,7 +121,7 @@ func entryOf(it registerEntryItem) pg.RegisterEntry {
 }
 
 // Register returns every entry of the register.
-func (st *Store) Register(ctx context.Context) ([]pg.RegisterEntry, error) {
+func (st *RegisterStore) Register(ctx context.Context) ([]pg.RegisterEntry, error) {
 	var items []registerEntryItem
 	if err := st.queryAll(ctx, pkRegister, &items); err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (st *Store) Register(ctx context.Context) ([]pg.RegisterEntry, error) {
 }
 
 // RegisterEntry returns one entry and its contacts.
-func (st *Store) RegisterEntry(ctx context.Context, code string) (pg.RegisterEntry, []pg.RegisterContact, error) {
+func (st *RegisterStore) RegisterEntry(ctx context.Context, code string) (pg.RegisterEntry, []pg.RegisterContact, error) {
 	var it registerEntryItem
 	if err := st.get(ctx, pkRegister, councilSK(code), &it); err != nil {
 		return pg.RegisterEntry{}, nil, err
@@ -153,7 +153,7 @@ func (st *Store) RegisterEntry(ctx context.Context, code string) (pg.RegisterEnt
 // DecideRegistration writes an admin's decision on an entry (listed: with when,
 // and no reason; declined or withdrawn: with when and why) and its audit entry, all
 // or nothing, on condition that the entry's status is still from.
-func (st *Store) DecideRegistration(ctx context.Context, e pg.RegisterEntry, from string, a pg.AuditEntry) error {
+func (st *RegisterStore) DecideRegistration(ctx context.Context, e pg.RegisterEntry, from string, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func (st *Store) DecideRegistration(ctx context.Context, e pg.RegisterEntry, fro
 }
 
 // PutCouncils writes the councils in batches of 25.
-func (st *Store) PutCouncils(ctx context.Context, councils []pg.Council) error {
+func (st *RegisterStore) PutCouncils(ctx context.Context, councils []pg.Council) error {
 	for start := 0; start < len(councils); start += 25 {
 		var reqs []types.WriteRequest
 		for _, c := range councils[start:min(start+25, len(councils))] {

@@ -64,7 +64,7 @@ func roundOf(it roundItem) pg.Round {
 }
 
 // CreateRound adds a round; a KindConflict error if its number is taken.
-func (st *Store) CreateRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+func (st *RoundStore) CreateRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
 	item, err := attributevalue.MarshalMap(roundItem{Number: r.Number, Title: r.Title, Summary: r.Summary,
 		PeriodStart: r.PeriodStart.Format(dateLayout), PeriodEnd: r.PeriodEnd.Format(dateLayout), State: r.State})
 	if err != nil {
@@ -83,7 +83,7 @@ func (st *Store) CreateRound(ctx context.Context, r pg.Round, a pg.AuditEntry) e
 }
 
 // Rounds lists the rounds, newest first.
-func (st *Store) Rounds(ctx context.Context) ([]pg.Round, error) {
+func (st *RoundStore) Rounds(ctx context.Context) ([]pg.Round, error) {
 	var items []roundItem
 	if err := st.queryAll(ctx, pkRounds, &items); err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (st *Store) Rounds(ctx context.Context) ([]pg.Round, error) {
 }
 
 // Round reads one round.
-func (st *Store) Round(ctx context.Context, n int) (pg.Round, error) {
+func (st *RoundStore) Round(ctx context.Context, n int) (pg.Round, error) {
 	var it roundItem
 	if err := st.get(ctx, pkRounds, roundSK(n), &it); err != nil {
 		return pg.Round{}, err
@@ -106,7 +106,7 @@ func (st *Store) Round(ctx context.Context, n int) (pg.Round, error) {
 }
 
 // PutEvent sets a group's event for a round, keeping the count of who is going.
-func (st *Store) PutEvent(ctx context.Context, e pg.Event, a pg.AuditEntry) error {
+func (st *RoundStore) PutEvent(ctx context.Context, e pg.Event, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (st *Store) PutEvent(ctx context.Context, e pg.Event, a pg.AuditEntry) erro
 }
 
 // Events lists a round's events.
-func (st *Store) Events(ctx context.Context, round int) ([]pg.Event, error) {
+func (st *RoundStore) Events(ctx context.Context, round int) ([]pg.Event, error) {
 	var all []eventItem
 	var items []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, roundPK(round), prefixEvent, &items); err != nil {
@@ -144,7 +144,7 @@ func (st *Store) Events(ctx context.Context, round int) ([]pg.Event, error) {
 
 // PublishRound marks a draft round published and inserts its publication, whose
 // arrival on the stream starts the announcements, with the audit entry.
-func (st *Store) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+func (st *RoundStore) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -173,7 +173,7 @@ func (st *Store) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) 
 // Publication reads the state of a round's announcements: its PUBLICATION item, and
 // the counts of every settle so far, summed from their progress items (one strongly
 // consistent Query; a round of 10,000 has about 200 of them).
-func (st *Store) Publication(ctx context.Context, round int) (pg.Publication, error) {
+func (st *RoundStore) Publication(ctx context.Context, round int) (pg.Publication, error) {
 	var it publicationItem
 	if err := st.get(ctx, roundPK(round), skPublication, &it); err != nil {
 		return pg.Publication{}, err
@@ -202,7 +202,7 @@ func (st *Store) Publication(ctx context.Context, round int) (pg.Publication, er
 // ResumePublication restarts a stalled round's announcements: it records when, and
 // inserts a PUBLICATION#RESUME item whose arrival on the stream runs the announce
 // function again (the same ledger, so nobody is sent twice), with its audit entry.
-func (st *Store) ResumePublication(ctx context.Context, round int, at time.Time, a pg.AuditEntry) error {
+func (st *RoundStore) ResumePublication(ctx context.Context, round int, at time.Time, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -231,7 +231,7 @@ func (st *Store) ResumePublication(ctx context.Context, round int, at time.Time,
 }
 
 // CloseRound marks a published round closed, with its audit entry.
-func (st *Store) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+func (st *RoundStore) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -246,7 +246,7 @@ func (st *Store) CloseRound(ctx context.Context, r pg.Round, a pg.AuditEntry) er
 }
 
 // StartPublication records how many recipients a round has, and when sending began.
-func (st *Store) StartPublication(ctx context.Context, round, total int, at time.Time) error {
+func (st *RoundStore) StartPublication(ctx context.Context, round, total int, at time.Time) error {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
 		UpdateExpression:          aws.String("SET #total = :total, startedAt = if_not_exists(startedAt, :at)"),
@@ -261,7 +261,7 @@ func (st *Store) StartPublication(ctx context.Context, round, total int, at time
 }
 
 // FinishPublication marks a round's announcements done.
-func (st *Store) FinishPublication(ctx context.Context, round int, at time.Time) error {
+func (st *RoundStore) FinishPublication(ctx context.Context, round int, at time.Time) error {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
 		UpdateExpression:          aws.String("SET done = :done, finishedAt = if_not_exists(finishedAt, :at)"),

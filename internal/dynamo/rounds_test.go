@@ -21,7 +21,7 @@ func TestAPublicationAndItsResumeAreStoredUnderTheKeysTheStreamStartsFrom(t *tes
 	ctx := context.Background()
 	r := draftRound(t, st, 12)
 	r.PublishedAt = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	if err := st.PublishRound(ctx, r, auditBy); err != nil {
+	if err := dynamo.Capabilities(st).Rounds.PublishRound(ctx, r, auditBy); err != nil {
 		t.Fatal(err)
 	}
 
@@ -38,7 +38,7 @@ func TestAPublicationAndItsResumeAreStoredUnderTheKeysTheStreamStartsFrom(t *tes
 	}
 
 	resumedAt := r.PublishedAt.Add(2 * time.Hour)
-	if err := st.ResumePublication(ctx, 12, resumedAt, auditBy); err != nil {
+	if err := dynamo.Capabilities(st).Rounds.ResumePublication(ctx, 12, resumedAt, auditBy); err != nil {
 		t.Fatal(err)
 	}
 	out, err := dbClient(t).Query(ctx, &dynamodb.QueryInput{
@@ -67,7 +67,7 @@ func TestAPublicationAndItsResumeAreStoredUnderTheKeysTheStreamStartsFrom(t *tes
 	if str(resume, dynamo.PublicationRoundAttribute) != "12" || str(resume, dynamo.TTLAttribute) == "" {
 		t.Errorf("the resume as stored: %v, want round 12 and an expiry", resume)
 	}
-	p, err := st.Publication(ctx, 12)
+	p, err := dynamo.Capabilities(st).Rounds.Publication(ctx, 12)
 	if err != nil || !p.ResumedAt.Equal(resumedAt) || p.Round != 12 {
 		t.Errorf("publication %+v (%v), want round 12 resumed at %s", p, err, resumedAt)
 	}

@@ -47,7 +47,7 @@ const (
 )
 
 // Attendance reads one person's answer.
-func (st *Store) Attendance(ctx context.Context, round int, group, email string) (pg.Attendance, error) {
+func (st *RSVPStore) Attendance(ctx context.Context, round int, group, email string) (pg.Attendance, error) {
 	var it attendanceItem
 	if err := st.get(ctx, attendancePK(round, group), email, &it); err != nil {
 		return pg.Attendance{}, err
@@ -56,7 +56,7 @@ func (st *Store) Attendance(ctx context.Context, round int, group, email string)
 }
 
 // Attendees lists every answer for an event, read consistently.
-func (st *Store) Attendees(ctx context.Context, round int, group string) ([]pg.Attendance, error) {
+func (st *RSVPStore) Attendees(ctx context.Context, round int, group string) ([]pg.Attendance, error) {
 	var raw []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, attendancePK(round, group), "", &raw); err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (st *Store) Attendees(ctx context.Context, round int, group string) ([]pg.A
 // the one read, and a promotion conditioned on the promoted person still waiting with
 // the answer read. A cancellation for a failed condition means another answer came
 // first: it reads again and decides again. A TransactionConflict is paused for.
-func (st *Store) ChangeAnswer(ctx context.Context, round int, group, email string, decide func(pg.AnswerState) pg.AnswerChange) (pg.AnswerChange, error) {
+func (st *RSVPStore) ChangeAnswer(ctx context.Context, round int, group, email string, decide func(pg.AnswerState) pg.AnswerChange) (pg.AnswerChange, error) {
 	var last error
 	for attempt := range answerAttempts {
 		if attempt > 0 {
@@ -124,7 +124,7 @@ var (
 // answerState reads the event's places first, then the person's answer and the waiting
 // list: read in that order, they are at least as new as the places, so a write
 // conditioned on the places' answers count was decided from the state it changes.
-func (st *Store) answerState(ctx context.Context, round int, group, email string) (pg.AnswerState, error) {
+func (st *RSVPStore) answerState(ctx context.Context, round int, group, email string) (pg.AnswerState, error) {
 	var places placesItem
 	if err := st.get(ctx, roundPK(round), eventSK(group), &places); err != nil {
 		return pg.AnswerState{}, fmt.Errorf("read places of %d %s: %w", round, group, err)
@@ -156,7 +156,7 @@ func (st *Store) answerState(ctx context.Context, round int, group, email string
 
 // answerItems writes a change: the event's counters, the person's answer and, when a
 // place is given on, the promoted person's.
-func (st *Store) answerItems(round int, group string, seen pg.Places, c pg.AnswerChange) ([]types.TransactWriteItem, error) {
+func (st *RSVPStore) answerItems(round int, group string, seen pg.Places, c pg.AnswerChange) ([]types.TransactWriteItem, error) {
 	next := seen.Answers + 1
 	if c.Answer.Email != "" && c.Answer.Seq != next {
 		return nil, fmt.Errorf("answer of %s numbered %d, want %d", c.Answer.Email, c.Answer.Seq, next)
@@ -250,7 +250,7 @@ func pause(ctx context.Context, attempt int, conflict bool) error {
 
 // Attend records "going" for a person, as the RSVP link does: a place while there is
 // one and nobody waits, the waiting list otherwise. True when they have a place.
-func (st *Store) Attend(ctx context.Context, a pg.Attendance) (bool, error) {
+func (st *RSVPStore) Attend(ctx context.Context, a pg.Attendance) (bool, error) {
 	c, err := st.ChangeAnswer(ctx, a.Round, a.Group, a.Email, func(state pg.AnswerState) pg.AnswerChange {
 		return pg.DecideAnswer(state, a, pg.Going, a.Since)
 	})
@@ -260,7 +260,7 @@ func (st *Store) Attend(ctx context.Context, a pg.Attendance) (bool, error) {
 // Withdraw records "not going" for a person, as the RSVP link does: a place they had
 // goes to whoever has waited longest. What they had is read, not taken from hadPlace,
 // which is kept for callers written before answers were conditional.
-func (st *Store) Withdraw(ctx context.Context, a pg.Attendance, hadPlace bool) error {
+func (st *RSVPStore) Withdraw(ctx context.Context, a pg.Attendance, hadPlace bool) error {
 	_, err := st.ChangeAnswer(ctx, a.Round, a.Group, a.Email, func(state pg.AnswerState) pg.AnswerChange {
 		return pg.DecideAnswer(state, a, pg.NotGoing, a.Since)
 	})

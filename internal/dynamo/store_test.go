@@ -70,7 +70,7 @@ func draftRound(t *testing.T, st *dynamo.Store, n int) pg.Round {
 	t.Helper()
 	start := time.Date(2027, 1, 1, 0, 0, 0, 0, pg.London)
 	r := pg.Round{Number: n, Title: "Round", Summary: "About it", PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0), State: pg.RoundDraft}
-	if err := st.CreateRound(context.Background(), r, auditBy); err != nil {
+	if err := dynamo.Capabilities(st).Rounds.CreateRound(context.Background(), r, auditBy); err != nil {
 		t.Fatalf("create round %d: %v", n, err)
 	}
 	return r

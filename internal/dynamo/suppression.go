@@ -13,7 +13,7 @@ import (
 )
 
 // Suppress puts an address on the service's own suppression list.
-func (st *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+func (st *SuppressionStore) Suppress(ctx context.Context, email, reason string, at time.Time) error {
 	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
 		attrPK: s(pkSuppressed), attrSK: s(email), "reason": s(reason), "at": s(stamp(at)),
 	}})
@@ -24,7 +24,7 @@ func (st *Store) Suppress(ctx context.Context, email, reason string, at time.Tim
 }
 
 // Suppressed returns the addresses on the suppression list.
-func (st *Store) Suppressed(ctx context.Context) (map[string]bool, error) {
+func (st *SuppressionStore) Suppressed(ctx context.Context) (map[string]bool, error) {
 	var items []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, pkSuppressed, "", &items); err != nil {
 		return nil, err

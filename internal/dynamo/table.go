@@ -128,11 +128,11 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string, stream b
 // writes the councils.
 func (st *Store) Seed(ctx context.Context, groups []pg.Group, councils []pg.Council) error {
 	for _, g := range groups {
-		if err := st.CreateGroup(ctx, g); err != nil && pg.KindOf(err) != pg.KindConflict {
+		if err := (&NetworkStore{Store: st}).CreateGroup(ctx, g); err != nil && pg.KindOf(err) != pg.KindConflict {
 			return fmt.Errorf("seed groups: %w", err)
 		}
 	}
-	if err := st.PutCouncils(ctx, councils); err != nil {
+	if err := (&RegisterStore{st}).PutCouncils(ctx, councils); err != nil {
 		return fmt.Errorf("seed councils: %w", err)
 	}
 	return nil

@@ -19,7 +19,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		return nil, err
 	}
 	return &announce.Announcer{
-		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: app.Mailer(cfg, clients),
+		Store: dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName)).Announcements, Mailer: app.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
 	}, nil
 }
@@ -31,7 +31,7 @@ func NewReminders(cfg app.Config, clients app.Clients, log *slog.Logger, opts ..
 		return nil, err
 	}
 	return &announce.Reminders{
-		Store: dynamo.New(clients.DynamoDB, cfg.TableName), Mailer: app.Mailer(cfg, clients),
+		Store: dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName)).Reminders, Mailer: app.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
 	}, nil
 }

@@ -21,6 +21,7 @@ import (
 // so that no other function links S3.
 type App struct {
 	Store    *dynamo.Store
+	Stores   dynamo.Stores
 	Services Services
 	Web      *web.Server
 }
@@ -41,20 +42,20 @@ type Services struct {
 // NewServices builds each capability's service over the store, and gives each the
 // others' small parts it uses: the network's groups, access's invitations to
 // facilitate, the RSVPs' filling of places.
-func NewServices(store *dynamo.Store, env pg.Env, councils *pg.Councils, limiter pg.Limiter, admins []string) Services {
-	access := &pg.Access{Env: env, Store: store, Limiter: limiter, Admins: admins}
-	network := &pg.Network{Env: env, Store: store, Councils: councils, Admins: admins, Inviter: access}
-	rsvps := &pg.RSVPs{Env: env, Store: store, Network: network}
+func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg.Limiter, admins []string) Services {
+	access := &pg.Access{Env: env, Store: st.Access, Limiter: limiter, Admins: admins}
+	network := &pg.Network{Env: env, Store: st.Network, Councils: councils, Admins: admins, Inviter: access}
+	rsvps := &pg.RSVPs{Env: env, Store: st.RSVPs, Network: network}
 	return Services{
-		Memberships: &pg.Memberships{Env: env, Store: store, Network: network, Councils: councils, Limiter: limiter},
+		Memberships: &pg.Memberships{Env: env, Store: st.Memberships, Network: network, Councils: councils, Limiter: limiter},
 		Access:      access,
 		Network:     network,
-		Register:    &pg.Register{Env: env, Store: store, Councils: councils, Limiter: limiter},
-		Proposals:   &pg.Proposals{Env: env, Store: store, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
-		Invitations: &pg.Invitations{Env: env, Store: store, Network: network},
-		Rounds:      &pg.Rounds{Env: env, Store: store, Network: network, Places: rsvps},
+		Register:    &pg.Register{Env: env, Store: st.Register, Councils: councils, Limiter: limiter},
+		Proposals:   &pg.Proposals{Env: env, Store: st.Proposals, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
+		Invitations: &pg.Invitations{Env: env, Store: st.Invitations, Network: network},
+		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps},
 		RSVPs:       rsvps,
-		Kits:        &pg.Kits{Env: env, Store: store, Rounds: store},
+		Kits:        &pg.Kits{Env: env, Store: st.Kits, Rounds: st.Rounds},
 	}
 }
 
@@ -72,7 +73,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	if err != nil {
 		return nil, err
 	}
-	services := NewServices(store, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
+	stores := dynamo.Capabilities(store)
+	services := NewServices(stores, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Pseudonym: keys.Pseudonym,
 	}, cfg.Admins)
@@ -99,7 +101,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
 	}
-	return &App{Store: store, Services: services, Web: server}, nil
+	return &App{Store: store, Stores: stores, Services: services, Web: server}, nil
 }
 
 // Handler returns the web handler.

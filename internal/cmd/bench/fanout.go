@@ -80,7 +80,7 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 			for j := range members {
 				members[j] = pg.MemberRow{Email: fmt.Sprintf("m%d-%s@bench.example.org", start+j, g), Name: fmt.Sprintf("Member %d", start+j)}
 			}
-			if err := e.store.ImportMembers(ctx, g, members, time.Now()); err != nil {
+			if err := dynamo.Capabilities(e.store).Members.ImportMembers(ctx, g, members, time.Now()); err != nil {
 				return nil, err
 			}
 		}
