@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/s3kits"
@@ -273,4 +275,30 @@ func TestAKitRevisionMissingFromS3IsAFaultAndABogusRevisionIsNotFound(t *testing
 	if r.Status != http.StatusInternalServerError || !strings.Contains(r.Body, "Sorry, there is a problem with the service") {
 		t.Errorf("the head's document missing: %d\n%s", r.Status, r.Body)
 	}
+}
+
+// In AWS, two saves on the same head at the same moment make DynamoDB cancel one of the
+// transactions for a TransactionConflict (DynamoDB Local never does: a proxy does it
+// here, to every other transaction). The save reads the head again, merges and lands:
+// nobody is shown an error, and nothing is lost.
+func TestKitSavesCancelledForATransactionConflictAreMergedAndLand(t *testing.T) {
+	t.Parallel()
+	s := newKitSite(t)
+	s.createKit()
+	proxy := testenv.NewConflictingDynamo(t, 2)
+	dynamo.UseClient(s.App.Store, dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(proxy.URL)
+		o.DisableValidateResponseChecksum = true
+	}))
+	titles := []string{"Welcome", "Warm-up", "Interviews", "Wrap-up"}
+	for _, title := range titles {
+		s.addSection(title, pg.AudienceParticipant, "About "+title+".")
+	}
+	if proxy.Cancelled() == 0 {
+		t.Fatal("the proxy cancelled no transaction: the test tested nothing")
+	}
+	r := s.get("/kits/3")
+	mustContain(t, r.Body, "About Welcome.", "About Warm-up.", "About Interviews.", "About Wrap-up.", "Revision 5")
+	r = s.get("/kits/3/history")
+	mustContain(t, r.Body, "Added Welcome", "Added Warm-up", "Added Interviews", "Added Wrap-up")
 }

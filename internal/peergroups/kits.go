@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 )
@@ -250,7 +251,7 @@ const maxSaveTries = 5
 // save writes ours, edited from base (revision from), as the kit's new head, merging
 // it with what others saved meanwhile.
 func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, ours KitDoc, note string) (Kit, error) {
-	for range maxSaveTries {
+	for attempt := range maxSaveTries {
 		head, err := k.Store.KitHead(ctx, r.Number, CoreKit)
 		if err != nil {
 			return Kit{}, err
@@ -271,12 +272,34 @@ func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, o
 		if errors.Is(err, ErrKitMoved) {
 			continue // someone saved between the read and the write: merge again
 		}
+		if errors.Is(err, ErrContended) {
+			// DynamoDB cancelled the write for another in flight on the same head
+			// (TransactionConflict): read the head again after a moment, and merge.
+			if err := pause(ctx, attempt); err != nil {
+				return Kit{}, err
+			}
+			continue
+		}
 		if err != nil {
 			return Kit{}, err
 		}
 		return k.load(ctx, r)
 	}
 	return Kit{}, Errorf(KindUnavailable, "The kit is being changed by several people at once. Your changes have not been saved yet: go back and send them again.")
+}
+
+// pause waits before another try: 20 ms, 40 ms, 80 ms… with jitter, so that two saves
+// cancelled by each other do not meet again.
+func pause(ctx context.Context, attempt int) error {
+	d := time.Duration(10+rand.N(10)) * time.Millisecond << attempt
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // write stores a document and moves the head to it.
