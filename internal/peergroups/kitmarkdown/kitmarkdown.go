@@ -13,7 +13,6 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
@@ -41,7 +40,6 @@ var localImage = sync.OnceValue(func() *regexp.Regexp {
 
 var markdown = sync.OnceValues(func() (goldmark.Markdown, *bluemonday.Policy) {
 	md := goldmark.New(
-		goldmark.WithExtensions(extension.Table, extension.Strikethrough),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 	)
 	p := bluemonday.UGCPolicy()
