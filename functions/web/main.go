@@ -12,6 +12,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/website"
+	"github.com/peergroups/peergroups/internal/kitrender"
 	"github.com/peergroups/peergroups/internal/s3exports"
 )
 
@@ -28,5 +29,8 @@ func main() {
 		os.Exit(1)
 	}
 	a.Web.Exports = s3exports.Deferred(clients.AWS, cfg.ExportsBucket)
+	if cfg.RenderFunction != "" {
+		a.Services.Kits.Renderer = kitrender.New(clients.AWS, cfg.RenderFunction)
+	}
 	lambda.Start(httpadapter.NewV2(a.Handler()).ProxyWithContext)
 }

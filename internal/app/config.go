@@ -24,6 +24,7 @@ type Var struct {
 	Default string // "" with Required false means empty is allowed
 	Require bool
 	Help    string
+	Only    string // the one function that reads it (its logical ID in template.yaml); "" for every function
 }
 
 // Vars lists every environment variable the service reads, with its default. The
@@ -43,7 +44,8 @@ var Vars = []Var{
 	{Name: "SIGNUP_LIMIT_PER_EMAIL", Default: "5", Help: "Requests about one email address allowed from one client an hour, counted apart for sign-in links and for sign-ups and other link requests (so nobody elsewhere can use up a person's sign-ins)."},
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests of every kind allowed per client IP address (IPv6: per /64) an hour."},
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
-	{Name: "KITS_BUCKET", Default: "peergroups-kits", Help: "Private S3 bucket of the rounds' kits: each revision is one JSON document at kits/objects/<sha256>.json."},
+	{Name: "KITS_BUCKET", Default: "peergroups-kits", Help: "Private S3 bucket of the rounds' kits: each revision is one JSON document at kits/objects/<sha256>.json, its sections as HTML at kits/html/<sha256>.json."},
+	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
 }
 
 // isBucketName reports whether name is what S3 accepts as a bucket's name: 3 to 63
@@ -87,6 +89,7 @@ type Config struct {
 	TransactionalShare float64
 	ExportsBucket      string
 	KitsBucket         string
+	RenderFunction     string
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -122,6 +125,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ConfigurationSet: get("SES_CONFIGURATION_SET"),
 		ExportsBucket:    get("EXPORTS_BUCKET"),
 		KitsBucket:       get("KITS_BUCKET"),
+		RenderFunction:   get("RENDER_FUNCTION"),
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("BASE_URL %q is not an http(s) address", c.BaseURL)

@@ -8,7 +8,8 @@ import (
 
 // The kits bucket is private, encrypted and TLS only (TestTemplateBucketsArePrivate...),
 // versioned with old versions kept 30 days, and only the web function reads and writes
-// kit revisions in it: GetObject and PutObject on kits/objects/*, nothing else.
+// kit revisions in it: GetObject and PutObject on kits/objects/* and kits/html/*
+// (their sections as HTML), nothing else.
 func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
@@ -31,16 +32,16 @@ func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 	found := false
 	for _, id := range tpl.functions(t) {
 		for _, s := range statementsIn(tpl.Resources[id].Properties["Policies"], id+".Policies") {
-			resource, _ := yamlAt(s.body, "Resource", "Fn::Sub").(string)
-			if !strings.Contains(resource, "KitsBucket") {
+			resources := yamlStrings(s.body["Resource"])
+			if !strings.Contains(strings.Join(resources, " "), "KitsBucket") {
 				continue
 			}
 			if id != webFunction {
-				t.Errorf("%s: %v; only the web function uses the kits bucket", s.where, resource)
+				t.Errorf("%s: %v; only the web function uses the kits bucket", s.where, resources)
 				continue
 			}
-			if resource != "${KitsBucket.Arn}/kits/objects/*" {
-				t.Errorf("%s: s3 actions on %v, want only ${KitsBucket.Arn}/kits/objects/*", s.where, resource)
+			if want := []string{"${KitsBucket.Arn}/kits/objects/*", "${KitsBucket.Arn}/kits/html/*"}; !slices.Equal(resources, want) {
+				t.Errorf("%s: s3 actions on %v, want only %v", s.where, resources, want)
 			}
 			actions := yamlStrings(s.body["Action"])
 			slices.Sort(actions)

@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/peergroups/kitmarkdown"
 	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/s3kits"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -301,4 +304,51 @@ func TestKitSavesCancelledForATransactionConflictAreMergedAndLand(t *testing.T) 
 	mustContain(t, r.Body, "About Welcome.", "About Warm-up.", "About Interviews.", "About Wrap-up.", "Revision 5")
 	r = s.get("/kits/3/history")
 	mustContain(t, r.Body, "Added Welcome", "Added Warm-up", "Added Interviews", "Added Wrap-up")
+}
+
+// flakyRenderer is the render function out of reach until it is told otherwise.
+type flakyRenderer struct{ up atomic.Bool }
+
+func (f *flakyRenderer) RenderMarkdown(ctx context.Context, texts []string) ([]string, error) {
+	if !f.up.Load() {
+		return nil, errors.New("render function: 503 Service Unavailable")
+	}
+	return kitmarkdown.RenderAll(texts), nil
+}
+
+// When the render function cannot be reached, a save still lands, and the kit shows
+// the text as it was written (escaped); the first view once it is back renders it,
+// and keeps the HTML beside the revision so that it is rendered once.
+func TestASaveLandsWhenTheRenderFunctionIsDownAndIsRenderedOnceItIsBack(t *testing.T) {
+	t.Parallel()
+	s := newKitSite(t)
+	render := &flakyRenderer{}
+	s.App.Services.Kits.Renderer = render
+	s.createKit()
+	s.addSection("Warm-up", pg.AudienceParticipant, "Bring *three* questions.\n\nAnd <b>a pen</b>.")
+	r := s.get("/kits/3")
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Bring *three* questions.") || !strings.Contains(r.Body, "And &lt;b&gt;a pen&lt;/b&gt;.") || strings.Contains(r.Body, "<em>three</em>") {
+		t.Fatalf("with the render function down, want the text as written, escaped: %d\n%s", r.Status, r.Body)
+	}
+	head, err := s.App.Services.Kits.Store.KitHead(context.Background(), 3, pg.CoreKit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := s3exports.NewClient(testenv.AWSConfig(t))
+	key := aws.String(s3kits.HTMLKey(head.Revision.Hash))
+	if _, err := objects.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.Config.KitsBucket), Key: key}); err == nil {
+		t.Fatal("HTML was kept for a revision that could not be rendered")
+	}
+	render.up.Store(true)
+	r = s.get("/kits/3")
+	if !strings.Contains(r.Body, "<em>three</em>") || strings.Contains(r.Body, "<b>a pen</b>") {
+		t.Fatalf("once the render function is back, want the Markdown rendered safely:\n%s", r.Body)
+	}
+	if _, err := objects.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.Config.KitsBucket), Key: key}); err != nil {
+		t.Fatalf("the HTML is not kept beside the revision at %s: %v", *key, err)
+	}
+	render.up.Store(false)
+	if r = s.get("/kits/3"); !strings.Contains(r.Body, "<em>three</em>") {
+		t.Fatalf("a kept rendering is not used when the render function is down again:\n%s", r.Body)
+	}
 }

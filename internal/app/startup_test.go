@@ -109,3 +109,31 @@ func TestComposingTheWebFunctionBuildsOnlyWhatItsFirstRequestNeeds(t *testing.T)
 			n, after.Mallocs-before.Mallocs, composeBudget)
 	}
 }
+
+// Packages whose initialisation costs milliseconds at every start of a process that
+// links them, which the web function, serving people, must not link: the Markdown
+// libraries (about 5 ms; the render function has them), and the SDK's Lambda client
+// (1.4 ms; the web function signs its one call to the render function itself).
+var notInTheWebFunction = []string{
+	"github.com/yuin/goldmark",
+	"github.com/microcosm-cc/bluemonday",
+	"github.com/gorilla/css",
+	"github.com/aws/aws-sdk-go-v2/service/lambda",
+}
+
+func TestTheWebFunctionLinksNoSlowStartingPackage(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-deps", "./functions/web")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, slow := range notInTheWebFunction {
+			if pkg == slow || strings.HasPrefix(pkg, slow+"/") {
+				t.Errorf("the web function links %s, whose start-up every cold start would pay", pkg)
+			}
+		}
+	}
+}

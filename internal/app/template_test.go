@@ -126,6 +126,10 @@ func makeRecipe(t *testing.T, path, target string) string {
 
 // --- 2. every function gets exactly the variables the code reads ---------------------------
 
+// readsNoConfiguration are the functions whose code reads no variable: the render
+// function, which only turns Markdown into HTML.
+var readsNoConfiguration = map[string]bool{"RenderFunction": true}
+
 func TestTemplateSetsExactlyTheVariablesTheCodeReads(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
@@ -135,9 +139,20 @@ func TestTemplateSetsExactlyTheVariablesTheCodeReads(t *testing.T) {
 	}
 	for _, id := range tpl.functions(t) {
 		env := tpl.environment(id)
+		if readsNoConfiguration[id] {
+			for _, secret := range []string{"LINK_KEY", "LINK_KEY_PREVIOUS"} {
+				if v, _ := env[secret].(string); v != "" {
+					t.Errorf("%s reads no configuration, yet is given the secret %s: set it to \"\" in its Environment", id, secret)
+				}
+			}
+			continue
+		}
 		for _, v := range app.Vars {
 			value, ok := env[v.Name]
 			switch {
+			case ok && v.Only != "" && v.Only != id:
+				t.Errorf("%s sets %s, which only %s reads", id, v.Name, v.Only)
+			case !ok && v.Only != "" && v.Only != id:
 			case !ok:
 				t.Errorf("%s does not set %s (%s)", id, v.Name, v.Help)
 			case v.Require && (value == nil || value == ""):

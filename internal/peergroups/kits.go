@@ -90,12 +90,32 @@ type KitObjects interface {
 	KitObject(ctx context.Context, hash string) ([]byte, error)
 }
 
+// KitHTMLStore keeps, beside each revision's document, its sections' Markdown as
+// safe HTML (S3): a JSON object of section IDs to HTML, at the revision's address.
+type KitHTMLStore interface {
+	PutKitHTML(ctx context.Context, hash string, body []byte) error
+	// KitHTML returns a revision's HTML; a KindNotFound error when there is none.
+	KitHTML(ctx context.Context, hash string) ([]byte, error)
+}
+
+// KitRenderer turns Markdown into safe HTML, one text at a time, in order: the
+// render function, or the same code in this process locally.
+type KitRenderer interface {
+	RenderMarkdown(ctx context.Context, texts []string) ([]string, error)
+}
+
 // Kits is the rounds' kits: any facilitator, and admins, write a round's core kit.
 type Kits struct {
 	Env
 	Store   KitStore
-	Objects KitObjects
-	Rounds  RoundReader
+	Objects interface {
+		KitObjects
+		KitHTMLStore
+	}
+	Rounds RoundReader
+	// Renderer renders a revision's sections when it is saved, or first read if
+	// that failed; nil shows them as plain text.
+	Renderer KitRenderer
 }
 
 // Kit is a kit's head revision with its content.
@@ -104,6 +124,9 @@ type Kit struct {
 	Head     KitRevision
 	Doc      KitDoc
 	Revision string // the head's hash: the revision an edit starts from
+	// HTML is each section's body as safe HTML, by section ID; nil when it cannot
+	// be rendered just now (the page then shows the text as it was written).
+	HTML map[string]string
 }
 
 // KitClash is one thing two saves changed differently: a field of the kit or of a
@@ -155,7 +178,18 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 	if err != nil {
 		return Kit{Round: r}, err
 	}
+	var html map[string]string
+	rendered := make(chan struct{})
+	go func() {
+		defer close(rendered)
+		html = k.html(ctx, head.Revision.Hash)
+	}()
 	doc, err := k.doc(ctx, head.Revision.Hash)
+	<-rendered
+	if err == nil && html == nil {
+		// Its rendering failed when it was saved: try again.
+		html, _ = k.render(ctx, head.Revision.Hash, doc)
+	}
 	if KindOf(err) == KindNotFound {
 		// The head names a document the bucket does not have: a fault, not a page
 		// that is not there (versioning keeps an overwritten or deleted one 30 days).
@@ -164,7 +198,48 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 	if err != nil {
 		return Kit{Round: r}, err
 	}
-	return Kit{Round: r, Head: head.Revision, Doc: doc, Revision: head.Revision.Hash}, nil
+	return Kit{Round: r, Head: head.Revision, Doc: doc, Revision: head.Revision.Hash, HTML: html}, nil
+}
+
+// html reads a revision's sections as HTML; nil when they are not there (or cannot be
+// read: the page shows the text instead).
+func (k *Kits) html(ctx context.Context, hash string) map[string]string {
+	b, err := k.Objects.KitHTML(ctx, hash)
+	if err != nil {
+		return nil
+	}
+	var html map[string]string
+	if json.Unmarshal(b, &html) != nil {
+		return nil
+	}
+	return html
+}
+
+// render renders a revision's sections and keeps the HTML beside its document.
+func (k *Kits) render(ctx context.Context, hash string, d KitDoc) (map[string]string, error) {
+	if k.Renderer == nil {
+		return nil, nil
+	}
+	texts := make([]string, len(d.Sections))
+	for i, s := range d.Sections {
+		texts[i] = s.Body
+	}
+	out, err := k.Renderer.RenderMarkdown(ctx, texts)
+	if err == nil && len(out) != len(texts) {
+		err = fmt.Errorf("%d texts rendered of %d", len(out), len(texts))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("render kit revision %s: %w", hash, err)
+	}
+	html := make(map[string]string, len(d.Sections))
+	for i, s := range d.Sections {
+		html[s.ID] = out[i]
+	}
+	b, err := json.Marshal(html)
+	if err != nil {
+		return nil, fmt.Errorf("encode kit revision %s's HTML: %w", hash, err)
+	}
+	return html, k.Objects.PutKitHTML(ctx, hash, b)
 }
 
 // doc reads a revision's document.
@@ -311,6 +386,9 @@ func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d 
 	if err := k.Objects.PutKitObject(ctx, hash, body); err != nil {
 		return err
 	}
+	// Rendered now, so that the page after the save shows it; if the render function
+	// cannot be reached, the save still lands and the first read renders it.
+	_, _ = k.render(ctx, hash, d.Normalise())
 	rev.Hash, rev.Author, rev.At = hash, c.Email, k.Now()
 	target := fmt.Sprintf("%d %s r%d", r.Number, CoreKit, rev.Number)
 	return k.Store.SaveKitRevision(ctx, r.Number, CoreKit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note}))

@@ -1,7 +1,8 @@
 // Package s3kits keeps the documents of the rounds' kits in the private kits bucket,
 // each at an address made of its content's SHA-256: kits/objects/<sha256>.json. A
 // revision is never changed, so the same content is written once, and read by any
-// number of kits.
+// number of kits. Beside each, kits/html/<sha256>.json holds its sections rendered as
+// safe HTML by the render function.
 package s3kits
 
 import (
@@ -62,35 +63,56 @@ func Deferred(cfg aws.Config, bucket string) *Objects {
 // Key is where a document with a hash is kept.
 func Key(hash string) string { return "kits/objects/" + hash + ".json" }
 
+// HTMLKey is where the HTML of the sections of the document with a hash is kept.
+func HTMLKey(hash string) string { return "kits/html/" + hash + ".json" }
+
 // PutKitObject stores a document at its address.
 func (o *Objects) PutKitObject(ctx context.Context, hash string, body []byte) error {
+	return o.put(ctx, Key(hash), body)
+}
+
+// KitObject reads a document; a KindNotFound error when there is none.
+func (o *Objects) KitObject(ctx context.Context, hash string) ([]byte, error) {
+	return o.get(ctx, Key(hash), "That revision of the kit cannot be found.")
+}
+
+// PutKitHTML stores the HTML of a document's sections.
+func (o *Objects) PutKitHTML(ctx context.Context, hash string, body []byte) error {
+	return o.put(ctx, HTMLKey(hash), body)
+}
+
+// KitHTML reads the HTML of a document's sections; a KindNotFound error when there is none.
+func (o *Objects) KitHTML(ctx context.Context, hash string) ([]byte, error) {
+	return o.get(ctx, HTMLKey(hash), "")
+}
+
+func (o *Objects) put(ctx context.Context, key string, body []byte) error {
 	put, _ := o.ops()
 	_, err := put(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(o.Bucket), Key: aws.String(Key(hash)),
+		Bucket: aws.String(o.Bucket), Key: aws.String(key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		ContentType:   aws.String("application/json"),
 	})
 	if err != nil {
-		return pg.Wrap(pg.KindUnavailable, fmt.Errorf("put kit object %s: %w", hash, err), "")
+		return pg.Wrap(pg.KindUnavailable, fmt.Errorf("put %s: %w", key, err), "")
 	}
 	return nil
 }
 
-// KitObject reads a document; a KindNotFound error when there is none.
-func (o *Objects) KitObject(ctx context.Context, hash string) ([]byte, error) {
+func (o *Objects) get(ctx context.Context, key, missing string) ([]byte, error) {
 	_, get := o.ops()
-	out, err := get(ctx, &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(Key(hash))})
+	out, err := get(ctx, &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key)})
 	if err != nil {
 		if _, ok := errors.AsType[*types.NoSuchKey](err); ok {
-			return nil, pg.Wrap(pg.KindNotFound, fmt.Errorf("kit object %s: %w", hash, err), "That revision of the kit cannot be found.")
+			return nil, pg.Wrap(pg.KindNotFound, fmt.Errorf("%s: %w", key, err), missing)
 		}
-		return nil, pg.Wrap(pg.KindUnavailable, fmt.Errorf("get kit object %s: %w", hash, err), "")
+		return nil, pg.Wrap(pg.KindUnavailable, fmt.Errorf("get %s: %w", key, err), "")
 	}
 	defer out.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Body, maxObject))
 	if err != nil {
-		return nil, pg.Wrap(pg.KindUnavailable, fmt.Errorf("read kit object %s: %w", hash, err), "")
+		return nil, pg.Wrap(pg.KindUnavailable, fmt.Errorf("read %s: %w", key, err), "")
 	}
 	return b, nil
 }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
-	"github.com/peergroups/peergroups/internal/peergroups/kitmarkdown"
 )
 
 // kitPages serve a round's core kit: any facilitator and admins write it.
@@ -43,10 +43,22 @@ type kitView struct {
 	Sections []renderedSection
 }
 
-// renderedSection is a section with its Markdown as safe HTML.
+// renderedSection is a section with its Markdown as safe HTML, or, when that could
+// not be made just now, as the paragraphs it was written in.
 type renderedSection struct {
 	pg.KitSection
 	HTML template.HTML
+}
+
+// Paragraphs is the section's text as written, split at its blank lines.
+func (s renderedSection) Paragraphs() []string {
+	var ps []string
+	for _, p := range strings.Split(s.Body, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // sectionView is the form of one section: to edit it, to add one, or, after a clash
@@ -89,7 +101,7 @@ func (s kitPages) kitPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &kitView{base: base{Title: fmt.Sprintf("Round %d core kit: %s", n, kit.Doc.Title), Banner: map[string]string{"saved": "Your changes have been saved", "merged": "Your changes have been saved, together with changes someone else saved meanwhile", "created": "The core kit has been created"}[r.URL.Query().Get("done")]}, Kit: kit}
 	for _, sec := range kit.Doc.Sections {
-		p.Sections = append(p.Sections, renderedSection{KitSection: sec, HTML: template.HTML(kitmarkdown.Render(sec.Body))})
+		p.Sections = append(p.Sections, renderedSection{KitSection: sec, HTML: template.HTML(kit.HTML[sec.ID])}) // made safe by the render function
 	}
 	s.render(w, r, http.StatusOK, "kit", p)
 }
