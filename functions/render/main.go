@@ -15,6 +15,7 @@ import (
 
 func main() {
 	lambda.Start(func(ctx context.Context, req kitrender.Request) (kitrender.Response, error) {
-		return kitrender.Response{HTML: kitmarkdown.RenderAll(req.Markdown)}, nil
+		html, problems := kitmarkdown.RenderAll(req.Markdown)
+		return kitrender.Response{HTML: html, Problems: problems}, nil
 	})
 }

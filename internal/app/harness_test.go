@@ -15,7 +15,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/website"
-	"github.com/peergroups/peergroups/internal/peergroups/kitmarkdown"
+	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -101,7 +101,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 		t.Fatal(err)
 	}
 	a.Web.Exports = s3exports.New(s3exports.NewClient(awsCfg), s.Config.ExportsBucket)
-	a.Services.Kits.Renderer = kitmarkdown.Renderer{} // the render function's code, in this process
+	a.Services.Kits.Renderer = devstack.Renderer{} // the render function's code, in this process
 	s.App = a
 	if !o.noStream {
 		testenv.Outbox(t, s.Config, withSES(o.outboxSES, awsCfg), clock.Now, o.outbox)

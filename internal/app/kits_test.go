@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
-	"github.com/peergroups/peergroups/internal/peergroups/kitmarkdown"
 	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/s3kits"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -309,11 +309,11 @@ func TestKitSavesCancelledForATransactionConflictAreMergedAndLand(t *testing.T) 
 // flakyRenderer is the render function out of reach until it is told otherwise.
 type flakyRenderer struct{ up atomic.Bool }
 
-func (f *flakyRenderer) RenderMarkdown(ctx context.Context, texts []string) ([]string, error) {
+func (f *flakyRenderer) RenderMarkdown(ctx context.Context, texts []string) ([]pg.RenderedText, error) {
 	if !f.up.Load() {
 		return nil, errors.New("render function: 503 Service Unavailable")
 	}
-	return kitmarkdown.RenderAll(texts), nil
+	return devstack.Renderer{}.RenderMarkdown(ctx, texts)
 }
 
 // When the render function cannot be reached, a save still lands, and the kit shows
@@ -350,5 +350,45 @@ func TestASaveLandsWhenTheRenderFunctionIsDownAndIsRenderedOnceItIsBack(t *testi
 	render.up.Store(false)
 	if r = s.get("/kits/3"); !strings.Contains(r.Body, "<em>three</em>") {
 		t.Fatalf("a kept rendering is not used when the render function is down again:\n%s", r.Body)
+	}
+}
+
+// A round cannot be published while its core kit has accessibility errors: the admin
+// is told what they are, each linking to the section's text, and once a facilitator
+// has fixed them the round is published.
+func TestARoundIsNotPublishedUntilItsCoreKitIsAccessible(t *testing.T) {
+	t.Parallel()
+	s := newKitSite(t)
+	s.createKit()
+	ok := s.addSection("Welcome", pg.AudienceParticipant, "### Before you come\n\nRead the [GOV.UK Service Manual](https://www.gov.uk/service-manual).")
+	bad := s.addSection("Slides", pg.AudienceParticipant, "![](/assets/journey-map.png)\n\nThe slides: [click here](https://example.org/slides).")
+	r := s.get("/kits/3")
+	if !strings.Contains(r.Body, "Accessibility errors to fix") || !strings.Contains(r.Body, `href="/kits/3/sections/`+bad+`#body"`) {
+		t.Fatalf("the kit page does not list its accessibility errors:\n%s", r.Body)
+	}
+	s.as(s.admin)
+	r = s.post("/admin/rounds/3/publish", url.Values{})
+	if r.Status != http.StatusConflict {
+		t.Fatalf("publishing a round whose core kit has accessibility errors: %d, want 409\n%s", r.Status, r.Body)
+	}
+	for _, want := range []string{"govuk-error-summary", "cannot be published until its core kit’s accessibility errors are fixed", `href="/kits/3/sections/` + bad + `#body"`, "has no description", "“click here” does not say where the link goes"} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("the refusal lacks %q", want)
+		}
+	}
+	if strings.Contains(r.Body, `sections/`+ok+`#body`) {
+		t.Error("a section with no error is listed")
+	}
+	round, _, err := s.App.Services.Rounds.Round(context.Background(), 3)
+	if err != nil || round.State != pg.RoundDraft {
+		t.Fatalf("the round is %q (%v), want still a draft", round.State, err)
+	}
+	s.as(s.fac)
+	if r := s.post("/kits/3/sections/"+bad, url.Values{"from": {s.from("/kits/3/sections/" + bad)}, "title": {"Slides"}, "kind": {pg.SectionSlides}, "audience": {pg.AudienceParticipant}, "body": {"![The journey map: five stages from sign-up to the event](/assets/journey-map.png)\n\n[The slides for the session](https://example.org/slides)."}, "note": {"Fixed the accessibility errors"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("fix the section: %d\n%s", r.Status, r.Body)
+	}
+	s.as(s.admin)
+	if r := s.post("/admin/rounds/3/publish", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("publishing once the kit is fixed: %d, want 303\n%s", r.Status, r.Body)
 	}
 }

@@ -25,6 +25,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // Request is what the render function is given: Markdown texts, in order.
@@ -32,9 +34,11 @@ type Request struct {
 	Markdown []string `json:"markdown"`
 }
 
-// Response is what it answers: one safe HTML fragment for each text, in order.
+// Response is what it answers: for each text, in order, a safe HTML fragment and the
+// accessibility errors found in it.
 type Response struct {
-	HTML []string `json:"html"`
+	HTML     []string   `json:"html"`
+	Problems [][]string `json:"problems"`
 }
 
 // MaxPayload is the most one call sends: Lambda refuses a synchronous request over
@@ -59,8 +63,8 @@ const tries = 3
 
 // RenderMarkdown returns each text as safe HTML. Texts are sent in as many calls as
 // keep each under MaxPayload.
-func (c *Client) RenderMarkdown(ctx context.Context, texts []string) ([]string, error) {
-	var out []string
+func (c *Client) RenderMarkdown(ctx context.Context, texts []string) ([]pg.RenderedText, error) {
+	var out []pg.RenderedText
 	for start := 0; start < len(texts); {
 		end, size := start, 0
 		for end < len(texts) && (end == start || size+len(texts[end])*2 < MaxPayload) {
@@ -78,18 +82,25 @@ func (c *Client) RenderMarkdown(ctx context.Context, texts []string) ([]string, 
 }
 
 // call makes one Invoke, again after a short pause when Lambda throttles or fails.
-func (c *Client) call(ctx context.Context, texts []string) ([]string, error) {
+func (c *Client) call(ctx context.Context, texts []string) ([]pg.RenderedText, error) {
 	body, err := json.Marshal(Request{Markdown: texts})
 	if err != nil {
 		return nil, fmt.Errorf("encode render request: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
-		html, retry, err := c.invoke(ctx, body)
-		if err == nil && len(html) != len(texts) {
-			err = fmt.Errorf("render function answered %d texts for %d", len(html), len(texts))
+		res, retry, err := c.invoke(ctx, body)
+		if err == nil && (len(res.HTML) != len(texts) || len(res.Problems) != len(texts)) {
+			err = fmt.Errorf("render function answered %d texts for %d", len(res.HTML), len(texts))
 		}
-		if err == nil || !retry || attempt == tries {
-			return html, err
+		if err == nil {
+			out := make([]pg.RenderedText, len(texts))
+			for i := range out {
+				out[i] = pg.RenderedText{HTML: res.HTML[i], Problems: res.Problems[i]}
+			}
+			return out, nil
+		}
+		if !retry || attempt == tries {
+			return nil, err
 		}
 		pause := time.Duration(50+rand.N(50)) * time.Millisecond << attempt
 		select {
@@ -101,7 +112,7 @@ func (c *Client) call(ctx context.Context, texts []string) ([]string, error) {
 }
 
 // invoke sends one signed Invoke request; retry says whether another may succeed.
-func (c *Client) invoke(ctx context.Context, body []byte) (html []string, retry bool, err error) {
+func (c *Client) invoke(ctx context.Context, body []byte) (res Response, retry bool, err error) {
 	endpoint := c.Endpoint
 	if endpoint == "" {
 		endpoint = "https://lambda." + c.Config.Region + ".amazonaws.com"
@@ -109,42 +120,41 @@ func (c *Client) invoke(ctx context.Context, body []byte) (html []string, retry 
 	u := endpoint + "/2015-03-31/functions/" + url.PathEscape(c.Function) + "/invocations"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return nil, false, fmt.Errorf("render request: %w", err)
+		return res, false, fmt.Errorf("render request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Amz-Invocation-Type", "RequestResponse")
 	if c.Config.Credentials == nil {
-		return nil, false, errors.New("render request: no credentials")
+		return res, false, errors.New("render request: no credentials")
 	}
 	creds, err := c.Config.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, true, fmt.Errorf("render request: credentials: %w", err)
+		return res, true, fmt.Errorf("render request: credentials: %w", err)
 	}
 	sum := sha256.Sum256(body)
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", c.Config.Region, time.Now()); err != nil {
-		return nil, false, fmt.Errorf("sign render request: %w", err)
+		return res, false, fmt.Errorf("sign render request: %w", err)
 	}
-	res, err := c.HTTP.Do(req)
+	hr, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, ctx.Err() == nil, fmt.Errorf("render function: %w", err)
+		return res, ctx.Err() == nil, fmt.Errorf("render function: %w", err)
 	}
-	defer res.Body.Close()
-	payload, err := io.ReadAll(io.LimitReader(res.Body, 2*MaxPayload))
+	defer hr.Body.Close()
+	payload, err := io.ReadAll(io.LimitReader(hr.Body, 2*MaxPayload))
 	if err != nil {
-		return nil, true, fmt.Errorf("render function: read answer: %w", err)
+		return res, true, fmt.Errorf("render function: read answer: %w", err)
 	}
 	switch {
-	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		return nil, true, fmt.Errorf("render function: %s: %.200s", res.Status, payload)
-	case res.StatusCode != http.StatusOK:
-		return nil, false, fmt.Errorf("render function: %s: %.200s", res.Status, payload)
-	case res.Header.Get("X-Amz-Function-Error") != "":
+	case hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode >= 500:
+		return res, true, fmt.Errorf("render function: %s: %.200s", hr.Status, payload)
+	case hr.StatusCode != http.StatusOK:
+		return res, false, fmt.Errorf("render function: %s: %.200s", hr.Status, payload)
+	case hr.Header.Get("X-Amz-Function-Error") != "":
 		// The function ran and failed (for example it ran out of time or memory).
-		return nil, true, fmt.Errorf("render function failed (%s): %.200s", res.Header.Get("X-Amz-Function-Error"), payload)
+		return res, true, fmt.Errorf("render function failed (%s): %.200s", hr.Header.Get("X-Amz-Function-Error"), payload)
 	}
-	var out Response
-	if err := json.Unmarshal(payload, &out); err != nil {
-		return nil, false, fmt.Errorf("render function: decode answer: %w", err)
+	if err := json.Unmarshal(payload, &res); err != nil {
+		return res, false, fmt.Errorf("render function: decode answer: %w", err)
 	}
-	return out.HTML, false, nil
+	return res, false, nil
 }

@@ -54,7 +54,8 @@ func lambdaAPI(t *testing.T, fail func(call int) (status int, functionError stri
 		if err := json.Unmarshal(body, &req); err != nil {
 			t.Errorf("request body: %v", err)
 		}
-		json.NewEncoder(w).Encode(kitrender.Response{HTML: kitmarkdown.RenderAll(req.Markdown)})
+		html, problems := kitmarkdown.RenderAll(req.Markdown)
+		json.NewEncoder(w).Encode(kitrender.Response{HTML: html, Problems: problems})
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &calls
@@ -95,12 +96,15 @@ func client(srv *httptest.Server) *kitrender.Client {
 func TestRenderMarkdownCallsTheRenderFunctionSigned(t *testing.T) {
 	t.Parallel()
 	srv, calls := lambdaAPI(t, nil)
-	html, err := client(srv).RenderMarkdown(context.Background(), []string{"# Agenda\n\nBring *notes*.\n", "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n", ""})
+	out, err := client(srv).RenderMarkdown(context.Background(), []string{"### Agenda\n\nBring *notes*.\n", "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n", ""})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(html) != 3 || !strings.Contains(html[0], "<em>notes</em>") || strings.Contains(html[1], "<script") || strings.Contains(html[1], "javascript:") || html[2] != "" {
-		t.Fatalf("rendered %q", html)
+	if len(out) != 3 || !strings.Contains(out[0].HTML, "<em>notes</em>") || strings.Contains(out[1].HTML, "<script") || strings.Contains(out[1].HTML, "javascript:") || out[2].HTML != "" {
+		t.Fatalf("rendered %+v", out)
+	}
+	if len(out[0].Problems) != 0 || len(out[1].Problems) == 0 {
+		t.Fatalf("accessibility errors: %q and %q, want none and the raw HTML", out[0].Problems, out[1].Problems)
 	}
 	if calls.Load() != 1 {
 		t.Fatalf("%d calls, want 1", calls.Load())
@@ -118,9 +122,9 @@ func TestRenderMarkdownTriesAgainWhenLambdaThrottlesOrTheFunctionFails(t *testin
 		}
 		return 0, ""
 	})
-	html, err := client(srv).RenderMarkdown(context.Background(), []string{"Hello\n"})
-	if err != nil || len(html) != 1 || !strings.Contains(html[0], "Hello") {
-		t.Fatalf("got %q, %v; want the third call's answer", html, err)
+	out, err := client(srv).RenderMarkdown(context.Background(), []string{"Hello\n"})
+	if err != nil || len(out) != 1 || !strings.Contains(out[0].HTML, "Hello") {
+		t.Fatalf("got %+v, %v; want the third call's answer", out, err)
 	}
 	if calls.Load() != 3 {
 		t.Fatalf("%d calls, want 3", calls.Load())
@@ -149,12 +153,12 @@ func TestRenderMarkdownSplitsWhatLambdaWouldRefuse(t *testing.T) {
 	t.Parallel()
 	srv, calls := lambdaAPI(t, nil)
 	big := strings.Repeat("word ", 2<<20/5) + "\n" // 2 MB
-	html, err := client(srv).RenderMarkdown(context.Background(), []string{big, big, big, "end\n"})
+	out, err := client(srv).RenderMarkdown(context.Background(), []string{big, big, big, "end\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(html) != 4 || !strings.Contains(html[3], "end") {
-		t.Fatalf("got %d texts", len(html))
+	if len(out) != 4 || !strings.Contains(out[3].HTML, "end") {
+		t.Fatalf("got %d texts", len(out))
 	}
 	if calls.Load() < 2 {
 		t.Fatalf("%d calls for 6 MB of text: each call must stay under Lambda's 6 MB", calls.Load())

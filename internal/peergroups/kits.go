@@ -98,10 +98,31 @@ type KitHTMLStore interface {
 	KitHTML(ctx context.Context, hash string) ([]byte, error)
 }
 
-// KitRenderer turns Markdown into safe HTML, one text at a time, in order: the
-// render function, or the same code in this process locally.
+// KitRenderer turns Markdown into safe HTML and checks it, text by text, in order:
+// the render function, or the same code in this process locally.
 type KitRenderer interface {
-	RenderMarkdown(ctx context.Context, texts []string) ([]string, error)
+	RenderMarkdown(ctx context.Context, texts []string) ([]RenderedText, error)
+}
+
+// RenderedText is one Markdown text as safe HTML, with the accessibility errors found
+// in it (each a sentence saying what to change).
+type RenderedText struct {
+	HTML     string
+	Problems []string
+}
+
+// KitProblem is an accessibility error in a kit: which section, and what to change.
+type KitProblem struct {
+	Section string `json:"section"` // the section's ID
+	Title   string `json:"title"`   // the section's title, to name it
+	Message string `json:"message"`
+}
+
+// kitRendering is what is kept beside a revision: its sections as HTML, by section
+// ID, and the accessibility errors found in them.
+type kitRendering struct {
+	Sections map[string]string `json:"sections"`
+	Problems []KitProblem      `json:"problems,omitempty"`
 }
 
 // Kits is the rounds' kits: any facilitator, and admins, write a round's core kit.
@@ -127,6 +148,8 @@ type Kit struct {
 	// HTML is each section's body as safe HTML, by section ID; nil when it cannot
 	// be rendered just now (the page then shows the text as it was written).
 	HTML map[string]string
+	// Problems are the accessibility errors in the sections (unknown while HTML is nil).
+	Problems []KitProblem
 }
 
 // KitClash is one thing two saves changed differently: a field of the kit or of a
@@ -178,7 +201,7 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 	if err != nil {
 		return Kit{Round: r}, err
 	}
-	var html map[string]string
+	var html *kitRendering
 	rendered := make(chan struct{})
 	go func() {
 		defer close(rendered)
@@ -190,6 +213,9 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 		// Its rendering failed when it was saved: try again.
 		html, _ = k.render(ctx, head.Revision.Hash, doc)
 	}
+	if html == nil {
+		html = &kitRendering{}
+	}
 	if KindOf(err) == KindNotFound {
 		// The head names a document the bucket does not have: a fault, not a page
 		// that is not there (versioning keeps an overwritten or deleted one 30 days).
@@ -198,25 +224,25 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 	if err != nil {
 		return Kit{Round: r}, err
 	}
-	return Kit{Round: r, Head: head.Revision, Doc: doc, Revision: head.Revision.Hash, HTML: html}, nil
+	return Kit{Round: r, Head: head.Revision, Doc: doc, Revision: head.Revision.Hash, HTML: html.Sections, Problems: html.Problems}, nil
 }
 
 // html reads a revision's sections as HTML; nil when they are not there (or cannot be
 // read: the page shows the text instead).
-func (k *Kits) html(ctx context.Context, hash string) map[string]string {
+func (k *Kits) html(ctx context.Context, hash string) *kitRendering {
 	b, err := k.Objects.KitHTML(ctx, hash)
 	if err != nil {
 		return nil
 	}
-	var html map[string]string
-	if json.Unmarshal(b, &html) != nil {
+	var html kitRendering
+	if json.Unmarshal(b, &html) != nil || html.Sections == nil {
 		return nil
 	}
-	return html
+	return &html
 }
 
 // render renders a revision's sections and keeps the HTML beside its document.
-func (k *Kits) render(ctx context.Context, hash string, d KitDoc) (map[string]string, error) {
+func (k *Kits) render(ctx context.Context, hash string, d KitDoc) (*kitRendering, error) {
 	if k.Renderer == nil {
 		return nil, nil
 	}
@@ -231,9 +257,12 @@ func (k *Kits) render(ctx context.Context, hash string, d KitDoc) (map[string]st
 	if err != nil {
 		return nil, fmt.Errorf("render kit revision %s: %w", hash, err)
 	}
-	html := make(map[string]string, len(d.Sections))
+	html := &kitRendering{Sections: make(map[string]string, len(d.Sections))}
 	for i, s := range d.Sections {
-		html[s.ID] = out[i]
+		html.Sections[s.ID] = out[i].HTML
+		for _, p := range out[i].Problems {
+			html.Problems = append(html.Problems, KitProblem{Section: s.ID, Title: s.Title, Message: p})
+		}
 	}
 	b, err := json.Marshal(html)
 	if err != nil {
@@ -392,6 +421,38 @@ func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d 
 	rev.Hash, rev.Author, rev.At = hash, c.Email, k.Now()
 	target := fmt.Sprintf("%d %s r%d", r.Number, CoreKit, rev.Number)
 	return k.Store.SaveKitRevision(ctx, r.Number, CoreKit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note}))
+}
+
+// KitNotAccessible is the error of publishing a round whose core kit has
+// accessibility errors.
+type KitNotAccessible struct {
+	Round    int
+	Problems []KitProblem
+}
+
+func (e *KitNotAccessible) Error() string {
+	return fmt.Sprintf("round %d's core kit has %d accessibility errors", e.Round, len(e.Problems))
+}
+
+// CoreKitProblems returns the accessibility errors of a round's core kit's head:
+// none when the round has no core kit. A KindUnavailable error when they cannot be
+// known just now (the render function, which finds them, cannot be reached).
+func (k *Kits) CoreKitProblems(ctx context.Context, round int) ([]KitProblem, error) {
+	r, err := k.round(ctx, round)
+	if err != nil {
+		return nil, err
+	}
+	kit, err := k.load(ctx, r)
+	if KindOf(err) == KindNotFound && kit.Head.Hash == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if kit.HTML == nil && len(kit.Doc.Sections) > 0 {
+		return nil, Errorf(KindUnavailable, "The core kit’s accessibility cannot be checked just now. Try again in a few minutes.")
+	}
+	return kit.Problems, nil
 }
 
 // History returns a round's core kit's revisions, newest first.

@@ -142,6 +142,13 @@ type Rounds struct {
 	Store   RoundStore
 	Network GroupReader
 	Places  PlaceFiller
+	Kits    KitGate // nil: publishing does not wait for the core kit
+}
+
+// KitGate is what publishing asks of the kits: the accessibility errors of the
+// round's core kit, which stop it being published.
+type KitGate interface {
+	CoreKitProblems(ctx context.Context, round int) ([]KitProblem, error)
 }
 
 // Groups returns every group, for the rounds' pages.
@@ -283,6 +290,15 @@ func (s *Rounds) Publish(ctx context.Context, c Caller, number int) error {
 	}
 	if r.State != RoundDraft {
 		return Errorf(KindConflict, "Round %d has already been published.", number)
+	}
+	if s.Kits != nil {
+		problems, err := s.Kits.CoreKitProblems(ctx, number)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return &KitNotAccessible{Round: number, Problems: problems}
+		}
 	}
 	before := r
 	r.State, r.PublishedAt = RoundPublished, s.Now()

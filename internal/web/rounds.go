@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -63,8 +64,9 @@ type roundView struct {
 	Round       pg.Round
 	RoundRows   []roundRow
 	Publication pg.Publication
-	Stalled     bool // a round's sending has not moved for longer than a lease
-	Refresh     bool // the page refreshes itself every 5 seconds (the person asked; no JavaScript)
+	Stalled     bool            // a round's sending has not moved for longer than a lease
+	Refresh     bool            // the page refreshes itself every 5 seconds (the person asked; no JavaScript)
+	KitProblems []pg.KitProblem // why publishing was refused: the core kit's accessibility errors
 }
 
 // roundPreviewView shows the emails of a round for one group, as they will be sent.
@@ -131,15 +133,28 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	round, events, err := s.svc.Round(r.Context(), n)
+	p, err := s.adminView(r, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	if p.Refresh {
+		// Asked for by the person, and stopped by them: WCAG 2.2.1 lets a page refresh
+		// itself when the person controls it.
+		w.Header().Set("Refresh", "5")
+	}
+	s.render(w, r, http.StatusOK, "admin-round", p)
+}
+
+// adminView is the admin's page of round n.
+func (s roundPages) adminView(r *http.Request, n int) (*roundView, error) {
+	round, events, err := s.svc.Round(r.Context(), n)
+	if err != nil {
+		return nil, err
+	}
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	p := &roundView{base: base{Title: fmt.Sprintf("Round %d: %s", round.Number, round.Title), Banner: map[string]string{"test": "A test copy has been sent to you"}[r.URL.Query().Get("done")]}, Round: round}
 	for _, g := range groups {
@@ -154,25 +169,29 @@ func (s roundPages) roundAdmin(w http.ResponseWriter, r *http.Request) {
 	if round.State != pg.RoundDraft {
 		pub, err := s.svc.Progress(r.Context(), n)
 		if err != nil && pg.KindOf(err) != pg.KindNotFound {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		p.Publication = pub
 		p.Stalled = pub.Stalled(s.Server.Now(), pg.SendingLease)
 		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
 	}
-	if p.Refresh {
-		// Asked for by the person, and stopped by them: WCAG 2.2.1 lets a page refresh
-		// itself when the person controls it.
-		w.Header().Set("Refresh", "5")
-	}
-	s.render(w, r, http.StatusOK, "admin-round", p)
+	return p, nil
 }
 
 func (s roundPages) roundPublish(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err == nil {
 		err = s.svc.Publish(r.Context(), caller(r), n)
+	}
+	if blocked, ok := errors.AsType[*pg.KitNotAccessible](err); ok {
+		p, err := s.adminView(r, n)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.KitProblems = blocked.Problems
+		s.render(w, r, http.StatusConflict, "admin-round", p)
+		return
 	}
 	if err != nil {
 		s.fail(w, r, err)

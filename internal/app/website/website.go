@@ -46,6 +46,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 	access := &pg.Access{Env: env, Store: st.Access, Limiter: limiter, Admins: admins}
 	network := &pg.Network{Env: env, Store: st.Network, Councils: councils, Admins: admins, Inviter: access}
 	rsvps := &pg.RSVPs{Env: env, Store: st.RSVPs, Network: network}
+	kits := &pg.Kits{Env: env, Store: st.Kits, Rounds: st.Rounds}
 	return Services{
 		Memberships: &pg.Memberships{Env: env, Store: st.Memberships, Network: network, Councils: councils, Limiter: limiter},
 		Access:      access,
@@ -53,9 +54,9 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Register:    &pg.Register{Env: env, Store: st.Register, Councils: councils, Limiter: limiter},
 		Proposals:   &pg.Proposals{Env: env, Store: st.Proposals, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
 		Invitations: &pg.Invitations{Env: env, Store: st.Invitations, Network: network},
-		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps},
+		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps, Kits: kits},
 		RSVPs:       rsvps,
-		Kits:        &pg.Kits{Env: env, Store: st.Kits, Rounds: st.Rounds},
+		Kits:        kits,
 	}
 }
 

@@ -29,7 +29,6 @@ import (
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
-	"github.com/peergroups/peergroups/internal/peergroups/kitmarkdown"
 	"github.com/peergroups/peergroups/internal/s3exports"
 )
 
@@ -107,7 +106,7 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 		return err
 	}
 	a.Web.Exports = s3exports.New(s3c, cfg.ExportsBucket)
-	a.Services.Kits.Renderer = kitmarkdown.Renderer{} // the render function's code, in this process
+	a.Services.Kits.Renderer = devstack.Renderer{} // the render function's code, in this process
 	signIn, err := a.Services.Access.IssueSignInLink(ctx, cfg.Admins[0], 12*time.Hour)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ package kitmarkdown
 
 import (
 	"bytes"
-	"context"
 	"regexp"
 	"strings"
 	"sync"
@@ -34,22 +33,13 @@ func Render(src string) string {
 	return policy.Sanitize(buf.String())
 }
 
-// RenderAll renders each text.
-func RenderAll(texts []string) []string {
-	html := make([]string, len(texts))
+// RenderAll renders each text, and checks it (see Check).
+func RenderAll(texts []string) (html []string, problems [][]string) {
+	html, problems = make([]string, len(texts)), make([][]string, len(texts))
 	for i, t := range texts {
-		html[i] = Render(t)
+		html[i], problems[i] = Render(t), Check(t)
 	}
-	return html
-}
-
-// Renderer renders in this process: the local server's and tests' stand-in for the
-// render function.
-type Renderer struct{}
-
-// RenderMarkdown renders each text.
-func (Renderer) RenderMarkdown(ctx context.Context, texts []string) ([]string, error) {
-	return RenderAll(texts), nil
+	return html, problems
 }
 
 // localImage is an image's address that stays on the service: a path, with no scheme

@@ -59,3 +59,30 @@ func FuzzRenderMarkdownNeverLetsScriptThrough(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckFindsWhatMakesAKitInaccessible(t *testing.T) {
+	cases := []struct {
+		src  string
+		want string // part of the one problem expected; "" for none
+	}{
+		{"### Plan\n\nSome [GOV.UK guidance](https://www.gov.uk/).\n\n![A map of the region](/assets/map.png)\n", ""},
+		{"# Big title\n", "level 1"},
+		{"## Too big\n", "level 2"},
+		{"### Three\n\n##### Five\n", "do not skip"},
+		{"![](/assets/map.png)\n", "no description"},
+		{"For the slides [click here](https://example.org/s).\n", "does not say where"},
+		{"See [Read more.](https://example.org/s)\n", "does not say where"},
+		{"[](https://example.org/s)\n", "has no words"},
+		{"<div>hello</div>\n", "Raw HTML"},
+		{"Some <b>bold</b> text\n", "Raw HTML"},
+	}
+	for _, tc := range cases {
+		got := kitmarkdown.Check(tc.src)
+		switch {
+		case tc.want == "" && len(got) != 0:
+			t.Errorf("Check(%q) = %q, want nothing", tc.src, got)
+		case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
+			t.Errorf("Check(%q) = %q, want one problem about %q", tc.src, got, tc.want)
+		}
+	}
+}
