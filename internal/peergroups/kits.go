@@ -301,14 +301,11 @@ func (k *Kits) CreateCoreKit(ctx context.Context, c Caller, round int, d KitDoc)
 	if err != nil {
 		return Kit{}, err
 	}
-	err = k.write(ctx, c, r, KitRevision{Number: 1, Note: "Created the kit"}, d)
+	kit, err := k.write(ctx, c, r, KitRevision{Number: 1, Note: "Created the kit"}, d)
 	if errors.Is(err, ErrKitMoved) {
 		return Kit{}, Errorf(KindConflict, "Round %d already has a core kit.", round)
 	}
-	if err != nil {
-		return Kit{}, err
-	}
-	return k.load(ctx, r)
+	return kit, err
 }
 
 // SaveSection saves one section (a new one when its ID is not in the kit) over the
@@ -372,7 +369,7 @@ func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, o
 			}
 			next = merged
 		}
-		err = k.write(ctx, c, r, KitRevision{Number: head.Revision.Number + 1, Parent: head.Revision.Hash, Note: note}, next)
+		kit, err := k.write(ctx, c, r, KitRevision{Number: head.Revision.Number + 1, Parent: head.Revision.Hash, Note: note}, next)
 		if errors.Is(err, ErrKitMoved) {
 			continue // someone saved between the read and the write: merge again
 		}
@@ -387,7 +384,7 @@ func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, o
 		if err != nil {
 			return Kit{}, err
 		}
-		return k.load(ctx, r)
+		return kit, nil
 	}
 	return Kit{}, Errorf(KindUnavailable, "The kit is being changed by several people at once. Your changes have not been saved yet: go back and send them again.")
 }
@@ -406,21 +403,28 @@ func pause(ctx context.Context, attempt int) error {
 	}
 }
 
-// write stores a document and moves the head to it.
-func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d KitDoc) error {
-	body, hash, err := d.Normalise().Encode()
+// write stores a document and moves the head to it; it returns the kit as saved.
+func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d KitDoc) (Kit, error) {
+	d = d.Normalise()
+	body, hash, err := d.Encode()
 	if err != nil {
-		return err
+		return Kit{}, err
 	}
 	if err := k.Objects.PutKitObject(ctx, hash, body); err != nil {
-		return err
+		return Kit{}, err
 	}
 	// Rendered now, so that the page after the save shows it; if the render function
 	// cannot be reached, the save still lands and the first read renders it.
-	_, _ = k.render(ctx, hash, d.Normalise())
+	html, _ := k.render(ctx, hash, d)
+	if html == nil {
+		html = &kitRendering{}
+	}
 	rev.Hash, rev.Author, rev.At = hash, c.Email, k.Now()
 	target := fmt.Sprintf("%d %s r%d", r.Number, CoreKit, rev.Number)
-	return k.Store.SaveKitRevision(ctx, r.Number, CoreKit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note}))
+	if err := k.Store.SaveKitRevision(ctx, r.Number, CoreKit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note})); err != nil {
+		return Kit{}, err
+	}
+	return Kit{Round: r, Head: rev, Doc: d, Revision: hash, HTML: html.Sections, Problems: html.Problems}, nil
 }
 
 // KitNotAccessible is the error of publishing a round whose core kit has
