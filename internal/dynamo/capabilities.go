@@ -59,6 +59,8 @@ type (
 	}
 	// KitStore is pg.KitStore: kits' heads and revisions (kits.go).
 	KitStore struct{ *Store }
+	// MailInStore is pg.MailInStore: inbound messages and conversations (mailin.go).
+	MailInStore struct{ *Store }
 	// LedgerStore claims and settles the announcements' and reminders' ledger rows
 	// (ledger.go).
 	LedgerStore struct{ *Store }
@@ -91,6 +93,7 @@ type Stores struct {
 	Rounds        *RoundStore
 	RSVPs         *RSVPStore
 	Kits          *KitStore
+	MailIn        *MailInStore
 	Outbox        *OutboxStore
 	Members       *MemberStore
 	People        *PeopleStore
@@ -115,6 +118,7 @@ func Capabilities(st *Store) Stores {
 		Rounds:        &rounds,
 		RSVPs:         &rsvps,
 		Kits:          &KitStore{st},
+		MailIn:        &MailInStore{st},
 		Outbox:        &outbox,
 		Members:       &MemberStore{st},
 		People:        &people,

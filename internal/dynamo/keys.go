@@ -47,6 +47,9 @@ import (
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //	kit head             KIT#<nnnn>#<kit>    HEAD          (<kit> is "core"; the head revision's number and hash)
 //	kit revision         KIT#<nnnn>#<kit>    REV#<nnnnnn>  (hash, parent, author, time, change note; never changed)
+//	inbound message seen INBOUND#<ses id>    INBOUND       (its conversation: the same delivery twice is stored once)
+//	conversation         CONV#<ref>          CONV                INBOX#<status>    <updated>#<ref>
+//	inbound message      CONV#<ref>          MSG#<received>#<ses id>  (what was read of it; the raw message is in S3)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -261,4 +264,17 @@ func kindOf(sk string) (kind, rest string) {
 		return sk[:i], sk[i+1:]
 	}
 	return sk, ""
+}
+
+// Mail in.
+const (
+	skInbound      = "INBOUND"
+	skConversation = "CONV"
+)
+
+func inboundPK(sesID string) string    { return "INBOUND#" + sesID }
+func conversationPK(ref string) string { return "CONV#" + ref }
+func inboxPK(status string) string     { return "INBOX#" + status }
+func inboundSK(received time.Time, sesID string) string {
+	return "MSG#" + stampMilli(received) + "#" + sesID
 }

@@ -68,6 +68,7 @@ type emailData struct {
 	Reason     string
 	When       string
 	Round      *Round
+	Mail       *mailAckData // the mail-in emails'
 }
 
 // render builds a message from the text and HTML templates called name.

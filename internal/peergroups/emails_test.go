@@ -63,6 +63,7 @@ func TestEveryEmailRenders(t *testing.T) {
 		Reason:     typed("There are no councils there."),
 		When:       time.Date(2026, 12, 8, 14, 0, 0, 0, London).Format("Monday 2 January 2006 at 3:04pm"),
 		Round:      &round,
+		Mail:       &mailAckData{Ref: "PG-7K3Q9F", Class: MailDataRequest, Group: "midlands", Deadline: time.Date(2026, 12, 27, 0, 0, 0, 0, time.UTC)},
 	}
 	values := []string{data.Name, data.Groups[0].Name, data.Interest, data.Council, data.Proposal.Area, data.Reason, round.Title}
 	for _, name := range emailNames(t) {

@@ -1,0 +1,401 @@
+// Mail in: receiving one message. It is stored once however often it is delivered,
+// put in a conversation, acknowledged at most once a day to a person (never to a
+// machine), and the people who answer it are told, at most once an hour.
+
+package peergroups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/peergroups/peergroups/internal/links"
+)
+
+// InboundMessage is one email received, as kept: what was read of it, never its raw
+// bytes, which stay in the receiving bucket at RawKey.
+type InboundMessage struct {
+	ID          string // SES's message ID: the same message delivered twice is one
+	RawKey      string
+	Received    time.Time
+	Recipients  []string // the envelope's, lower case: mail is routed on these
+	From        string   // "" when it has not exactly one author
+	FromName    string
+	ReturnPath  string
+	NullSender  bool
+	Subject     string // one safe line
+	MessageID   string
+	InReplyTo   string
+	References  []string
+	Text        string // what the sender wrote (quotes and signature cut off)
+	Attachments []InboundAttachment
+	Automatic   string // why it is automatic mail; "" when a person wrote it
+	Report      string // "delivery-status" or "feedback-report"
+	Verdicts    MailVerdicts
+}
+
+// InboundAttachment is a file attached to an inbound message.
+type InboundAttachment struct {
+	Name, Type string
+	Size       int
+}
+
+// MailVerdicts are SES's checks of a message: PASS, FAIL, GRAY, PROCESSING_FAILED or "".
+type MailVerdicts struct {
+	Spam, Virus, SPF, DKIM, DMARC string
+	DMARCPolicy                   string // when DMARC failed: reject, quarantine, none
+}
+
+// Conversation statuses.
+const (
+	ConversationNew         = "new"         // nobody has answered it yet
+	ConversationWaiting     = "waiting"     // answered, waiting for the sender
+	ConversationDone        = "done"        // closed
+	ConversationQuarantined = "quarantined" // a virus: kept, never shown or answered
+	ConversationSpam        = "spam"        // spam: shown to admins apart, not answered
+	ConversationIgnored     = "ignored"     // automatic mail or a forged sender: kept, not answered
+)
+
+// Conversation is a thread of messages with one person, under one reference.
+type Conversation struct {
+	Ref       string // like PG-7K3Q9F
+	Status    string
+	Group     string // the group whose facilitators answer it; "" for the admins
+	Class     MailClass
+	Matched   []string // the words its class was given for
+	From      string
+	FromName  string
+	Subject   string
+	Why       string // why it is not answered (a verdict, automatic mail), for the admins
+	Flood     bool   // its sender wrote too often: not answered
+	Started   time.Time
+	Updated   time.Time
+	Deadline  time.Time // a data-protection request's: a month from its arrival
+	Messages  int
+	AckedOn   string    // the day (YYYY-MM-DD, UTC) the sender was last acknowledged
+	Notified  time.Time // when its people were last told of it
+	Version   int       // changes only over the version read
+	LastMsgID string    // the latest message's Message-ID, to thread our replies
+}
+
+// ErrDuplicateMail is what MailInStore.SaveInbound returns when the message is stored
+// already: a delivery made again.
+var ErrDuplicateMail = errors.New("inbound message stored already")
+
+// MailInStore keeps inbound messages and their conversations.
+type MailInStore interface {
+	// SaveInbound stores m in conversation c (written over version c.Version-1, or new
+	// when c.Version is 1), with the emails out, in one transaction: ErrDuplicateMail
+	// when m is stored already, ErrContended when c changed meanwhile.
+	SaveInbound(ctx context.Context, m InboundMessage, c Conversation, out []OutboxItem, a AuditEntry) error
+	// Conversation returns a conversation; a KindNotFound error when there is none.
+	Conversation(ctx context.Context, ref string) (Conversation, error)
+	// CountMail adds one to a sender's count for the hour and returns it.
+	CountMail(ctx context.Context, key string, until time.Time) (int, error)
+}
+
+// MailPeople finds who answers mail: a group's facilitators, or the admins.
+type MailPeople interface {
+	RoleHolders(ctx context.Context, role, group string) ([]string, error)
+}
+
+// MailIn receives mail to the admin address and the groups' addresses.
+type MailIn struct {
+	Env
+	Store   MailInStore
+	Network GroupReader
+	People  MailPeople
+	Admins  []string // set by configuration, beside the appointed ones
+	// Admin is the admin address, and Domain the domain of the groups' addresses
+	// (<group ID>@Domain). Ours are the service's own addresses: mail from them is
+	// never answered.
+	Admin, Domain string
+	Ours          []string
+	Pseudonym     func(parts ...string) string
+}
+
+// MailFloodLimit is how many messages one sender may send in an hour before they are
+// no longer acknowledged, and their conversation is flagged.
+const MailFloodLimit = 10
+
+// MailReceipt says what became of a message.
+type MailReceipt struct {
+	Conversation Conversation
+	Duplicate    bool // delivered before: nothing was done again
+	Acknowledged bool
+	Notified     int // how many people were told of it
+}
+
+// Receive stores a message and does what it calls for. A message delivered again is
+// recognised and changes nothing.
+func (s *MailIn) Receive(ctx context.Context, m InboundMessage) (MailReceipt, error) {
+	for attempt := range 5 {
+		r, err := s.receive(ctx, m)
+		if errors.Is(err, ErrDuplicateMail) {
+			return MailReceipt{Duplicate: true}, nil
+		}
+		if !errors.Is(err, ErrContended) {
+			return r, err
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return MailReceipt{}, err
+		}
+	}
+	return MailReceipt{}, ErrContended
+}
+
+func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, error) {
+	now := s.Now()
+	group, known := s.route(ctx, m.Recipients)
+	c, err := s.conversation(ctx, m, group)
+	if err != nil {
+		return MailReceipt{}, err
+	}
+	c.Version++
+	c.Messages++
+	c.Updated = now
+	if m.MessageID != "" {
+		c.LastMsgID = m.MessageID
+	}
+	answer := s.judge(&c, m, known)
+	if answer && m.From != "" && s.Pseudonym != nil {
+		hour := now.UTC().Truncate(time.Hour)
+		n, err := s.Store.CountMail(ctx, "mail#"+s.Pseudonym("mail-in", m.From, hour.Format("2006010215")), hour.Add(time.Hour))
+		if err != nil {
+			return MailReceipt{}, err
+		}
+		if n > MailFloodLimit {
+			c.Flood, answer = true, false
+			c.Why = fmt.Sprintf("more than %d messages from this sender in an hour", MailFloodLimit)
+		}
+	}
+	var out []OutboxItem
+	r := MailReceipt{}
+	today := now.UTC().Format(time.DateOnly)
+	if answer && c.AckedOn != today {
+		ack, err := s.acknowledgement(c, m)
+		if err != nil {
+			return MailReceipt{}, err
+		}
+		out = append(out, ack)
+		c.AckedOn, r.Acknowledged = today, true
+	}
+	if c.Status != ConversationQuarantined && c.Status != ConversationIgnored && now.Sub(c.Notified) >= time.Hour {
+		notes, err := s.notifications(ctx, c)
+		if err != nil {
+			return MailReceipt{}, err
+		}
+		out = append(out, notes...)
+		c.Notified, r.Notified = now, len(notes)
+	}
+	audit := s.audit(Caller{Email: "mail-in"}, "receive mail", c.Ref, nil, map[string]any{"message": m.ID, "status": c.Status, "class": c.Class, "group": c.Group, "acknowledged": r.Acknowledged})
+	if err := s.Store.SaveInbound(ctx, m, c, out, audit); err != nil {
+		return MailReceipt{}, err
+	}
+	r.Conversation = c
+	return r, nil
+}
+
+// route returns the group a message was sent to ("" for the admin address), and
+// whether any recipient is one of ours at all.
+func (s *MailIn) route(ctx context.Context, recipients []string) (string, bool) {
+	for _, to := range recipients {
+		to = strings.ToLower(to)
+		if to == strings.ToLower(s.Admin) {
+			return "", true
+		}
+		local, domain, ok := strings.Cut(to, "@")
+		if ok && s.Domain != "" && domain == strings.ToLower(s.Domain) {
+			if g, err := s.Network.Group(ctx, local); err == nil {
+				return g.ID, true
+			}
+		}
+	}
+	return "", false
+}
+
+// conversation returns the conversation a message belongs to: the one its subject
+// names when the sender is a party to it, or a new one.
+func (s *MailIn) conversation(ctx context.Context, m InboundMessage, group string) (Conversation, error) {
+	if ref := FindMailReference(m.Subject); ref != "" {
+		c, err := s.Store.Conversation(ctx, ref)
+		switch {
+		case err == nil && m.From != "" && c.From == m.From:
+			if c.Status == ConversationDone || c.Status == ConversationWaiting {
+				c.Status = ConversationNew // the person wrote again: it needs an answer
+			}
+			return c, nil
+		case err != nil && KindOf(err) != KindNotFound:
+			return Conversation{}, err
+		}
+		// Someone else's reference, or none by that name: a conversation of its own.
+	}
+	now := s.Now()
+	c := Conversation{Ref: NewMailReference(), Status: ConversationNew, Group: group, From: m.From, FromName: m.FromName, Subject: m.Subject, Started: now}
+	if group == "" {
+		groups, err := s.Network.Groups(ctx)
+		if err != nil {
+			return Conversation{}, err
+		}
+		cl := ClassifyMail(m.Subject, m.Text, groups)
+		c.Class, c.Matched = cl.Class, cl.Matched
+		if cl.Class == MailDataRequest {
+			c.Deadline = now.AddDate(0, 1, 0)
+		}
+	} else {
+		c.Class = MailQuestion
+	}
+	return c, nil
+}
+
+// judge sets a conversation's status from the message's verdicts and nature, and
+// reports whether the sender is to be answered.
+func (s *MailIn) judge(c *Conversation, m InboundMessage, known bool) bool {
+	v := m.Verdicts
+	set := func(status, why string) bool {
+		c.Status, c.Why = status, why
+		return false
+	}
+	switch {
+	case v.Virus == "FAIL":
+		return set(ConversationQuarantined, "a virus was found in it")
+	case v.Spam == "FAIL":
+		return set(ConversationSpam, "SES found it to be spam")
+	case v.DMARC == "FAIL" && (v.DMARCPolicy == "reject" || v.DMARCPolicy == "quarantine"):
+		return set(ConversationIgnored, "its sender failed DMARC, and the sender's domain asks for such mail to be "+map[string]string{"reject": "rejected", "quarantine": "quarantined"}[v.DMARCPolicy])
+	case !known:
+		return set(ConversationIgnored, "it was not sent to one of our addresses")
+	case m.Automatic != "":
+		if c.Messages > 1 {
+			return false // an automatic reply in a conversation: kept in it, not answered
+		}
+		return set(ConversationIgnored, "it is automatic mail ("+m.Automatic+")")
+	case m.From == "" || m.NullSender:
+		return set(ConversationIgnored, "it has no single sender to answer")
+	case s.ours(m.From) || s.ours(m.ReturnPath):
+		return set(ConversationIgnored, "it came from one of our own addresses")
+	}
+	return true
+}
+
+func (s *MailIn) ours(addr string) bool {
+	addr = strings.ToLower(addr)
+	return addr != "" && (addr == strings.ToLower(s.Admin) || slices.ContainsFunc(s.Ours, func(o string) bool { return strings.ToLower(o) == addr }))
+}
+
+// acknowledgement is our reply to a person's message: what we understood and what
+// happens next, threaded, and marked so that no machine answers it.
+func (s *MailIn) acknowledgement(c Conversation, m InboundMessage) (OutboxItem, error) {
+	to := m.ReturnPath
+	if to == "" {
+		to = m.From
+	}
+	data, err := s.emailData(m.From, m.FromName, nil)
+	if err != nil {
+		return OutboxItem{}, err
+	}
+	data.Mail = &mailAckData{Ref: c.Ref, Class: c.Class, Group: c.Group, Deadline: c.Deadline}
+	switch c.Class {
+	case MailLeave:
+		// The same link the "email me a manage link" page sends, to the sender's address.
+		token, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: m.From}, ManageLinkTTLAsked)
+		if err != nil {
+			return OutboxItem{}, err
+		}
+		data.Link = s.link("/manage", token)
+	case MailJoin:
+		data.Link = s.BaseURL + "/join"
+		if cl := c.Group; cl != "" {
+			data.Link += "?group=" + cl
+		}
+	case MailRegister:
+		data.Link = s.BaseURL + "/register"
+	case MailPropose:
+		data.Link = s.BaseURL + "/propose"
+	case MailFacilitate:
+		data.Link = s.BaseURL + "/join"
+	}
+	msg, err := render(to, ReplySubject(m.Subject, c.Ref), "mail-ack", data)
+	if err != nil {
+		return OutboxItem{}, err
+	}
+	msg.Headers = append(msg.Headers,
+		Header{"Auto-Submitted", "auto-replied"},
+		Header{"X-Auto-Response-Suppress", "OOF, AutoReply"},
+		Header{MailLoopHeader, "1"},
+	)
+	if m.MessageID != "" {
+		refs := append(slices.Clone(m.References), m.MessageID)
+		if len(refs) > 10 {
+			refs = refs[len(refs)-10:]
+		}
+		msg.Headers = append(msg.Headers, Header{"In-Reply-To", "<" + m.MessageID + ">"}, Header{"References", "<" + strings.Join(refs, "> <") + ">"})
+	}
+	return OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg}, nil
+}
+
+// MailLoopHeader marks every email we send in answer to mail, so that it is never
+// answered again if it comes back (the same name as mailin.LoopHeader).
+const MailLoopHeader = "X-Peergroups-Loop"
+
+// notifications tell the people who answer a conversation that it has news: the
+// group's facilitators, or the admins. They carry a link to it, never the mail.
+func (s *MailIn) notifications(ctx context.Context, c Conversation) ([]OutboxItem, error) {
+	var to []string
+	if c.Group != "" {
+		f, err := s.People.RoleHolders(ctx, RoleFacilitator, c.Group)
+		if err != nil {
+			return nil, err
+		}
+		to = f
+	}
+	if len(to) == 0 {
+		admins, err := s.People.RoleHolders(ctx, RoleAdmin, "")
+		if err != nil {
+			return nil, err
+		}
+		to = append(slices.Clone(s.Admins), admins...)
+	}
+	slices.Sort(to)
+	to = slices.Compact(to)
+	var out []OutboxItem
+	for _, addr := range to {
+		data, err := s.emailData(addr, "", nil)
+		if err != nil {
+			return nil, err
+		}
+		data.Link, data.Mail = s.BaseURL+"/admin/inbox/"+c.Ref, &mailAckData{Ref: c.Ref, Class: c.Class, Group: c.Group, Deadline: c.Deadline, Status: c.Status}
+		msg, err := render(addr, "New message "+c.Ref+": "+mailClassWords[c.Class], "mail-notify", data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg})
+	}
+	return out, nil
+}
+
+// mailAckData is what the mail-in emails show.
+type mailAckData struct {
+	Ref      string
+	Class    MailClass
+	Group    string
+	Status   string
+	Deadline time.Time
+}
+
+// Words says what a class of message asks for, in words.
+func (d mailAckData) Words() string { return mailClassWords[d.Class] }
+
+var mailClassWords = map[MailClass]string{
+	MailJoin:        "to join a group",
+	MailLeave:       "to leave",
+	MailRegister:    "to sign a council up to the Standard",
+	MailFacilitate:  "to help facilitate",
+	MailPropose:     "to start a group",
+	MailDataRequest: "a data-protection request",
+	MailQuestion:    "a question for the team",
+	"":              "a message",
+}
