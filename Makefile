@@ -52,7 +52,7 @@ build-WebFunction:
 bench: deps ## measure start-up, binary sizes and requests per sign-up
 	go run ./internal/cmd/withstack -- go run ./internal/cmd/bench
 
-fuzz: ## fuzz the form decoding, the link tokens, template text, web addresses in names and the agenda merge for a while each
+fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
 	go test ./internal/links -run '^$$' -fuzz FuzzOpen -fuzztime 30s
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeConsoleForms -fuzztime 30s
