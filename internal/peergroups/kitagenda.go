@@ -375,24 +375,33 @@ type RunSheet struct {
 	Minutes, Overrun int
 }
 
-// TimedRow is an agenda row with its clock times. FacilitatorNotes is empty in the
-// participants' view.
+// TimedRow is an agenda row with its clock times. FacilitatorNotes and Materials (the
+// facilitators' list of what to bring) are empty in the participants' view.
 type TimedRow struct {
 	AgendaRow
 	Start, End time.Time
+}
+
+// End is when the agenda ends.
+func (s RunSheet) End() time.Time {
+	if len(s.Rows) == 0 {
+		return s.Event.Start
+	}
+	return s.Rows[len(s.Rows)-1].End
 }
 
 // Facilitator reports whether the sheet is the facilitators' view.
 func (s RunSheet) Facilitator() bool { return s.View == RunSheetFacilitator }
 
 // NewRunSheet times an agenda from an event's start: each row starts when the one
-// before it ends. The participants' view leaves out the facilitators' notes.
+// before it ends. The participants' view leaves out the facilitators' notes and
+// materials.
 func NewRunSheet(kit Kit, e Event, view string) RunSheet {
 	s := RunSheet{Kit: kit, Event: e, View: view}
 	at := e.Start
 	for _, r := range kit.Doc.Agenda {
 		if view != RunSheetFacilitator {
-			r.FacilitatorNotes = ""
+			r.FacilitatorNotes, r.Materials = "", ""
 		}
 		end := at.Add(time.Duration(r.Minutes) * time.Minute)
 		s.Rows = append(s.Rows, TimedRow{AgendaRow: r, Start: at, End: end})

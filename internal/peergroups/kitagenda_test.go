@@ -184,7 +184,7 @@ func TestARunSheetTimesTheAgendaFromTheEventAndWarnsOfAnOverrun(t *testing.T) {
 	start := time.Date(2027, 3, 4, 14, 0, 0, 0, pg.London)
 	e := pg.Event{Round: 3, GroupID: "london", Start: start, End: start.Add(90 * time.Minute)}
 	kit := pg.Kit{Doc: agendaDoc(
-		pg.AgendaRow{ID: "a", Minutes: 30, Title: "Welcome", Kind: pg.AgendaTalk, FacilitatorNotes: "Secret tip", ParticipantNotes: "Say hello"},
+		pg.AgendaRow{ID: "a", Minutes: 30, Title: "Welcome", Kind: pg.AgendaTalk, FacilitatorNotes: "Secret tip", ParticipantNotes: "Say hello", Materials: "Flipchart"},
 		pg.AgendaRow{ID: "b", Minutes: 45, Title: "Interviews", Kind: pg.AgendaExercise},
 	)}
 	s := pg.NewRunSheet(kit, e, pg.RunSheetFacilitator)
@@ -195,7 +195,7 @@ func TestARunSheetTimesTheAgendaFromTheEventAndWarnsOfAnOverrun(t *testing.T) {
 		t.Error("the facilitators' view lacks their notes")
 	}
 	p := pg.NewRunSheet(kit, e, pg.RunSheetParticipant)
-	if p.Rows[0].FacilitatorNotes != "" || p.Rows[0].ParticipantNotes != "Say hello" || len(p.Kit.Doc.Agenda) > 0 || len(p.Kit.Doc.Sections) > 0 {
+	if p.Rows[0].FacilitatorNotes != "" || p.Rows[0].Materials != "" || p.Rows[0].ParticipantNotes != "Say hello" || len(p.Kit.Doc.Agenda) > 0 || len(p.Kit.Doc.Sections) > 0 {
 		t.Errorf("the participants' view carries facilitators' content: %+v", p)
 	}
 	e.End = start.Add(60 * time.Minute)
