@@ -18,7 +18,6 @@ import (
 
 var pdfPage = regexp.MustCompile(`/Type\s*/Page[^s]`)
 
-
 // A facilitator plans the agenda in a browser with JavaScript off: an error first, a
 // row added and moved, a save by pressing Enter; then London's run sheet, in both
 // views, printed on one page each. axe checks every page.
