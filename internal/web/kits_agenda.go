@@ -181,16 +181,7 @@ func (s kitPages) agendaSave(w http.ResponseWriter, r *http.Request) {
 		errs = nil
 	}
 	if len(errs) > 0 || f.Action != "save" && f.Action != "" {
-		kit, err := s.svc.CoreKit(r.Context(), c, n)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		status := http.StatusOK
-		if len(errs) > 0 {
-			status = http.StatusBadRequest
-		}
-		s.renderAgenda(w, r, status, &agendaView{base: base{Errors: errs}, Kit: kit, Rows: f.Rows, Note: f.Note, From: f.From})
+		s.agendaAgain(w, r, n, f, errs)
 		return
 	}
 	kit, err := s.svc.SaveAgenda(r.Context(), c, n, f.From, f.agendaRows(), f.Note)
@@ -199,6 +190,10 @@ func (s kitPages) agendaSave(w http.ResponseWriter, r *http.Request) {
 		p.Clashes = agendaClashes(conflict, p.Rows)
 		p.Errors = pg.FieldErrors{{Field: p.Clashes[0].Link, Message: "Someone else changed the agenda while you were editing it. Check the items below, then save yours again"}}
 		s.renderAgenda(w, r, http.StatusConflict, p)
+		return
+	}
+	if fe, ok := errors.AsType[pg.FieldErrors](err); ok {
+		s.agendaAgain(w, r, n, f, fe) // what the form's own checks did not find
 		return
 	}
 	if err != nil {
@@ -210,6 +205,20 @@ func (s kitPages) agendaSave(w http.ResponseWriter, r *http.Request) {
 		done = "merged"
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s?done=%s#agenda", kitPath(n), done), http.StatusSeeOther)
+}
+
+// agendaAgain shows the agenda's form again as it was sent (with its problems, if any).
+func (s kitPages) agendaAgain(w http.ResponseWriter, r *http.Request, n int, f agendaForm, errs pg.FieldErrors) {
+	kit, err := s.svc.CoreKit(r.Context(), caller(r), n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusBadRequest
+	}
+	s.renderAgenda(w, r, status, &agendaView{base: base{Errors: errs}, Kit: kit, Rows: f.Rows, Note: f.Note, From: f.From})
 }
 
 // changeRows adds a row, or moves or removes row N, as the form's buttons ask.
@@ -258,6 +267,9 @@ func agendaClashes(conflict *pg.KitConflict, rows []agendaFormRow) []agendaClash
 			if len(rows) > 0 {
 				ac.Link = rows[0].Field("title")
 			}
+		}
+		if ac.Link == "" {
+			ac.Link = "note"
 		}
 		if c.Field == "row" && c.Theirs == "" {
 			ac.Theirs = "Removed"
