@@ -97,6 +97,9 @@ var expectations = map[string]row{
 	"GET /kits/{round}/sections/{section}":  anyFacilitator,
 	"POST /kits/{round}/sections/{section}": anyFacilitator,
 	"GET /kits/{round}/history":             anyFacilitator,
+	"GET /kits/{round}/agenda":              anyFacilitator,
+	"POST /kits/{round}/agenda":             anyFacilitator,
+	"GET /kits/{round}/run-sheet/{group}":   anyFacilitator,
 
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,

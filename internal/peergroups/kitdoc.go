@@ -46,6 +46,7 @@ type KitDoc struct {
 	Summary  string       `json:"summary"`
 	Licence  string       `json:"licence"`
 	Sections []KitSection `json:"sections"`
+	Agenda   []AgendaRow  `json:"agenda,omitempty"` // the plan for the event (kitagenda.go)
 }
 
 // Section returns the section with an ID.
@@ -89,6 +90,7 @@ func (d KitDoc) Normalise() KitDoc {
 		secs[i] = s
 	}
 	d.Sections = secs
+	d.Agenda = NormaliseAgenda(d.Agenda)
 	return d
 }
 

@@ -15,6 +15,7 @@ import (
 // people who changed different paragraphs of one section both keep their change. A section removed on
 // one side is removed unless the other side changed it (a clash). The order is theirs,
 // with the sections only ours added placed after the section they follow in ours.
+// The agenda is merged by row and field (mergeAgenda).
 func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 	var clashes []KitClash
 	field := func(section, name, b, o, t string) string {
@@ -88,6 +89,8 @@ func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 	for _, id := range order {
 		out.Sections = append(out.Sections, merged[id])
 	}
+	agenda, agendaClashes := mergeAgenda(base.Agenda, ours.Agenda, theirs.Agenda, false)
+	out.Agenda, clashes = agenda, append(clashes, agendaClashes...)
 	return out, clashes
 }
 

@@ -156,6 +156,7 @@ type Kit struct {
 // section, with its text before, in this save, and in the other.
 type KitClash struct {
 	Section            string // "" for the kit's own fields
+	Row                string // the agenda row's ID, for a clash in the agenda (then Section is "")
 	Field              string // title, summary, licence; or a section's kind, audience, title, body, or "section" when one side removed it
 	Base, Ours, Theirs string
 }

@@ -23,6 +23,8 @@ type kitService interface {
 	CreateCoreKit(ctx context.Context, c pg.Caller, round int, d pg.KitDoc) (pg.Kit, error)
 	SaveSection(ctx context.Context, c pg.Caller, round int, from string, s pg.KitSection, note string) (pg.Kit, error)
 	History(ctx context.Context, c pg.Caller, round int) (pg.Kit, []pg.KitRevision, error)
+	SaveAgenda(ctx context.Context, c pg.Caller, round int, from string, rows []pg.AgendaRow, note string) (pg.Kit, error)
+	RunSheet(ctx context.Context, c pg.Caller, round int, group, view string) (pg.RunSheet, error)
 }
 
 // kitPath is the address of a round's core kit.
@@ -41,6 +43,8 @@ type kitView struct {
 	base
 	Kit      pg.Kit
 	Sections []renderedSection
+	Tasks    []pg.KitTask // what is left to do (kits_agenda.go)
+	Left     int          // how many of the tasks are not done
 }
 
 // renderedSection is a section with its Markdown as safe HTML, or, when that could
@@ -102,6 +106,10 @@ func (s kitPages) kitPage(w http.ResponseWriter, r *http.Request) {
 	p := &kitView{base: base{Title: fmt.Sprintf("Round %d core kit: %s", n, kit.Doc.Title), Banner: map[string]string{"saved": "Your changes have been saved", "merged": "Your changes have been saved, together with changes someone else saved meanwhile", "created": "The core kit has been created"}[r.URL.Query().Get("done")]}, Kit: kit}
 	for _, sec := range kit.Doc.Sections {
 		p.Sections = append(p.Sections, renderedSection{KitSection: sec, HTML: template.HTML(kit.HTML[sec.ID])}) // made safe by the render function
+	}
+	if err := s.kitTasks(r.Context(), p); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "kit", p)
 }

@@ -23,6 +23,7 @@ var pageNames = []string{
 	"proposals", "proposal-form", "proposal", "admin-proposals", "admin-proposal",
 	"admin-rounds", "round-form", "admin-round", "round-preview", "round", "event-form", "rsvp",
 	"kit-form", "kit", "kit-section", "kit-history",
+	"kit-agenda", "kit-run-sheet",
 }
 
 // funcs are the helpers page templates may call.
@@ -31,6 +32,10 @@ var funcs = template.FuncMap{
 	"stalledFor": func() string { return pg.DurationText(pg.SendingLease) },
 	"when":       pg.Event.When,
 	"licence":    pg.LicenceName,
+	// minutes and clock say an agenda's length and a run sheet's times.
+	"minutes":       pg.MinutesText,
+	"clock":         pg.Clock,
+	"agendaMinutes": pg.AgendaMinutes,
 	// dict builds the arguments of a shared form field.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}

@@ -56,6 +56,8 @@ var viewOf = map[string]func() view{
 	"kit":              func() view { return &kitView{} },
 	"kit-section":      func() view { return &sectionView{} },
 	"kit-history":      func() view { return &kitHistoryView{} },
+	"kit-agenda":       func() view { return &agendaView{} },
+	"kit-run-sheet":    func() view { return &runSheetView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -150,6 +150,9 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionForm},
 		{"POST /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionSave},
 		{"GET /kits/{round}/history", AnyFacilitator, kits.kitHistory},
+		{"GET /kits/{round}/agenda", AnyFacilitator, kits.agendaFormPage},
+		{"POST /kits/{round}/agenda", AnyFacilitator, kits.agendaSave},
+		{"GET /kits/{round}/run-sheet/{group}", AnyFacilitator, kits.runSheet},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},
