@@ -56,6 +56,12 @@ var viewOf = map[string]func() view{
 	"kit":              func() view { return &kitView{} },
 	"kit-section":      func() view { return &sectionView{} },
 	"kit-history":      func() view { return &kitHistoryView{} },
+
+	"kit-variant":         func() view { return &variantView{} },
+	"kit-variant-new":     func() view { return &variantView{} },
+	"kit-variant-history": func() view { return &variantHistoryView{} },
+	"kit-merge":           func() view { return &mergeView{} },
+	"kit-lineage":         func() view { return &lineageView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

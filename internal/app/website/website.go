@@ -37,6 +37,7 @@ type Services struct {
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
+	KitVariants *pg.KitVariants
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -46,6 +47,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 	access := &pg.Access{Env: env, Store: st.Access, Limiter: limiter, Admins: admins}
 	network := &pg.Network{Env: env, Store: st.Network, Councils: councils, Admins: admins, Inviter: access}
 	rsvps := &pg.RSVPs{Env: env, Store: st.RSVPs, Network: network}
+	kits := &pg.Kits{Env: env, Store: st.Kits, Rounds: st.Rounds}
 	return Services{
 		Memberships: &pg.Memberships{Env: env, Store: st.Memberships, Network: network, Councils: councils, Limiter: limiter},
 		Access:      access,
@@ -55,7 +57,8 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Invitations: &pg.Invitations{Env: env, Store: st.Invitations, Network: network},
 		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps},
 		RSVPs:       rsvps,
-		Kits:        &pg.Kits{Env: env, Store: st.Kits, Rounds: st.Rounds},
+		Kits:        kits,
+		KitVariants: &pg.KitVariants{Kits: kits, Store: st.Kits, Groups: network, People: st.Memberships},
 	}
 }
 
@@ -94,6 +97,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Rounds:      services.Rounds,
 		RSVPs:       services.RSVPs,
 		Kits:        services.Kits,
+		KitVariants: services.KitVariants,
 		Now:         now,
 
 		Announcer: announcer,
