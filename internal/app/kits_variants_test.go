@@ -96,7 +96,9 @@ func TestLondonAndTheMidlandsVaryTheCoreKitAndBringInItsChanges(t *testing.T) {
 	s.addSection("Timing", pg.AudienceFacilitator, "Keep time.\n")
 	closing := s.addSection("Closing", pg.AudienceParticipant, "Thanks.\n")
 
-	// London's facilitator takes the core kit: the same document, no copy.
+	// London's facilitator finds London's version from the core kit, and takes the core
+	// kit: the same document, no copy.
+	mustContain(t, s.get("/kits/3").Body, `href="/kits/3/groups/london"`)
 	r := s.get("/kits/3/groups/london")
 	mustContain(t, r.Body, "London has no version of this round’s kit yet", "Use the core kit")
 	s.takeKit("london", pg.CoreKit)
