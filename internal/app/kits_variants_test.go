@@ -258,7 +258,7 @@ func TestAMemberReadsOnlyTheParticipantSectionsAndOnlyFacilitatorsOfTheGroupWrit
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := v.Doc.Section(secret); ok || !v.Participant || len(v.HTML) != 1 || v.Revision != "" {
+	if _, ok := v.Doc.Section(secret); ok || !v.Participant || len(v.HTML) != 1 || len(v.Origins) != 1 || v.Revision != "" {
 		t.Errorf("the member's variant carries facilitator-only content: %+v", v)
 	}
 	// Someone anonymous is sent to sign in.

@@ -235,13 +235,14 @@ func (v *KitVariants) Variant(ctx context.Context, c Caller, round int, group st
 	}
 	if participant {
 		out.Doc = participantDoc(out.Doc)
-		html := map[string]string{}
+		html, from := map[string]string{}, map[string]string{}
 		for _, s := range out.Doc.Sections {
 			if h, ok := out.Kit.HTML[s.ID]; ok {
 				html[s.ID] = h
 			}
+			from[s.ID] = out.Origins[s.ID]
 		}
-		out.Kit.HTML = html
+		out.Kit.HTML, out.Origins = html, from
 		out.Kit.Revision = ""
 		return out, nil
 	}
