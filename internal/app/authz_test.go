@@ -32,6 +32,9 @@ var (
 	anyFacilitator   = row{signIn, forbidden, ok, ok, ok}
 	groupFacilitator = row{signIn, forbidden, forbidden, ok, ok}
 	adminOnly        = row{signIn, forbidden, forbidden, forbidden, ok}
+	// variantReaders: the group's members, every facilitator and admins (a member of
+	// another group is refused).
+	variantReaders = row{signIn, forbidden, ok, ok, ok}
 )
 
 // expectations is written by hand, route by route: a new route fails the test until
@@ -100,6 +103,20 @@ var expectations = map[string]row{
 	"GET /kits/{round}/agenda":              anyFacilitator,
 	"POST /kits/{round}/agenda":             anyFacilitator,
 	"GET /kits/{round}/run-sheet/{group}":   anyFacilitator,
+
+	// A group's version of the kit: its members read it for participants (the member
+	// here is of the Midlands, not London: kits_variants_test.go has London's member).
+	"GET /kits/{round}/groups/{group}":                     variantReaders,
+	"POST /kits/{round}/groups/{group}":                    groupFacilitator,
+	"GET /kits/{round}/groups/{group}/sections/new":        groupFacilitator,
+	"POST /kits/{round}/groups/{group}/sections":           groupFacilitator,
+	"GET /kits/{round}/groups/{group}/sections/{section}":  groupFacilitator,
+	"POST /kits/{round}/groups/{group}/sections/{section}": groupFacilitator,
+	"GET /kits/{round}/groups/{group}/history":             anyFacilitator,
+	"GET /kits/{round}/groups/{group}/merge":               groupFacilitator,
+	"POST /kits/{round}/groups/{group}/merge":              groupFacilitator,
+	"POST /kits/{round}/groups/{group}/merge/abandon":      groupFacilitator,
+	"GET /kits/{round}/lineage":                            adminOnly,
 
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,

@@ -50,6 +50,8 @@ import (
 //	inbound message seen INBOUND#<ses id>    INBOUND       (its conversation: the same delivery twice is stored once)
 //	conversation         CONV#<ref>          CONV                INBOX#<status>    <updated>#<ref>
 //	inbound message      CONV#<ref>          MSG#<received>#<ses id>  (what was read of it; the raw message is in S3)
+//	variant's lineage    KITS#<nnnn>         LINEAGE#<group>  (parent kit, base and copied revisions of a group's variant)
+//	variant's merge      KIT#<nnnn>#<group>  MERGE         (a merge in progress: the revisions merged, the answers so far)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -94,6 +96,12 @@ import (
 //     and puts the new revision's item conditioned on its absence. The documents
 //     themselves are in the kits bucket (S3), at kits/objects/<sha256>.json
 //   - a kit's history: Query pk = KIT#<nnnn>#<kit>, begins_with(sk, "REV#")
+//   - a group's variant's lineage: GetItem KITS#<nnnn> / LINEAGE#<group>, consistent; made
+//     in the transaction of the variant's first revision, its base moved in the
+//     transaction of a merge revision (whose REV# item also names the merged revision)
+//   - every variant of a round (the lineage map, the kits one may take): Query
+//     pk = KITS#<nnnn>, begins_with(sk, "LINEAGE#")
+//   - a variant's merge in progress: GetItem, PutItem and DeleteItem KIT#<nnnn>#<group> / MERGE
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -179,6 +187,15 @@ func sessionPK(hash string) string              { return "SESSION#" + hash }
 // revisions so that they sort in the order they were saved.
 func kitPK(round int, kit string) string { return fmt.Sprintf("KIT#%04d#%s", round, kit) }
 func kitRevisionSK(n int) string         { return fmt.Sprintf("%s%06d", prefixKitRevision, n) }
+
+// kitsPK is the partition of a round's variants' lineages; kitLineageSK is a variant's.
+func kitsPK(round int) string        { return fmt.Sprintf("KITS#%04d", round) }
+func kitLineageSK(kit string) string { return prefixKitLineage + kit }
+
+const (
+	prefixKitLineage = "LINEAGE#"
+	skKitMerge       = "MERGE"
+)
 
 // emailOfPersonPK returns the address of a person's partition key.
 func emailOfPersonPK(pk string) string { return strings.TrimPrefix(pk, prefixPerson) }

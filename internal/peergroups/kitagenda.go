@@ -153,7 +153,7 @@ func (k *Kits) SaveAgenda(ctx context.Context, c Caller, round int, from string,
 	}
 	ours := base
 	ours.Agenda = rows
-	kit, err := k.save(ctx, c, r, from, base, ours, note)
+	kit, err := k.saveKit(ctx, c, r, CoreKit, from, base, ours, note)
 	if conflict, ok := errors.AsType[*KitConflict](err); ok {
 		conflict.Ours.Agenda, _ = mergeAgenda(base.Agenda, ours.Agenda, conflict.Head.Doc.Agenda, true)
 	}

@@ -197,8 +197,11 @@ func (k *Kits) round(ctx context.Context, number int) (Round, error) {
 	return r, err
 }
 
-func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
-	head, err := k.Store.KitHead(ctx, r.Number, CoreKit)
+func (k *Kits) load(ctx context.Context, r Round) (Kit, error) { return k.loadKit(ctx, r, CoreKit) }
+
+// loadKit reads a round's kit (CoreKit, or a group's variant) at its head.
+func (k *Kits) loadKit(ctx context.Context, r Round, kit string) (Kit, error) {
+	head, err := k.Store.KitHead(ctx, r.Number, kit)
 	if err != nil {
 		return Kit{Round: r}, err
 	}
@@ -220,7 +223,7 @@ func (k *Kits) load(ctx context.Context, r Round) (Kit, error) {
 	if KindOf(err) == KindNotFound {
 		// The head names a document the bucket does not have: a fault, not a page
 		// that is not there (versioning keeps an overwritten or deleted one 30 days).
-		return Kit{Round: r}, Wrap(KindInternal, fmt.Errorf("round %d's core kit: head revision %d: %w", r.Number, head.Revision.Number, err), "")
+		return Kit{Round: r}, Wrap(KindInternal, fmt.Errorf("round %d's kit %s: head revision %d: %w", r.Number, kit, head.Revision.Number, err), "")
 	}
 	if err != nil {
 		return Kit{Round: r}, err
@@ -317,6 +320,11 @@ func (k *Kits) SaveSection(ctx context.Context, c Caller, round int, from string
 	if !canWriteCore(c) {
 		return Kit{}, ErrForbidden
 	}
+	return k.saveSection(ctx, c, round, CoreKit, from, s, note)
+}
+
+// saveSection saves one section of a round's kit (CoreKit, or a group's variant).
+func (k *Kits) saveSection(ctx context.Context, c Caller, round int, kit, from string, s KitSection, note string) (Kit, error) {
 	s = KitDoc{Sections: []KitSection{s}}.Normalise().Sections[0]
 	note = normaliseLine(note)
 	errs := append(ValidateSection(s), ValidateChangeNote(note)...)
@@ -344,17 +352,17 @@ func (k *Kits) SaveSection(ctx context.Context, c Caller, round int, from string
 	} else {
 		ours.Sections = append(ours.Sections, s)
 	}
-	return k.save(ctx, c, r, from, base, ours, note)
+	return k.saveKit(ctx, c, r, kit, from, base, ours, note)
 }
 
 // maxSaveTries bounds how often a save is merged again when the head keeps moving.
 const maxSaveTries = 5
 
-// save writes ours, edited from base (revision from), as the kit's new head, merging
+// saveKit writes ours, edited from base (revision from), as the kit's new head, merging
 // it with what others saved meanwhile.
-func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, ours KitDoc, note string) (Kit, error) {
+func (k *Kits) saveKit(ctx context.Context, c Caller, r Round, kit, from string, base, ours KitDoc, note string) (Kit, error) {
 	for attempt := range maxSaveTries {
-		head, err := k.Store.KitHead(ctx, r.Number, CoreKit)
+		head, err := k.Store.KitHead(ctx, r.Number, kit)
 		if err != nil {
 			return Kit{}, err
 		}
@@ -370,7 +378,7 @@ func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, o
 			}
 			next = merged
 		}
-		kit, err := k.write(ctx, c, r, KitRevision{Number: head.Revision.Number + 1, Parent: head.Revision.Hash, Note: note}, next)
+		saved, err := k.writeKit(ctx, c, r, kit, KitRevision{Number: head.Revision.Number + 1, Parent: head.Revision.Hash, Note: note}, next)
 		if errors.Is(err, ErrKitMoved) {
 			continue // someone saved between the read and the write: merge again
 		}
@@ -385,7 +393,7 @@ func (k *Kits) save(ctx context.Context, c Caller, r Round, from string, base, o
 		if err != nil {
 			return Kit{}, err
 		}
-		return kit, nil
+		return saved, nil
 	}
 	return Kit{}, Errorf(KindUnavailable, "The kit is being changed by several people at once. Your changes have not been saved yet: go back and send them again.")
 }
@@ -404,15 +412,37 @@ func pause(ctx context.Context, attempt int) error {
 	}
 }
 
-// write stores a document and moves the head to it; it returns the kit as saved.
+// write stores a document and moves the core kit's head to it; it returns the kit
+// as saved.
 func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d KitDoc) (Kit, error) {
+	return k.writeKit(ctx, c, r, CoreKit, rev, d)
+}
+
+// writeKit is write for a round's kit (CoreKit, or a group's variant).
+func (k *Kits) writeKit(ctx context.Context, c Caller, r Round, kit string, rev KitRevision, d KitDoc) (Kit, error) {
 	d = d.Normalise()
-	body, hash, err := d.Encode()
+	hash, html, err := k.putDoc(ctx, d)
 	if err != nil {
 		return Kit{}, err
 	}
-	if err := k.Objects.PutKitObject(ctx, hash, body); err != nil {
+	rev.Hash, rev.Author, rev.At = hash, c.Email, k.Now()
+	target := fmt.Sprintf("%d %s r%d", r.Number, kit, rev.Number)
+	if err := k.Store.SaveKitRevision(ctx, r.Number, kit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note})); err != nil {
 		return Kit{}, err
+	}
+	return Kit{Round: r, Head: rev, Doc: d, Revision: hash, HTML: html.Sections, Problems: html.Problems}, nil
+}
+
+// putDoc stores a document (and its HTML) at its address, and returns the address
+// and the HTML (empty when the render function cannot be reached).
+func (k *Kits) putDoc(ctx context.Context, d KitDoc) (string, *kitRendering, error) {
+	d = d.Normalise()
+	body, hash, err := d.Encode()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := k.Objects.PutKitObject(ctx, hash, body); err != nil {
+		return "", nil, err
 	}
 	// Rendered now, so that the page after the save shows it; if the render function
 	// cannot be reached, the save still lands and the first read renders it.
@@ -420,12 +450,7 @@ func (k *Kits) write(ctx context.Context, c Caller, r Round, rev KitRevision, d 
 	if html == nil {
 		html = &kitRendering{}
 	}
-	rev.Hash, rev.Author, rev.At = hash, c.Email, k.Now()
-	target := fmt.Sprintf("%d %s r%d", r.Number, CoreKit, rev.Number)
-	if err := k.Store.SaveKitRevision(ctx, r.Number, CoreKit, rev, k.audit(c, "save kit", target, nil, map[string]any{"revision": hash, "note": rev.Note})); err != nil {
-		return Kit{}, err
-	}
-	return Kit{Round: r, Head: rev, Doc: d, Revision: hash, HTML: html.Sections, Problems: html.Problems}, nil
+	return hash, html, nil
 }
 
 // KitNotAccessible is the error of publishing a round whose core kit has

@@ -78,6 +78,10 @@ type sectionView struct {
 	Clashes  []pg.KitClash
 	Kinds    []string
 	Audience []string
+	// Name is the kit's name ("core kit", "London’s version"), Back its page (whose
+	// sections the form's action is under) and Caption the page's caption: the core
+	// kit's when empty.
+	Name, Back, Caption string
 }
 
 // kitHistoryView lists a kit's revisions.
@@ -168,18 +172,22 @@ func (s kitPages) sectionForm(w http.ResponseWriter, r *http.Request) {
 func (s kitPages) renderSection(w http.ResponseWriter, r *http.Request, status int, p *sectionView) {
 	p.Kinds, p.Audience = pg.SectionKinds, pg.Audiences
 	n := p.Kit.Round.Number
+	if p.Back == "" {
+		p.Name, p.Back = "core kit", kitPath(n)
+	}
+	p.Caption = fmt.Sprintf("Round %d %s: %s", n, p.Name, p.Kit.Doc.Title)
 	switch {
 	case len(p.Clashes) > 0:
 		p.Title = "Someone else changed this section"
 	case p.New:
-		p.Title = fmt.Sprintf("Round %d core kit: add a section", n)
+		p.Title = fmt.Sprintf("Round %d %s: add a section", n, p.Name)
 	default:
-		p.Title = fmt.Sprintf("Round %d core kit: edit %s", n, p.Section.Title)
+		p.Title = fmt.Sprintf("Round %d %s: edit %s", n, p.Name, p.Section.Title)
 	}
 	if p.New {
-		p.Action = kitPath(n) + "/sections"
+		p.Action = p.Back + "/sections"
 	} else {
-		p.Action = kitPath(n) + "/sections/" + p.Section.ID
+		p.Action = p.Back + "/sections/" + p.Section.ID
 	}
 	s.render(w, r, status, "kit-section", p)
 }

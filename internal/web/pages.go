@@ -24,6 +24,7 @@ var pageNames = []string{
 	"admin-rounds", "round-form", "admin-round", "round-preview", "round", "event-form", "rsvp",
 	"kit-form", "kit", "kit-section", "kit-history",
 	"kit-agenda", "kit-run-sheet",
+	"kit-variant", "kit-variant-new", "kit-variant-history", "kit-merge", "kit-lineage",
 }
 
 // funcs are the helpers page templates may call.

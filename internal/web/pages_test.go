@@ -58,6 +58,12 @@ var viewOf = map[string]func() view{
 	"kit-history":      func() view { return &kitHistoryView{} },
 	"kit-agenda":       func() view { return &agendaView{} },
 	"kit-run-sheet":    func() view { return &runSheetView{} },
+
+	"kit-variant":         func() view { return &variantView{} },
+	"kit-variant-new":     func() view { return &variantView{} },
+	"kit-variant-history": func() view { return &variantHistoryView{} },
+	"kit-merge":           func() view { return &mergeView{} },
+	"kit-lineage":         func() view { return &lineageView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

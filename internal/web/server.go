@@ -37,6 +37,7 @@ type Server struct {
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
+	KitVariants *pg.KitVariants
 	Now         func() time.Time // the services' clock
 
 	Announcer *announce.Announcer
@@ -85,6 +86,7 @@ func (s *Server) Routes() []Route {
 		register  = registerPages{s, s.Register}
 		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
 		kits      = kitPages{s, s.Kits}
+		variants  = variantPages{s, s.KitVariants}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -153,6 +155,18 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/agenda", AnyFacilitator, kits.agendaFormPage},
 		{"POST /kits/{round}/agenda", AnyFacilitator, kits.agendaSave},
 		{"GET /kits/{round}/run-sheet/{group}", AnyFacilitator, kits.runSheet},
+
+		{"GET /kits/{round}/lineage", Admin, variants.lineagePage},
+		{"GET /kits/{round}/groups/{group}", SignedIn, variants.variantPage}, // members of the group read it for participants
+		{"POST /kits/{round}/groups/{group}", GroupFacilitator, variants.variantCreate},
+		{"GET /kits/{round}/groups/{group}/sections/new", GroupFacilitator, variants.sectionForm},
+		{"POST /kits/{round}/groups/{group}/sections", GroupFacilitator, variants.sectionSave},
+		{"GET /kits/{round}/groups/{group}/sections/{section}", GroupFacilitator, variants.sectionForm},
+		{"POST /kits/{round}/groups/{group}/sections/{section}", GroupFacilitator, variants.sectionSave},
+		{"GET /kits/{round}/groups/{group}/history", AnyFacilitator, variants.history},
+		{"GET /kits/{round}/groups/{group}/merge", GroupFacilitator, variants.mergePage},
+		{"POST /kits/{round}/groups/{group}/merge", GroupFacilitator, variants.mergeAnswer},
+		{"POST /kits/{round}/groups/{group}/merge/abandon", GroupFacilitator, variants.mergeAbandon},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},

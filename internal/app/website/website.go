@@ -37,6 +37,7 @@ type Services struct {
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
+	KitVariants *pg.KitVariants
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -57,6 +58,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps, Kits: kits},
 		RSVPs:       rsvps,
 		Kits:        kits,
+		KitVariants: &pg.KitVariants{Kits: kits, Store: st.Kits, Groups: network, People: st.Memberships},
 	}
 }
 
@@ -95,6 +97,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Rounds:      services.Rounds,
 		RSVPs:       services.RSVPs,
 		Kits:        services.Kits,
+		KitVariants: services.KitVariants,
 		Now:         now,
 
 		Announcer: announcer,
