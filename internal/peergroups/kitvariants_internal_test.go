@@ -24,7 +24,7 @@ func questions(base, ours, theirs KitDoc, choice, own string) (mergeDocs, []KitM
 	return d, qs
 }
 
-func ids(d KitDoc) string {
+func sectionIDsOf(d KitDoc) string {
 	var out []string
 	for _, s := range d.Sections {
 		out = append(out, s.ID+"="+strings.TrimSpace(s.Body))
@@ -62,8 +62,8 @@ func TestAnsweringAMergesClashes(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			if ids(got) != tc.want {
-				t.Errorf("got %s, want %s", ids(got), tc.want)
+			if sectionIDsOf(got) != tc.want {
+				t.Errorf("got %s, want %s", sectionIDsOf(got), tc.want)
 			}
 		})
 	}
@@ -130,6 +130,6 @@ func TestWhereAVariantsSectionsComeFrom(t *testing.T) {
 		t.Errorf("a section whose audience changed is %q", o["a"])
 	}
 	if d := participantDoc(KitDoc{Sections: []KitSection{retitled, sec("b", "B\n")}}); len(d.Sections) != 1 || d.Sections[0].ID != "b" {
-		t.Errorf("the participant view keeps %v", ids(d))
+		t.Errorf("the participant view keeps %v", sectionIDsOf(d))
 	}
 }
