@@ -97,6 +97,7 @@ var expectations = map[string]row{
 	"GET /kits/{round}/sections/{section}":  anyFacilitator,
 	"POST /kits/{round}/sections/{section}": anyFacilitator,
 	"GET /kits/{round}/history":             anyFacilitator,
+	"GET /kits/{round}/compare":             anyFacilitator,
 
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,

@@ -470,18 +470,28 @@ func (k *Kits) Compare(ctx context.Context, c Caller, round int, from, to KitRef
 			}
 			histories[ref.Kit] = revs
 		}
-		for _, rev := range revs {
+		// Two revisions have the same hash when one went back to the other's content:
+		// the earlier side is the oldest with it, the later side the newest.
+		found := -1
+		for i, rev := range revs { // newest first
 			if ValidKitHash(ref.Hash) && rev.Hash == ref.Hash {
-				doc, err := k.doc(ctx, rev.Hash)
-				if KindOf(err) == KindNotFound {
-					// Its revision item names a document the bucket does not have: a fault.
-					return ComparedRevision{}, Wrap(KindInternal, fmt.Errorf("round %d's %s kit: revision %d: %w", round, ref.Kit, rev.Number, err), "")
+				found = i
+				if which == "with" {
+					break
 				}
-				if err != nil {
-					return ComparedRevision{}, err
-				}
-				return ComparedRevision{Kit: ref.Kit, Revision: rev, Doc: doc}, nil
 			}
+		}
+		if found >= 0 {
+			rev := revs[found]
+			doc, err := k.doc(ctx, rev.Hash)
+			if KindOf(err) == KindNotFound {
+				// Its revision item names a document the bucket does not have: a fault.
+				return ComparedRevision{}, Wrap(KindInternal, fmt.Errorf("round %d's %s kit: revision %d: %w", round, ref.Kit, rev.Number, err), "")
+			}
+			if err != nil {
+				return ComparedRevision{}, err
+			}
+			return ComparedRevision{Kit: ref.Kit, Revision: rev, Doc: doc}, nil
 		}
 		return ComparedRevision{}, Errorf(KindNotFound, "The revision to compare %s is not one of the revisions of round %d’s %s. Choose two revisions from its history.", which, round, kitWords(ref.Kit))
 	}

@@ -85,6 +85,7 @@ func (s *Server) Routes() []Route {
 		register  = registerPages{s, s.Register}
 		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
 		kits      = kitPages{s, s.Kits}
+		kitsCmp   = kitComparePages{s, s.Kits}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -150,6 +151,7 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionForm},
 		{"POST /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionSave},
 		{"GET /kits/{round}/history", AnyFacilitator, kits.kitHistory},
+		{"GET /kits/{round}/compare", AnyFacilitator, kitsCmp.kitCompare},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},
