@@ -98,6 +98,7 @@ var expectations = map[string]row{
 	"POST /kits/{round}/sections/{section}": anyFacilitator,
 	"GET /kits/{round}/history":             anyFacilitator,
 	"GET /kits/{round}/compare":             anyFacilitator,
+	"GET /kits/{round}/download":            anyFacilitator,
 
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,

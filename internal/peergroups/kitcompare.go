@@ -442,15 +442,11 @@ func KitLabel(kit string) string {
 	return kit + "’s version"
 }
 
-// canCompareKits reports whether c may compare kits' revisions, which show
-// facilitator-only sections: facilitators of any group, and admins.
-func canCompareKits(c Caller) bool { return c.Admin || c.IsFacilitator() }
-
 // Compare compares two revisions of a round's kits: from and to may be revisions of
 // the same kit or of two (a variant and its parent). A KindNotFound error, in words,
 // when either is not a revision of the kit it names.
 func (k *Kits) Compare(ctx context.Context, c Caller, round int, from, to KitRef) (KitRevisionsCompared, error) {
-	if !canCompareKits(c) {
+	if !canSeeWholeKits(c) {
 		return KitRevisionsCompared{}, ErrForbidden
 	}
 	r, err := k.round(ctx, round)

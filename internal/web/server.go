@@ -86,6 +86,7 @@ func (s *Server) Routes() []Route {
 		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
 		kits      = kitPages{s, s.Kits}
 		kitsCmp   = kitComparePages{s, s.Kits}
+		kitsZip   = kitDownloads{s, s.Kits}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -152,6 +153,7 @@ func (s *Server) Routes() []Route {
 		{"POST /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionSave},
 		{"GET /kits/{round}/history", AnyFacilitator, kits.kitHistory},
 		{"GET /kits/{round}/compare", AnyFacilitator, kitsCmp.kitCompare},
+		{"GET /kits/{round}/download", AnyFacilitator, kitsZip.kitDownload},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},
