@@ -71,7 +71,7 @@ func TestComparingTwoRevisionsMarksChangedWordsAndFoldsWhatDidNotChange(t *testi
 		"1 section changed", "1 section added", "1 section unchanged",
 		// One word of twenty paragraphs, said to screen readers, with the paragraphs
 		// far from it folded away.
-		`Paragraph 10 of the <del><span class="govuk-visually-hidden">removed: </span>welcome<span class="govuk-visually-hidden"> (end of removed text)</span></del><ins><span class="govuk-visually-hidden">added: </span>greeting<span class="govuk-visually-hidden"> (end of added text)</span></ins>.`,
+		`Paragraph 10 of the <del><span class="govuk-visually-hidden">removed: </span>welcome<span class="govuk-visually-hidden"> (end of removed text)</span></del> <ins><span class="govuk-visually-hidden">added: </span>greeting<span class="govuk-visually-hidden"> (end of added text)</span></ins>.`,
 		"Paragraph 9 of the welcome.", "Paragraph 11 of the welcome.", "unchanged lines]",
 		// The section added since, all of it marked, its markup shown as text.
 		`<ins><span class="govuk-visually-hidden">added: </span>Keep &lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;that&#34;`,

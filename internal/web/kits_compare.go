@@ -57,6 +57,7 @@ type comparedSide struct {
 type sectionChangeView struct {
 	Anchor          string
 	Title           string
+	Kind            string // for a section added or removed, whose fields are not listed
 	Status          pg.SectionStatus
 	Moved           bool
 	FacilitatorOnly bool
@@ -78,6 +79,7 @@ type markedPiece struct {
 	Lines                   []string
 	Skipped                 int
 	BreakBefore, BreakAfter bool
+	Spaced                  bool // added words right after removed ones: a space between, to read
 }
 
 // kitCompare shows what changed between two revisions: ?from=<hash>&to=<hash>, of the
@@ -159,7 +161,13 @@ func compareView(c pg.KitRevisionsCompared) *kitCompareView {
 			sv.Title = "Untitled section"
 		}
 		for _, f := range s.Fields {
+			if (s.Status == pg.SectionAdded || s.Status == pg.SectionRemoved) && f.Field != "body" {
+				continue // its title is the heading, its kind and audience the tags
+			}
 			sv.Fields = append(sv.Fields, fieldView(f))
+		}
+		if s.Status == pg.SectionAdded || s.Status == pg.SectionRemoved {
+			sv.Kind = choiceWords("kind", s.To.Kind+s.From.Kind) // one of them is empty
 		}
 		if s.Status == pg.SectionUnchanged {
 			v.Unchanged = append(v.Unchanged, sv)
@@ -223,7 +231,8 @@ func fieldView(f pg.FieldChange) fieldChangeView {
 		}
 		lines := strings.Split(text, "\n")
 		if p.Op != pg.DiffSame {
-			fv.Pieces = append(fv.Pieces, markedPiece{Added: p.Op == pg.DiffAdded, Removed: p.Op == pg.DiffRemoved, Lines: lines})
+			spaced := p.Op == pg.DiffAdded && i > 0 && f.Pieces[i-1].Op == pg.DiffRemoved
+			fv.Pieces = append(fv.Pieces, markedPiece{Added: p.Op == pg.DiffAdded, Removed: p.Op == pg.DiffRemoved, Lines: lines, Spaced: spaced})
 			continue
 		}
 		first, last := i == 0, i == len(f.Pieces)-1
