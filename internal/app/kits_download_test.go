@@ -12,9 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
+	"github.com/peergroups/peergroups/internal/s3kits"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -128,5 +132,24 @@ func TestAKitZipThroughTheLambdaAdapterArrivesWhole(t *testing.T) {
 	}
 	if len(zr.File) != 3 || zr.File[2].Name != "sections/01-slides.md" {
 		t.Errorf("files %v", zr.File)
+	}
+}
+
+// A revision's document gone from the bucket is a fault: the compare page and the
+// download say so (500), and nothing half-made reaches the person.
+func TestAMissingRevisionDocumentIsAFaultOnTheComparePageAndTheDownload(t *testing.T) {
+	t.Parallel()
+	s := newKitSite(t)
+	s.createKit()
+	s.addSection("Part A", pg.AudienceParticipant, "Some text")
+	rev := s.revisions()
+	if _, err := s3exports.NewClient(testenv.AWSConfig(t)).DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(s.Config.KitsBucket), Key: aws.String(s3kits.Key(rev[2]))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{comparePath(rev[1], rev[2]), "/kits/3/download"} {
+		r := s.get(path)
+		if r.Status != http.StatusInternalServerError || !strings.Contains(r.Body, "Sorry, there is a problem with the service") || r.Header.Get("Content-Type") == "application/zip" {
+			t.Errorf("GET %s with a document missing: %d %q\n%.500s", path, r.Status, r.Header.Get("Content-Type"), r.Body)
+		}
 	}
 }

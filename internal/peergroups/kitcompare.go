@@ -460,6 +460,7 @@ func (k *Kits) Compare(ctx context.Context, c Caller, round int, from, to KitRef
 		}
 		revs, seen := histories[ref.Kit]
 		if !seen {
+			var err error
 			revs, err = k.Store.KitRevisions(ctx, round, ref.Kit)
 			if err != nil {
 				return ComparedRevision{}, fmt.Errorf("compare round %d's %s kit: %w", round, ref.Kit, err)

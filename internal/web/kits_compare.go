@@ -220,6 +220,9 @@ func choiceWords(field, value string) string {
 // long text; the lines between are counted, not shown.
 const contextLines = 2
 
+// minSkipped is the fewest unchanged lines worth folding away.
+const minSkipped = 4
+
 // fieldView marks a field's changed words, and folds long unchanged stretches.
 func fieldView(f pg.FieldChange) fieldChangeView {
 	label := fieldLabels[f.Field]
@@ -244,7 +247,7 @@ func fieldView(f pg.FieldChange) fieldChangeView {
 			keepAfter = 0
 		}
 		skipped := len(lines) - keepBefore - keepAfter
-		if skipped <= 1 || first && last {
+		if skipped < minSkipped || first && last {
 			fv.Pieces = append(fv.Pieces, markedPiece{Lines: lines})
 			continue
 		}

@@ -56,6 +56,7 @@ var viewOf = map[string]func() view{
 	"kit":              func() view { return &kitView{} },
 	"kit-section":      func() view { return &sectionView{} },
 	"kit-history":      func() view { return &kitHistoryView{} },
+	"kit-compare":      func() view { return &kitCompareView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its
