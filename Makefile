@@ -61,6 +61,7 @@ fuzz: ## fuzz the form decoding, the link tokens, template text and web addresse
 	go test ./internal/peergroups/kitmarkdown -run '^$$' -fuzz FuzzRenderMarkdownNeverLetsScriptThrough -fuzztime 30s
 	go test ./internal/mailin -run '^$$' -fuzz FuzzParse -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzMergeAgenda -fuzztime 30s
+	go test ./internal/peergroups -run '^$$' -fuzz FuzzWordDiff -fuzztime 30s
 
 assets: deps ## rebuild the stylesheet from GOV.UK Frontend, and copy GOV.UK's accessible autocomplete
 	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps internal/web/assets/app.scss internal/web/static/app.css

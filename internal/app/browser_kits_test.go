@@ -98,4 +98,13 @@ func TestTheCoreKitInABrowserWithoutJavaScript(t *testing.T) {
 	if text := b.text(); !strings.Contains(text, "Their change") || !strings.Contains(text, "Lunch") {
 		t.Fatalf("history:\n%s", text)
 	}
+
+	// Compare the two latest revisions, chosen already.
+	b.do("compare", chromedp.Click(chromedp.CSS(`main form button`)), waitFor("Compare revision"))
+	check("compare two revisions")
+	if text := b.text(); !strings.Contains(text, "1 section changed") || !strings.Contains(text, "And bring lunch.") || !strings.Contains(text, "added:") {
+		t.Fatalf("compare:\n%s", text)
+	}
+	b.do("compare nothing", chromedp.Navigate(s.URL+"/kits/5/compare"), waitFor("There is a problem"))
+	check("compare, with errors")
 }

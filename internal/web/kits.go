@@ -89,6 +89,7 @@ type kitHistoryView struct {
 	base
 	Kit       pg.Kit
 	Revisions []pg.KitRevision
+	Compare   compareForm // the revisions its compare form asked for, when it had a problem
 }
 
 // kitPage shows the round's core kit, or the form that creates it when there is none.

@@ -25,6 +25,7 @@ var pageNames = []string{
 	"kit-form", "kit", "kit-section", "kit-history",
 	"kit-agenda", "kit-run-sheet",
 	"kit-variant", "kit-variant-new", "kit-variant-history", "kit-merge", "kit-lineage",
+	"kit-compare",
 }
 
 // funcs are the helpers page templates may call.

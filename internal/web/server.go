@@ -87,6 +87,8 @@ func (s *Server) Routes() []Route {
 		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
 		kits      = kitPages{s, s.Kits}
 		variants  = variantPages{s, s.KitVariants}
+		kitsCmp   = kitComparePages{s, s.Kits}
+		kitsZip   = kitDownloads{s, s.Kits}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -167,6 +169,8 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/groups/{group}/merge", GroupFacilitator, variants.mergePage},
 		{"POST /kits/{round}/groups/{group}/merge", GroupFacilitator, variants.mergeAnswer},
 		{"POST /kits/{round}/groups/{group}/merge/abandon", GroupFacilitator, variants.mergeAbandon},
+		{"GET /kits/{round}/compare", AnyFacilitator, kitsCmp.kitCompare},
+		{"GET /kits/{round}/download", AnyFacilitator, kitsZip.kitDownload},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},
