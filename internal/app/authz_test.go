@@ -117,8 +117,8 @@ var expectations = map[string]row{
 	"POST /kits/{round}/groups/{group}/merge":              groupFacilitator,
 	"POST /kits/{round}/groups/{group}/merge/abandon":      groupFacilitator,
 	"GET /kits/{round}/lineage":                            adminOnly,
-	"GET /kits/{round}/compare":             anyFacilitator,
-	"GET /kits/{round}/download":            anyFacilitator,
+	"GET /kits/{round}/compare":                            anyFacilitator,
+	"GET /kits/{round}/download":                           anyFacilitator,
 
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,

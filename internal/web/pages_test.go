@@ -64,7 +64,7 @@ var viewOf = map[string]func() view{
 	"kit-variant-history": func() view { return &variantHistoryView{} },
 	"kit-merge":           func() view { return &mergeView{} },
 	"kit-lineage":         func() view { return &lineageView{} },
-	"kit-compare":      func() view { return &kitCompareView{} },
+	"kit-compare":         func() view { return &kitCompareView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its
