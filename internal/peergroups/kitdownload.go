@@ -7,10 +7,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -151,10 +153,37 @@ func WriteKitArchive(w io.Writer, d KitDownload) error {
 	return nil
 }
 
-// writeAgenda is where the agenda goes into the zip, as CSV and as the printable run
-// sheet, once a kit has an agenda (KitDoc has none yet): nothing until then.
+// writeAgenda puts the agenda into the zip as agenda.csv (one row an item, with the
+// minutes each item starts at from the beginning of the event), when the kit has one.
 func writeAgenda(zw *zip.Writer, d KitDownload) error {
+	if len(d.Doc.Agenda) == 0 {
+		return nil
+	}
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: "agenda.csv", Method: zip.Deflate, Modified: d.Revision.At})
+	if err != nil {
+		return fmt.Errorf("zip agenda.csv: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"Item", "Starts after (minutes)", "Minutes", "Title", "Kind", "Lead", "Participant notes", "Facilitator notes", "Materials"})
+	start := 0
+	for i, r := range d.Doc.Agenda {
+		w.Write([]string{strconv.Itoa(i + 1), strconv.Itoa(start), strconv.Itoa(r.Minutes), csvCell(r.Title), csvCell(r.Kind), csvCell(r.Lead), csvCell(r.ParticipantNotes), csvCell(r.FacilitatorNotes), csvCell(r.Materials)})
+		start += r.Minutes
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("zip agenda.csv: %w", err)
+	}
 	return nil
+}
+
+// csvCell keeps a spreadsheet from reading typed text as a formula: a cell that starts
+// with =, +, -, @ or a tab gets a leading apostrophe (OWASP's advice on CSV injection).
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // sectionMarkdown is a section as a Markdown file: its fields as YAML front matter (each
@@ -214,6 +243,9 @@ func (d KitDownload) attribution() []byte {
 			who = "for facilitators only: do not hand it out"
 		}
 		fmt.Fprintf(&b, "- %s: %s (%s, %s)\n", d.SectionFileName(i), s.Title, s.Kind, who)
+	}
+	if len(d.Doc.Agenda) > 0 {
+		fmt.Fprintf(&b, "- agenda.csv: the agenda, %d items (its facilitator notes are for facilitators only)\n", len(d.Doc.Agenda))
 	}
 	return b.Bytes()
 }

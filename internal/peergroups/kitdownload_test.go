@@ -3,6 +3,7 @@ package peergroups_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/csv"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -115,5 +116,31 @@ func TestAKitZipIsWrittenAsItIsMadeNotHeldWhole(t *testing.T) {
 	}
 	if total < 400000 || biggest > 64<<10 {
 		t.Errorf("%d bytes written, the biggest write %d bytes: the zip is held whole before it is written", total, biggest)
+	}
+}
+
+func TestAKitZipHasItsAgendaAsCSVThatNoSpreadsheetRunsAsAFormula(t *testing.T) {
+	d := download(section("s-1", "Welcome", "Hello\n"))
+	d.Doc.Agenda = []pg.AgendaRow{
+		{ID: "a-1", Minutes: 15, Title: "Welcome, and why we are here", Kind: "talk", Lead: "Ada"},
+		{ID: "a-2", Minutes: 45, Title: "=HYPERLINK(\"http://evil.example\")", Kind: "exercise", FacilitatorNotes: "Split into pairs.\nKeep time."},
+	}
+	var b bytes.Buffer
+	if err := pg.WriteKitArchive(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	_, files := unzip(t, b.Bytes())
+	rows, err := csv.NewReader(strings.NewReader(files["agenda.csv"])).ReadAll()
+	if err != nil {
+		t.Fatalf("agenda.csv: %v\n%s", err, files["agenda.csv"])
+	}
+	if len(rows) != 3 || rows[1][3] != "Welcome, and why we are here" || rows[2][1] != "15" || rows[2][7] != "Split into pairs.\nKeep time." {
+		t.Errorf("agenda.csv rows: %q", rows)
+	}
+	if !strings.HasPrefix(rows[2][3], "'=") {
+		t.Errorf("a title that starts with = is %q: a spreadsheet would run it", rows[2][3])
+	}
+	if !strings.Contains(files["ATTRIBUTION.txt"], "- agenda.csv: the agenda, 2 items") {
+		t.Errorf("ATTRIBUTION.txt does not list the agenda:\n%s", files["ATTRIBUTION.txt"])
 	}
 }
