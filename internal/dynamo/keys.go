@@ -47,6 +47,7 @@ import (
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //	kit head             KIT#<nnnn>#<kit>    HEAD          (<kit> is "core"; the head revision's number and hash)
 //	kit revision         KIT#<nnnn>#<kit>    REV#<nnnnnn>  (hash, parent, author, time, change note; never changed)
+//	used upload token    UPLOAD#<hash>       UPLOAD        (a kit file's upload, checked once; ttl)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -176,6 +177,12 @@ func sessionPK(hash string) string              { return "SESSION#" + hash }
 // revisions so that they sort in the order they were saved.
 func kitPK(round int, kit string) string { return fmt.Sprintf("KIT#%04d#%s", round, kit) }
 func kitRevisionSK(n int) string         { return fmt.Sprintf("%s%06d", prefixKitRevision, n) }
+
+// uploadPK is the item that records the use of an upload's token, by its nonce's
+// hash: a conditional PutItem, so that a token works once.
+func uploadPK(hash string) string { return "UPLOAD#" + hash }
+
+const skUpload = "UPLOAD"
 
 // emailOfPersonPK returns the address of a person's partition key.
 func emailOfPersonPK(pk string) string { return strings.TrimPrefix(pk, prefixPerson) }

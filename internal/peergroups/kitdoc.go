@@ -46,6 +46,7 @@ type KitDoc struct {
 	Summary  string       `json:"summary"`
 	Licence  string       `json:"licence"`
 	Sections []KitSection `json:"sections"`
+	Files    []KitFile    `json:"files,omitempty"`
 }
 
 // Section returns the section with an ID.

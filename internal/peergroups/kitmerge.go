@@ -88,6 +88,8 @@ func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 	for _, id := range order {
 		out.Sections = append(out.Sections, merged[id])
 	}
+	files, fileClashes := mergeFiles(base.Files, ours.Files, theirs.Files)
+	out.Files, clashes = files, append(clashes, fileClashes...)
 	return out, clashes
 }
 
