@@ -98,6 +98,11 @@ var expectations = map[string]row{
 	"POST /kits/{round}/sections/{section}": anyFacilitator,
 	"GET /kits/{round}/history":             anyFacilitator,
 
+	"GET /kits/{round}/files/new":      anyFacilitator,
+	"GET /kits/{round}/files/uploaded": anyFacilitator,
+	"POST /kits/{round}/files":         anyFacilitator,
+	"GET /kits/{round}/files/{file}":   anyFacilitator,
+
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,
 	"POST /admin/groups":                             adminOnly,

@@ -23,6 +23,7 @@ var pageNames = []string{
 	"proposals", "proposal-form", "proposal", "admin-proposals", "admin-proposal",
 	"admin-rounds", "round-form", "admin-round", "round-preview", "round", "event-form", "rsvp",
 	"kit-form", "kit", "kit-section", "kit-history",
+	"kit-upload", "kit-file",
 }
 
 // funcs are the helpers page templates may call.

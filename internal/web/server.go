@@ -37,6 +37,7 @@ type Server struct {
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
+	KitFiles    *pg.KitFiles
 	Now         func() time.Time // the services' clock
 
 	Announcer *announce.Announcer
@@ -85,6 +86,7 @@ func (s *Server) Routes() []Route {
 		register  = registerPages{s, s.Register}
 		rounds    = roundPages{s, roundsAndRSVPs{s.Rounds, s.RSVPs}}
 		kits      = kitPages{s, s.Kits}
+		kitFiles  = kitFilePages{s, s.KitFiles}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -150,6 +152,10 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionForm},
 		{"POST /kits/{round}/sections/{section}", AnyFacilitator, kits.sectionSave},
 		{"GET /kits/{round}/history", AnyFacilitator, kits.kitHistory},
+		{"GET /kits/{round}/files/new", AnyFacilitator, kitFiles.uploadForm},
+		{"GET /kits/{round}/files/uploaded", AnyFacilitator, kitFiles.uploaded},
+		{"POST /kits/{round}/files", AnyFacilitator, kitFiles.fileAdd},
+		{"GET /kits/{round}/files/{file}", AnyFacilitator, kitFiles.download},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},

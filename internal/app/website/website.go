@@ -37,6 +37,7 @@ type Services struct {
 	Rounds      *pg.Rounds
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
+	KitFiles    *pg.KitFiles
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -57,6 +58,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps, Kits: kits},
 		RSVPs:       rsvps,
 		Kits:        kits,
+		KitFiles:    &pg.KitFiles{Kits: kits, Uploads: st.Kits},
 	}
 }
 
@@ -81,6 +83,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	}, cfg.Admins)
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
+	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
 	announcer, err := announcing.New(cfg, clients, log, opts...)
 	if err != nil {
 		return nil, err
@@ -95,6 +98,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Rounds:      services.Rounds,
 		RSVPs:       services.RSVPs,
 		Kits:        services.Kits,
+		KitFiles:    services.KitFiles,
 		Now:         now,
 
 		Announcer: announcer,
