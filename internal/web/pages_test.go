@@ -56,6 +56,8 @@ var viewOf = map[string]func() view{
 	"kit":              func() view { return &kitView{} },
 	"kit-section":      func() view { return &sectionView{} },
 	"kit-history":      func() view { return &kitHistoryView{} },
+	"kit-upload":       func() view { return &uploadView{} },
+	"kit-file":         func() view { return &kitFileView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its
