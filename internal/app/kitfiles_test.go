@@ -187,7 +187,7 @@ func TestAnUploadedPDFIsKeptOnceAtItsContentsAddressAndDownloadsThroughAShortLin
 	mustContain(t, page.Body, "Opening slides", "Files without an HTML alternative", "No HTML alternative", "(PDF, "+pg.FileSizeText(int64(len(samplePDF)))+")")
 
 	// The same content uploaded again is the same blob, stored once.
-	second := s.addFile("copy.pdf", samplePDF, "The same slides", handout)
+	s.addFile("copy.pdf", samplePDF, "The same slides", handout)
 	if keys := s.keys("blobs/"); len(keys) != 1 {
 		t.Errorf("the same file twice is stored as %v", keys)
 	}
@@ -238,7 +238,6 @@ func TestAnUploadedPDFIsKeptOnceAtItsContentsAddressAndDownloadsThroughAShortLin
 	if s.get("/kits/3/files/f-nosuchfile").Status != http.StatusNotFound {
 		t.Error("a file that is not in the kit is not 404")
 	}
-	_ = second
 }
 
 func TestAnUploadOverTheSizeLimitIsRefusedAndNothingIsKept(t *testing.T) {
