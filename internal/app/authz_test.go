@@ -120,6 +120,11 @@ var expectations = map[string]row{
 	"GET /kits/{round}/compare":                            anyFacilitator,
 	"GET /kits/{round}/download":                           anyFacilitator,
 
+	"GET /kits/{round}/files/new":      anyFacilitator,
+	"GET /kits/{round}/files/uploaded": anyFacilitator,
+	"POST /kits/{round}/files":         anyFacilitator,
+	"GET /kits/{round}/files/{file}":   anyFacilitator,
+
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,
 	"POST /admin/groups":                             adminOnly,

@@ -45,6 +45,7 @@ var Vars = []Var{
 	{Name: "SIGNUP_LIMIT_PER_IP", Default: "30", Help: "Sign-ups and link requests of every kind allowed per client IP address (IPv6: per /64) an hour."},
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 	{Name: "KITS_BUCKET", Default: "peergroups-kits", Help: "Private S3 bucket of the rounds' kits: each revision is one JSON document at kits/objects/<sha256>.json, its sections as HTML at kits/html/<sha256>.json."},
+	{Name: "KITS_UPLOAD_URL", Default: "", Help: "Address the browser posts kit files to instead of the kits bucket's own S3 address; empty in AWS. `make dev` and the tests set it to a local front that enforces the POST policy and redirects as S3 does (the S3 stand-in does neither).", Only: "WebFunction"},
 	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
 }
 
@@ -90,6 +91,7 @@ type Config struct {
 	ExportsBucket      string
 	KitsBucket         string
 	RenderFunction     string
+	KitsUploadURL      string // "" for S3's own address
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -126,6 +128,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ExportsBucket:    get("EXPORTS_BUCKET"),
 		KitsBucket:       get("KITS_BUCKET"),
 		RenderFunction:   get("RENDER_FUNCTION"),
+		KitsUploadURL:    get("KITS_UPLOAD_URL"),
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("BASE_URL %q is not an http(s) address", c.BaseURL)
@@ -135,6 +138,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("LINK_KEY must be the base64 of 32 bytes")
 	}
 	c.LinkKey = key
+	if u, err := url.Parse(c.KitsUploadURL); c.KitsUploadURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return Config{}, fmt.Errorf("KITS_UPLOAD_URL %q is not an http(s) address", c.KitsUploadURL)
+	}
 	if err := c.loadPreviousLinkKey(get); err != nil {
 		return Config{}, err
 	}

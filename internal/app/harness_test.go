@@ -92,6 +92,13 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 		extra["KITS_BUCKET"] = testenv.Bucket(t, s3exports.NewClient(awsCfg))
 	}
 	clock := testenv.NewClock()
+	if extra["KITS_UPLOAD_URL"] == "" {
+		// Uploads go through the front that enforces the POST policy as S3 does,
+		// on the site's clock.
+		front := httptest.NewServer(devstack.UploadFront{S3: s3exports.NewClient(awsCfg), Now: clock.Now})
+		t.Cleanup(front.Close)
+		extra["KITS_UPLOAD_URL"] = front.URL
+	}
 	s := &site{t: t, Clock: clock, Table: table}
 	srv := httptest.NewUnstartedServer(nil)
 	s.URL = "http://" + srv.Listener.Addr().String()

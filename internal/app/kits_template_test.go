@@ -9,7 +9,9 @@ import (
 // The kits bucket is private, encrypted and TLS only (TestTemplateBucketsArePrivate...),
 // versioned with old versions kept 30 days, and only the web function reads and writes
 // kit revisions in it: GetObject and PutObject on kits/objects/* and kits/html/*
-// (their sections as HTML), nothing else.
+// (their sections as HTML), and on blobs/* and uploads/* (kits' files, uploaded by a
+// presigned POST); DeleteObject on uploads/* only; nothing else. Uploads never
+// finished expire after a day.
 func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
@@ -26,6 +28,22 @@ func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 	if !expires {
 		t.Error("KitsBucket keeps noncurrent versions for ever: expire them after 30 days")
 	}
+	uploadsExpire := false
+	for _, rule := range yamlList(yamlAt(props, "LifecycleConfiguration", "Rules")) {
+		if days, ok := yamlAt(rule, "ExpirationInDays").(int); ok && days == 1 && yamlAt(rule, "Prefix") == "uploads/" && yamlAt(rule, "Status") == "Enabled" {
+			uploadsExpire = true
+		}
+	}
+	if !uploadsExpire {
+		t.Error("KitsBucket keeps uploads that were never finished: expire uploads/ after a day")
+	}
+	// What the web function may do in the bucket: exactly these, by resources.
+	allowed := map[string][]string{
+		"${KitsBucket.Arn}/kits/objects/* ${KitsBucket.Arn}/kits/html/*": {"s3:GetObject", "s3:PutObject"},
+		"${KitsBucket.Arn}/blobs/* ${KitsBucket.Arn}/uploads/*":          {"s3:GetObject", "s3:PutObject"},
+		"${KitsBucket.Arn}/uploads/*":                                    {"s3:DeleteObject"},
+	}
+	granted := map[string]bool{}
 	if env := tpl.environment(webFunction); yamlAt(env["KITS_BUCKET"], "Ref") != "KitsBucket" {
 		t.Errorf("%s: KITS_BUCKET is %v, want Ref KitsBucket", webFunction, env["KITS_BUCKET"])
 	}
@@ -40,18 +58,29 @@ func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 				t.Errorf("%s: %v; only the web function uses the kits bucket", s.where, resources)
 				continue
 			}
-			if want := []string{"${KitsBucket.Arn}/kits/objects/*", "${KitsBucket.Arn}/kits/html/*"}; !slices.Equal(resources, want) {
-				t.Errorf("%s: s3 actions on %v, want only %v", s.where, resources, want)
+			want, ok := allowed[strings.Join(resources, " ")]
+			if !ok {
+				t.Errorf("%s: s3 actions on %v, which the kits do not need", s.where, resources)
+				continue
 			}
 			actions := yamlStrings(s.body["Action"])
 			slices.Sort(actions)
-			if !slices.Equal(actions, []string{"s3:GetObject", "s3:PutObject"}) {
-				t.Errorf("%s: %v; the kits need only s3:GetObject and s3:PutObject", s.where, actions)
+			if !slices.Equal(actions, want) {
+				t.Errorf("%s: %v on %v; the kits need only %v there", s.where, actions, resources, want)
 			}
+			granted[strings.Join(resources, " ")] = true
 			found = true
 		}
 	}
 	if !found {
 		t.Errorf("%s may not read or write kit revisions", webFunction)
+	}
+	for resources, actions := range allowed {
+		if !granted[resources] {
+			t.Errorf("%s is not allowed %v on %s", webFunction, actions, resources)
+		}
+	}
+	if v, ok := tpl.environment(webFunction)["KITS_UPLOAD_URL"]; !ok || v != "" {
+		t.Errorf("%s: KITS_UPLOAD_URL is %v, want \"\" (uploads go to the bucket itself)", webFunction, v)
 	}
 }

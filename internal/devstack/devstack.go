@@ -34,9 +34,13 @@ type Options struct {
 // Stack is the running stand-ins.
 type Stack struct {
 	DynamoURL, SESURL, S3URL string
+	// UploadURL is the front that takes the browser's presigned POST uploads, as S3
+	// does (KITS_UPLOAD_URL).
+	UploadURL string
 
 	procs []*exec.Cmd
 	s3    *http.Server
+	front *http.Server
 }
 
 // Region is the region the local stack pretends to be.
@@ -117,6 +121,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	st.s3 = &http.Server{Handler: gofakes3.New(backend).Server(), ReadHeaderTimeout: 10 * time.Second}
 	go st.s3.Serve(ln)
 	st.S3URL = "http://" + ln.Addr().String()
+	if err := st.startUploadFront(); err != nil {
+		return nil, err
+	}
 
 	for _, u := range []string{st.DynamoURL, st.SESURL} {
 		if err := st.waitFor(ctx, u[len("http://"):]); err != nil {
@@ -139,15 +146,18 @@ func (st *Stack) Env() map[string]string {
 		"AWS_SECRET_ACCESS_KEY":             "local",
 		"AWS_EC2_METADATA_DISABLED":         "true",
 		"PEERGROUPS_SES_STORE":              st.SESURL + "/store",
+		"KITS_UPLOAD_URL":                   st.UploadURL,
 	}
 }
 
 // Stop stops every stand-in and waits for each process to end.
 func (st *Stack) Stop() {
-	if st.s3 != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		st.s3.Shutdown(ctx)
-		cancel()
+	for _, srv := range []*http.Server{st.front, st.s3} {
+		if srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			srv.Shutdown(ctx)
+			cancel()
+		}
 	}
 	for _, cmd := range st.procs {
 		stop(cmd)

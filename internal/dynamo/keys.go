@@ -52,6 +52,7 @@ import (
 //	inbound message      CONV#<ref>          MSG#<received>#<ses id>  (what was read of it; the raw message is in S3)
 //	variant's lineage    KITS#<nnnn>         LINEAGE#<group>  (parent kit, base and copied revisions of a group's variant)
 //	variant's merge      KIT#<nnnn>#<group>  MERGE         (a merge in progress: the revisions merged, the answers so far)
+//	used upload token    UPLOAD#<hash>       UPLOAD        (a kit file's upload, checked once; ttl)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -196,6 +197,12 @@ const (
 	prefixKitLineage = "LINEAGE#"
 	skKitMerge       = "MERGE"
 )
+
+// uploadPK is the item that records the use of an upload's token, by its nonce's
+// hash: a conditional PutItem, so that a token works once.
+func uploadPK(hash string) string { return "UPLOAD#" + hash }
+
+const skUpload = "UPLOAD"
 
 // emailOfPersonPK returns the address of a person's partition key.
 func emailOfPersonPK(pk string) string { return strings.TrimPrefix(pk, prefixPerson) }

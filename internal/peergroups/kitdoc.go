@@ -47,6 +47,7 @@ type KitDoc struct {
 	Licence  string       `json:"licence"`
 	Sections []KitSection `json:"sections"`
 	Agenda   []AgendaRow  `json:"agenda,omitempty"` // the plan for the event (kitagenda.go)
+	Files    []KitFile    `json:"files,omitempty"`
 }
 
 // Section returns the section with an ID.

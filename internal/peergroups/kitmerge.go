@@ -91,6 +91,8 @@ func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 	}
 	agenda, agendaClashes := mergeAgenda(base.Agenda, ours.Agenda, theirs.Agenda, false)
 	out.Agenda, clashes = agenda, append(clashes, agendaClashes...)
+	files, fileClashes := mergeFiles(base.Files, ours.Files, theirs.Files)
+	out.Files, clashes = files, append(clashes, fileClashes...)
 	return out, clashes
 }
 

@@ -26,6 +26,7 @@ var pageNames = []string{
 	"kit-agenda", "kit-run-sheet",
 	"kit-variant", "kit-variant-new", "kit-variant-history", "kit-merge", "kit-lineage",
 	"kit-compare",
+	"kit-upload", "kit-file",
 }
 
 // funcs are the helpers page templates may call.

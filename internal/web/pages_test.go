@@ -65,6 +65,8 @@ var viewOf = map[string]func() view{
 	"kit-merge":           func() view { return &mergeView{} },
 	"kit-lineage":         func() view { return &lineageView{} },
 	"kit-compare":         func() view { return &kitCompareView{} },
+	"kit-upload":          func() view { return &uploadView{} },
+	"kit-file":            func() view { return &kitFileView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

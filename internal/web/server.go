@@ -38,6 +38,7 @@ type Server struct {
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
 	KitVariants *pg.KitVariants
+	KitFiles    *pg.KitFiles
 	Now         func() time.Time // the services' clock
 
 	Announcer *announce.Announcer
@@ -89,6 +90,7 @@ func (s *Server) Routes() []Route {
 		variants  = variantPages{s, s.KitVariants}
 		kitsCmp   = kitComparePages{s, s.Kits}
 		kitsZip   = kitDownloads{s, s.Kits}
+		kitFiles  = kitFilePages{s, s.KitFiles}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -171,6 +173,10 @@ func (s *Server) Routes() []Route {
 		{"POST /kits/{round}/groups/{group}/merge/abandon", GroupFacilitator, variants.mergeAbandon},
 		{"GET /kits/{round}/compare", AnyFacilitator, kitsCmp.kitCompare},
 		{"GET /kits/{round}/download", AnyFacilitator, kitsZip.kitDownload},
+		{"GET /kits/{round}/files/new", AnyFacilitator, kitFiles.uploadForm},
+		{"GET /kits/{round}/files/uploaded", AnyFacilitator, kitFiles.uploaded},
+		{"POST /kits/{round}/files", AnyFacilitator, kitFiles.fileAdd},
+		{"GET /kits/{round}/files/{file}", AnyFacilitator, kitFiles.download},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},

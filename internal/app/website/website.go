@@ -38,6 +38,7 @@ type Services struct {
 	RSVPs       *pg.RSVPs
 	Kits        *pg.Kits
 	KitVariants *pg.KitVariants
+	KitFiles    *pg.KitFiles
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -59,6 +60,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		RSVPs:       rsvps,
 		Kits:        kits,
 		KitVariants: &pg.KitVariants{Kits: kits, Store: st.Kits, Groups: network, People: st.Memberships},
+		KitFiles:    &pg.KitFiles{Kits: kits, Uploads: st.Kits},
 	}
 }
 
@@ -83,6 +85,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	}, cfg.Admins)
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
+	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
 	announcer, err := announcing.New(cfg, clients, log, opts...)
 	if err != nil {
 		return nil, err
@@ -98,6 +101,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		RSVPs:       services.RSVPs,
 		Kits:        services.Kits,
 		KitVariants: services.KitVariants,
+		KitFiles:    services.KitFiles,
 		Now:         now,
 
 		Announcer: announcer,
