@@ -24,6 +24,7 @@ type conversationItem struct {
 	Ref       string   `dynamodbav:"ref"`
 	Status    string   `dynamodbav:"status"`
 	Group     string   `dynamodbav:"group"`
+	Named     string   `dynamodbav:"named"`
 	Class     string   `dynamodbav:"class"`
 	Matched   []string `dynamodbav:"matched,omitempty"`
 	From      string   `dynamodbav:"from"`
@@ -82,7 +83,7 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 	}
 	msg[attrPK], msg[attrSK] = s(conversationPK(c.Ref)), s(inboundSK(m.Received, m.ID))
 	conv, err := attributevalue.MarshalMap(conversationItem{
-		Ref: c.Ref, Status: c.Status, Group: c.Group, Class: string(c.Class), Matched: c.Matched, From: c.From, FromName: c.FromName,
+		Ref: c.Ref, Status: c.Status, Group: c.Group, Named: c.Named, Class: string(c.Class), Matched: c.Matched, From: c.From, FromName: c.FromName,
 		Subject: c.Subject, Why: c.Why, Flood: c.Flood, Started: stamp(c.Started), Updated: stampMilli(c.Updated), Deadline: stampIfSet(c.Deadline),
 		Messages: c.Messages, AckedOn: c.AckedOn, Notified: stampIfSet(c.Notified), Version: c.Version, LastMsgID: c.LastMsgID,
 	})
@@ -133,7 +134,7 @@ func (st *MailInStore) Conversation(ctx context.Context, ref string) (pg.Convers
 		return pg.Conversation{}, err
 	}
 	return pg.Conversation{
-		Ref: it.Ref, Status: it.Status, Group: it.Group, Class: pg.MailClass(it.Class), Matched: it.Matched, From: it.From, FromName: it.FromName,
+		Ref: it.Ref, Status: it.Status, Group: it.Group, Named: it.Named, Class: pg.MailClass(it.Class), Matched: it.Matched, From: it.From, FromName: it.FromName,
 		Subject: it.Subject, Why: it.Why, Flood: it.Flood, Started: parseStamp(it.Started), Updated: parseStampMilli(it.Updated), Deadline: parseStamp(it.Deadline),
 		Messages: it.Messages, AckedOn: it.AckedOn, Notified: parseStamp(it.Notified), Version: it.Version, LastMsgID: it.LastMsgID,
 	}, nil

@@ -5,6 +5,7 @@
 package peergroups
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,7 @@ type Conversation struct {
 	Ref       string // like PG-7K3Q9F
 	Status    string
 	Group     string // the group whose facilitators answer it; "" for the admins
+	Named     string // the group the first message named ("please add me to the Midlands")
 	Class     MailClass
 	Matched   []string // the words its class was given for
 	From      string
@@ -241,7 +243,7 @@ func (s *MailIn) conversation(ctx context.Context, m InboundMessage, group strin
 			return Conversation{}, err
 		}
 		cl := ClassifyMail(m.Subject, m.Text, groups)
-		c.Class, c.Matched = cl.Class, cl.Matched
+		c.Class, c.Matched, c.Named = cl.Class, cl.Matched, cl.Group
 		if cl.Class == MailDataRequest {
 			c.Deadline = now.AddDate(0, 1, 0)
 		}
@@ -297,7 +299,7 @@ func (s *MailIn) acknowledgement(c Conversation, m InboundMessage) (OutboxItem, 
 	if err != nil {
 		return OutboxItem{}, err
 	}
-	data.Mail = &mailAckData{Ref: c.Ref, Class: c.Class, Group: c.Group, Deadline: c.Deadline}
+	data.Mail = &mailAckData{Ref: c.Ref, Class: c.Class, Group: cmp.Or(c.Group, c.Named), Deadline: c.Deadline}
 	switch c.Class {
 	case MailLeave:
 		// The same link the "email me a manage link" page sends, to the sender's address.
@@ -308,8 +310,8 @@ func (s *MailIn) acknowledgement(c Conversation, m InboundMessage) (OutboxItem, 
 		data.Link = s.link("/manage", token)
 	case MailJoin:
 		data.Link = s.BaseURL + "/join"
-		if cl := c.Group; cl != "" {
-			data.Link += "?group=" + cl
+		if g := cmp.Or(c.Group, c.Named); g != "" {
+			data.Link += "?group=" + g
 		}
 	case MailRegister:
 		data.Link = s.BaseURL + "/register"
