@@ -107,6 +107,9 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 	}
 	a.Web.Exports = s3exports.New(s3c, cfg.ExportsBucket)
 	a.Services.Kits.Renderer = devstack.Renderer{} // the render function's code, in this process
+	if err := seedKits(ctx, a, cfg.Admins[0]); err != nil {
+		return err
+	}
 	signIn, err := a.Services.Access.IssueSignInLink(ctx, cfg.Admins[0], 12*time.Hour)
 	if err != nil {
 		return err
@@ -147,6 +150,8 @@ Peer Groups is running.
   DynamoDB Local       %s   (table %q, data in .local/dynamodb-data)
   S3 stand-in          %s   (buckets %s)
   Stand-ins' output    .local/stand-ins.log
+  A round's kits       %s/kits/%d   (the core kit; London's and the Midlands' versions at
+                       /kits/%d/groups/london and /kits/%d/groups/midlands; the lineage at /kits/%d/lineage)
 
 Sign in as the admin %s (the link works once, for 12 hours;
 ask for another at %s/sign-in and read it in the sent mail):
@@ -155,6 +160,7 @@ ask for another at %s/sign-in and read it in the sent mail):
 
 Press Ctrl-C to stop everything.
 `, cfg.BaseURL, stack.SESURL, stack.DynamoURL, cfg.TableName, stack.S3URL, strings.Join(devstack.Buckets, ", "),
+		cfg.BaseURL, seedRound, seedRound, seedRound, seedRound,
 		cfg.Admins[0], cfg.BaseURL, signIn)
 
 	<-ctx.Done()
