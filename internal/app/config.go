@@ -46,6 +46,10 @@ var Vars = []Var{
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 	{Name: "KITS_BUCKET", Default: "peergroups-kits", Help: "Private S3 bucket of the rounds' kits: each revision is one JSON document at kits/objects/<sha256>.json, its sections as HTML at kits/html/<sha256>.json."},
 	{Name: "KITS_UPLOAD_URL", Default: "", Help: "Address the browser posts kit files to instead of the kits bucket's own S3 address; empty in AWS. `make dev` and the tests set it to a local front that enforces the POST policy and redirects as S3 does (the S3 stand-in does neither).", Only: "WebFunction"},
+	{Name: "RECEIVING_BUCKET", Default: "peergroups-inbound-mail", Help: "Private S3 bucket SES receiving stores each inbound message in (raw, at RECEIVING_PREFIX + its SES message ID), which the inbound function reads.", Only: "InboundFunction"},
+	{Name: "RECEIVING_PREFIX", Default: "inbound/", Help: "Key prefix of the receipt rule's S3 action.", Only: "InboundFunction"},
+	{Name: "ADMIN_ADDRESS", Default: "admin@peergroups.example.org", Help: "The admin address people write to: mail to it is acknowledged, classified and shown to the admins.", Only: "InboundFunction"},
+	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (<group ID>@<domain>), whose mail goes to the group's facilitators; empty: no group addresses.", Only: "InboundFunction"},
 	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
 }
 
@@ -92,6 +96,12 @@ type Config struct {
 	KitsBucket         string
 	RenderFunction     string
 	KitsUploadURL      string // "" for S3's own address
+
+	// Mail in (the inbound function).
+	ReceivingBucket  string
+	ReceivingPrefix  string
+	AdminAddress     string
+	GroupsMailDomain string
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -128,6 +138,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ExportsBucket:    get("EXPORTS_BUCKET"),
 		KitsBucket:       get("KITS_BUCKET"),
 		RenderFunction:   get("RENDER_FUNCTION"),
+		ReceivingBucket:  get("RECEIVING_BUCKET"),
+		ReceivingPrefix:  get("RECEIVING_PREFIX"),
+		AdminAddress:     strings.ToLower(get("ADMIN_ADDRESS")),
+		GroupsMailDomain: strings.ToLower(get("GROUPS_MAIL_DOMAIN")),
 		KitsUploadURL:    get("KITS_UPLOAD_URL"),
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -165,6 +179,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.TransactionalShare = share
 	if !isBucketName(c.ExportsBucket) {
 		return Config{}, fmt.Errorf("EXPORTS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.ExportsBucket)
+	}
+	if !isBucketName(c.ReceivingBucket) {
+		return Config{}, fmt.Errorf("RECEIVING_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.ReceivingBucket)
+	}
+	if !pg.ValidEmail(c.AdminAddress) {
+		return Config{}, fmt.Errorf("ADMIN_ADDRESS %q is not an email address", c.AdminAddress)
 	}
 	if !isBucketName(c.KitsBucket) {
 		return Config{}, fmt.Errorf("KITS_BUCKET %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", c.KitsBucket)

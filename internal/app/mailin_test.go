@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/receiving"
 	"github.com/peergroups/peergroups/internal/mailin"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -221,5 +229,54 @@ func TestMailToAGroupsAddressGoesToItsFacilitators(t *testing.T) {
 	unknown := s.receive(simple(testenv.Address("member"), "Hi", "Hello"), "ses-group-2", "nobody@"+groupsDomain)
 	if unknown.Conversation.Status != pg.ConversationIgnored || unknown.Acknowledged {
 		t.Errorf("mail to an unknown address: %+v", unknown)
+	}
+}
+
+// The inbound function as composed for Lambda reads SES's event (events/inbound-ses.json),
+// the raw message the S3 action stored, and answers it; the event delivered again
+// answers nothing more; a message SES stored but that is not an email at all is kept
+// as unreadable, not dropped; one whose object is missing fails, for Lambda to try again.
+func TestTheInboundFunctionHandlesSESsEventFromTheStoredMessage(t *testing.T) {
+	t.Parallel()
+	awsCfg := testenv.AWSConfig(t)
+	s3c := s3exports.NewClient(awsCfg)
+	bucket := testenv.Bucket(t, s3c)
+	s := newSite(t, map[string]string{"RECEIVING_BUCKET": bucket, "ADMIN_ADDRESS": adminAddress})
+	_, handler, err := receiving.New(s.Config, app.NewClients(awsCfg), s3c, testenv.Logger(t), app.WithClock(s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var event events.SimpleEmailEvent
+	b, err := os.ReadFile(filepath.Join(testenv.Root(), "events", "inbound-ses.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &event); err != nil {
+		t.Fatal(err)
+	}
+	sender := testenv.Address("sam")
+	event.Records[0].SES.Mail.MessageID = "ses-" + strings.ToLower(testenv.RandomID())
+	put := func(key string, body []byte) {
+		if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("inbound/"+event.Records[0].SES.Mail.MessageID, message(t, "join-request.eml", sender))
+	for range 2 {
+		if err := handler.Handle(context.Background(), event); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if acks := testenv.Mail(t, sender); len(acks) != 1 || !strings.HasPrefix(acks[0].Subject, "Re: Joining the Midlands group [PG-") {
+		t.Fatalf("%d acknowledgements, want one", len(acks))
+	}
+	event.Records[0].SES.Mail.MessageID = "ses-garbage-" + strings.ToLower(testenv.RandomID())
+	put("inbound/"+event.Records[0].SES.Mail.MessageID, []byte("\x00\x01 not an email"))
+	if err := handler.Handle(context.Background(), event); err != nil {
+		t.Fatalf("a message that cannot be read: %v, want it kept", err)
+	}
+	event.Records[0].SES.Mail.MessageID = "ses-missing"
+	if err := handler.Handle(context.Background(), event); err == nil {
+		t.Fatal("a message missing from the bucket: no error, so Lambda would not try again")
 	}
 }

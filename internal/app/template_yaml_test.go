@@ -29,6 +29,7 @@ type samResource struct {
 	Properties     map[string]any `yaml:"Properties"`
 	Metadata       map[string]any `yaml:"Metadata"`
 	DeletionPolicy string         `yaml:"DeletionPolicy"`
+	DependsOn      any            `yaml:"DependsOn"`
 }
 
 // policyStatement is one statement of an IAM or resource policy, with where it was found.
