@@ -5,20 +5,25 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/smtp"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	gosmtp "github.com/emersion/go-smtp"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/receiving"
+	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/mailin"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3exports"
+	"github.com/peergroups/peergroups/internal/s3mail"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -278,5 +283,46 @@ func TestTheInboundFunctionHandlesSESsEventFromTheStoredMessage(t *testing.T) {
 	event.Records[0].SES.Mail.MessageID = "ses-missing"
 	if err := handler.Handle(context.Background(), event); err == nil {
 		t.Fatal("a message missing from the bucket: no error, so Lambda would not try again")
+	}
+}
+
+// Locally, mail goes through an SMTP listener to the same handler: an unknown address
+// is refused at RCPT, a message too big at DATA, and a join request is answered.
+func TestTheLocalSMTPListenerRefusesUnknownAddressesAndBigMessagesAndAnswersTheRest(t *testing.T) {
+	t.Parallel()
+	awsCfg := testenv.AWSConfig(t)
+	s3c := s3exports.NewClient(awsCfg)
+	bucket := testenv.Bucket(t, s3c)
+	s := newSite(t, map[string]string{"RECEIVING_BUCKET": bucket, "ADMIN_ADDRESS": adminAddress, "GROUPS_MAIL_DOMAIN": groupsDomain})
+	in, handler, err := receiving.New(s.Config, app.NewClients(awsCfg), s3c, testenv.Logger(t), app.WithClock(s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := devstack.StartMailListener(devstack.MailListenerOptions{
+		Addr: "127.0.0.1:0", Accept: in.Accepts, Store: s3mail.New(s3c, bucket).PutRawMessage, Handle: handler.Handle,
+		Prefix: s.Config.ReceivingPrefix, Log: testenv.Logger(t), MaxBytes: 1 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	sender := testenv.Address("smtp")
+	if err := smtp.SendMail(l.Addr, nil, sender, []string{"nobody@" + groupsDomain}, simple(sender, "Hi", "Hello")); err == nil || !strings.Contains(err.Error(), "550") {
+		t.Errorf("mail to an unknown address: %v, want refused with 550", err)
+	}
+	// A sending server says the size first (ESMTP SIZE): over the limit, it is told so.
+	c, err := gosmtp.Dial(l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(sender, &gosmtp.MailOptions{Size: 2 << 20}); err == nil || !strings.Contains(err.Error(), "552") {
+		t.Errorf("a message over the limit: %v, want refused with 552", err)
+	}
+	c.Close()
+	if err := smtp.SendMail(l.Addr, nil, sender, []string{"midlands@" + groupsDomain}, message(t, "join-request.eml", sender)); err != nil {
+		t.Fatal(err)
+	}
+	if acks := testenv.MailEventually(t, sender, 1); len(acks) != 1 || !strings.Contains(acks[0].Subject, "[PG-") {
+		t.Fatalf("%d acknowledgements of the mail sent by SMTP, want 1", len(acks))
 	}
 }

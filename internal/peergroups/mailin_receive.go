@@ -201,6 +201,13 @@ func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, er
 	return r, nil
 }
 
+// Accepts reports whether mail to an address is received (the admin address, or an
+// existing group's): others are refused when the sender's server offers them.
+func (s *MailIn) Accepts(ctx context.Context, to string) bool {
+	_, ok := s.route(ctx, []string{to})
+	return ok
+}
+
 // route returns the group a message was sent to ("" for the admin address), and
 // whether any recipient is one of ours at all.
 func (s *MailIn) route(ctx context.Context, recipients []string) (string, bool) {

@@ -26,10 +26,12 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/receiving"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 	"github.com/peergroups/peergroups/internal/s3exports"
+	"github.com/peergroups/peergroups/internal/s3mail"
 )
 
 // localAdmin is the admin of the local server, unless ADMIN_EMAILS says otherwise.
@@ -40,14 +42,15 @@ func main() {
 	dynamoPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local's port")
 	sesPort := flag.Int("ses-port", 8005, "the SES stand-in's port (its page of sent mail is there)")
 	s3Port := flag.Int("s3-port", 8006, "the S3 stand-in's port")
+	smtpAddr := flag.String("smtp", "127.0.0.1:2525", "where the local SMTP listener (SES receiving's stand-in) listens")
 	flag.Parse()
-	if err := run(*addr, *dynamoPort, *sesPort, *s3Port); err != nil {
+	if err := run(*addr, *smtpAddr, *dynamoPort, *sesPort, *s3Port); err != nil {
 		fmt.Fprintln(os.Stderr, "make dev:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, dynamoPort, sesPort, s3Port int) error {
+func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := os.Getwd()
@@ -139,6 +142,19 @@ func run(addr string, dynamoPort, sesPort, s3Port int) error {
 			log.Error("following the table's stream for the outbox", "error", err)
 		}
 	}()
+	// Mail in: SMTP here, as SES receiving in AWS, to the same handler.
+	in, inbound, err := receiving.New(cfg, clients, s3c, log)
+	if err != nil {
+		return err
+	}
+	raw := s3mail.New(s3c, cfg.ReceivingBucket)
+	listener, err := devstack.StartMailListener(devstack.MailListenerOptions{
+		Addr: smtpAddr, Accept: in.Accepts, Store: raw.PutRawMessage, Handle: inbound.Handle, Prefix: cfg.ReceivingPrefix, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer listener.Close()
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 
@@ -150,6 +166,7 @@ Peer Groups is running.
   DynamoDB Local       %s   (table %q, data in .local/dynamodb-data)
   S3 stand-in          %s   (buckets %s)
   Stand-ins' output    .local/stand-ins.log
+  Mail in (SMTP)       %s   (write to %s; make mail FILE=events/mail/join-request.eml)
   A round's kits       %s/kits/%d   (the core kit; London's and the Midlands' versions at
                        /kits/%d/groups/london and /kits/%d/groups/midlands; the lineage at /kits/%d/lineage)
 
@@ -160,6 +177,7 @@ ask for another at %s/sign-in and read it in the sent mail):
 
 Press Ctrl-C to stop everything.
 `, cfg.BaseURL, stack.SESURL, stack.DynamoURL, cfg.TableName, stack.S3URL, strings.Join(devstack.Buckets, ", "),
+		listener.Addr, cfg.AdminAddress,
 		cfg.BaseURL, seedRound, seedRound, seedRound, seedRound,
 		cfg.Admins[0], cfg.BaseURL, signIn)
 
