@@ -31,7 +31,7 @@ type MailListener struct {
 
 // MailListenerOptions are what the listener needs of the service.
 type MailListenerOptions struct {
-	Addr   string                                     // "127.0.0.1:2525"; port 0 for any free one
+	Addr   string                                      // "127.0.0.1:2525"; port 0 for any free one
 	Accept func(ctx context.Context, rcpt string) bool // whether an address is one of ours
 	Store  func(ctx context.Context, key string, raw []byte) error
 	Handle func(ctx context.Context, e events.SimpleEmailEvent) error
