@@ -177,6 +177,16 @@ func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, er
 	var out []OutboxItem
 	r := MailReceipt{}
 	today := now.UTC().Format(time.DateOnly)
+	if answer && c.AckedOn != today && s.Pseudonym != nil {
+		// One acknowledgement an hour to a sender, whatever they wrote: a burst of new
+		// conversations from one address is answered once.
+		hour := now.UTC().Truncate(time.Hour)
+		n, err := s.Store.CountMail(ctx, "ack#"+s.Pseudonym("mail-ack", m.From, hour.Format("2006010215")), hour.Add(time.Hour))
+		if err != nil {
+			return MailReceipt{}, err
+		}
+		answer = n <= 1
+	}
 	if answer && c.AckedOn != today {
 		ack, err := s.acknowledgement(c, m)
 		if err != nil {
