@@ -63,6 +63,7 @@ fuzz: ## fuzz the form decoding, the link tokens, template text and web addresse
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzHasWebAddress -fuzztime 30s
 	go test ./internal/peergroups/kitmarkdown -run '^$$' -fuzz FuzzRenderMarkdownNeverLetsScriptThrough -fuzztime 30s
 	go test ./internal/mailin -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	go test ./internal/feedback -run '^$$' -fuzz FuzzDecode -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzMergeAgenda -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzWordDiff -fuzztime 30s
 
