@@ -53,6 +53,9 @@ type Announcer struct {
 	BaseURL string
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Kits tells each group's emails which kit to link to (nil: none).
+	Kits KitStore
+
 	// Workers is how many batches are in flight at once (default 4).
 	Workers int
 	// Batch is the most recipients of one call to the mail service (default and

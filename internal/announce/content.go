@@ -55,6 +55,7 @@ type content struct {
 	HasEvent bool
 	Members  int
 	RoundURL string
+	KitURL   string // the kit the group runs its event from; "" when the round has none
 	// OnlineHref is the event's online link as typed, for href attributes only:
 	// html/template percent-encodes every brace and backslash in a URL attribute, so
 	// nothing there can reach the mail service's template.
@@ -98,14 +99,16 @@ func (a *Announcer) render(name, subject string, c content) (pg.BulkTemplate, er
 }
 
 // briefTemplate is the facilitators' brief for a group.
-func (a *Announcer) briefTemplate(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, members int) (pg.BulkTemplate, error) {
+func (a *Announcer) briefTemplate(r pg.Round, g pg.Group, e pg.Event, hasEvent bool, members int, kit string) (pg.BulkTemplate, error) {
 	c := a.content(r, g, e, hasEvent, members)
+	c.KitURL = kit
 	return a.render("brief", fmt.Sprintf("Round %d is published: your brief for %s", r.Number, c.Group.Name), c)
 }
 
 // announceTemplate is the members' announcement of a group's event.
-func (a *Announcer) announceTemplate(r pg.Round, g pg.Group, e pg.Event) (pg.BulkTemplate, error) {
+func (a *Announcer) announceTemplate(r pg.Round, g pg.Group, e pg.Event, kit string) (pg.BulkTemplate, error) {
 	c := a.content(r, g, e, true, 0)
+	c.KitURL = kit
 	return a.render("announce", fmt.Sprintf("Round %d: %s – the %s peer group on %s", r.Number, c.Round.Title, c.Group.Name, e.Start.In(pg.London).Format("2 January")), c)
 }
 
@@ -185,7 +188,11 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 	if err != nil {
 		return nil, nil, err
 	}
-	bt, err := a.briefTemplate(r, g, event, hasEvent, members)
+	kits, err := a.kitLinks(ctx, round)
+	if err != nil {
+		return nil, nil, err
+	}
+	bt, err := a.briefTemplate(r, g, event, hasEvent, members, kits.For(groupID))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +204,7 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 		return nil, nil, fmt.Errorf("preview the brief: %w", err)
 	}
 	if hasEvent {
-		at, err := a.announceTemplate(r, g, event)
+		at, err := a.announceTemplate(r, g, event, kits.For(groupID))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -32,15 +32,16 @@ func TestEveryEmailShowsTypedTextAsTyped(t *testing.T) {
 	name := nasty("name")
 	typed := []string{r.Title, r.Summary, g.Name, e.Venue, e.Address, e.Note, e.OnlineURL}
 
-	brief, err := a.briefTemplate(r, g, e, true, 3)
+	kit := "https://peergroups.example/kits/2/groups/london"
+	brief, err := a.briefTemplate(r, g, e, true, 3, kit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	noEvent, err := a.briefTemplate(r, g, pg.Event{}, false, 3)
+	noEvent, err := a.briefTemplate(r, g, pg.Event{}, false, 3, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	announcement, err := a.announceTemplate(r, g, e)
+	announcement, err := a.announceTemplate(r, g, e, kit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +55,9 @@ func TestEveryEmailShowsTypedTextAsTyped(t *testing.T) {
 		kind  pg.LedgerKind
 		shows []string
 	}{
-		{"brief", brief, pg.LedgerBrief, []string{r.Title, r.Summary, g.Name, e.Venue, e.Address, e.OnlineURL}},
+		{"brief", brief, pg.LedgerBrief, []string{r.Title, r.Summary, g.Name, e.Venue, e.Address, e.OnlineURL, kit}},
 		{"brief without an event", noEvent, pg.LedgerBrief, typed[:3]},
-		{"announcement", announcement, pg.LedgerAnnouncement, typed},
+		{"announcement", announcement, pg.LedgerAnnouncement, append(typed, kit)},
 		{"reminder", reminder, pg.LedgerAnnouncement, []string{r.Title, g.Name, e.Venue, e.Address, e.OnlineURL}},
 	} {
 		d, err := a.destination(2, batch{kind: tc.kind, group: g}, recipient{email: "ada@example.org", name: name})

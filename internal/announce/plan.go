@@ -21,6 +21,7 @@ type plan struct {
 	events map[string]pg.Event
 	counts map[string]int
 	total  int
+	kits   kitLinks
 }
 
 func (a *Announcer) plan(ctx context.Context, r pg.Round) (*plan, error) {
@@ -32,7 +33,11 @@ func (a *Announcer) plan(ctx context.Context, r pg.Round) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	p := &plan{round: r, events: map[string]pg.Event{}, counts: map[string]int{}}
+	kits, err := a.kitLinks(ctx, r.Number)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{round: r, events: map[string]pg.Event{}, counts: map[string]int{}, kits: kits}
 	for _, e := range events {
 		p.events[e.GroupID] = e
 	}
@@ -87,7 +92,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 		if err != nil {
 			return fmt.Errorf("list facilitators of %s: %w", g.ID, err)
 		}
-		brief, err := a.briefTemplate(p.round, g, event, hasEvent, p.counts[g.ID])
+		brief, err := a.briefTemplate(p.round, g, event, hasEvent, p.counts[g.ID], p.kits.For(g.ID))
 		if err != nil {
 			return err
 		}
@@ -103,7 +108,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 		if !hasEvent {
 			continue // members are not told of an event that does not exist
 		}
-		announcement, err := a.announceTemplate(p.round, g, event)
+		announcement, err := a.announceTemplate(p.round, g, event, p.kits.For(g.ID))
 		if err != nil {
 			return err
 		}

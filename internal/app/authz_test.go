@@ -125,6 +125,11 @@ var expectations = map[string]row{
 	"POST /kits/{round}/files":         anyFacilitator,
 	"GET /kits/{round}/files/{file}":   anyFacilitator,
 
+	"POST /kits/{round}/groups/{group}/sections/{section}/suggest": groupFacilitator,
+	"GET /kits/{round}/suggestions":                                anyFacilitator,
+	"POST /kits/{round}/suggestions/{id}/accept":                   anyFacilitator,
+	"POST /kits/{round}/suggestions/{id}/decline":                  anyFacilitator,
+
 	"GET /admin":                                     adminOnly,
 	"GET /admin/groups/new":                          adminOnly,
 	"POST /admin/groups":                             adminOnly,

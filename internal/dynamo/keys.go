@@ -53,6 +53,7 @@ import (
 //	variant's lineage    KITS#<nnnn>         LINEAGE#<group>  (parent kit, base and copied revisions of a group's variant)
 //	variant's merge      KIT#<nnnn>#<group>  MERGE         (a merge in progress: the revisions merged, the answers so far)
 //	used upload token    UPLOAD#<hash>       UPLOAD        (a kit file's upload, checked once; ttl)
+//	kit suggestion       KIT#<nnnn>#core     SUGGEST#<id>  (a group's section offered to the core kit, and its outcome)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -103,6 +104,10 @@ import (
 //   - every variant of a round (the lineage map, the kits one may take): Query
 //     pk = KITS#<nnnn>, begins_with(sk, "LINEAGE#")
 //   - a variant's merge in progress: GetItem, PutItem and DeleteItem KIT#<nnnn>#<group> / MERGE
+//   - a round's suggestions to its core kit (the suggestions page, its count on the kit
+//     page, a group's outcomes on its variant page): Query pk = KIT#<nnnn>#core,
+//     begins_with(sk, "SUGGEST#"); one is answered by an UpdateItem conditioned on its
+//     being still open
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -197,6 +202,12 @@ const (
 	prefixKitLineage = "LINEAGE#"
 	skKitMerge       = "MERGE"
 )
+
+// kitSuggestionSK is a suggestion to a round's core kit, in its partition (kitPK
+// with pg.CoreKit); its ID sorts by when it was made.
+func kitSuggestionSK(id string) string { return prefixKitSuggestion + id }
+
+const prefixKitSuggestion = "SUGGEST#"
 
 // uploadPK is the item that records the use of an upload's token, by its nonce's
 // hash: a conditional PutItem, so that a token works once.

@@ -45,6 +45,8 @@ type kitView struct {
 	Sections []renderedSection
 	Tasks    []pg.KitTask // what is left to do (kits_agenda.go)
 	Left     int          // how many of the tasks are not done
+
+	Suggestions int // open suggestions from groups (kits_suggestions.go)
 }
 
 // renderedSection is a section with its Markdown as safe HTML, or, when that could
@@ -113,6 +115,10 @@ func (s kitPages) kitPage(w http.ResponseWriter, r *http.Request) {
 		p.Sections = append(p.Sections, renderedSection{KitSection: sec, HTML: template.HTML(kit.HTML[sec.ID])}) // made safe by the render function
 	}
 	if err := s.kitTasks(r.Context(), p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.Suggestions, err = s.openSuggestions(r.Context(), caller(r), n); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -47,6 +47,8 @@ type variantView struct {
 	Sections []variantSection
 	Choices  []pg.KitChoice
 	New      bool
+
+	Suggestions []groupSuggestion // the group's suggestions to the core kit (kits_suggestions.go)
 }
 
 // variantSection is a section of a variant with where it comes from, in words.
@@ -101,6 +103,7 @@ func (s variantPages) variantPage(w http.ResponseWriter, r *http.Request) {
 		"merged":    "Your changes have been saved, together with changes someone else saved meanwhile",
 		"brought":   "The changes have been brought in",
 		"abandoned": "You have abandoned bringing in the changes: your version is as it was",
+		"suggested": "Your change has been suggested to the core kit",
 	}[r.URL.Query().Get("done")]
 	p := &variantView{base: base{Title: fmt.Sprintf("Round %d: %s’s version: %s", n, v.Group.Name, v.Doc.Title), Banner: banner}, V: v, Path: variantPath(n, group)}
 	for _, sec := range v.Doc.Sections {
@@ -114,6 +117,12 @@ func (s variantPages) variantPage(w http.ResponseWriter, r *http.Request) {
 			vs.Origin, vs.Changed = "Changed here", true
 		}
 		p.Sections = append(p.Sections, vs)
+	}
+	if v.CanWrite {
+		if p.Suggestions, err = s.groupSuggestions(r.Context(), c, n, group); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	s.render(w, r, http.StatusOK, "kit-variant", p)
 }

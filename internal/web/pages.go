@@ -27,6 +27,7 @@ var pageNames = []string{
 	"kit-variant", "kit-variant-new", "kit-variant-history", "kit-merge", "kit-lineage",
 	"kit-compare",
 	"kit-upload", "kit-file",
+	"kit-suggestions",
 }
 
 // funcs are the helpers page templates may call.

@@ -67,6 +67,8 @@ var viewOf = map[string]func() view{
 	"kit-compare":         func() view { return &kitCompareView{} },
 	"kit-upload":          func() view { return &uploadView{} },
 	"kit-file":            func() view { return &kitFileView{} },
+
+	"kit-suggestions": func() view { return &kitSuggestionsView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -41,6 +41,9 @@ type Server struct {
 	KitFiles    *pg.KitFiles
 	Now         func() time.Time // the services' clock
 
+	// KitSuggestions is the groups' suggestions to the core kits (nil: none shown).
+	KitSuggestions *pg.KitSuggestions
+
 	Announcer *announce.Announcer
 	Councils  *pg.Councils
 	Sessions  *Sessions
@@ -91,6 +94,7 @@ func (s *Server) Routes() []Route {
 		kitsCmp   = kitComparePages{s, s.Kits}
 		kitsZip   = kitDownloads{s, s.Kits}
 		kitFiles  = kitFilePages{s, s.KitFiles}
+		kitSuggs  = suggestionPages{s, s.KitSuggestions}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -177,6 +181,10 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/files/uploaded", AnyFacilitator, kitFiles.uploaded},
 		{"POST /kits/{round}/files", AnyFacilitator, kitFiles.fileAdd},
 		{"GET /kits/{round}/files/{file}", AnyFacilitator, kitFiles.download},
+		{"POST /kits/{round}/groups/{group}/sections/{section}/suggest", GroupFacilitator, kitSuggs.suggest},
+		{"GET /kits/{round}/suggestions", AnyFacilitator, kitSuggs.suggestionsPage},
+		{"POST /kits/{round}/suggestions/{id}/accept", AnyFacilitator, kitSuggs.accept},
+		{"POST /kits/{round}/suggestions/{id}/decline", AnyFacilitator, kitSuggs.decline},
 
 		{"GET /admin", Admin, network.adminHome},
 		{"GET /admin/groups/new", Admin, network.groupNewForm},

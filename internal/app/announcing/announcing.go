@@ -18,9 +18,11 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	if err != nil {
 		return nil, err
 	}
+	stores := dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName))
 	return &announce.Announcer{
-		Store: dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName)).Announcements, Mailer: app.Mailer(cfg, clients),
+		Store: stores.Announcements, Mailer: app.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
+		Kits: stores.Kits,
 	}, nil
 }
 

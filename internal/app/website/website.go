@@ -39,6 +39,8 @@ type Services struct {
 	Kits        *pg.Kits
 	KitVariants *pg.KitVariants
 	KitFiles    *pg.KitFiles
+
+	KitSuggestions *pg.KitSuggestions
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -49,6 +51,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 	network := &pg.Network{Env: env, Store: st.Network, Councils: councils, Admins: admins, Inviter: access}
 	rsvps := &pg.RSVPs{Env: env, Store: st.RSVPs, Network: network}
 	kits := &pg.Kits{Env: env, Store: st.Kits, Rounds: st.Rounds}
+	variants := &pg.KitVariants{Kits: kits, Store: st.Kits, Groups: network, People: st.Memberships}
 	return Services{
 		Memberships: &pg.Memberships{Env: env, Store: st.Memberships, Network: network, Councils: councils, Limiter: limiter},
 		Access:      access,
@@ -59,8 +62,10 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps, Kits: kits},
 		RSVPs:       rsvps,
 		Kits:        kits,
-		KitVariants: &pg.KitVariants{Kits: kits, Store: st.Kits, Groups: network, People: st.Memberships},
+		KitVariants: variants,
 		KitFiles:    &pg.KitFiles{Kits: kits, Uploads: st.Kits},
+
+		KitSuggestions: &pg.KitSuggestions{Variants: variants, Store: st.Kits},
 	}
 }
 
@@ -103,6 +108,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		KitVariants: services.KitVariants,
 		KitFiles:    services.KitFiles,
 		Now:         now,
+
+		KitSuggestions: services.KitSuggestions,
 
 		Announcer: announcer,
 		Councils:  list,
