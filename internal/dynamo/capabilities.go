@@ -59,6 +59,9 @@ type (
 	}
 	// KitStore is pg.KitStore: kits' heads and revisions (kits.go).
 	KitStore struct{ *Store }
+	// FeedbackStore is pg.FeedbackStore: SES's events on ledger rows, and suppression
+	// (feedback.go).
+	FeedbackStore struct{ *Store }
 	// MailInStore is pg.MailInStore: inbound messages and conversations (mailin.go).
 	MailInStore struct{ *Store }
 	// LedgerStore claims and settles the announcements' and reminders' ledger rows
@@ -94,6 +97,7 @@ type Stores struct {
 	RSVPs         *RSVPStore
 	Kits          *KitStore
 	MailIn        *MailInStore
+	Feedback      *FeedbackStore
 	Outbox        *OutboxStore
 	Members       *MemberStore
 	People        *PeopleStore
@@ -119,6 +123,7 @@ func Capabilities(st *Store) Stores {
 		RSVPs:         &rsvps,
 		Kits:          &KitStore{st},
 		MailIn:        &MailInStore{st},
+		Feedback:      &FeedbackStore{st},
 		Outbox:        &outbox,
 		Members:       &MemberStore{st},
 		People:        &people,

@@ -18,6 +18,7 @@ type BulkDestination struct {
 	To      string
 	Data    map[string]string
 	Headers []Header
+	Tags    map[string]string // SES message tags (ASCII letters, digits, _ and -): see LedgerTags
 }
 
 // BulkResult is what happened to one destination: a message ID, or why not.
