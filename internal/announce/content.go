@@ -126,7 +126,8 @@ func (a *Announcer) destination(round int, b batch, r recipient) (pg.BulkDestina
 	if err != nil {
 		return pg.BulkDestination{}, err
 	}
-	d := pg.BulkDestination{To: r.email, Data: map[string]string{
+	// The tags let SES's events about this email find its ledger row (feedback).
+	d := pg.BulkDestination{To: r.email, Tags: pg.LedgerTags(round, b.kind, b.group.ID), Data: map[string]string{
 		"name":   r.name,
 		"manage": a.BaseURL + "/manage?token=" + url.QueryEscape(manage),
 	}}
