@@ -497,7 +497,7 @@ func KitTasks(d KitDoc, events []Event, names map[string]string) []KitTask {
 		if name == "" {
 			name = e.GroupID
 		}
-		t := KitTask{Name: "Fit the agenda into " + name + "’s event", Href: "/run-sheet/" + e.GroupID + "?view=facilitator", Done: e.Start.Add(time.Duration(minutes)*time.Minute).Compare(e.End) <= 0}
+		t := KitTask{Name: "Fit the agenda into " + Possessive(name) + " event", Href: "/run-sheet/" + e.GroupID + "?view=facilitator", Done: e.Start.Add(time.Duration(minutes)*time.Minute).Compare(e.End) <= 0}
 		if !t.Done {
 			t.Status = "Agenda longer than the slot"
 		}
