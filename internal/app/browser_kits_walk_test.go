@@ -64,7 +64,7 @@ func TestTheKitsWalkInABrowserWithoutJavaScript(t *testing.T) {
 	// axe alone: the page was loaded without).
 	see := func(p person, page, text string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		p.do(page, append(steps, waitFor(text))...)
+		p.do(page, append(steps, waitPatiently(text))...)
 		p.do("turn JavaScript on for axe", scripts(true))
 		p.checkAccessibility(page)
 		p.do("turn JavaScript off", scripts(false))
@@ -275,4 +275,20 @@ func TestTheKitsWalkInABrowserWithoutJavaScript(t *testing.T) {
 		t.Fatalf("round 9 after publishing: %+v %v", r, err)
 	}
 	t.Logf("the walk took %s", time.Since(began).Round(time.Second))
+}
+
+// waitPatiently is waitFor with a minute's patience rather than 15 seconds: the walk
+// saves some thirty times, and on a machine running the whole suite (or other work)
+// one save's page can take longer than 15 seconds to load. It fails only when the page
+// never shows text.
+func waitPatiently(text string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		var err error
+		for range 4 { // 4 × 15 s
+			if _, err = waitFor(text)(ctx, tg); err == nil || ctx.Err() != nil {
+				return chromedp.Void{}, err
+			}
+		}
+		return chromedp.Void{}, err
+	}
 }
