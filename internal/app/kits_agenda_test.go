@@ -284,3 +284,32 @@ func TestTheRunSheetTimesTheAgendaFromTheGroupsEventAndWarnsWhenItOverruns(t *te
 		t.Errorf("a view that does not exist: %d", r.Status)
 	}
 }
+
+// A group with its own version of the kit runs its event from it: its run sheet times
+// its version's agenda, not the core kit's later one, and says where it comes from; a
+// group without one runs from the core kit.
+func TestAGroupsRunSheetTimesItsOwnVersionOfTheAgenda(t *testing.T) {
+	t.Parallel()
+	s := newKitSite(t)
+	s.createKit()
+	day := time.Date(2027, 3, 4, 0, 0, 0, 0, pg.London)
+	admin := pg.Caller{Email: s.admin, Admin: true}
+	for _, g := range []string{"london", "midlands"} {
+		if err := s.App.Services.Rounds.SetEvent(context.Background(), admin, pg.Event{Round: 3, GroupID: g, Start: day.Add(14 * time.Hour), End: day.Add(16 * time.Hour), Venue: "A hall", Capacity: 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := s.planAgenda(agendaItem{minutes: "30", title: "Welcome", kind: pg.AgendaTalk})
+	if r := s.post("/kits/3/groups/london", url.Values{"from": {pg.CoreKit}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("London's version: %d\n%s", r.Status, r.Body)
+	}
+	s.planAgenda(agendaItem{id: ids[0], minutes: "45", title: "Coffee and introductions", kind: pg.AgendaTalk})
+
+	london := s.get("/kits/3/run-sheet/london?view=facilitator")
+	mustContain(t, london.Body, "2pm to 2:30pm", "Welcome", "From London’s version of the kit for round 3", `href="/kits/3/groups/london">Back to the kit`)
+	if strings.Contains(london.Body, "Coffee and introductions") {
+		t.Errorf("London's run sheet has the core kit's later agenda:\n%s", london.Body)
+	}
+	midlands := s.get("/kits/3/run-sheet/midlands?view=participant")
+	mustContain(t, midlands.Body, "2pm to 2:45pm", "Coffee and introductions", "From the core kit for round 3", `href="/kits/3">Back to the kit`)
+}

@@ -379,6 +379,9 @@ func TestARoundIsNotPublishedUntilItsCoreKitIsAccessible(t *testing.T) {
 	if strings.Contains(r.Body, `sections/`+ok+`#body`) {
 		t.Error("a section with no error is listed")
 	}
+	if !strings.Contains(r.Body, "<title>Error: Round 3") || !strings.Contains(r.Body, `<h1 class="govuk-heading-l">Round 3: `) {
+		t.Error("the refusal's title does not start with \"Error: \" (and its heading without)")
+	}
 	round, _, err := s.App.Services.Rounds.Round(context.Background(), 3)
 	if err != nil || round.State != pg.RoundDraft {
 		t.Fatalf("the round is %q (%v), want still a draft", round.State, err)

@@ -369,7 +369,10 @@ type RunSheet struct {
 	Kit   Kit
 	Event Event
 	View  string
-	Rows  []TimedRow
+	// From is the kit the agenda comes from: CoreKit, or the group's ID when the
+	// group has its own version of the kit (which it runs its event from).
+	From string
+	Rows []TimedRow
 	// Minutes is how long the agenda lasts; Overrun how many minutes it runs past
 	// the event's end (0 when it fits).
 	Minutes, Overrun int
@@ -441,9 +444,10 @@ func MinutesText(n int) string {
 	return unit(h, "hour") + " " + unit(m, "minute")
 }
 
-// RunSheet returns a round's core kit's run sheet for a group's event, in a view
-// (RunSheetFacilitator or RunSheetParticipant). A KindNotFound error when the group
-// has no event for the round.
+// RunSheet returns a round's run sheet for a group's event, in a view
+// (RunSheetFacilitator or RunSheetParticipant): the agenda of the group's own version
+// of the kit, or of the core kit while the group has none. A KindNotFound error when
+// the group has no event for the round.
 func (k *Kits) RunSheet(ctx context.Context, c Caller, round int, group, view string) (RunSheet, error) {
 	if view != RunSheetFacilitator && view != RunSheetParticipant {
 		return RunSheet{}, Errorf(KindNotFound, "There is no such view of the run sheet.")
@@ -460,7 +464,19 @@ func (k *Kits) RunSheet(ctx context.Context, c Caller, round int, group, view st
 	if i < 0 {
 		return RunSheet{}, Errorf(KindNotFound, "That group has no event for round %d yet.", round)
 	}
-	return NewRunSheet(kit, events[i], view), nil
+	from := CoreKit
+	if ValidSectionID(group) {
+		// Any facilitator reads any group's version (canReadVariants), as any reads the core kit.
+		switch v, err := k.loadKit(ctx, kit.Round, group); {
+		case err == nil:
+			kit, from = v, group
+		case KindOf(err) != KindNotFound:
+			return RunSheet{}, fmt.Errorf("round %d's run sheet for %s: %w", round, group, err)
+		}
+	}
+	s := NewRunSheet(kit, events[i], view)
+	s.From = from
+	return s, nil
 }
 
 // KitTask is one thing left to do on a kit, or done.
@@ -497,7 +513,7 @@ func KitTasks(d KitDoc, events []Event, names map[string]string) []KitTask {
 		if name == "" {
 			name = e.GroupID
 		}
-		t := KitTask{Name: "Fit the agenda into " + name + "’s event", Href: "/run-sheet/" + e.GroupID + "?view=facilitator", Done: e.Start.Add(time.Duration(minutes)*time.Minute).Compare(e.End) <= 0}
+		t := KitTask{Name: "Fit the agenda into " + Possessive(name) + " event", Href: "/run-sheet/" + e.GroupID + "?view=facilitator", Done: e.Start.Add(time.Duration(minutes)*time.Minute).Compare(e.End) <= 0}
 		if !t.Done {
 			t.Status = "Agenda longer than the slot"
 		}

@@ -225,7 +225,7 @@ func TestTheKitsTaskListSaysWhatIsLeft(t *testing.T) {
 		t.Errorf("without an agenda: %s", got)
 	}
 	d.Agenda = []pg.AgendaRow{row("a", 60, "Talk"), row("b", 30, "Tea")}
-	if got := status(pg.KitTasks(d, events, names)); got != "Write T s-1=; Write T s-2=No content; Plan the agenda=; Fit the agenda into London’s event=Agenda longer than the slot; Fit the agenda into Midlands’s event=" {
+	if got := status(pg.KitTasks(d, events, names)); got != "Write T s-1=; Write T s-2=No content; Plan the agenda=; Fit the agenda into London’s event=Agenda longer than the slot; Fit the agenda into Midlands’ event=" {
 		t.Errorf("with an agenda of 90 minutes: %s", got)
 	}
 }

@@ -439,7 +439,7 @@ func KitLabel(kit string) string {
 	if kit == CoreKit {
 		return "the core kit"
 	}
-	return kit + "’s version"
+	return Possessive(kit) + " version"
 }
 
 // Compare compares two revisions of a round's kits: from and to may be revisions of

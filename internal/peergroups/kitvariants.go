@@ -176,7 +176,16 @@ func (v *KitVariants) parentNames(ctx context.Context, kit string) (string, stri
 	if g, err := v.Groups.Group(ctx, kit); err == nil {
 		name = g.Name
 	}
-	return name + "’s version", name
+	return Possessive(name) + " version", name
+}
+
+// Possessive is a name's possessive: "London’s", "Midlands’" (a name ending in s
+// takes the apostrophe alone, as the network writes "the Midlands’ event").
+func Possessive(name string) string {
+	if strings.HasSuffix(name, "s") {
+		return name + "’"
+	}
+	return name + "’s"
 }
 
 // Variant returns a group's variant of a round's kit: whole for facilitators and admins,

@@ -90,7 +90,7 @@ func (s variantPages) variantPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "kit-variant-new", &variantView{base: base{Title: fmt.Sprintf("Round %d: %s’s version of the kit", n, v.Group.Name)}, V: v, Path: variantPath(n, group), Choices: choices, New: true})
+		s.render(w, r, http.StatusOK, "kit-variant-new", &variantView{base: base{Title: fmt.Sprintf("Round %d: %s version of the kit", n, pg.Possessive(v.Group.Name))}, V: v, Path: variantPath(n, group), Choices: choices, New: true})
 		return
 	}
 	if err != nil {
@@ -105,7 +105,7 @@ func (s variantPages) variantPage(w http.ResponseWriter, r *http.Request) {
 		"abandoned": "You have abandoned bringing in the changes: your version is as it was",
 		"suggested": "Your change has been suggested to the core kit",
 	}[r.URL.Query().Get("done")]
-	p := &variantView{base: base{Title: fmt.Sprintf("Round %d: %s’s version: %s", n, v.Group.Name, v.Doc.Title), Banner: banner}, V: v, Path: variantPath(n, group)}
+	p := &variantView{base: base{Title: fmt.Sprintf("Round %d: %s version: %s", n, pg.Possessive(v.Group.Name), v.Doc.Title), Banner: banner}, V: v, Path: variantPath(n, group)}
 	for _, sec := range v.Doc.Sections {
 		vs := variantSection{renderedSection: renderedSection{KitSection: sec, HTML: template.HTML(v.HTML[sec.ID])}} // made safe by the render function
 		switch v.Origins[sec.ID] {
@@ -147,7 +147,7 @@ func (s variantPages) variantCreate(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, cerr)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, "kit-variant-new", &variantView{base: base{Title: fmt.Sprintf("Round %d: %s’s version of the kit", n, v.Group.Name), Errors: fe}, V: v, Path: variantPath(n, group), Choices: choices, New: true})
+		s.render(w, r, http.StatusBadRequest, "kit-variant-new", &variantView{base: base{Title: fmt.Sprintf("Round %d: %s version of the kit", n, pg.Possessive(v.Group.Name)), Errors: fe}, V: v, Path: variantPath(n, group), Choices: choices, New: true})
 		return
 	}
 	if err != nil {
@@ -160,7 +160,7 @@ func (s variantPages) variantCreate(w http.ResponseWriter, r *http.Request) {
 // sectionPage is the section form of a variant, the core kit's form.
 func (s variantPages) sectionPage(v pg.KitVariant, p *sectionView) *sectionView {
 	p.Kit = v.Kit
-	p.Name = v.Group.Name + "’s version"
+	p.Name = pg.Possessive(v.Group.Name) + " version"
 	p.Back = variantPath(v.Round.Number, v.Group.ID)
 	return p
 }
@@ -269,7 +269,7 @@ func (s variantPages) history(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "kit-variant-history", &variantHistoryView{base: base{Title: fmt.Sprintf("Round %d: %s’s version: history", n, v.Group.Name)}, V: v, Path: variantPath(n, group), Revisions: revs})
+	s.render(w, r, http.StatusOK, "kit-variant-history", &variantHistoryView{base: base{Title: fmt.Sprintf("Round %d: %s version: history", n, pg.Possessive(v.Group.Name))}, V: v, Path: variantPath(n, group), Revisions: revs})
 }
 
 // mergeView is the form that brings a parent's changes into a variant: one question a
@@ -287,9 +287,9 @@ func (m mergeView) Choice(i int) string { return m.State.Questions[i].Answer.Cho
 func (s variantPages) renderMerge(w http.ResponseWriter, r *http.Request, status int, p *mergeView) {
 	v := p.State.Variant
 	p.Path = variantPath(v.Round.Number, v.Group.ID)
-	p.Title = fmt.Sprintf("Round %d: bring %s’s changes into %s’s version", v.Round.Number, v.ParentShort, v.Group.Name)
+	p.Title = fmt.Sprintf("Round %d: bring %s changes into %s version", v.Round.Number, pg.Possessive(v.ParentShort), pg.Possessive(v.Group.Name))
 	if v.Lineage.Parent == pg.CoreKit {
-		p.Title = fmt.Sprintf("Round %d: bring the core kit’s changes into %s’s version", v.Round.Number, v.Group.Name)
+		p.Title = fmt.Sprintf("Round %d: bring the core kit’s changes into %s version", v.Round.Number, pg.Possessive(v.Group.Name))
 	}
 	if len(p.Errors) > 0 {
 		p.Title = "Error: " + p.Title

@@ -36,6 +36,8 @@ var funcs = template.FuncMap{
 	"stalledFor": func() string { return pg.DurationText(pg.SendingLease) },
 	"when":       pg.Event.When,
 	"licence":    pg.LicenceName,
+	// possessive is a name's possessive: "London’s", "Midlands’".
+	"possessive": pg.Possessive,
 	// minutes and clock say an agenda's length and a run sheet's times.
 	"minutes":       pg.MinutesText,
 	"clock":         pg.Clock,

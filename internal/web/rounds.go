@@ -190,6 +190,7 @@ func (s roundPages) roundPublish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.KitProblems = blocked.Problems
+		p.Title = "Error: " + p.Title // the page leads with an error summary
 		s.render(w, r, http.StatusConflict, "admin-round", p)
 		return
 	}
