@@ -27,11 +27,14 @@ var pageNames = []string{
 	"kit-variant", "kit-variant-new", "kit-variant-history", "kit-merge", "kit-lineage",
 	"kit-compare",
 	"kit-upload", "kit-file",
+	"inbox", "conversation",
 }
 
 // funcs are the helpers page templates may call.
 var funcs = template.FuncMap{
 	"date":       dateOf,
+	"dateTime":   dateTime,
+	"classWords": pg.MailClassWords,
 	"stalledFor": func() string { return pg.DurationText(pg.SendingLease) },
 	"when":       pg.Event.When,
 	"licence":    pg.LicenceName,

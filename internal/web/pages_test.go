@@ -67,6 +67,9 @@ var viewOf = map[string]func() view{
 	"kit-compare":         func() view { return &kitCompareView{} },
 	"kit-upload":          func() view { return &uploadView{} },
 	"kit-file":            func() view { return &kitFileView{} },
+
+	"inbox":        func() view { return &inboxView{} },
+	"conversation": func() view { return &conversationView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -39,6 +39,7 @@ type Server struct {
 	Kits        *pg.Kits
 	KitVariants *pg.KitVariants
 	KitFiles    *pg.KitFiles
+	MailInbox   *pg.MailInbox
 	Now         func() time.Time // the services' clock
 
 	Announcer *announce.Announcer
@@ -91,6 +92,7 @@ func (s *Server) Routes() []Route {
 		kitsCmp   = kitComparePages{s, s.Kits}
 		kitsZip   = kitDownloads{s, s.Kits}
 		kitFiles  = kitFilePages{s, s.KitFiles}
+		inbox     = inboxPages{s, inboxAndGroups{s.MailInbox, s.Network}}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -211,6 +213,15 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/proposals/{id}/approve", Admin, proposals.proposalApprove},
 		{"POST /admin/proposals/{id}/decline", Admin, proposals.proposalDecline},
 		{"POST /admin/proposals/{id}/invite", Admin, proposals.proposalInvite},
+
+		// The inbox: admins see every conversation, facilitators their groups' (the
+		// service checks each conversation).
+		{"GET /admin/inbox", AnyFacilitator, inbox.inbox},
+		{"GET /admin/inbox/{ref}", AnyFacilitator, inbox.conversation},
+		{"POST /admin/inbox/{ref}/reply", AnyFacilitator, inbox.reply},
+		{"POST /admin/inbox/{ref}/class", AnyFacilitator, inbox.reclassify},
+		{"POST /admin/inbox/{ref}/assign", AnyFacilitator, inbox.assign},
+		{"POST /admin/inbox/{ref}/close", AnyFacilitator, inbox.close},
 	}
 }
 

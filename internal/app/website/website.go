@@ -39,6 +39,7 @@ type Services struct {
 	Kits        *pg.Kits
 	KitVariants *pg.KitVariants
 	KitFiles    *pg.KitFiles
+	MailInbox   *pg.MailInbox
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -61,6 +62,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Kits:        kits,
 		KitVariants: &pg.KitVariants{Kits: kits, Store: st.Kits, Groups: network, People: st.Memberships},
 		KitFiles:    &pg.KitFiles{Kits: kits, Uploads: st.Kits},
+		MailInbox:   &pg.MailInbox{Env: env, Store: st.MailIn, Network: network},
 	}
 }
 
@@ -102,6 +104,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Kits:        services.Kits,
 		KitVariants: services.KitVariants,
 		KitFiles:    services.KitFiles,
+		MailInbox:   services.MailInbox,
 		Now:         now,
 
 		Announcer: announcer,
