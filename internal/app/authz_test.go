@@ -161,12 +161,12 @@ var expectations = map[string]row{
 
 	// The inbox: every facilitator has one (the conversation's group decides what each
 	// sees: mailin_inbox_test.go), admins see everything.
-	"GET /admin/inbox":                anyFacilitator,
-	"GET /admin/inbox/{ref}":          anyFacilitator,
-	"POST /admin/inbox/{ref}/reply":   anyFacilitator,
-	"POST /admin/inbox/{ref}/class":   anyFacilitator,
-	"POST /admin/inbox/{ref}/assign":  anyFacilitator,
-	"POST /admin/inbox/{ref}/close":   anyFacilitator,
+	"GET /admin/inbox":               anyFacilitator,
+	"GET /admin/inbox/{ref}":         anyFacilitator,
+	"POST /admin/inbox/{ref}/reply":  anyFacilitator,
+	"POST /admin/inbox/{ref}/class":  anyFacilitator,
+	"POST /admin/inbox/{ref}/assign": anyFacilitator,
+	"POST /admin/inbox/{ref}/close":  anyFacilitator,
 }
 
 // pathFor fills a pattern's wildcards with real values.
