@@ -31,8 +31,8 @@ func (s *mailSite) auditActions(target string) []string {
 }
 
 // A facilitator's inbox holds their groups' conversations and nothing else: not the
-// admins', not another group's, whose page they cannot open either. An admin sees
-// every one; a virus is counted, never listed.
+// admins', not another group's, whose page they cannot open either, nor their group's
+// spam. An admin sees every one, spam apart; a virus is counted, never listed.
 func TestAFacilitatorSeesOnlyTheirGroupsConversations(t *testing.T) {
 	t.Parallel()
 	s := newMailSite(t)
@@ -47,6 +47,10 @@ func TestAFacilitatorSeesOnlyTheirGroupsConversations(t *testing.T) {
 	if virus.Status != pg.ConversationQuarantined {
 		t.Fatalf("the virus: %+v", virus)
 	}
+	spam := s.receive(simple(testenv.Address("m5"), "Cheap pills", "Buy now", "X-SES-Spam-Verdict: FAIL"), "ses-inbox-5", "midlands@"+groupsDomain).Conversation
+	if spam.Status != pg.ConversationSpam {
+		t.Fatalf("the spam: %+v", spam)
+	}
 
 	f := s.as(fac)
 	r := f.get("/admin/inbox")
@@ -54,7 +58,7 @@ func TestAFacilitatorSeesOnlyTheirGroupsConversations(t *testing.T) {
 		t.Fatalf("the facilitator's inbox: %d\n%s", r.Status, r.Body)
 	}
 	mustContain(t, r.Body, theirs.Ref, "Venue in Derby", "1 message was quarantined")
-	for _, ref := range []string{other.Ref, admins.Ref, virus.Ref} {
+	for _, ref := range []string{other.Ref, admins.Ref, virus.Ref, spam.Ref} {
 		if strings.Contains(r.Body, ref) {
 			t.Errorf("the Midlands' facilitator sees %s", ref)
 		}
@@ -68,7 +72,7 @@ func TestAFacilitatorSeesOnlyTheirGroupsConversations(t *testing.T) {
 
 	a := s.as(s.admin)
 	r = a.get("/admin/inbox")
-	mustContain(t, r.Body, theirs.Ref, other.Ref, admins.Ref)
+	mustContain(t, r.Body, theirs.Ref, other.Ref, admins.Ref, spam.Ref, "Cheap pills")
 	if strings.Contains(r.Body, virus.Ref) {
 		t.Error("the quarantined conversation is listed")
 	}

@@ -88,10 +88,12 @@ func (s *MailInbox) Inbox(ctx context.Context, c Caller) (Inbox, error) {
 		return Inbox{}, err
 	}
 	var in Inbox
-	for status, list := range map[string]*[]Conversation{
-		ConversationNew: &in.New, ConversationWaiting: &in.Waiting, ConversationDone: &in.Done,
-		ConversationSpam: &in.Spam, ConversationIgnored: &in.Ignored,
-	} {
+	lists := map[string]*[]Conversation{ConversationNew: &in.New, ConversationWaiting: &in.Waiting, ConversationDone: &in.Done}
+	if c.Admin {
+		// Spam and mail not answered are the admins' to look through.
+		lists[ConversationSpam], lists[ConversationIgnored] = &in.Spam, &in.Ignored
+	}
+	for status, list := range lists {
 		if *list, err = s.Store.Inbox(ctx, status, groups, InboxListLimit); err != nil {
 			return Inbox{}, fmt.Errorf("list the %s conversations: %w", status, err)
 		}
@@ -103,7 +105,7 @@ func (s *MailInbox) Inbox(ctx context.Context, c Caller) (Inbox, error) {
 }
 
 // Conversation returns a conversation c may see, with its messages. Quarantined ones
-// are never shown.
+// are never shown; spam and mail not answered only to admins.
 func (s *MailInbox) Conversation(ctx context.Context, c Caller, ref string) (Conversation, []InboxMessage, error) {
 	conv, err := s.visible(ctx, c, ref)
 	if err != nil {
@@ -132,7 +134,8 @@ func (s *MailInbox) visible(ctx context.Context, c Caller, ref string) (Conversa
 		return Conversation{}, notFound
 	case err != nil:
 		return Conversation{}, fmt.Errorf("read conversation %s: %w", ref, err)
-	case conv.Status == ConversationQuarantined, !c.Admin && !slices.Contains(c.Facilitates, conv.Group):
+	case conv.Status == ConversationQuarantined,
+		!c.Admin && (!slices.Contains(c.Facilitates, conv.Group) || conv.Status == ConversationSpam || conv.Status == ConversationIgnored):
 		return Conversation{}, notFound
 	}
 	return conv, nil

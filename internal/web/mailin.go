@@ -42,15 +42,21 @@ type inboxView struct {
 	Inbox pg.Inbox
 }
 
-// Lists are the inbox's tables, in the order shown.
+// Lists are the inbox's tables, in the order shown: spam and mail not answered only
+// to admins.
 func (v *inboxView) Lists() []inboxList {
-	return []inboxList{
+	lists := []inboxList{
 		{"new", "New", "Nobody has answered these yet.", v.Inbox.New},
 		{"waiting", "Waiting", "Answered: waiting for the sender.", v.Inbox.Waiting},
 		{"done", "Done", "Closed. A conversation opens again when its sender writes again.", v.Inbox.Done},
-		{"spam", "Spam", "SES found these to be spam: they are not answered.", v.Inbox.Spam},
-		{"ignored", "Not answered", "Automatic mail, forged senders and mail to addresses that are not ours: kept, never answered.", v.Inbox.Ignored},
 	}
+	if v.Caller.Admin {
+		lists = append(lists,
+			inboxList{"spam", "Spam", "SES found these to be spam: they are not answered.", v.Inbox.Spam},
+			inboxList{"ignored", "Not answered", "Automatic mail, forged senders and mail to addresses that are not ours: kept, never answered.", v.Inbox.Ignored},
+		)
+	}
+	return lists
 }
 
 type inboxList struct {
