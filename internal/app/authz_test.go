@@ -163,6 +163,15 @@ var expectations = map[string]row{
 	"POST /admin/proposals/{id}/approve":             adminOnly,
 	"POST /admin/proposals/{id}/decline":             adminOnly,
 	"POST /admin/proposals/{id}/invite":              adminOnly,
+
+	// The inbox: every facilitator has one (the conversation's group decides what each
+	// sees: mailin_inbox_test.go), admins see everything.
+	"GET /admin/inbox":               anyFacilitator,
+	"GET /admin/inbox/{ref}":         anyFacilitator,
+	"POST /admin/inbox/{ref}/reply":  anyFacilitator,
+	"POST /admin/inbox/{ref}/class":  anyFacilitator,
+	"POST /admin/inbox/{ref}/assign": anyFacilitator,
+	"POST /admin/inbox/{ref}/close":  anyFacilitator,
 }
 
 // pathFor fills a pattern's wildcards with real values.
@@ -175,6 +184,7 @@ func pathFor(pattern string) (method, path string) {
 	path = strings.ReplaceAll(path, "{round}", "1")
 	path = strings.ReplaceAll(path, "{file}", "london.ics")
 	path = strings.ReplaceAll(path, "{section}", "s-1")
+	path = strings.ReplaceAll(path, "{ref}", "PG-AAAAAA")
 	if strings.HasSuffix(path, "/") && path != "/" {
 		path += "app.css"
 	}

@@ -82,22 +82,9 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 		return fmt.Errorf("encode inbound message: %w", err)
 	}
 	msg[attrPK], msg[attrSK] = s(conversationPK(c.Ref)), s(inboundSK(m.Received, m.ID))
-	conv, err := attributevalue.MarshalMap(conversationItem{
-		Ref: c.Ref, Status: c.Status, Group: c.Group, Named: c.Named, Class: string(c.Class), Matched: c.Matched, From: c.From, FromName: c.FromName,
-		Subject: c.Subject, Why: c.Why, Flood: c.Flood, Started: stamp(c.Started), Updated: stampMilli(c.Updated), Deadline: stampIfSet(c.Deadline),
-		Messages: c.Messages, AckedOn: c.AckedOn, Notified: stampIfSet(c.Notified), Version: c.Version, LastMsgID: c.LastMsgID,
-	})
+	convPut, err := st.conversationPut(c)
 	if err != nil {
-		return fmt.Errorf("encode conversation: %w", err)
-	}
-	conv[attrPK], conv[attrSK] = s(conversationPK(c.Ref)), s(skConversation)
-	conv[attrGSI1PK], conv[attrGSI1SK] = s(inboxPK(c.Status)), s(stampMilli(c.Updated)+"#"+c.Ref)
-	convPut := &types.Put{TableName: aws.String(st.Table), Item: conv}
-	if c.Version <= 1 {
-		convPut.ConditionExpression = aws.String("attribute_not_exists(pk)")
-	} else {
-		convPut.ConditionExpression = aws.String("version = :previous")
-		convPut.ExpressionAttributeValues = map[string]types.AttributeValue{":previous": n(int64(c.Version - 1))}
+		return err
 	}
 	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
@@ -127,17 +114,45 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 	return err
 }
 
+// conversationPut writes a conversation over version c.Version-1, or as new when
+// c.Version is 1, listed in gsi1 by its status.
+func (st *MailInStore) conversationPut(c pg.Conversation) (*types.Put, error) {
+	conv, err := attributevalue.MarshalMap(conversationItem{
+		Ref: c.Ref, Status: c.Status, Group: c.Group, Named: c.Named, Class: string(c.Class), Matched: c.Matched, From: c.From, FromName: c.FromName,
+		Subject: c.Subject, Why: c.Why, Flood: c.Flood, Started: stamp(c.Started), Updated: stampMilli(c.Updated), Deadline: stampIfSet(c.Deadline),
+		Messages: c.Messages, AckedOn: c.AckedOn, Notified: stampIfSet(c.Notified), Version: c.Version, LastMsgID: c.LastMsgID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode conversation: %w", err)
+	}
+	conv[attrPK], conv[attrSK] = s(conversationPK(c.Ref)), s(skConversation)
+	conv[attrGSI1PK], conv[attrGSI1SK] = s(inboxPK(c.Status)), s(stampMilli(c.Updated)+"#"+c.Ref)
+	convPut := &types.Put{TableName: aws.String(st.Table), Item: conv}
+	if c.Version <= 1 {
+		convPut.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		convPut.ConditionExpression = aws.String("version = :previous")
+		convPut.ExpressionAttributeValues = map[string]types.AttributeValue{":previous": n(int64(c.Version - 1))}
+	}
+	return convPut, nil
+}
+
 // Conversation reads a conversation; a KindNotFound error when there is none.
 func (st *MailInStore) Conversation(ctx context.Context, ref string) (pg.Conversation, error) {
 	var it conversationItem
 	if err := st.get(ctx, conversationPK(ref), skConversation, &it); err != nil {
 		return pg.Conversation{}, err
 	}
+	return it.conversation(), nil
+}
+
+// conversation is the item as the domain's Conversation.
+func (it conversationItem) conversation() pg.Conversation {
 	return pg.Conversation{
 		Ref: it.Ref, Status: it.Status, Group: it.Group, Named: it.Named, Class: pg.MailClass(it.Class), Matched: it.Matched, From: it.From, FromName: it.FromName,
 		Subject: it.Subject, Why: it.Why, Flood: it.Flood, Started: parseStamp(it.Started), Updated: parseStampMilli(it.Updated), Deadline: parseStamp(it.Deadline),
 		Messages: it.Messages, AckedOn: it.AckedOn, Notified: parseStamp(it.Notified), Version: it.Version, LastMsgID: it.LastMsgID,
-	}, nil
+	}
 }
 
 // CountMail adds one to a counter that lives until until, and returns its count.

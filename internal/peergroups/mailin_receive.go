@@ -403,6 +403,7 @@ type mailAckData struct {
 	Group    string
 	Status   string
 	Deadline time.Time
+	Text     string // a reply's, written in the console
 }
 
 // Words says what a class of message asks for, in words.

@@ -28,11 +28,14 @@ var pageNames = []string{
 	"kit-compare",
 	"kit-upload", "kit-file",
 	"kit-suggestions",
+	"inbox", "conversation",
 }
 
 // funcs are the helpers page templates may call.
 var funcs = template.FuncMap{
 	"date":       dateOf,
+	"dateTime":   dateTime,
+	"classWords": pg.MailClassWords,
 	"stalledFor": func() string { return pg.DurationText(pg.SendingLease) },
 	"when":       pg.Event.When,
 	"licence":    pg.LicenceName,

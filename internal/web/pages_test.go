@@ -69,6 +69,8 @@ var viewOf = map[string]func() view{
 	"kit-file":            func() view { return &kitFileView{} },
 
 	"kit-suggestions": func() view { return &kitSuggestionsView{} },
+	"inbox":           func() view { return &inboxView{} },
+	"conversation":    func() view { return &conversationView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -39,6 +39,7 @@ type Server struct {
 	Kits        *pg.Kits
 	KitVariants *pg.KitVariants
 	KitFiles    *pg.KitFiles
+	MailInbox   *pg.MailInbox
 	Now         func() time.Time // the services' clock
 
 	// KitSuggestions is the groups' suggestions to the core kits (nil: none shown).
@@ -95,6 +96,7 @@ func (s *Server) Routes() []Route {
 		kitsZip   = kitDownloads{s, s.Kits}
 		kitFiles  = kitFilePages{s, s.KitFiles}
 		kitSuggs  = suggestionPages{s, s.KitSuggestions}
+		inbox     = inboxPages{s, inboxAndGroups{s.MailInbox, s.Network}}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -219,6 +221,15 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/proposals/{id}/approve", Admin, proposals.proposalApprove},
 		{"POST /admin/proposals/{id}/decline", Admin, proposals.proposalDecline},
 		{"POST /admin/proposals/{id}/invite", Admin, proposals.proposalInvite},
+
+		// The inbox: admins see every conversation, facilitators their groups' (the
+		// service checks each conversation).
+		{"GET /admin/inbox", AnyFacilitator, inbox.inbox},
+		{"GET /admin/inbox/{ref}", AnyFacilitator, inbox.conversation},
+		{"POST /admin/inbox/{ref}/reply", AnyFacilitator, inbox.reply},
+		{"POST /admin/inbox/{ref}/class", AnyFacilitator, inbox.reclassify},
+		{"POST /admin/inbox/{ref}/assign", AnyFacilitator, inbox.assign},
+		{"POST /admin/inbox/{ref}/close", AnyFacilitator, inbox.close},
 	}
 }
 

@@ -41,6 +41,7 @@ type Services struct {
 	KitFiles    *pg.KitFiles
 
 	KitSuggestions *pg.KitSuggestions
+	MailInbox      *pg.MailInbox
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -66,6 +67,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		KitFiles:    &pg.KitFiles{Kits: kits, Uploads: st.Kits},
 
 		KitSuggestions: &pg.KitSuggestions{Variants: variants, Store: st.Kits},
+		MailInbox:      &pg.MailInbox{Env: env, Store: st.MailIn, Network: network},
 	}
 }
 
@@ -107,6 +109,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Kits:        services.Kits,
 		KitVariants: services.KitVariants,
 		KitFiles:    services.KitFiles,
+		MailInbox:   services.MailInbox,
 		Now:         now,
 
 		KitSuggestions: services.KitSuggestions,
