@@ -205,7 +205,7 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 		return nil, nil, fmt.Errorf("preview the brief: %w", err)
 	}
 	if hasEvent {
-		at, err := a.announceTemplate(r, g, event, kits.For(groupID))
+		at, err := a.announceTemplate(r, g, event, kits.ForMembers(groupID)) // members cannot open the core kit
 		if err != nil {
 			return nil, nil, err
 		}

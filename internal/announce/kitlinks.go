@@ -37,6 +37,16 @@ func (k kitLinks) For(group string) string {
 	return ""
 }
 
+// ForMembers returns the address of a group's kit for its members: its variant's
+// page, which shows members the participant view; "" when the group has none, since
+// the core kit's pages are for facilitators and admins only.
+func (k kitLinks) ForMembers(group string) string {
+	if k.variants[group] {
+		return k.For(group)
+	}
+	return ""
+}
+
 // kitLinks reads which kits a round has: a GetItem and a Query.
 func (a *Announcer) kitLinks(ctx context.Context, round int) (kitLinks, error) {
 	out := kitLinks{base: a.BaseURL, round: round, variants: map[string]bool{}}

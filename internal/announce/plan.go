@@ -108,7 +108,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 		if !hasEvent {
 			continue // members are not told of an event that does not exist
 		}
-		announcement, err := a.announceTemplate(p.round, g, event, p.kits.For(g.ID))
+		announcement, err := a.announceTemplate(p.round, g, event, p.kits.ForMembers(g.ID)) // members cannot open the core kit
 		if err != nil {
 			return err
 		}
