@@ -16,10 +16,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/receiving"
 	"github.com/peergroups/peergroups/internal/devstack"
+	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/mailin"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3exports"
@@ -324,5 +326,37 @@ func TestTheLocalSMTPListenerRefusesUnknownAddressesAndBigMessagesAndAnswersTheR
 	}
 	if acks := testenv.MailEventually(t, sender, 1); len(acks) != 1 || !strings.Contains(acks[0].Subject, "[PG-") {
 		t.Fatalf("%d acknowledgements of the mail sent by SMTP, want 1", len(acks))
+	}
+}
+
+// In AWS, DynamoDB cancels a transaction that meets another on the same item
+// (TransactionConflict), and the save is tried again: the sender's counts are taken in
+// the save's own transaction, so a save tried again still acknowledges the sender once
+// (counted before the transaction, the first try's count made the second think the
+// sender had already been answered, and nobody was). A proxy cancels every other one.
+func TestAMessageWhoseSaveIsCancelledForAConflictIsAcknowledgedOnce(t *testing.T) {
+	t.Parallel()
+	s := newMailSite(t)
+	proxy := testenv.NewConflictingDynamo(t, 2)
+	dynamo.UseClient(s.App.Store, dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(proxy.URL)
+		o.DisableValidateResponseChecksum = true
+	}))
+	var senders []string
+	for i := range 3 {
+		sender := testenv.Address("conflict")
+		senders = append(senders, sender)
+		r := s.receive(simple(sender, "A question", "When is the next meeting?"), fmt.Sprintf("ses-conflict-%d", i))
+		if !r.Acknowledged {
+			t.Errorf("message %d was not acknowledged: %+v", i, r)
+		}
+	}
+	if proxy.Cancelled() == 0 {
+		t.Fatal("the proxy cancelled no transaction: the test tested nothing")
+	}
+	for _, sender := range senders {
+		if n := len(testenv.Mail(t, sender)); n != 1 {
+			t.Errorf("%s got %d acknowledgements, want 1", sender, n)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/peergroups/peergroups/internal/mailin"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // MailListener is the local stand-in for SES receiving: an SMTP server on 127.0.0.1
@@ -78,7 +79,7 @@ func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
 
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !s.o.Accept(context.Background(), strings.ToLower(to)) {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Address unknown: " + mailin.SafeLine(to, 100)}
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Address unknown: " + pg.OneLine(to, 100)}
 	}
 	s.to = append(s.to, strings.ToLower(to))
 	return nil

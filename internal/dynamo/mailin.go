@@ -7,12 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -68,7 +65,7 @@ const maxStoredText = 64 << 10
 // SaveInbound stores a message, its conversation and the emails it calls for, in one
 // transaction, once: pg.ErrDuplicateMail when the message is stored already,
 // pg.ErrContended when the conversation changed meanwhile.
-func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c pg.Conversation, out []pg.OutboxItem, a pg.AuditEntry) error {
+func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c pg.Conversation, counters []pg.MailCounter, out []pg.OutboxItem, a pg.AuditEntry) error {
 	text := m.Text
 	if len(text) > maxStoredText {
 		text = text[:maxStoredText]
@@ -93,6 +90,20 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 		{Put: &types.Put{TableName: aws.String(st.Table), Item: msg}},
 		{Put: convPut},
 	}
+	for _, k := range counters {
+		u := &types.Update{
+			TableName:                 aws.String(st.Table),
+			Key:                       key(rateLimitPK(k.Key), skRate),
+			UpdateExpression:          aws.String("ADD hits :one SET #ttl = :ttl"),
+			ExpressionAttributeNames:  map[string]string{"#ttl": attrTTL},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":ttl": n(k.Until.Unix())},
+		}
+		if k.Max > 0 {
+			u.ConditionExpression = aws.String("attribute_not_exists(hits) OR hits < :max")
+			u.ExpressionAttributeValues[":max"] = n(int64(k.Max))
+		}
+		items = append(items, types.TransactWriteItem{Update: u})
+	}
 	puts, err := st.outboxPuts(out)
 	if err != nil {
 		return err
@@ -109,6 +120,12 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 			return pg.ErrDuplicateMail
 		case reasonAt(cancelled, 2) == "ConditionalCheckFailed":
 			return fmt.Errorf("%w: conversation %s changed meanwhile", pg.ErrContended, c.Ref)
+		default:
+			for i := range counters {
+				if reasonAt(cancelled, 3+i) == "ConditionalCheckFailed" {
+					return fmt.Errorf("%w: a sender's count moved meanwhile", pg.ErrContended)
+				}
+			}
 		}
 	}
 	return err
@@ -155,22 +172,14 @@ func (it conversationItem) conversation() pg.Conversation {
 	}
 }
 
-// CountMail adds one to a counter that lives until until, and returns its count.
-func (st *MailInStore) CountMail(ctx context.Context, counter string, until time.Time) (int, error) {
-	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(st.Table),
-		Key:                       key(rateLimitPK(counter), skRate),
-		UpdateExpression:          aws.String("ADD hits :one SET #ttl = :ttl"),
-		ExpressionAttributeNames:  map[string]string{"#ttl": attrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":ttl": n(until.Unix())},
-		ReturnValues:              types.ReturnValueUpdatedNew,
-	})
-	if err != nil {
-		return 0, unavailable(fmt.Errorf("count mail: %w", err))
+// MailCount reads a counter (strongly consistent); 0 when there is none.
+func (st *MailInStore) MailCount(ctx context.Context, counter string) (int, error) {
+	var it struct {
+		Hits int `dynamodbav:"hits"`
 	}
-	hits, _ := out.Attributes["hits"].(*types.AttributeValueMemberN)
-	if hits == nil {
-		return 0, fmt.Errorf("count mail: no count returned")
+	err := st.get(ctx, rateLimitPK(counter), skRate, &it)
+	if pg.KindOf(err) == pg.KindNotFound {
+		return 0, nil
 	}
-	return strconv.Atoi(hits.Value)
+	return it.Hits, err
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -111,15 +110,15 @@ func decodeRecord(b []byte) (pg.FeedbackEvent, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return pg.FeedbackEvent{}, fmt.Errorf("SES event record: %w", err)
 	}
-	e := pg.FeedbackEvent{Type: safe(r.EventType, 40), MessageID: safe(r.Mail.MessageID, 200), At: r.Mail.Timestamp}
+	e := pg.FeedbackEvent{Type: pg.OneLine(r.EventType, 40), MessageID: pg.OneLine(r.Mail.MessageID, 200), At: r.Mail.Timestamp}
 	if e.Type == "" {
-		e.Type = safe(r.NotificationType, 40)
+		e.Type = pg.OneLine(r.NotificationType, 40)
 	}
 	if e.Type == "" || e.MessageID == "" || strings.ContainsAny(e.MessageID, " /") {
 		return pg.FeedbackEvent{}, fmt.Errorf("SES event record without a type or a message ID")
 	}
 	for k, v := range r.Mail.Tags {
-		if validTag(k) && len(v) > 0 && validTag(v[0]) {
+		if pg.ValidTag(k) && len(v) > 0 && pg.ValidTag(v[0]) {
 			if e.Tags == nil {
 				e.Tags = map[string]string{}
 			}
@@ -129,17 +128,17 @@ func decodeRecord(b []byte) (pg.FeedbackEvent, error) {
 	add := func(list []recipient) {
 		for _, rc := range list {
 			if email := pg.NormaliseEmail(rc.EmailAddress); pg.ValidEmail(email) {
-				e.Recipients = append(e.Recipients, pg.FeedbackRecipient{Email: email, Status: safe(rc.Status, 20), Diagnostic: safe(rc.DiagnosticCode, 500)})
+				e.Recipients = append(e.Recipients, pg.FeedbackRecipient{Email: email, Status: pg.OneLine(rc.Status, 20), Diagnostic: pg.OneLine(rc.DiagnosticCode, 500)})
 			}
 		}
 	}
 	switch {
 	case r.Bounce != nil:
-		e.BounceType, e.BounceSubType = safe(r.Bounce.BounceType, 40), safe(r.Bounce.BounceSubType, 60)
+		e.BounceType, e.BounceSubType = pg.OneLine(r.Bounce.BounceType, 40), pg.OneLine(r.Bounce.BounceSubType, 60)
 		add(r.Bounce.BouncedRecipients)
 		e.At = later(e.At, r.Bounce.Timestamp)
 	case r.Complaint != nil:
-		e.ComplaintType = safe(r.Complaint.ComplaintFeedbackType, 40)
+		e.ComplaintType = pg.OneLine(r.Complaint.ComplaintFeedbackType, 40)
 		add(r.Complaint.ComplainedRecipients)
 		e.At = later(e.At, r.Complaint.Timestamp)
 	case r.Delivery != nil:
@@ -151,7 +150,7 @@ func decodeRecord(b []byte) (pg.FeedbackEvent, error) {
 		add(r.DeliveryDelay.DelayedRecipients)
 		e.At = later(e.At, r.DeliveryDelay.Timestamp)
 	case r.Reject != nil:
-		e.Reason = safe(r.Reject.Reason, 200)
+		e.Reason = pg.OneLine(r.Reject.Reason, 200)
 	}
 	return e, nil
 }
@@ -161,33 +160,4 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// validTag is what SES allows in a tag's name and value.
-func validTag(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// safe is text from an event made one line of at most max characters.
-func safe(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max])
-	}
-	return s
 }

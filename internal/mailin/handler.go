@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,7 +63,7 @@ func (h *Handler) one(ctx context.Context, s events.SimpleEmailService) error {
 		// Not a message we can read (no header block, over the size): kept and shown to
 		// the admins as such; never answered.
 		in = pg.InboundMessage{ID: id, RawKey: key, Received: s.Receipt.Timestamp, Recipients: s.Receipt.Recipients,
-			Subject: "(a message that could not be read)", Automatic: "unreadable: " + SafeLine(err.Error(), 100)}
+			Subject: "(a message that could not be read)", Automatic: "unreadable: " + pg.OneLine(err.Error(), 100)}
 	} else {
 		in = m.Inbound(id, key, s.Receipt.Recipients, s.Receipt.Timestamp)
 	}
@@ -71,7 +72,7 @@ func (h *Handler) one(ctx context.Context, s events.SimpleEmailService) error {
 	in.Verdicts = pg.MailVerdicts{
 		Spam: verdict(r.SpamVerdict.Status, in.Verdicts.Spam), Virus: verdict(r.VirusVerdict.Status, in.Verdicts.Virus),
 		SPF: verdict(r.SPFVerdict.Status, in.Verdicts.SPF), DKIM: verdict(r.DKIMVerdict.Status, in.Verdicts.DKIM),
-		DMARC: verdict(r.DMARCVerdict.Status, in.Verdicts.DMARC), DMARCPolicy: strings.ToLower(cmpOr(r.DMARCPolicy, in.Verdicts.DMARCPolicy)),
+		DMARC: verdict(r.DMARCVerdict.Status, in.Verdicts.DMARC), DMARCPolicy: strings.ToLower(cmp.Or(r.DMARCPolicy, in.Verdicts.DMARCPolicy)),
 	}
 	if in.Received.IsZero() {
 		in.Received = s.Mail.Timestamp
@@ -86,12 +87,5 @@ func (h *Handler) one(ctx context.Context, s events.SimpleEmailService) error {
 }
 
 func verdict(event, header string) string {
-	return strings.ToUpper(cmpOr(SafeLine(event, 20), header))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return strings.ToUpper(cmp.Or(pg.OneLine(event, 20), header))
 }

@@ -16,7 +16,7 @@ func (m *Message) Inbound(sesID, rawKey string, recipients []string, received ti
 		Verdicts: pg.MailVerdicts{Spam: m.Verdicts.Spam, Virus: m.Verdicts.Virus, SPF: m.Verdicts.SPF, DKIM: m.Verdicts.DKIM, DMARC: m.Verdicts.DMARC, DMARCPolicy: m.Verdicts.DMARCPolicy},
 	}
 	for _, r := range recipients {
-		in.Recipients = append(in.Recipients, SafeLine(r, 254))
+		in.Recipients = append(in.Recipients, pg.OneLine(r, 254))
 	}
 	for _, a := range m.Attachments {
 		in.Attachments = append(in.Attachments, pg.InboundAttachment{Name: a.Name, Type: a.Type, Size: a.Size})

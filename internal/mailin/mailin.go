@@ -15,11 +15,10 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/jhillyerd/enmime/v2"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // MaxMessage is the largest message SES receives (and the local listener accepts).
@@ -83,7 +82,7 @@ func Parse(raw []byte) (*Message, error) {
 	m := &Message{
 		MessageID: bareID(env.GetHeader("Message-Id")),
 		InReplyTo: bareID(env.GetHeader("In-Reply-To")),
-		Subject:   SafeLine(env.GetHeader("Subject"), MaxSubject),
+		Subject:   pg.OneLine(env.GetHeader("Subject"), MaxSubject),
 		Text:      cleanText(env.Text),
 		HTML:      strings.ToValidUTF8(env.HTML, "\uFFFD"),
 	}
@@ -99,10 +98,10 @@ func Parse(raw []byte) (*Message, error) {
 	m.To, m.Cc = addresses(env, "To"), addresses(env, "Cc")
 	m.NewText = NewText(m.Text)
 	for _, a := range append(env.Attachments, env.Inlines...) {
-		m.Attachments = append(m.Attachments, Attachment{Name: SafeLine(a.FileName, 120), Type: SafeLine(a.ContentType, 100), Size: len(a.Content)})
+		m.Attachments = append(m.Attachments, Attachment{Name: pg.OneLine(a.FileName, 120), Type: pg.OneLine(a.ContentType, 100), Size: len(a.Content)})
 	}
 	for _, e := range env.Errors {
-		m.Problems = append(m.Problems, SafeLine(e.Error(), 200))
+		m.Problems = append(m.Problems, pg.OneLine(e.Error(), 200))
 	}
 	if mt, params, err := mime.ParseMediaType(env.GetHeader("Content-Type")); err == nil && mt == "multipart/report" {
 		switch strings.ToLower(params["report-type"]) {
@@ -124,7 +123,7 @@ func (m *Message) readFrom(env *enmime.Envelope) {
 	if len(froms) == 1 {
 		if list, err := env.AddressList("From"); err == nil && len(list) == 1 {
 			m.From = strings.ToLower(list[0].Address)
-			m.FromName = SafeLine(list[0].Name, 100)
+			m.FromName = pg.OneLine(list[0].Name, 100)
 		} else if err != nil {
 			m.Problems = append(m.Problems, "From cannot be read")
 		} else {
@@ -160,7 +159,7 @@ func addresses(env *enmime.Envelope, header string) []string {
 // automatic says why a message was sent by a machine, or "" when a person sent it.
 func automatic(env *enmime.Envelope) string {
 	if v := strings.ToLower(strings.TrimSpace(env.GetHeader("Auto-Submitted"))); v != "" && v != "no" {
-		return "Auto-Submitted: " + SafeLine(v, 40)
+		return "Auto-Submitted: " + pg.OneLine(v, 40)
 	}
 	switch p := strings.ToLower(strings.TrimSpace(env.GetHeader("Precedence"))); p {
 	case "bulk", "junk", "list", "auto_reply":
@@ -183,8 +182,8 @@ func automatic(env *enmime.Envelope) string {
 // verdicts reads SES's verdict headers and its Authentication-Results.
 func verdicts(env *enmime.Envelope) Verdicts {
 	v := Verdicts{
-		Spam:  strings.ToUpper(SafeLine(env.GetHeader("X-SES-Spam-Verdict"), 20)),
-		Virus: strings.ToUpper(SafeLine(env.GetHeader("X-SES-Virus-Verdict"), 20)),
+		Spam:  strings.ToUpper(pg.OneLine(env.GetHeader("X-SES-Spam-Verdict"), 20)),
+		Virus: strings.ToUpper(pg.OneLine(env.GetHeader("X-SES-Virus-Verdict"), 20)),
 	}
 	for _, header := range env.GetHeaderValues("Authentication-Results") {
 		id, results, err := authres.Parse(header)
@@ -229,25 +228,6 @@ func bareID(s string) string {
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
 	if s == "" || len(s) > 250 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r >= 0x7f }) {
 		return ""
-	}
-	return s
-}
-
-// SafeLine makes text safe to show on one line and to put in a header we write: valid
-// UTF-8, no control characters (CR and LF included), no bidirectional overrides, runs
-// of spaces as one, at most max characters.
-func SafeLine(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029':
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max-1]) + "…"
 	}
 	return s
 }

@@ -19,6 +19,20 @@ const (
 	TagGroup = "group"
 )
 
+// ValidTag reports whether s is what SES accepts in a message tag's name or value:
+// ASCII letters, digits, _ and -, at most 256 of them.
+func ValidTag(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // LedgerTags are the tags of a round's email of a kind to a group.
 func LedgerTags(round int, kind LedgerKind, group string) map[string]string {
 	return map[string]string{TagRound: strconv.Itoa(round), TagKind: string(kind), TagGroup: group}

@@ -194,3 +194,22 @@ func checkParagraph(s, label string, max int) string {
 	}
 	return ""
 }
+
+// OneLine makes text safe to show on one line and to put in a header or a log line
+// we write: valid UTF-8, no control characters (CR and LF included), no bidirectional
+// overrides or line separators, runs of spaces as one, at most max characters.
+func OneLine(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029':
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max-1]) + "…"
+	}
+	return s
+}

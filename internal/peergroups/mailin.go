@@ -178,17 +178,8 @@ func ReplySubject(subject, ref string) string {
 	if r := FindMailReference(s); r != "" {
 		s = strings.TrimSpace(strings.ReplaceAll(s, "["+r+"]", ""))
 	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if s = strings.Join(strings.Fields(s), " "); s == "" {
+	if s = OneLine(s, 150); s == "" {
 		s = "Your message"
-	}
-	if r := []rune(s); len(r) > 150 {
-		s = string(r[:149]) + "…"
 	}
 	return "Re: " + s + " [" + ref + "]"
 }

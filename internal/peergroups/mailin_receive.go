@@ -83,6 +83,16 @@ type Conversation struct {
 	LastMsgID string    // the latest message's Message-ID, to thread our replies
 }
 
+// MailCounter is a per-sender count for the hour, added to in the transaction that
+// stores a message, so that a message delivered again, or a save tried again after a
+// conflict, is counted once. Max > 0 makes the save fail (ErrContended) if the count
+// has reached Max meanwhile.
+type MailCounter struct {
+	Key   string
+	Until time.Time
+	Max   int
+}
+
 // ErrDuplicateMail is what MailInStore.SaveInbound returns when the message is stored
 // already: a delivery made again.
 var ErrDuplicateMail = errors.New("inbound message stored already")
@@ -90,13 +100,14 @@ var ErrDuplicateMail = errors.New("inbound message stored already")
 // MailInStore keeps inbound messages and their conversations.
 type MailInStore interface {
 	// SaveInbound stores m in conversation c (written over version c.Version-1, or new
-	// when c.Version is 1), with the emails out, in one transaction: ErrDuplicateMail
-	// when m is stored already, ErrContended when c changed meanwhile.
-	SaveInbound(ctx context.Context, m InboundMessage, c Conversation, out []OutboxItem, a AuditEntry) error
+	// when c.Version is 1), adds one to each counter, and stores the emails out, in one
+	// transaction: ErrDuplicateMail when m is stored already, ErrContended when c
+	// changed meanwhile or a counter reached its Max (read them again, and decide again).
+	SaveInbound(ctx context.Context, m InboundMessage, c Conversation, counters []MailCounter, out []OutboxItem, a AuditEntry) error
 	// Conversation returns a conversation; a KindNotFound error when there is none.
 	Conversation(ctx context.Context, ref string) (Conversation, error)
-	// CountMail adds one to a sender's count for the hour and returns it.
-	CountMail(ctx context.Context, key string, until time.Time) (int, error)
+	// MailCount reads a counter (strongly consistent); 0 when it has none.
+	MailCount(ctx context.Context, key string) (int, error)
 }
 
 // MailPeople finds who answers mail: a group's facilitators, or the admins.
@@ -163,13 +174,16 @@ func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, er
 		c.LastMsgID = m.MessageID
 	}
 	answer := s.judge(&c, m, known)
+	var counters []MailCounter
+	hour := now.UTC().Truncate(time.Hour)
 	if answer && m.From != "" && s.Pseudonym != nil {
-		hour := now.UTC().Truncate(time.Hour)
-		n, err := s.Store.CountMail(ctx, "mail#"+s.Pseudonym("mail-in", m.From, hour.Format("2006010215")), hour.Add(time.Hour))
+		flood := MailCounter{Key: "mail#" + s.Pseudonym("mail-in", m.From, hour.Format("2006010215")), Until: hour.Add(time.Hour)}
+		n, err := s.Store.MailCount(ctx, flood.Key)
 		if err != nil {
 			return MailReceipt{}, err
 		}
-		if n > MailFloodLimit {
+		counters = append(counters, flood)
+		if n+1 > MailFloodLimit {
 			c.Flood, answer = true, false
 			c.Why = fmt.Sprintf("more than %d messages from this sender in an hour", MailFloodLimit)
 		}
@@ -179,13 +193,16 @@ func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, er
 	today := now.UTC().Format(time.DateOnly)
 	if answer && c.AckedOn != today && s.Pseudonym != nil {
 		// One acknowledgement an hour to a sender, whatever they wrote: a burst of new
-		// conversations from one address is answered once.
-		hour := now.UTC().Truncate(time.Hour)
-		n, err := s.Store.CountMail(ctx, "ack#"+s.Pseudonym("mail-ack", m.From, hour.Format("2006010215")), hour.Add(time.Hour))
+		// conversations from one address is answered once. The count is taken in the
+		// save's transaction, on condition that it is still 0.
+		acks := MailCounter{Key: "ack#" + s.Pseudonym("mail-ack", m.From, hour.Format("2006010215")), Until: hour.Add(time.Hour), Max: 1}
+		n, err := s.Store.MailCount(ctx, acks.Key)
 		if err != nil {
 			return MailReceipt{}, err
 		}
-		answer = n <= 1
+		if answer = n == 0; answer {
+			counters = append(counters, acks)
+		}
 	}
 	if answer && c.AckedOn != today {
 		ack, err := s.acknowledgement(c, m)
@@ -204,7 +221,7 @@ func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, er
 		c.Notified, r.Notified = now, len(notes)
 	}
 	audit := s.audit(Caller{Email: "mail-in"}, "receive mail", c.Ref, nil, map[string]any{"message": m.ID, "status": c.Status, "class": c.Class, "group": c.Group, "acknowledged": r.Acknowledged})
-	if err := s.Store.SaveInbound(ctx, m, c, out, audit); err != nil {
+	if err := s.Store.SaveInbound(ctx, m, c, counters, out, audit); err != nil {
 		return MailReceipt{}, err
 	}
 	r.Conversation = c

@@ -125,19 +125,6 @@ func safeHeader(name string) bool {
 	return true
 }
 
-// safeTag reports whether s is what SES accepts in a message tag's name or value.
-func safeTag(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // MaxBulkDestinations is the most destinations SES takes in one SendBulkEmail call.
 const MaxBulkDestinations = 50
 
@@ -177,7 +164,7 @@ func (m *Mailer) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.BulkDe
 			entry.ReplacementHeaders = append(entry.ReplacementHeaders, types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)})
 		}
 		for name, value := range d.Tags {
-			if !safeTag(name) || !safeTag(value) {
+			if !pg.ValidTag(name) || !pg.ValidTag(value) {
 				return nil, fmt.Errorf("send bulk: tag %q is not letters, digits, _ and -", name)
 			}
 			entry.ReplacementTags = append(entry.ReplacementTags, types.MessageTag{Name: aws.String(name), Value: aws.String(value)})
