@@ -9,18 +9,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	cfg, clients, err := app.FromEnvironment(context.Background(), app.SES)
+	cfg, clients, err := mailing.FromEnvironment(context.Background())
 	if err != nil {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
-	sender, err := app.NewOutbox(cfg, clients, log)
+	sender, err := mailing.NewOutbox(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)
 		os.Exit(1)

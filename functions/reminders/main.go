@@ -10,13 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	cfg, clients, err := app.FromEnvironment(context.Background(), app.SES)
+	cfg, clients, err := mailing.FromEnvironment(context.Background())
 	if err != nil {
 		log.Error("start", "error", err)
 		os.Exit(1)

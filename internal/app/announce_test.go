@@ -16,6 +16,7 @@ import (
 	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -106,7 +107,7 @@ func (f *roundFixture) announcer(t *testing.T, mailer pg.BulkMailer, sesEndpoint
 // announcerVia is announcer with the SES and DynamoDB endpoints of fault proxies.
 func (f *roundFixture) announcerVia(t *testing.T, mailer pg.BulkMailer, sesEndpoint, dynamoEndpoint string) *announce.Announcer {
 	t.Helper()
-	clients := app.NewClients(testenv.AWSConfig(t))
+	clients := mailing.NewClients(testenv.AWSConfig(t))
 	if sesEndpoint != "" {
 		clients.SES = sesv2.NewFromConfig(testenv.AWSConfig(t), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(sesEndpoint) })
 	}

@@ -4,26 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
-	"github.com/peergroups/peergroups/internal/outbox"
-	pg "github.com/peergroups/peergroups/internal/peergroups"
-	"github.com/peergroups/peergroups/internal/ses"
 )
 
 // Clients are the AWS clients the service uses, built once per process.
 type Clients struct {
 	DynamoDB *dynamodb.Client
-	SES      *sesv2.Client
 	// AWS is the configuration the clients were built from, for a function that builds
 	// one more of its own (the web function's S3 client, which only it links).
 	AWS aws.Config
@@ -39,32 +33,14 @@ func AWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aw
 	return cfg, nil
 }
 
-// NewClients builds the clients from an SDK configuration.
+// NewClients builds the DynamoDB client from an SDK configuration. A function builds
+// any other client it uses itself, in its own composition package (package mailing
+// for SES), so that the functions that do not use it do not link it.
 func NewClients(cfg aws.Config) Clients {
-	return newClients(cfg, SES)
-}
-
-// Uses names an AWS client beyond DynamoDB's that a function builds at start.
-type Uses int
-
-const (
-	SES Uses = iota // sending mail: the announce, outbox and reminders functions
-)
-
-// newClients builds the DynamoDB client and those named: a function builds only what
-// it uses, since each client costs start-up time.
-func newClients(cfg aws.Config, uses ...Uses) Clients {
-	c := Clients{AWS: cfg, DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	return Clients{AWS: cfg, DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		// DynamoDB Local's error responses fail the SDK's checksum check.
 		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != ""
 	})}
-	for _, u := range uses {
-		switch u {
-		case SES:
-			c.SES = sesv2.NewFromConfig(cfg)
-		}
-	}
-	return c
 }
 
 // Option changes how New composes the service; tests use them.
@@ -84,20 +60,6 @@ func apply(opts []Option) options {
 		opt(&o)
 	}
 	return o
-}
-
-// Mailer is the SES mailer every function that sends mail uses.
-func Mailer(cfg Config, clients Clients) *ses.Mailer {
-	m := ses.NewMailer(clients.SES, cfg.MailFrom)
-	m.ReplyTo, m.ConfigurationSet, m.FixedRate = cfg.ReplyTo, cfg.ConfigurationSet, cfg.MaxSendRate
-	return m
-}
-
-// clockAndSealer is what every composition starts from: the time, and the keys that
-// seal links.
-func clockAndSealer(cfg Config, opts []Option) (func() time.Time, *links.Sealer, error) {
-	now, _, sealer, err := ClockAndKeys(cfg, opts...)
-	return now, sealer, err
 }
 
 // ClockAndKeys is what the web composition starts from: the time, the keyring (which
@@ -130,29 +92,9 @@ func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 	return store, nil
 }
 
-// NewOutbox composes the outbox function: store → sender, with the invitations of an
-// approved proposal. Leases are in real time, whatever the clock.
-func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*outbox.Sender, error) {
-	now, sealer, err := clockAndSealer(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	store, err := OutboxStore(cfg, clients)
-	if err != nil {
-		return nil, err
-	}
-	env := pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}
-	stores := dynamo.Capabilities(store)
-	invitations := &pg.Invitations{Env: env, Store: stores.Invitations, Network: &pg.Network{Env: env, Store: stores.Network}}
-	return &outbox.Sender{
-		Store: stores.Outbox, Mailer: Mailer(cfg, clients), Invitations: invitations,
-		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
-	}, nil
-}
-
-// FromEnvironment reads the configuration and builds the DynamoDB client and those the
-// function uses, as every function's main does first.
-func FromEnvironment(ctx context.Context, uses ...Uses) (Config, Clients, error) {
+// FromEnvironment reads the configuration and builds the DynamoDB client, as every
+// function's main does first.
+func FromEnvironment(ctx context.Context) (Config, Clients, error) {
 	cfg, err := LoadConfig(os.Getenv)
 	if err != nil {
 		return Config{}, Clients{}, fmt.Errorf("configuration: %w", err)
@@ -161,5 +103,5 @@ func FromEnvironment(ctx context.Context, uses ...Uses) (Config, Clients, error)
 	if err != nil {
 		return Config{}, Clients{}, err
 	}
-	return cfg, newClients(awsCfg, uses...), nil
+	return cfg, NewClients(awsCfg), nil
 }

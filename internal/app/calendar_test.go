@@ -11,6 +11,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/icaljs"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -53,7 +54,7 @@ func TestThePublicCalendarKeepsTheDetailsForMembersThroughTheirOwnLink(t *testin
 	if err := s.App.Services.Rounds.Publish(ctx, caller, 2); err != nil {
 		t.Fatal(err)
 	}
-	announcer, err := announcing.New(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
+	announcer, err := announcing.New(s.Config, mailing.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/s3exports"
@@ -37,19 +38,18 @@ func newSite(t *testing.T, extra map[string]string) *site {
 	return newSiteWithSES(t, extra, "")
 }
 
-// newSiteWithSES is newSite with SES reached through another endpoint (a faulty
-// proxy), by the web function and the outbox function alike.
+// newSiteWithSES is newSite with the outbox function reaching SES through another
+// endpoint (a faulty proxy). The web function sends no mail itself.
 func newSiteWithSES(t *testing.T, extra map[string]string, sesEndpoint string) *site {
 	t.Helper()
-	return newSiteWith(t, siteOptions{extra: extra, webSES: sesEndpoint, outboxSES: sesEndpoint})
+	return newSiteWith(t, siteOptions{extra: extra, outboxSES: sesEndpoint})
 }
 
 // siteOptions say how newSiteWith composes a site.
 type siteOptions struct {
 	extra map[string]string
-	// webSES and outboxSES are where the web function and the outbox function reach
-	// SES ("" for the stand-in itself).
-	webSES, outboxSES string
+	// outboxSES is where the outbox function reaches SES ("" for the stand-in itself).
+	outboxSES string
 	// apiOptions are added to the web function's AWS clients (to count requests, say).
 	apiOptions []func(*middleware.Stack) error
 	outbox     testenv.OutboxOptions
@@ -65,8 +65,8 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	t.Helper()
 	extra := o.extra
 	awsCfg := testenv.AWSConfig(t)
-	withSES := func(endpoint string, cfg aws.Config) app.Clients {
-		clients := app.NewClients(cfg)
+	withSES := func(endpoint string, cfg aws.Config) mailing.Clients {
+		clients := mailing.NewClients(cfg)
 		if endpoint != "" {
 			clients.SES = sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(endpoint) })
 		}
@@ -74,7 +74,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	webCfg := awsCfg.Copy()
 	webCfg.APIOptions = append(webCfg.APIOptions, o.apiOptions...)
-	clients := withSES(o.webSES, webCfg)
+	clients := app.NewClients(webCfg)
 	var table string
 	if o.noStream {
 		table = testenv.Table(t, clients.DynamoDB)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/testenv"
@@ -47,7 +48,7 @@ type rotatingSite struct {
 // on either side of the rotation.
 func newRotatingSite(t *testing.T, env, outboxEnv map[string]string) *rotatingSite {
 	t.Helper()
-	clients := app.NewClients(testenv.AWSConfig(t))
+	clients := mailing.NewClients(testenv.AWSConfig(t))
 	table := testenv.TableWithStream(t, clients.DynamoDB)
 	rs := &rotatingSite{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

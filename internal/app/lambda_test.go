@@ -16,6 +16,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -30,10 +31,10 @@ type lambdaSite struct {
 
 func newLambdaSite(t *testing.T) *lambdaSite {
 	awsCfg := testenv.AWSConfig(t)
-	clients := app.NewClients(awsCfg)
+	clients := mailing.NewClients(awsCfg)
 	table := testenv.TableWithStream(t, clients.DynamoDB)
 	cfg := testenv.Config(t, table, "https://peergroups.example.org", nil)
-	a, err := website.New(cfg, clients, testenv.Logger(t))
+	a, err := website.New(cfg, clients.Clients, testenv.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

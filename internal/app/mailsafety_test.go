@@ -10,6 +10,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -54,7 +55,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 	if err := s.App.Services.Rounds.Publish(ctx, caller, 1); err != nil {
 		t.Fatal(err)
 	}
-	a, err := announcing.New(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
+	a, err := announcing.New(s.Config, mailing.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestTypedTextReachesEveryEmailAsTypedAndThePreviewIsWhatIsSent(t *testing.T
 	if _, err := s.App.Stores.RSVPs.Attend(ctx, pg.Attendance{Round: 1, Group: "nasty", Email: member, Name: typed["name"], Since: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	reminders, err := announcing.NewReminders(s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
+	reminders, err := announcing.NewReminders(s.Config, mailing.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

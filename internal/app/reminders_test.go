@@ -11,6 +11,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -27,7 +28,7 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 	if err := f.s.App.Stores.RSVPs.Withdraw(ctx, pg.Attendance{Round: 1, Group: "london", Email: waiting, Name: "No", Since: time.Now()}, false); err != nil {
 		t.Fatal(err)
 	}
-	reminders, err := announcing.NewReminders(f.s.Config, app.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	reminders, err := announcing.NewReminders(f.s.Config, mailing.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestRemindersSkipThoseWhoLeftOrAreSuppressedAndWaitOutThrottling(t *testing
 		t.Fatal(err)
 	}
 	proxy := testenv.NewFaultySES(t)
-	clients := app.NewClients(testenv.AWSConfig(t))
+	clients := mailing.NewClients(testenv.AWSConfig(t))
 	clients.SES = sesv2.NewFromConfig(testenv.AWSConfig(t), func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) })
 	reminders, err := announcing.NewReminders(f.s.Config, clients, testenv.Logger(t), app.WithClock(f.s.Clock.Now))
 	if err != nil {

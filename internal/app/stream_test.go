@@ -11,6 +11,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -24,7 +25,7 @@ func (s *site) followStream(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	awsCfg := testenv.AWSConfig(t)
-	clients := app.NewClients(awsCfg)
+	clients := mailing.NewClients(awsCfg)
 	announcer, err := announcing.New(s.Config, clients, testenv.Logger(t), app.WithClock(s.Clock.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 )
@@ -74,9 +75,9 @@ type Email = devstack.Email
 // one) until the test ends, as Lambda does, and makes Mail, LastMail and
 // MailByRecipient wait until it has caught up. clients reach SES as the outbox should
 // (through a faulty proxy, say); now is the clock of the service that made the links.
-func Outbox(t testing.TB, cfg app.Config, clients app.Clients, now func() time.Time, o OutboxOptions) *devstack.Follower {
+func Outbox(t testing.TB, cfg app.Config, clients mailing.Clients, now func() time.Time, o OutboxOptions) *devstack.Follower {
 	t.Helper()
-	sender, err := app.NewOutbox(cfg, clients, Logger(t), app.WithClock(now))
+	sender, err := mailing.NewOutbox(cfg, clients, Logger(t), app.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}

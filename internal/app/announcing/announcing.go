@@ -9,31 +9,32 @@ import (
 
 	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/dynamo"
 )
 
 // New composes the announce function: store → announcer.
-func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Option) (*announce.Announcer, error) {
+func New(cfg app.Config, clients mailing.Clients, log *slog.Logger, opts ...app.Option) (*announce.Announcer, error) {
 	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
 	stores := dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName))
 	return &announce.Announcer{
-		Store: stores.Announcements, Mailer: app.Mailer(cfg, clients),
+		Store: stores.Announcements, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
 		Kits: stores.Kits,
 	}, nil
 }
 
 // NewReminders composes the reminders function: store → reminders.
-func NewReminders(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Option) (*announce.Reminders, error) {
+func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opts ...app.Option) (*announce.Reminders, error) {
 	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &announce.Reminders{
-		Store: dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName)).Reminders, Mailer: app.Mailer(cfg, clients),
+		Store: dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName)).Reminders, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
 	}, nil
 }

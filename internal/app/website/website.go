@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
-	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -93,9 +93,12 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
-	announcer, err := announcing.New(cfg, clients, log, opts...)
-	if err != nil {
-		return nil, err
+	// The web function previews announcements and briefs, and serves calendars; it sends
+	// no mail itself (the announce function does), so its announcer has no mailer, and
+	// the function does not link the SES client.
+	announcer := &announce.Announcer{
+		Store: stores.Announcements, Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log,
+		Reserve: cfg.TransactionalShare, Kits: stores.Kits,
 	}
 	server := &web.Server{
 		Memberships: services.Memberships,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
@@ -36,7 +37,7 @@ const share = 0.1
 type fanoutEnv struct {
 	cfg     app.Config
 	awsCfg  aws.Config
-	clients app.Clients
+	clients mailing.Clients
 	counter *counter
 	svc     *website.App
 	store   *dynamo.Store
@@ -53,7 +54,7 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 	}
 	e := &fanoutEnv{awsCfg: awsCfg, counter: &counter{n: requests{}}, members: map[string]int{}}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, e.counter.middleware)
-	e.clients = app.NewClients(awsCfg)
+	e.clients = mailing.NewClients(awsCfg)
 	e.cfg, err = app.LoadConfig(func(name string) string {
 		return map[string]string{
 			"TABLE_NAME": "fanout-" + randomHex(4), "BASE_URL": "https://peergroups.example.org",
@@ -85,7 +86,7 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 			}
 		}
 	}
-	e.svc, err = website.New(e.cfg, e.clients, quietLogger())
+	e.svc, err = website.New(e.cfg, e.clients.Clients, quietLogger())
 	if err != nil {
 		return nil, err
 	}
@@ -188,11 +189,11 @@ func fanout(ctx context.Context, out io.Writer, recipients int, rate float64) er
 		return err
 	}
 	defer conflicts.Close()
-	faulty, err := announcing.New(e.cfg, app.Clients{
-		DynamoDB: dynamodb.NewFromConfig(e.awsCfg, func(o *dynamodb.Options) {
+	faulty, err := announcing.New(e.cfg, mailing.Clients{
+		Clients: app.Clients{DynamoDB: dynamodb.NewFromConfig(e.awsCfg, func(o *dynamodb.Options) {
 			o.BaseEndpoint = aws.String(conflicts.URL)
 			o.DisableValidateResponseChecksum = true
-		}),
+		})},
 		SES: sesv2.NewFromConfig(e.awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(proxy.URL) }),
 	}, log)
 	if err != nil {

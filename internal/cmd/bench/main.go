@@ -27,8 +27,16 @@ func main() {
 	rate := flag.Float64("rate", 500, "the fan-out's maximum send rate, emails a second")
 	big := flag.Int("fanout-memory", 100000, "members of the fan-out whose memory is measured (0: none)")
 	bigRate := flag.Float64("fanout-memory-rate", 1000, "the maximum send rate of that fan-out, emails a second")
+	startupOnly := flag.Bool("startup-only", false, "measure only the cold starts and binary sizes (no stand-ins needed)")
 	startTimeout := flag.Duration("start-timeout", 10*time.Second, "longest a binary may take to ask the Runtime API for work")
 	flag.Parse()
+	if *startupOnly {
+		if err := coldStartFigures(context.Background(), os.Stdout, *runs, *startTimeout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if os.Getenv("PEERGROUPS_STACK") == "" {
 		fmt.Fprintln(os.Stderr, "bench: the local stand-ins are not running. Run the bench with `make bench` from the repository root.")
 		os.Exit(1)
@@ -63,6 +71,34 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duration) error {
+	if err := coldStartFigures(ctx, out, runs, startTimeout); err != nil {
+		return err
+	}
+	j, err := countJourney(ctx)
+	if err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		name  string
+		count requests
+	}{{"signup", j.signup}, {"confirm", j.confirm}} {
+		figure(out, step.name+".dynamodb_requests", fmt.Sprint(step.count.service("DynamoDB")))
+		figure(out, step.name+".ses_calls", fmt.Sprint(step.count.service("SESv2")))
+	}
+	for _, step := range []struct {
+		name  string
+		count requests
+	}{{"signup", j.signup}, {"confirm", j.confirm}} {
+		for _, op := range step.count.sorted() {
+			figure(out, step.name+"."+op.key, fmt.Sprint(op.n))
+		}
+	}
+	return nil
+}
+
+// coldStartFigures builds every function and the two baselines, and prints their cold
+// starts and sizes.
+func coldStartFigures(ctx context.Context, out io.Writer, runs int, startTimeout time.Duration) error {
 	if runs < 1 {
 		return fmt.Errorf("-runs must be at least 1")
 	}
@@ -112,26 +148,6 @@ func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duratio
 			return fmt.Errorf("size of %s: %w", b.Name, err)
 		}
 		figure(out, "binary."+b.Name+".bytes", fmt.Sprint(fi.Size()))
-	}
-
-	j, err := countJourney(ctx)
-	if err != nil {
-		return err
-	}
-	for _, step := range []struct {
-		name  string
-		count requests
-	}{{"signup", j.signup}, {"confirm", j.confirm}} {
-		figure(out, step.name+".dynamodb_requests", fmt.Sprint(step.count.service("DynamoDB")))
-		figure(out, step.name+".ses_calls", fmt.Sprint(step.count.service("SESv2")))
-	}
-	for _, step := range []struct {
-		name  string
-		count requests
-	}{{"signup", j.signup}, {"confirm", j.confirm}} {
-		for _, op := range step.count.sorted() {
-			figure(out, step.name+"."+op.key, fmt.Sprint(op.n))
-		}
 	}
 	return nil
 }

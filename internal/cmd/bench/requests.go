@@ -27,6 +27,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
@@ -148,7 +149,7 @@ func countJourney(ctx context.Context) (journey, error) {
 	}
 	// The outbox function sends the emails from the table's stream, with clients of its
 	// own: only the web function's requests are counted.
-	outboxClients := app.NewClients(awsCfg.Copy())
+	outboxClients := mailing.NewClients(awsCfg.Copy())
 	count := &counter{n: requests{}}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware)
 	clients := app.NewClients(awsCfg)
@@ -157,7 +158,7 @@ func countJourney(ctx context.Context) (journey, error) {
 	}
 	defer clients.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(cfg.TableName)})
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sender, err := app.NewOutbox(cfg, outboxClients, log)
+	sender, err := mailing.NewOutbox(cfg, outboxClients, log)
 	if err != nil {
 		return journey{}, err
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/receiving"
 	"github.com/peergroups/peergroups/internal/app/website"
 	"github.com/peergroups/peergroups/internal/devstack"
@@ -98,13 +99,13 @@ func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
 	if err != nil {
 		return err
 	}
-	clients := app.NewClients(awsCfg)
+	clients := mailing.NewClients(awsCfg)
 	s3c := s3exports.NewClient(awsCfg)
 	if err := devstack.Prepare(ctx, clients.DynamoDB, s3c, cfg.TableName, true); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	a, err := website.New(cfg, clients, log)
+	a, err := website.New(cfg, clients.Clients, log)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
 	}()
 	// Every other email waits in the outbox until the outbox handler sends it, as in
 	// Lambda: a second follower of the stream, as the second event source mapping.
-	sender, err := app.NewOutbox(cfg, clients, log)
+	sender, err := mailing.NewOutbox(cfg, clients, log)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
 		}
 	}()
 	// Mail in: SMTP here, as SES receiving in AWS, to the same handler.
-	in, inbound, err := receiving.New(cfg, clients, s3c, log)
+	in, inbound, err := receiving.New(cfg, clients.Clients, s3c, log)
 	if err != nil {
 		return err
 	}
