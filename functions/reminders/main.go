@@ -4,7 +4,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/app/mailing"
+	"github.com/peergroups/peergroups/internal/metrics"
 )
 
 func main() {
@@ -29,6 +32,15 @@ func main() {
 	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) error {
 		tally, err := reminders.Run(ctx)
 		log.InfoContext(ctx, "reminders", "sent", tally.Sent, "failed", tally.Failed, "skipped", tally.Skipped)
-		return err
+		// The hourly look at the rounds' sending: StalledRounds is what the
+		// StalledRoundAlarm watches (template.yaml).
+		stalled, watchErr := reminders.Stalled(ctx)
+		for _, n := range stalled {
+			log.WarnContext(ctx, "a round's sending has stalled: an admin can resume it on its round page", "round", n)
+		}
+		if watchErr == nil {
+			watchErr = metrics.Write(os.Stdout, lambdacontext.FunctionName, "StalledRounds", float64(len(stalled)), "Count", time.Now())
+		}
+		return errors.Join(err, watchErr)
 	})
 }

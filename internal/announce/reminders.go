@@ -56,6 +56,9 @@ type Reminders struct {
 	// Sleep waits, and Elapsed is the clock the rate is kept by (as the Announcer's).
 	Sleep   func(context.Context, time.Duration) error
 	Elapsed func() time.Time
+	// Watch is read for the rounds whose sending has stalled (see Stalled): the
+	// reminders function runs every hour, and looks for them too.
+	Watch WatchStore
 }
 
 // Tally is what a reminders run did.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamostream"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -190,7 +193,25 @@ func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
 	if r := f.s.post("/admin/rounds/1/resume", url.Values{}); r.Status != http.StatusConflict {
 		t.Fatalf("resuming a round that is still moving: %d, want 409", r.Status)
 	}
+	reminders, err := announcing.NewReminders(f.s.Config, mailing.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := func() []int {
+		t.Helper()
+		stalled, err := reminders.Stalled(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stalled
+	}
+	if got := watch(); len(got) != 0 {
+		t.Fatalf("the hourly watch calls rounds %v stalled within a lease of their last move", got)
+	}
 	f.s.Clock.Add(pg.SendingLease + time.Minute)
+	if got := watch(); !slices.Equal(got, []int{1}) {
+		t.Fatalf("the hourly watch (the alarm's metric) finds rounds %v stalled, want [1]", got)
+	}
 	page := f.s.get("/admin/rounds/1")
 	mustContain(t, page.Body, "Stalled", fmt.Sprintf("Sending has stalled: %d of %d still to send", pub.Left(), pub.Total), "Resume sending")
 	if page.Header.Get("Refresh") != "" {
@@ -205,6 +226,9 @@ func TestAStalledRoundSaysSoAndResumingSendsTheRestOnce(t *testing.T) {
 	}
 	f.check(t)
 	mustContain(t, f.s.get("/admin/rounds/1").Body, "All sent")
+	if got := watch(); len(got) != 0 {
+		t.Fatalf("the hourly watch calls rounds %v stalled after they were all sent", got)
+	}
 	if r := f.s.post("/admin/rounds/1/resume", url.Values{}); r.Status != http.StatusConflict {
 		t.Fatalf("resuming a finished round: %d, want 409", r.Status)
 	}

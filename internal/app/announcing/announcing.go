@@ -33,8 +33,10 @@ func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opt
 	if err != nil {
 		return nil, err
 	}
+	stores := dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName))
 	return &announce.Reminders{
-		Store: dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName)).Reminders, Mailer: mailing.Mailer(cfg, clients),
+		Store: stores.Reminders, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
+		Watch: stores.Rounds,
 	}, nil
 }
