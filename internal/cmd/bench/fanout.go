@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
@@ -47,13 +48,13 @@ type fanoutEnv struct {
 var fanoutGroups = []string{"london", "midlands", "yorkshire", "south"}
 
 // newFanoutEnv makes a fresh table with recipients members spread over the four groups.
-func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv, error) {
+func newFanoutEnv(ctx context.Context, recipients int, rate float64, apiOptions ...func(*middleware.Stack) error) (*fanoutEnv, error) {
 	awsCfg, err := app.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
 	e := &fanoutEnv{awsCfg: awsCfg, counter: &counter{n: requests{}}, members: map[string]int{}}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, e.counter.middleware)
+	awsCfg.APIOptions = append(append(awsCfg.APIOptions, e.counter.middleware), apiOptions...)
 	e.clients = mailing.NewClients(awsCfg)
 	e.cfg, err = app.LoadConfig(func(name string) string {
 		return map[string]string{
@@ -96,7 +97,7 @@ func newFanoutEnv(ctx context.Context, recipients int, rate float64) (*fanoutEnv
 // publish creates round n with an event for every group, and publishes it.
 func (e *fanoutEnv) publish(ctx context.Context, n int) error {
 	admin := pg.Caller{Email: "admin@bench.example.org", Admin: true}
-	start := time.Now().In(pg.London).Truncate(24*time.Hour).AddDate(0, 0, 7)
+	start := benchEventStart().Add(-14 * time.Hour)
 	if err := e.svc.Services.Rounds.CreateRound(ctx, admin, pg.Round{Number: n, Title: "Bench", Summary: "Fan-out.", PeriodStart: start, PeriodEnd: start.AddDate(0, 0, 30), State: pg.RoundDraft}); err != nil {
 		return err
 	}
@@ -396,4 +397,9 @@ func (p *throttlingProxy) throttled() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.done
+}
+
+// benchEventStart is when the bench's rounds' events start: 2 pm, a week from today.
+func benchEventStart() time.Time {
+	return time.Now().In(pg.London).Truncate(24*time.Hour).AddDate(0, 0, 7).Add(14 * time.Hour)
 }

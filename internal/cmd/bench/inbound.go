@@ -29,7 +29,7 @@ import (
 // one new message (store, classify, acknowledge: the acknowledgement goes into the
 // outbox, which sends it), the peak memory of reading a 40 MB message, and 500
 // messages from one sender, of which one is acknowledged.
-func inboundFigures(ctx context.Context, out io.Writer) error {
+func inboundFigures(ctx context.Context, out io.Writer) (inboundUse, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	progress("count the requests of one inbound message")
@@ -41,26 +41,26 @@ func inboundFigures(ctx context.Context, out io.Writer) error {
 	}
 	cfg, err := app.LoadConfig(func(name string) string { return vars[name] })
 	if err != nil {
-		return err
+		return inboundUse{}, err
 	}
 	awsCfg, err := app.AWSConfig(ctx)
 	if err != nil {
-		return err
+		return inboundUse{}, err
 	}
-	count := &counter{n: requests{}}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware)
+	count, use := &counter{n: requests{}}, &meter{}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware, use.middleware)
 	clients := app.NewClients(awsCfg)
 	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName, false); err != nil {
-		return fmt.Errorf("prepare table: %w", err)
+		return inboundUse{}, fmt.Errorf("prepare table: %w", err)
 	}
 	defer clients.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(cfg.TableName)})
 	s3c := s3exports.NewClient(awsCfg)
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.ReceivingBucket)}); err != nil {
-		return fmt.Errorf("create receiving bucket: %w", err)
+		return inboundUse{}, fmt.Errorf("create receiving bucket: %w", err)
 	}
 	in, handler, err := receiving.New(cfg, clients, s3c, slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
-		return err
+		return inboundUse{}, err
 	}
 	deliver := func(id string, raw []byte) error {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.ReceivingBucket), Key: aws.String("inbound/" + id), Body: bytes.NewReader(raw)}); err != nil {
@@ -76,13 +76,18 @@ func inboundFigures(ctx context.Context, out io.Writer) error {
 	}
 	// One new request, warm: a first message makes the groups' cache as in a warm instance.
 	if err := deliver("bench-warm", msg("warm@example.org", "Hello", "When is the next meeting?")); err != nil {
-		return err
+		return inboundUse{}, err
 	}
 	count.take()
+	use.take()
+	began := time.Now()
 	if err := deliver("bench-one", msg("sam@example.org", "Joining", "Please add me to the Midlands group.")); err != nil {
-		return err
+		return inboundUse{}, err
 	}
 	one := count.take()
+	// SES's S3 action (the bench's PutObject stands for it) is billed to the bucket's
+	// owner, so it stays in the usage.
+	message := inboundUse{usage: use.take(), seconds: time.Since(began).Seconds()}
 	if one[opKey{"S3", "PutObject"}]--; one[opKey{"S3", "PutObject"}] == 0 { // the bench's own, standing for SES's S3 action
 		delete(one, opKey{"S3", "PutObject"})
 	}
@@ -98,7 +103,7 @@ func inboundFigures(ctx context.Context, out io.Writer) error {
 	runtime.GC()
 	resetPeakRSS()
 	if _, err := mailin.Parse(big); err != nil {
-		return fmt.Errorf("parse 40 MB: %w", err)
+		return inboundUse{}, fmt.Errorf("parse 40 MB: %w", err)
 	}
 	figure(out, "inbound.parse40mb.peak_rss_mb", fmt.Sprintf("%.1f", float64(peakRSS())/(1<<20)))
 	big = nil
@@ -109,11 +114,11 @@ func inboundFigures(ctx context.Context, out io.Writer) error {
 		raw := msg("flood@example.org", fmt.Sprintf("Message %d", i), "Hello again")
 		m, err := mailin.Parse(raw)
 		if err != nil {
-			return err
+			return inboundUse{}, err
 		}
 		r, err := in.Receive(ctx, m.Inbound(fmt.Sprintf("bench-burst-%d", i), "inbound/none", []string{cfg.AdminAddress}, time.Now()))
 		if err != nil {
-			return err
+			return inboundUse{}, err
 		}
 		if r.Acknowledged {
 			acks++
@@ -121,7 +126,7 @@ func inboundFigures(ctx context.Context, out io.Writer) error {
 	}
 	figure(out, "inbound.burst500.seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
 	figure(out, "inbound.burst500.acks", fmt.Sprint(acks))
-	return nil
+	return message, nil
 }
 
 // bigMessage is a message of about n bytes, nearly all of it one attachment (base64,
@@ -135,4 +140,11 @@ func bigMessage(n int) []byte {
 	}
 	b.WriteString("--b--\r\n")
 	return b.Bytes()
+}
+
+// inboundUse is what one received message used in the inbound function (its reply and
+// notification go through the outbox).
+type inboundUse struct {
+	usage
+	seconds float64
 }

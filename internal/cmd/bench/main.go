@@ -43,7 +43,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, *runs, *startTimeout); err != nil {
+	j, err := run(ctx, os.Stdout, *runs, *startTimeout)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -51,7 +52,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	if err := inboundFigures(ctx, os.Stdout); err != nil {
+	inbound, err := inboundFigures(ctx, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := costFigures(ctx, os.Stdout, j, inbound); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -70,13 +76,13 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duration) error {
+func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duration) (journey, error) {
 	if err := coldStartFigures(ctx, out, runs, startTimeout); err != nil {
-		return err
+		return journey{}, err
 	}
 	j, err := countJourney(ctx)
 	if err != nil {
-		return err
+		return journey{}, err
 	}
 	for _, step := range []struct {
 		name  string
@@ -93,7 +99,7 @@ func run(ctx context.Context, out io.Writer, runs int, startTimeout time.Duratio
 			figure(out, step.name+"."+op.key, fmt.Sprint(op.n))
 		}
 	}
-	return nil
+	return j, nil
 }
 
 // coldStartFigures builds every function and the two baselines, and prints their cold

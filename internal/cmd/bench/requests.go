@@ -122,6 +122,12 @@ func (c *counter) takeSpans() (requests, map[opKey]span) {
 // journey is what one sign-up and its confirmation sent to AWS.
 type journey struct {
 	signup, confirm requests
+	// web is what the web function's requests of one sign-up and its confirmation used,
+	// in requests of webRequests pages and webSeconds; outbox what sending its emails
+	// (the confirmation and the welcome) used.
+	web, outbox usage
+	webRequests int
+	webSeconds  float64
 }
 
 // countJourney composes the real service against the stand-ins, with every AWS request
@@ -149,9 +155,12 @@ func countJourney(ctx context.Context) (journey, error) {
 	}
 	// The outbox function sends the emails from the table's stream, with clients of its
 	// own: only the web function's requests are counted.
-	outboxClients := mailing.NewClients(awsCfg.Copy())
+	outboxMeter, webMeter := &meter{}, &meter{}
+	outboxCfg := awsCfg.Copy()
+	outboxCfg.APIOptions = append(outboxCfg.APIOptions, outboxMeter.middleware)
+	outboxClients := mailing.NewClients(outboxCfg)
 	count := &counter{n: requests{}}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware)
+	awsCfg.APIOptions = append(awsCfg.APIOptions, count.middleware, webMeter.middleware)
 	clients := app.NewClients(awsCfg)
 	if err := devstack.Prepare(ctx, clients.DynamoDB, nil, cfg.TableName, true); err != nil {
 		return journey{}, fmt.Errorf("prepare table: %w", err)
@@ -188,29 +197,65 @@ func countJourney(ctx context.Context) (journey, error) {
 
 	var j journey
 	email := "bench-" + randomHex(4) + "@example.org"
+	if err := b.waitForEmails(ctx, outboxMeter, 2); err != nil { // the warm-up's
+		return journey{}, err
+	}
 	count.take()
+	outboxMeter.take()
+	webMeter.take()
+	b.requests = 0
+	began := time.Now()
 	if err := b.signUp(ctx, email); err != nil {
 		return journey{}, err
 	}
+	j.webSeconds = time.Since(began).Seconds()
 	j.signup = count.take()
 	token, err := b.confirmToken(ctx, email)
 	if err != nil {
 		return journey{}, err
 	}
 	count.take()
+	began = time.Now()
 	if err := b.confirm(ctx, token); err != nil {
 		return journey{}, err
 	}
+	j.webSeconds += time.Since(began).Seconds()
 	j.confirm = count.take()
+	j.web, j.webRequests = webMeter.take(), b.requests
+	if err := b.waitForEmails(ctx, outboxMeter, 2); err != nil { // the confirmation and the welcome
+		return journey{}, err
+	}
+	j.outbox = outboxMeter.take()
 	return j, nil
 }
 
 // browser goes through the service's pages with cookies, as a person would, and reads
 // the mail the SES stand-in received.
 type browser struct {
-	base   string // the service
-	store  string // the SES stand-in's store of sent mail
-	client *http.Client
+	base     string // the service
+	store    string // the SES stand-in's store of sent mail
+	client   *http.Client
+	requests int // the requests made, as Lambda invocations of the web function
+}
+
+// waitForEmails waits until the outbox has sent n emails since the meter was last
+// taken (at most 30 seconds).
+func (b *browser) waitForEmails(ctx context.Context, m *meter, n int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		m.mu.Lock()
+		sent := m.u.Emails
+		m.mu.Unlock()
+		switch {
+		case sent >= n:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("the outbox sent %d emails in 30 seconds, want %d", sent, n)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func newBrowser(base, store string) (*browser, error) {
@@ -335,6 +380,7 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values) 
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	b.requests++
 	resp, err := b.client.Do(req)
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("%s %s: %w", method, path, err)
