@@ -6,6 +6,8 @@ import (
 	"context"
 	"os"
 
+	"github.com/peergroups/peergroups/internal/app"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -21,6 +23,12 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
+	redacting, err := app.Logger(cfg)
+	if err != nil {
+		log.Error("start", "error", err)
+		os.Exit(1)
+	}
+	log = redacting
 	announcer, err := announcing.New(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"os"
 
+	"github.com/peergroups/peergroups/internal/app"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -20,6 +22,12 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
+	redacting, err := app.Logger(cfg)
+	if err != nil {
+		log.Error("start", "error", err)
+		os.Exit(1)
+	}
+	log = redacting
 	sender, err := mailing.NewOutbox(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/peergroups/peergroups/internal/app"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -24,6 +26,12 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
+	redacting, err := app.Logger(cfg)
+	if err != nil {
+		log.Error("start", "error", err)
+		os.Exit(1)
+	}
+	log = redacting
 	reminders, err := announcing.NewReminders(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)

@@ -23,6 +23,12 @@ func main() {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
+	redacting, err := app.Logger(cfg)
+	if err != nil {
+		log.Error("start", "error", err)
+		os.Exit(1)
+	}
+	log = redacting
 	a, err := website.New(cfg, clients, log)
 	if err != nil {
 		log.Error("compose", "error", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
+	"github.com/peergroups/peergroups/internal/logging"
 )
 
 // Clients are the AWS clients the service uses, built once per process.
@@ -104,4 +106,15 @@ func FromEnvironment(ctx context.Context) (Config, Clients, error) {
 		return Config{}, Clients{}, err
 	}
 	return cfg, NewClients(awsCfg), nil
+}
+
+// Logger is every function's logger (package logging): Lambda's structured logs, with
+// the request ID and the function, and every email address replaced by a pseudonym
+// keyed by the link key.
+func Logger(cfg Config) (*slog.Logger, error) {
+	keys, err := cfg.Keyring(time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return logging.Lambda(keys.Pseudonym), nil
 }
