@@ -30,7 +30,7 @@ dev: deps ## run the whole service on http://127.0.0.1:8080 with the stand-ins
 	go run ./internal/cmd/dev
 
 test: deps lint ## check the code, start the stand-ins on free ports, run every test, stop them
-	go run ./internal/cmd/withstack -- go test -race -count=1 -timeout 30m -parallel 4 ./...
+	go run ./internal/cmd/withstack -- go test -race -count=1 -timeout 45m -parallel 4 ./...
 
 .PHONY: lint
 lint: ## vet, staticcheck (a tool in go.mod) and gofmt: fails on any finding or unformatted file

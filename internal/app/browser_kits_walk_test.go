@@ -55,7 +55,7 @@ func TestTheKitsWalkInABrowserWithoutJavaScript(t *testing.T) {
 	signIn := func(email, lands string) person {
 		// newBrowser's tab with a longer life: each lasts the whole walk, which a
 		// machine busy with the full suite can stretch towards newBrowser's 3 minutes.
-		b := &browser{t: t, ctx: testenv.BrowserTab(t, 6*time.Minute), axe: string(axe)}
+		b := &browser{t: t, ctx: testenv.BrowserTab(t, 12*time.Minute), axe: string(axe)}
 		b.signIn(t, s, email, lands)
 		b.do("turn JavaScript off", scripts(false))
 		return person{b}
