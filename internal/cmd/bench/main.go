@@ -28,6 +28,7 @@ func main() {
 	big := flag.Int("fanout-memory", 100000, "members of the fan-out whose memory is measured (0: none)")
 	bigRate := flag.Float64("fanout-memory-rate", 1000, "the maximum send rate of that fan-out, emails a second")
 	startTimeout := flag.Duration("start-timeout", 10*time.Second, "longest a binary may take to ask the Runtime API for work")
+	kitsOnly := flag.Bool("kits", false, "measure only the kits' figures (kit.save, kit.merge200, kit.download)")
 	flag.Parse()
 	if os.Getenv("PEERGROUPS_STACK") == "" {
 		fmt.Fprintln(os.Stderr, "bench: the local stand-ins are not running. Run the bench with `make bench` from the repository root.")
@@ -35,6 +36,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *kitsOnly {
+		if err := kitFigures(ctx, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Stdout, *runs, *startTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
