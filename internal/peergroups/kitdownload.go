@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -582,10 +583,13 @@ func (d KitDownload) attribution() []byte {
 }
 
 // runSheetPage is a printable run sheet on its own: one HTML file with its styles.
-var runSheetPage = template.Must(template.New("run-sheet").Funcs(template.FuncMap{
-	"minutes": MinutesText,
-	"licence": LicenceName,
-}).Parse(`<!DOCTYPE html>
+// Parsed when first used, not at start (the web function's cold start pays for no
+// download it may never serve).
+var runSheetPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("run-sheet").Funcs(template.FuncMap{
+		"minutes": MinutesText,
+		"licence": LicenceName,
+	}).Parse(`<!DOCTYPE html>
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
@@ -621,6 +625,7 @@ Led by {{.}}{{end}}</td><td>{{.ParticipantNotes}}{{if and $.Facilitator .Facilit
 </body>
 </html>
 `))
+})
 
 // runSheetRow is a row of a printed run sheet, with its time in words.
 type runSheetRow struct {
@@ -677,7 +682,7 @@ func (d KitDownload) runSheetHTML(view string) ([]byte, error) {
 		data.When = "Times from the start of the event (hours:minutes). "
 	}
 	var b bytes.Buffer
-	if err := runSheetPage.Execute(&b, data); err != nil {
+	if err := runSheetPage().Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("run sheet: %w", err)
 	}
 	return b.Bytes(), nil
