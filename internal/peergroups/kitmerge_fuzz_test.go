@@ -71,9 +71,15 @@ func editSections(base []pg.KitSection, in *bytesReader, side string) ([]pg.KitS
 			secs = slices.Insert(slices.Delete(secs, i, i+1), j, s)
 		}
 	}
-	// Changes to sections this side added or deleted are part of that.
+	// Changes to sections this side added or deleted are part of that; a field set
+	// back to the base's value (or to the value it had) is no change.
 	for k := range e.changed {
 		if e.deleted[k[0]] || !inBase(k[0]) {
+			delete(e.changed, k)
+			continue
+		}
+		b := base[slices.IndexFunc(base, func(s pg.KitSection) bool { return s.ID == k[0] })]
+		if sectionField(b, k[1]) == sectionField(secs[slices.IndexFunc(secs, func(s pg.KitSection) bool { return s.ID == k[0] })], k[1]) {
 			delete(e.changed, k)
 		}
 	}
@@ -132,19 +138,7 @@ func FuzzMergeSections(f *testing.F) {
 				if !ok {
 					t.Fatalf("section %s, changed on one side, is not in the merge %s", k[0], sectionOrder(got))
 				}
-				var have string
-				switch k[1] {
-				case "title":
-					have = s.Title
-				case "kind":
-					have = s.Kind
-				case "audience":
-					have = s.Audience
-				default:
-					n, _ := strconv.Atoi(strings.TrimPrefix(k[1], "line "))
-					have = strings.Split(s.Body, "\n")[n]
-				}
-				if have != v {
+				if have := sectionField(s, k[1]); have != v {
 					t.Fatalf("section %s's %s was set to %q on one side; the merge has %q", k[0], k[1], v, have)
 				}
 			}
@@ -169,4 +163,21 @@ func sectionOrder(d pg.KitDoc) string {
 		out = append(out, s.ID+":"+s.Title)
 	}
 	return strings.Join(out, ",")
+}
+
+// sectionField is a section's field by the name editSections gives it.
+func sectionField(s pg.KitSection, name string) string {
+	switch name {
+	case "title":
+		return s.Title
+	case "kind":
+		return s.Kind
+	case "audience":
+		return s.Audience
+	}
+	n, _ := strconv.Atoi(strings.TrimPrefix(name, "line "))
+	if lines := strings.Split(s.Body, "\n"); n < len(lines) {
+		return lines[n]
+	}
+	return ""
 }
