@@ -277,8 +277,12 @@ func TestAMemberDownloadsTheirGroupsVersionWithNothingForFacilitatorsOnly(t *tes
 		t.Fatalf("confirm: %d", r.Status)
 	}
 	s.as(member)
-	if r := s.get("/kits/3/groups/london"); !strings.Contains(r.Body, `href="/kits/3/groups/london/download"`) {
+	page := s.get("/kits/3/groups/london")
+	if !strings.Contains(page.Body, `href="/kits/3/groups/london/download"`) {
 		t.Error("the member's page does not offer the download")
+	}
+	if strings.Contains(page.Body, s.fac) || strings.Contains(page.Body, s.admin) {
+		t.Error("the member's page shows an author's email address")
 	}
 	z := s.download("/kits/3/groups/london/download")
 	if z.name != "round-3-london-kit-for-participants-revision-1.zip" {
