@@ -65,6 +65,7 @@ fuzz: ## fuzz the form decoding, the link tokens, template text and web addresse
 	go test ./internal/mailin -run '^$$' -fuzz FuzzParse -fuzztime 30s
 	go test ./internal/feedback -run '^$$' -fuzz FuzzDecode -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzMergeAgenda -fuzztime 30s
+	go test ./internal/peergroups -run '^$$' -fuzz FuzzMergeSections -fuzztime 30s
 	go test ./internal/peergroups -run '^$$' -fuzz FuzzWordDiff -fuzztime 30s
 
 assets: deps ## rebuild the stylesheet from GOV.UK Frontend, and copy GOV.UK's accessible autocomplete

@@ -114,6 +114,7 @@ var expectations = map[string]row{
 	"POST /kits/{round}/groups/{group}/sections/{section}": groupFacilitator,
 	"GET /kits/{round}/groups/{group}/history":             anyFacilitator,
 	"GET /kits/{round}/groups/{group}/merge":               groupFacilitator,
+	"GET /kits/{round}/groups/{group}/download":            variantReaders,
 	"POST /kits/{round}/groups/{group}/merge":              groupFacilitator,
 	"POST /kits/{round}/groups/{group}/merge/abandon":      groupFacilitator,
 	"GET /kits/{round}/lineage":                            adminOnly,

@@ -10,8 +10,9 @@ import (
 // versioned with old versions kept 30 days, and only the web function reads and writes
 // kit revisions in it: GetObject and PutObject on kits/objects/* and kits/html/*
 // (their sections as HTML), and on blobs/* and uploads/* (kits' files, uploaded by a
-// presigned POST); DeleteObject on uploads/* only; nothing else. Uploads never
-// finished expire after a day.
+// presigned POST); GetObject, PutObject and AbortMultipartUpload on kits/zips/* (the
+// kits' zips, written in parts); DeleteObject on uploads/* only; nothing else. Uploads
+// never finished expire after a day, zips after a few days.
 func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
@@ -37,11 +38,21 @@ func TestTemplateKitsAreReadAndWrittenByTheWebFunctionOnly(t *testing.T) {
 	if !uploadsExpire {
 		t.Error("KitsBucket keeps uploads that were never finished: expire uploads/ after a day")
 	}
+	zipsExpire := false
+	for _, rule := range yamlList(yamlAt(props, "LifecycleConfiguration", "Rules")) {
+		if days, ok := yamlAt(rule, "ExpirationInDays").(int); ok && days >= 1 && days <= 7 && yamlAt(rule, "Prefix") == "kits/zips/" && yamlAt(rule, "Status") == "Enabled" {
+			zipsExpire = true
+		}
+	}
+	if !zipsExpire {
+		t.Error("KitsBucket keeps kits' zips for ever: expire kits/zips/ after a few days (they are made again when asked for)")
+	}
 	// What the web function may do in the bucket: exactly these, by resources.
 	allowed := map[string][]string{
 		"${KitsBucket.Arn}/kits/objects/* ${KitsBucket.Arn}/kits/html/*": {"s3:GetObject", "s3:PutObject"},
 		"${KitsBucket.Arn}/blobs/* ${KitsBucket.Arn}/uploads/*":          {"s3:GetObject", "s3:PutObject"},
 		"${KitsBucket.Arn}/uploads/*":                                    {"s3:DeleteObject"},
+		"${KitsBucket.Arn}/kits/zips/*":                                  {"s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"},
 	}
 	granted := map[string]bool{}
 	if env := tpl.environment(webFunction); yamlAt(env["KITS_BUCKET"], "Ref") != "KitsBucket" {

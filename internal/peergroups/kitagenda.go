@@ -275,9 +275,9 @@ func rowIDs(agendas ...[]AgendaRow) []string {
 	return out
 }
 
-// mergeOrder is mergeAgenda's order of the rows kept: theirs, with ours' moves and
-// additions, each after the row it follows in ours.
-func mergeOrder(base, ours, theirs []string, kept map[string]AgendaRow) []string {
+// mergeOrder is the merged order of the rows (or sections) kept: theirs, with ours'
+// moves and additions, each after the row it follows in ours.
+func mergeOrder[V any](base, ours, theirs []string, kept map[string]V) []string {
 	order := make([]string, 0, len(kept))
 	for _, id := range theirs {
 		if _, ok := kept[id]; ok {

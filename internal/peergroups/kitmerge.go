@@ -1,7 +1,6 @@
 package peergroups
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/epiclabs-io/diff3"
@@ -35,7 +34,6 @@ func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 		Licence: field("", "licence", base.Licence, ours.Licence, theirs.Licence),
 	}
 	merged := map[string]KitSection{}
-	keep := map[string]bool{}
 	ids := sectionIDs(base, ours, theirs)
 	for _, id := range ids {
 		b, inBase := base.Section(id)
@@ -50,11 +48,10 @@ func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 				Title:    field(id, "title", b.Title, o.Title, t.Title),
 				Body:     field(id, "body", b.Body, o.Body, t.Body),
 			}
-			keep[id] = true
 		case !inBase && inOurs:
-			merged[id], keep[id] = o, true // added by us
+			merged[id] = o // added by us
 		case !inBase && inTheirs:
-			merged[id], keep[id] = t, true // added by them
+			merged[id] = t // added by them
 		case inOurs && !inTheirs: // they removed it
 			if o != b {
 				clashes = append(clashes, KitClash{Section: id, Field: "section", Base: b.Body, Ours: o.Body})
@@ -62,30 +59,19 @@ func MergeKits(base, ours, theirs KitDoc) (KitDoc, []KitClash) {
 		case inTheirs && !inOurs: // we removed it
 			if t != b {
 				clashes = append(clashes, KitClash{Section: id, Field: "section", Base: b.Body, Theirs: t.Body})
-				merged[id], keep[id] = t, true
+				merged[id] = t
 			}
 		}
 	}
-	// Theirs' order, then ours' additions after the section they follow in ours.
-	order := make([]string, 0, len(merged))
-	for _, s := range theirs.Sections {
-		if keep[s.ID] {
-			order = append(order, s.ID)
+	// Theirs' order, with ours' moves and additions (as the agenda's rows).
+	sectionOrder := func(d KitDoc) []string {
+		out := make([]string, len(d.Sections))
+		for i, s := range d.Sections {
+			out[i] = s.ID
 		}
+		return out
 	}
-	for i, s := range ours.Sections {
-		if !keep[s.ID] || slices.Contains(order, s.ID) {
-			continue
-		}
-		at := 0
-		for j := i - 1; j >= 0; j-- {
-			if k := slices.Index(order, ours.Sections[j].ID); k >= 0 {
-				at = k + 1
-				break
-			}
-		}
-		order = slices.Insert(order, at, s.ID)
-	}
+	order := mergeOrder(sectionOrder(base), sectionOrder(ours), sectionOrder(theirs), merged)
 	for _, id := range order {
 		out.Sections = append(out.Sections, merged[id])
 	}

@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
-	"mime"
 	"net/http"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
-// kitDownloads serve a round's kit as one zip file.
+// kitDownloads serve a round's kit as one zip file, made in S3 (a Lambda response is
+// at most 6 MB, and a kit's files may be far more) and fetched from there.
 type kitDownloads struct {
 	*Server
 	svc kitDownloadService
@@ -16,29 +16,33 @@ type kitDownloads struct {
 
 // kitDownloadService is what the download calls of the domain.
 type kitDownloadService interface {
-	Download(ctx context.Context, c pg.Caller, round int, kit string) (pg.KitDownload, error)
+	Link(ctx context.Context, c pg.Caller, round int, kit string) (string, error)
 }
 
-// kitDownload sends the head revision of the round's core kit (or of the kit named by
-// ?kit=) as a zip, written straight to the response as it is made.
+// kitDownload answers with a short presigned link to the zip of the head revision of
+// the round's core kit (or of the kit named by ?kit=).
 func (s kitDownloads) kitDownload(w http.ResponseWriter, r *http.Request) {
+	s.send(w, r, kitParam(r.URL.Query().Get("kit")))
+}
+
+// variantDownload answers with a link to the zip of a group's version of the kit: its
+// members get it as its participants see it.
+func (s kitDownloads) variantDownload(w http.ResponseWriter, r *http.Request) {
+	s.send(w, r, r.PathValue("group"))
+}
+
+func (s kitDownloads) send(w http.ResponseWriter, r *http.Request, kit string) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d, err := s.svc.Download(r.Context(), caller(r), n, kitParam(r.URL.Query().Get("kit")))
+	link, err := s.svc.Link(r.Context(), caller(r), n, kit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName()}))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	if err := pg.WriteKitArchive(w, d); err != nil {
-		// The zip has begun: the browser is left with a broken download, which it says.
-		s.Log.ErrorContext(r.Context(), "write kit zip", "path", r.URL.Path, "error", err)
-	}
+	// The link is never shown on a page or sent in an email: it dies in minutes.
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, link, http.StatusSeeOther)
 }

@@ -44,6 +44,8 @@ type Server struct {
 
 	// KitSuggestions is the groups' suggestions to the core kits (nil: none shown).
 	KitSuggestions *pg.KitSuggestions
+	// KitDownloads make the kits' zips.
+	KitDownloads *pg.KitDownloads
 
 	Announcer *announce.Announcer
 	Councils  *pg.Councils
@@ -93,7 +95,7 @@ func (s *Server) Routes() []Route {
 		kits      = kitPages{s, s.Kits}
 		variants  = variantPages{s, s.KitVariants}
 		kitsCmp   = kitComparePages{s, s.Kits}
-		kitsZip   = kitDownloads{s, s.Kits}
+		kitsZip   = kitDownloads{s, s.KitDownloads}
 		kitFiles  = kitFilePages{s, s.KitFiles}
 		kitSuggs  = suggestionPages{s, s.KitSuggestions}
 		inbox     = inboxPages{s, inboxAndGroups{s.MailInbox, s.Network}}
@@ -179,6 +181,7 @@ func (s *Server) Routes() []Route {
 		{"POST /kits/{round}/groups/{group}/merge/abandon", GroupFacilitator, variants.mergeAbandon},
 		{"GET /kits/{round}/compare", AnyFacilitator, kitsCmp.kitCompare},
 		{"GET /kits/{round}/download", AnyFacilitator, kitsZip.kitDownload},
+		{"GET /kits/{round}/groups/{group}/download", SignedIn, kitsZip.variantDownload}, // members of the group get it for participants
 		{"GET /kits/{round}/files/new", AnyFacilitator, kitFiles.uploadForm},
 		{"GET /kits/{round}/files/uploaded", AnyFacilitator, kitFiles.uploaded},
 		{"POST /kits/{round}/files", AnyFacilitator, kitFiles.fileAdd},

@@ -42,6 +42,7 @@ type Services struct {
 
 	KitSuggestions *pg.KitSuggestions
 	MailInbox      *pg.MailInbox
+	KitDownloads   *pg.KitDownloads
 }
 
 // NewServices builds each capability's service over the store, and gives each the
@@ -68,6 +69,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 
 		KitSuggestions: &pg.KitSuggestions{Variants: variants, Store: st.Kits},
 		MailInbox:      &pg.MailInbox{Env: env, Store: st.MailIn, Network: network},
+		KitDownloads:   &pg.KitDownloads{Kits: kits, Variants: variants},
 	}
 }
 
@@ -93,6 +95,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
+	services.KitDownloads.Zips = s3kits.DeferredZips(clients.AWS, cfg.KitsBucket)
 	// The web function previews announcements and briefs, and serves calendars; it sends
 	// no mail itself (the announce function does), so its announcer has no mailer, and
 	// the function does not link the SES client.
@@ -116,6 +119,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Now:         now,
 
 		KitSuggestions: services.KitSuggestions,
+		KitDownloads:   services.KitDownloads,
 
 		Announcer: announcer,
 		Councils:  list,

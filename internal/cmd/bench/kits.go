@@ -41,7 +41,7 @@ func kitFigures(ctx context.Context, out io.Writer) error {
 	figure(out, "kit.merge200.clashes", fmt.Sprint(clashes))
 	figure(out, "kit.merge200.ms", ms(took))
 	figure(out, "kit.merge200.peak_rss_mb", fmt.Sprintf("%.1f", float64(rss)/(1<<20)))
-	return nil
+	return kitDownloadFigures(ctx, out)
 }
 
 // countKitSave counts the requests of one section saved over the head it was opened on

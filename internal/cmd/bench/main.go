@@ -29,6 +29,7 @@ func main() {
 	bigRate := flag.Float64("fanout-memory-rate", 1000, "the maximum send rate of that fan-out, emails a second")
 	startupOnly := flag.Bool("startup-only", false, "measure only the cold starts and binary sizes (no stand-ins needed)")
 	startTimeout := flag.Duration("start-timeout", 10*time.Second, "longest a binary may take to ask the Runtime API for work")
+	kitsOnly := flag.Bool("kits", false, "measure only the kits' figures (kit.save, kit.merge200, kit.download)")
 	flag.Parse()
 	if *startupOnly {
 		if err := coldStartFigures(context.Background(), os.Stdout, *runs, *startTimeout); err != nil {
@@ -43,6 +44,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *kitsOnly {
+		if err := kitFigures(ctx, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	j, err := run(ctx, os.Stdout, *runs, *startTimeout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
