@@ -65,7 +65,7 @@ type Inbox struct {
 }
 
 // MailClasses are the classes a conversation can be given, in the order offered.
-var MailClasses = []MailClass{MailQuestion, MailJoin, MailLeave, MailRegister, MailFacilitate, MailPropose, MailDataRequest}
+var MailClasses = []MailClass{MailQuestion, MailJoin, MailLeave, MailRegister, MailFacilitate, MailPropose, MailDataRequest, MailReply}
 
 // MailClassWords says what a class asks for, in words.
 func MailClassWords(c MailClass) string { return mailClassWords[c] }
