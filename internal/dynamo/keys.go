@@ -313,11 +313,14 @@ const (
 )
 
 func inboundPK(sesID string) string    { return "INBOUND#" + sesID }
-func sentMailPK(sesID string) string   { return "SENT#" + sesID }
-
-const skSentMail = "SENT"
 func conversationPK(ref string) string { return "CONV#" + ref }
 func inboxPK(status string) string     { return "INBOX#" + status }
 func inboundSK(received time.Time, sesID string) string {
 	return "MSG#" + stampMilli(received) + "#" + sesID
 }
+
+// sentMailPK lists a sent ledger row in gsi1 under its email's SES message ID (with
+// skSentMail as gsi1sk): the email a reply answers.
+func sentMailPK(sesID string) string { return "SENT#" + sesID }
+
+const skSentMail = "SENT"
