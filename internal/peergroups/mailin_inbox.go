@@ -54,6 +54,7 @@ type MailInbox struct {
 	Env
 	Store   InboxStore
 	Network GroupReader
+	Files   AttachmentLinker // nil: attachments are listed, not downloaded
 }
 
 // Inbox is what a caller sees of the inbox.

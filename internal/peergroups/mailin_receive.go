@@ -42,6 +42,7 @@ type InboundMessage struct {
 type InboundAttachment struct {
 	Name, Type string
 	Size       int
+	Key        string // where it is stored apart (see mailin_attachments.go); "" when it is not
 }
 
 // MailVerdicts are SES's checks of a message: PASS, FAIL, GRAY, PROCESSING_FAILED or "".

@@ -13,6 +13,7 @@ import (
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3kits"
+	"github.com/peergroups/peergroups/internal/s3mail"
 	"github.com/peergroups/peergroups/internal/web"
 )
 
@@ -93,6 +94,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
+	// Mail's attachments, stored apart by the inbound function, are downloaded by link.
+	services.MailInbox.Files = s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
 	announcer, err := announcing.New(cfg, clients, log, opts...)
 	if err != nil {
 		return nil, err
