@@ -147,6 +147,7 @@ func NewOutbox(cfg Config, clients Clients, log *slog.Logger, opts ...Option) (*
 	return &outbox.Sender{
 		Store: stores.Outbox, Mailer: Mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
+		Audit: stores.Outbox,
 	}, nil
 }
 
