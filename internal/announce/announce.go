@@ -43,6 +43,8 @@ type Store interface {
 	// in a progress item of its own named id (no two settles share an item, so they
 	// cannot conflict). id is unique to the settle and the same when it is retried.
 	Settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error
+	// AppendAudit records a settled batch in the audit trail (see auditBatch).
+	AppendAudit(ctx context.Context, a pg.AuditEntry) error
 }
 
 // Announcer sends a round's announcements.

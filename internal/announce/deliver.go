@@ -202,7 +202,11 @@ func (a *Announcer) claim(ctx context.Context, round int, rows []pg.LedgerRow) e
 // DynamoDB cancels it for conflicting writes or throttling, until ctx ends.
 func (a *Announcer) settle(ctx context.Context, round int, rows []pg.LedgerRow) error {
 	id, at := rows[0].Run+"-"+runID(), a.Now()
-	return a.persist(ctx, func() error { return a.Store.Settle(ctx, round, id, rows, at) })
+	if err := a.persist(ctx, func() error { return a.Store.Settle(ctx, round, id, rows, at) }); err != nil {
+		return err
+	}
+	a.auditBatch(ctx, round, id, rows, at)
+	return nil
 }
 
 // persist calls write until it succeeds or fails for a reason other than a busy or

@@ -31,6 +31,8 @@ type ReminderStore interface {
 	// SettleReminder writes a reminder's final state at a time, on condition that run
 	// holds it.
 	SettleReminder(ctx context.Context, round int, row pg.LedgerRow, at time.Time) error
+	// AppendAudit records a reminder settled in the audit trail.
+	AppendAudit(ctx context.Context, a pg.AuditEntry) error
 }
 
 // ReminderMailer sends one email, and says how many a second the mail service allows.
@@ -175,12 +177,17 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 		defer cancel()
 		if err = m.send(sendCtx, *msg, limiter); err == nil {
 			row.State = pg.LedgerSent
-			return m.Store.SettleReminder(sendCtx, r.Number, row, m.Now())
+			if err := m.Store.SettleReminder(sendCtx, r.Number, row, m.Now()); err != nil {
+				return err
+			}
+			m.audit(sendCtx, r.Number, row)
+			return nil
 		}
 		row.State, row.Reason = pg.LedgerFailed, err.Error()
 		if serr := m.Store.SettleReminder(sendCtx, r.Number, row, m.Now()); serr != nil {
 			return serr
 		}
+		m.audit(sendCtx, r.Number, row)
 	}
 	return err
 }
@@ -218,5 +225,17 @@ func (m *Reminders) send(ctx context.Context, msg pg.Message, limiter *limiter) 
 			return err
 		}
 		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// audit records a reminder settled (sent, or refused) in the audit trail, once: a
+// reminder settled is never claimed again. It is out whatever the audit trail says.
+func (m *Reminders) audit(ctx context.Context, round int, row pg.LedgerRow) {
+	action := "send reminder"
+	if row.State == pg.LedgerFailed {
+		action = "reminder refused"
+	}
+	if err := m.Store.AppendAudit(ctx, pg.MailOutEntry(m.Now(), action, row.Email, map[string]any{"kind": row.Kind, "round": round, "group": row.Group})); err != nil {
+		m.Log.WarnContext(ctx, "the audit entry of a reminder was not written", "round", round, "group", row.Group, "error", err)
 	}
 }

@@ -173,6 +173,8 @@ var expectations = map[string]row{
 	"POST /admin/inbox/{ref}/class":  anyFacilitator,
 	"POST /admin/inbox/{ref}/assign": anyFacilitator,
 	"POST /admin/inbox/{ref}/close":  anyFacilitator,
+	// An attachment of a conversation the caller may see: a 303 to a 5-minute link.
+	"GET /admin/inbox/{ref}/attachments/{file}": anyFacilitator,
 }
 
 // pathFor fills a pattern's wildcards with real values.

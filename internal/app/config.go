@@ -24,7 +24,7 @@ type Var struct {
 	Default string // "" with Required false means empty is allowed
 	Require bool
 	Help    string
-	Only    string // the one function that reads it (its logical ID in template.yaml); "" for every function
+	Only    string // the functions that read it (their logical IDs in template.yaml, separated by spaces); "" for every function
 }
 
 // Vars lists every environment variable the service reads, with its default. The
@@ -46,7 +46,7 @@ var Vars = []Var{
 	{Name: "EXPORTS_BUCKET", Default: "peergroups-exports", Help: "S3 bucket that members CSV downloads are written to and fetched from by a presigned link valid for 5 minutes (a Lambda response is at most 6 MB)."},
 	{Name: "KITS_BUCKET", Default: "peergroups-kits", Help: "Private S3 bucket of the rounds' kits: each revision is one JSON document at kits/objects/<sha256>.json, its sections as HTML at kits/html/<sha256>.json."},
 	{Name: "KITS_UPLOAD_URL", Default: "", Help: "Address the browser posts kit files to instead of the kits bucket's own S3 address; empty in AWS. `make dev` and the tests set it to a local front that enforces the POST policy and redirects as S3 does (the S3 stand-in does neither).", Only: "WebFunction"},
-	{Name: "RECEIVING_BUCKET", Default: "peergroups-inbound-mail", Help: "Private S3 bucket SES receiving stores each inbound message in (raw, at RECEIVING_PREFIX + its SES message ID), which the inbound function reads.", Only: "InboundFunction"},
+	{Name: "RECEIVING_BUCKET", Default: "peergroups-inbound-mail", Help: "Private S3 bucket SES receiving stores each inbound message in (raw, at RECEIVING_PREFIX + its SES message ID), which the inbound function reads; the attachments it takes out of them are at RECEIVING_PREFIX + attachments/<sha256>, which the console links to for 5 minutes.", Only: "InboundFunction WebFunction"},
 	{Name: "RECEIVING_PREFIX", Default: "inbound/", Help: "Key prefix of the receipt rule's S3 action.", Only: "InboundFunction"},
 	{Name: "ADMIN_ADDRESS", Default: "admin@peergroups.example.org", Help: "The admin address people write to: mail to it is acknowledged, classified and shown to the admins.", Only: "InboundFunction"},
 	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (<group ID>@<domain>), whose mail goes to the group's facilitators; empty: no group addresses.", Only: "InboundFunction"},

@@ -44,12 +44,16 @@ type mailSite struct {
 func newMailSite(t *testing.T) *mailSite {
 	t.Helper()
 	admin := testenv.Address("mail-admin")
-	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	return mailSiteOn(newSite(t, map[string]string{"ADMIN_EMAILS": admin}), admin)
+}
+
+// mailSiteOn is a site's mail-in service, composed as the inbound function does.
+func mailSiteOn(s *site, admin string) *mailSite {
 	svc := s.App.Services
 	in := &pg.MailIn{
 		Env: svc.Memberships.Env, Store: s.App.Stores.MailIn, Network: svc.Network, People: s.App.Stores.Network,
 		Admins: s.Config.Admins, Admin: adminAddress, Domain: groupsDomain, Ours: []string{"peergroups@example.org"},
-		Pseudonym: svc.Memberships.Limiter.Pseudonym,
+		Pseudonym: svc.Memberships.Limiter.Pseudonym, Sent: s.App.Stores.MailIn,
 	}
 	return &mailSite{site: s, in: in, admin: admin}
 }

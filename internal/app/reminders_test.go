@@ -59,6 +59,15 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d reminders to the person going, want 1", n)
 	}
+	audited := 0
+	for _, e := range auditTrail(t, f.s, f.admin.Email) {
+		if e.Actor == pg.MailOutActor && e.Action == "send reminder" && e.Target == going {
+			audited++
+		}
+	}
+	if audited != 1 {
+		t.Errorf("the reminder is in the audit trail %d times, want once", audited)
+	}
 	for _, m := range testenv.Mail(t, waiting) {
 		if strings.HasPrefix(m.Subject, "Reminder:") {
 			t.Fatal("a person not going got a reminder")

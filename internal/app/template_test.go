@@ -150,9 +150,9 @@ func TestTemplateSetsExactlyTheVariablesTheCodeReads(t *testing.T) {
 		for _, v := range app.Vars {
 			value, ok := env[v.Name]
 			switch {
-			case ok && v.Only != "" && v.Only != id:
+			case ok && v.Only != "" && !slices.Contains(strings.Fields(v.Only), id):
 				t.Errorf("%s sets %s, which only %s reads", id, v.Name, v.Only)
-			case !ok && v.Only != "" && v.Only != id:
+			case !ok && v.Only != "" && !slices.Contains(strings.Fields(v.Only), id):
 			case !ok:
 				t.Errorf("%s does not set %s (%s)", id, v.Name, v.Help)
 			case v.Require && (value == nil || value == ""):

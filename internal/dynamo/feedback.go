@@ -39,10 +39,10 @@ func (st *FeedbackStore) RecordDelivery(ctx context.Context, round int, id pg.Le
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(st.Table),
 			Key:                       k,
-			UpdateExpression:          aws.String("SET #state = :sent, messageId = :message, settledAt = :at"),
+			UpdateExpression:          aws.String("SET #state = :sent, messageId = :message, settledAt = :at, gsi1pk = :sentpk, gsi1sk = :sentsk"),
 			ConditionExpression:       aws.String("#state = :sending"),
 			ExpressionAttributeNames:  map[string]string{"#state": "state"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(string(pg.LedgerSent)), ":sending": s(string(pg.LedgerSending)), ":message": s(e.MessageID), ":at": s(stamp(e.At))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(string(pg.LedgerSent)), ":sending": s(string(pg.LedgerSending)), ":message": s(e.MessageID), ":at": s(stamp(e.At)), ":sentpk": s(sentMailPK(e.MessageID)), ":sentsk": s(skSentMail)},
 		})
 		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok && err != nil {
 			return moved, unavailable(fmt.Errorf("settle a row SES took: %w", err))

@@ -40,6 +40,7 @@ import (
 //	answer (RSVP)        ATTEND#<nnnn>#<group> <email>    (status, since, seq: the answer's number)
 //	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email: brief, announce)
+//	  once sent, also in gsi1:                                  SENT#<ses id>     SENT
 //	reminder's row       REMIND#<nnnn>       remind#<group>#<email>   (the reminders' own ledger)
 //	suppressed address   SUPPRESSED          <email>
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
@@ -88,6 +89,10 @@ import (
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
 //     (one transaction of conditional updates, for announcements and reminders alike)
 //   - a reminder's row: GetItem REMIND#<nnnn> / remind#<group>#<email>
+//   - the email of ours a reply answers (mail in): Query gsi1 gsi1pk = SENT#<ses id>, the
+//     SES message ID its In-Reply-To names. The settle that records a row's message ID
+//     writes these index keys in the same UpdateItem: no extra item, no extra request,
+//     one index write per recipient (a ledger row is otherwise in no index)
 //   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED
 //   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
@@ -313,3 +318,9 @@ func inboxPK(status string) string     { return "INBOX#" + status }
 func inboundSK(received time.Time, sesID string) string {
 	return "MSG#" + stampMilli(received) + "#" + sesID
 }
+
+// sentMailPK lists a sent ledger row in gsi1 under its email's SES message ID (with
+// skSentMail as gsi1sk): the email a reply answers.
+func sentMailPK(sesID string) string { return "SENT#" + sesID }
+
+const skSentMail = "SENT"

@@ -120,9 +120,11 @@ func (st *Store) claim(ctx context.Context, pk string, rows []pg.LedgerRow) erro
 
 // settleUpdate writes a row's final state, on condition that its run still holds it.
 func (st *Store) settleUpdate(pk string, r pg.LedgerRow, at time.Time) *types.Update {
-	expr, names, values := set(map[string]types.AttributeValue{
+	attrs := map[string]types.AttributeValue{
 		"state": s(string(r.State)), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(at)),
-	})
+	}
+	sentIndexKeys(attrs, r)
+	expr, names, values := set(attrs)
 	names["#state"], names["#run"] = "state", "run"
 	values[":sending"], values[":run"] = s(string(pg.LedgerSending)), s(r.Run)
 	return &types.Update{

@@ -24,6 +24,14 @@ type Receiver interface {
 	Receive(ctx context.Context, m pg.InboundMessage) (pg.MailReceipt, error)
 }
 
+// FileStore keeps the attachments of the messages received, each apart (S3), so that
+// the console can hand out links to them without reading a raw message.
+type FileStore interface {
+	// PutAttachment stores a file at key (the same bytes at the same key: writing it
+	// again changes nothing).
+	PutAttachment(ctx context.Context, key string, body []byte) error
+}
+
 // Handler is the inbound function: SES has stored each message in S3 (the receipt
 // rule's S3 action, at Prefix + its message ID) and then invoked it (the Lambda action,
 // asynchronously: Lambda tries a failed event twice more, then sends it to the
@@ -31,7 +39,8 @@ type Receiver interface {
 type Handler struct {
 	Raw      RawStore
 	Receiver Receiver
-	Prefix   string // the S3 action's ObjectKeyPrefix
+	Files    FileStore // nil: attachments are listed, not stored apart
+	Prefix   string    // the S3 action's ObjectKeyPrefix
 	Log      *slog.Logger
 }
 
@@ -66,6 +75,9 @@ func (h *Handler) one(ctx context.Context, s events.SimpleEmailService) error {
 			Subject: "(a message that could not be read)", Automatic: "unreadable: " + pg.OneLine(err.Error(), 100)}
 	} else {
 		in = m.Inbound(id, key, s.Receipt.Recipients, s.Receipt.Timestamp)
+		if err := h.storeAttachments(ctx, m, &in); err != nil {
+			return err // tried again by Lambda: the keys are the files' hashes
+		}
 	}
 	// SES's own verdicts are in the event; headers that say otherwise may be the sender's.
 	r := s.Receipt

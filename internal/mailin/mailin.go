@@ -57,9 +57,10 @@ type Message struct {
 
 // Attachment is a file attached to a message (its content stays in the raw message).
 type Attachment struct {
-	Name string // as sent, made safe to show
-	Type string // the media type the sender gave
-	Size int
+	Name    string // as sent, made safe to show
+	Type    string // the media type the sender gave
+	Size    int
+	Content []byte // its bytes, decoded (the parser's own: not copied), for storing apart
 }
 
 // Verdicts are the checks SES made of a message: PASS, FAIL, GRAY,
@@ -98,7 +99,7 @@ func Parse(raw []byte) (*Message, error) {
 	m.To, m.Cc = addresses(env, "To"), addresses(env, "Cc")
 	m.NewText = NewText(m.Text)
 	for _, a := range append(env.Attachments, env.Inlines...) {
-		m.Attachments = append(m.Attachments, Attachment{Name: pg.OneLine(a.FileName, 120), Type: pg.OneLine(a.ContentType, 100), Size: len(a.Content)})
+		m.Attachments = append(m.Attachments, Attachment{Name: pg.OneLine(a.FileName, 120), Type: pg.OneLine(a.ContentType, 100), Size: len(a.Content), Content: a.Content})
 	}
 	for _, e := range env.Errors {
 		m.Problems = append(m.Problems, pg.OneLine(e.Error(), 200))

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/peergroups/peergroups/internal/mailin"
+	"github.com/peergroups/peergroups/internal/s3mail"
 )
 
 func example(t *testing.T, name string) *mailin.Message {
@@ -241,4 +242,10 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTheReceivingBucketReadsAsMuchAsTheParserTakes(t *testing.T) {
+	if s3mail.MaxRaw != mailin.MaxMessage {
+		t.Errorf("s3mail reads %d bytes of a stored message, the parser takes %d", s3mail.MaxRaw, mailin.MaxMessage)
+	}
 }

@@ -90,6 +90,9 @@ type Sender struct {
 	Store       Store
 	Mailer      pg.Mailer
 	Invitations Invitations
+	// Audit records each email once it is settled (sent, or refused for good); nil: not
+	// recorded.
+	Audit pg.AuditLog
 	// Now tells the real time: leases protect against runs that really overlap, so a
 	// test's frozen clock does not belong here.
 	Now         func() time.Time
@@ -130,10 +133,10 @@ func (s *Sender) Do(ctx context.Context, id string) error {
 		switch {
 		case err == nil:
 			s.Log.InfoContext(ctx, "email sent", "id", id)
-			return s.settle(ctx, id, run, StateSent, "")
+			return s.settleAudited(ctx, id, run, StateSent, "", *item.Message)
 		case errors.Is(err, pg.ErrRejected):
 			s.Log.ErrorContext(ctx, "email refused for good", "id", id, "error", err)
-			return s.settle(ctx, id, run, StateFailed, err.Error())
+			return s.settleAudited(ctx, id, run, StateFailed, err.Error(), *item.Message)
 		default:
 			return s.release(ctx, id, run, fmt.Errorf("send email: %w", err))
 		}
@@ -240,4 +243,26 @@ func newRun() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// settleAudited settles an email's item and, once settled, records it in the audit
+// trail: once, since an item settled is never claimed again. The email is out whatever
+// the audit trail says: an entry that cannot be written is logged, not tried again.
+func (s *Sender) settleAudited(ctx context.Context, id, run, state, reason string, m pg.Message) error {
+	if err := s.settle(ctx, id, run, state, reason); err != nil {
+		return err
+	}
+	if s.Audit == nil {
+		return nil
+	}
+	action := "send email"
+	if state == StateFailed {
+		action = "email refused"
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.Audit.AppendAudit(actx, pg.MailOutEntry(s.Now(), action, m.To, map[string]any{"kind": m.Kind, "outbox": id})); err != nil {
+		s.Log.WarnContext(ctx, "the audit entry of an email sent was not written", "id", id, "error", err)
+	}
+	return nil
 }

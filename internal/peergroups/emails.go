@@ -22,6 +22,7 @@ type Message struct {
 	Text    string
 	HTML    string
 	Headers []Header
+	Kind    string `json:",omitempty"` // which email it is (its template's name), for the audit trail
 }
 
 //go:embed emails
@@ -92,5 +93,5 @@ func render(to, subject, name string, data emailData) (Message, error) {
 	if err := htmlT.ExecuteTemplate(&html, name+".html", page); err != nil {
 		return Message{}, fmt.Errorf("render %s html: %w", name, err)
 	}
-	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Kind: name}, nil
 }

@@ -54,6 +54,7 @@ type MailInbox struct {
 	Env
 	Store   InboxStore
 	Network GroupReader
+	Files   AttachmentLinker // nil: attachments are listed, not downloaded
 }
 
 // Inbox is what a caller sees of the inbox.
@@ -65,7 +66,7 @@ type Inbox struct {
 }
 
 // MailClasses are the classes a conversation can be given, in the order offered.
-var MailClasses = []MailClass{MailQuestion, MailJoin, MailLeave, MailRegister, MailFacilitate, MailPropose, MailDataRequest}
+var MailClasses = []MailClass{MailQuestion, MailJoin, MailLeave, MailRegister, MailFacilitate, MailPropose, MailDataRequest, MailReply}
 
 // MailClassWords says what a class asks for, in words.
 func MailClassWords(c MailClass) string { return mailClassWords[c] }

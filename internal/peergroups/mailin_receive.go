@@ -42,6 +42,7 @@ type InboundMessage struct {
 type InboundAttachment struct {
 	Name, Type string
 	Size       int
+	Key        string // where it is stored apart (see mailin_attachments.go); "" when it is not
 }
 
 // MailVerdicts are SES's checks of a message: PASS, FAIL, GRAY, PROCESSING_FAILED or "".
@@ -128,6 +129,9 @@ type MailIn struct {
 	Admin, Domain string
 	Ours          []string
 	Pseudonym     func(parts ...string) string
+	// Sent finds the email of a round a reply answers (see mailin_threads.go); nil:
+	// replies are not matched to the emails they answer.
+	Sent SentMailFinder
 }
 
 // MailFloodLimit is how many messages one sender may send in an hour before they are
@@ -271,6 +275,16 @@ func (s *MailIn) conversation(ctx context.Context, m InboundMessage, group strin
 	}
 	now := s.Now()
 	c := Conversation{Ref: NewMailReference(), Status: ConversationNew, Group: group, From: m.From, FromName: m.FromName, Subject: m.Subject, Started: now}
+	if group == "" {
+		sent, isReply, err := s.answered(ctx, m)
+		if err != nil {
+			return Conversation{}, err
+		}
+		if isReply {
+			c.Group, c.Class = sent.Group, MailReply // a reply to a round's email: its group's facilitators answer it
+			return c, nil
+		}
+	}
 	if group == "" {
 		groups, err := s.Network.Groups(ctx)
 		if err != nil {
@@ -434,5 +448,6 @@ var mailClassWords = map[MailClass]string{
 	MailPropose:     "to start a group",
 	MailDataRequest: "a data-protection request",
 	MailQuestion:    "a question for the team",
+	MailReply:       "a reply to a group's email",
 	"":              "a message",
 }

@@ -1,5 +1,7 @@
 // Package s3mail reads the raw messages SES receiving stored in the receiving bucket,
-// and (locally) stores the ones the SMTP listener receives under the same keys.
+// (locally) stores the ones the SMTP listener receives under the same keys, stores the
+// attachments the inbound function takes out of them, and hands the console short
+// links to those. It does not link the MIME parser: the web function uses it.
 package s3mail
 
 import (
@@ -8,30 +10,55 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/peergroups/peergroups/internal/mailin"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
 )
+
+// MaxRaw is the most of a stored message that is read: SES receives no message over
+// 40 MB (mailin.MaxMessage), so one byte more says it is over.
+const MaxRaw = 40 << 20
 
 // Bucket is the receiving bucket.
 type Bucket struct {
 	Name string
-	get  func(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-	put  func(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	ops  func() ops
+}
+
+type ops struct {
+	get     func(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	put     func(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	presign func(context.Context, *s3.GetObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+func opsOf(client *s3.Client) ops {
+	return ops{get: client.GetObject, put: client.PutObject, presign: s3.NewPresignClient(client).PresignGetObject}
 }
 
 // New returns the bucket called name, through client.
 func New(client *s3.Client, name string) *Bucket {
-	return &Bucket{Name: name, get: client.GetObject, put: client.PutObject}
+	o := opsOf(client)
+	return &Bucket{Name: name, ops: func() ops { return o }}
 }
 
-// RawMessage reads a stored message, at most mailin.MaxMessage bytes of it.
+// Deferred returns the bucket called name, whose S3 client is built from cfg when it
+// is first used (the web function: attachments are downloaded rarely).
+func Deferred(cfg aws.Config, name string) *Bucket {
+	return &Bucket{Name: name, ops: sync.OnceValue(func() ops { return opsOf(s3exports.NewClient(cfg)) })}
+}
+
+// RawMessage reads a stored message, at most MaxRaw bytes of it (and one more, to
+// tell that it is over).
 func (b *Bucket) RawMessage(ctx context.Context, key string) ([]byte, error) {
-	out, err := b.get(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
+	out, err := b.ops().get(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
 	if err != nil {
 		if _, ok := errors.AsType[*types.NoSuchKey](err); ok {
 			return nil, pg.Wrap(pg.KindNotFound, fmt.Errorf("raw message %s: %w", key, err), "")
@@ -39,7 +66,7 @@ func (b *Bucket) RawMessage(ctx context.Context, key string) ([]byte, error) {
 		return nil, pg.Wrap(pg.KindUnavailable, fmt.Errorf("get raw message %s: %w", key, err), "")
 	}
 	defer out.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(out.Body, mailin.MaxMessage+1))
+	raw, err := io.ReadAll(io.LimitReader(out.Body, MaxRaw+1))
 	if err != nil {
 		return nil, pg.Wrap(pg.KindUnavailable, fmt.Errorf("read raw message %s: %w", key, err), "")
 	}
@@ -48,9 +75,37 @@ func (b *Bucket) RawMessage(ctx context.Context, key string) ([]byte, error) {
 
 // PutRawMessage stores a message as SES's S3 action does (the local listener).
 func (b *Bucket) PutRawMessage(ctx context.Context, key string, raw []byte) error {
-	_, err := b.put(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key), Body: bytes.NewReader(raw), ContentLength: aws.Int64(int64(len(raw)))})
+	_, err := b.ops().put(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key), Body: bytes.NewReader(raw), ContentLength: aws.Int64(int64(len(raw)))})
 	if err != nil {
 		return fmt.Errorf("put raw message %s: %w", key, err)
 	}
 	return nil
+}
+
+// PutAttachment stores an attachment taken out of a message, as bytes of no declared
+// type: what it is, the sender said, and the sender may lie.
+func (b *Bucket) PutAttachment(ctx context.Context, key string, body []byte) error {
+	_, err := b.ops().put(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String(key), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+		ContentType: aws.String("application/octet-stream"),
+	})
+	if err != nil {
+		return pg.Wrap(pg.KindUnavailable, fmt.Errorf("put attachment %s: %w", key, err), "")
+	}
+	return nil
+}
+
+// AttachmentLink presigns a GET of a stored attachment that the browser saves as name
+// (Content-Disposition: attachment; never shown inline, whatever its type).
+func (b *Bucket) AttachmentLink(ctx context.Context, key, name string, ttl time.Duration) (string, error) {
+	req, err := b.ops().presign(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String(key),
+		ResponseContentType:        aws.String("application/octet-stream"),
+		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": name})),
+		ResponseCacheControl:       aws.String("private, no-store"),
+	}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign attachment %s: %w", key, err)
+	}
+	return req.URL, nil
 }

@@ -23,6 +23,7 @@ type inboxService interface {
 	Reclassify(ctx context.Context, c pg.Caller, ref string, version int, class pg.MailClass) (pg.Conversation, error)
 	Assign(ctx context.Context, c pg.Caller, ref string, version int, group string) (pg.Conversation, error)
 	Close(ctx context.Context, c pg.Caller, ref string, version int) (pg.Conversation, error)
+	AttachmentLink(ctx context.Context, c pg.Caller, ref, file string) (string, error)
 	Groups(ctx context.Context) ([]pg.Group, error)
 }
 
@@ -189,4 +190,16 @@ func dateTime(t time.Time) string {
 		return ""
 	}
 	return t.In(pg.London).Format("2 January 2006 15:04")
+}
+
+// attachment answers with a short presigned link that downloads one attachment of a
+// conversation the caller may see (never shown on a page or sent in an email).
+func (s inboxPages) attachment(w http.ResponseWriter, r *http.Request) {
+	link, err := s.svc.AttachmentLink(r.Context(), caller(r), r.PathValue("ref"), r.PathValue("file"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, link, http.StatusSeeOther)
 }

@@ -233,6 +233,7 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/inbox/{ref}/class", AnyFacilitator, inbox.reclassify},
 		{"POST /admin/inbox/{ref}/assign", AnyFacilitator, inbox.assign},
 		{"POST /admin/inbox/{ref}/close", AnyFacilitator, inbox.close},
+		{"GET /admin/inbox/{ref}/attachments/{file}", AnyFacilitator, inbox.attachment},
 	}
 }
 

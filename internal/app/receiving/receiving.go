@@ -38,6 +38,8 @@ func New(cfg app.Config, clients app.Clients, raw *s3.Client, log *slog.Logger, 
 	in := &pg.MailIn{
 		Env: env, Store: stores.MailIn, Network: &pg.Network{Env: env, Store: stores.Network, Admins: cfg.Admins}, People: stores.Network,
 		Admins: cfg.Admins, Admin: cfg.AdminAddress, Domain: cfg.GroupsMailDomain, Ours: ours, Pseudonym: keys.Pseudonym,
+		Sent: stores.MailIn,
 	}
-	return in, &mailin.Handler{Raw: s3mail.New(raw, cfg.ReceivingBucket), Receiver: in, Prefix: cfg.ReceivingPrefix, Log: log}, nil
+	bucket := s3mail.New(raw, cfg.ReceivingBucket)
+	return in, &mailin.Handler{Raw: bucket, Receiver: in, Files: bucket, Prefix: cfg.ReceivingPrefix, Log: log}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3kits"
+	"github.com/peergroups/peergroups/internal/s3mail"
 	"github.com/peergroups/peergroups/internal/web"
 )
 
@@ -96,6 +97,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
 	services.KitDownloads.Zips = s3kits.DeferredZips(clients.AWS, cfg.KitsBucket)
+	// Mail's attachments, stored apart by the inbound function, are downloaded by link.
+	services.MailInbox.Files = s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
 	// The web function previews announcements and briefs, and serves calendars; it sends
 	// no mail itself (the announce function does), so its announcer has no mailer, and
 	// the function does not link the SES client.
