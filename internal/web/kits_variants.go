@@ -31,6 +31,7 @@ type variantService interface {
 	AnswerMerge(ctx context.Context, c pg.Caller, round int, group, ours, theirs string, answers []pg.KitMergeAnswer, finish bool) (pg.KitMergeState, error)
 	AbandonMerge(ctx context.Context, c pg.Caller, round int, group string) error
 	LineageMap(ctx context.Context, c pg.Caller, round int) (pg.KitLineageMap, error)
+	CoreForParticipants(ctx context.Context, c pg.Caller, round int) (pg.Kit, string, error)
 }
 
 // variantPath is the address of a group's variant of a round's kit.
