@@ -125,6 +125,10 @@ var expectations = map[string]row{
 	// there is none), facilitators and admins; kits_announce_test.go has the rest.
 	"GET /kits/{round}/for-participants": signedIn,
 
+	// A group's version's agenda: its facilitators and admins.
+	"GET /kits/{round}/groups/{group}/agenda":  groupFacilitator,
+	"POST /kits/{round}/groups/{group}/agenda": groupFacilitator,
+
 	"GET /kits/{round}/files/new":      anyFacilitator,
 	"GET /kits/{round}/files/uploaded": anyFacilitator,
 	"POST /kits/{round}/files":         anyFacilitator,

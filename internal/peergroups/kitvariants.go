@@ -243,16 +243,12 @@ func (v *KitVariants) Variant(ctx context.Context, c Caller, round int, group st
 		return out, err
 	}
 	if participant {
-		out.Doc = participantDoc(out.Doc)
-		html, from := map[string]string{}, map[string]string{}
+		from := map[string]string{}
+		out.Kit = participantKit(out.Kit)
 		for _, s := range out.Doc.Sections {
-			if h, ok := out.Kit.HTML[s.ID]; ok {
-				html[s.ID] = h
-			}
 			from[s.ID] = out.Origins[s.ID]
 		}
-		out.Kit.HTML, out.Origins = html, from
-		out.Kit.Revision = ""
+		out.Origins = from
 		return out, nil
 	}
 	if out.CanWrite {
@@ -402,6 +398,24 @@ func (v *KitVariants) SaveVariantSection(ctx context.Context, c Caller, round in
 		return Kit{}, err
 	}
 	return v.Kits.saveSection(ctx, c, round, group, from, s, note)
+}
+
+// SaveVariantAgenda saves a group's variant's agenda as Kits.SaveAgenda saves the core
+// kit's, merged row by row with what was saved meanwhile.
+func (v *KitVariants) SaveVariantAgenda(ctx context.Context, c Caller, round int, group, from string, rows []AgendaRow, note string) (Kit, error) {
+	if !canWriteVariant(c, group) {
+		return Kit{}, ErrForbidden
+	}
+	if _, err := v.group(ctx, group); err != nil {
+		return Kit{}, err
+	}
+	if _, err := v.Store.KitLineage(ctx, round, group); err != nil {
+		if KindOf(err) == KindNotFound {
+			return Kit{}, ErrNoVariant
+		}
+		return Kit{}, err
+	}
+	return v.Kits.saveAgenda(ctx, c, round, group, from, rows, note)
 }
 
 // VariantHistory returns a variant with its revisions, newest first: facilitators and
