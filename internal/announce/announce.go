@@ -57,6 +57,9 @@ type Announcer struct {
 	Log     *slog.Logger
 	// Kits tells each group's emails which kit to link to (nil: none).
 	Kits KitStore
+	// Checks checks the groups' versions of the kit for a preview of a round not yet
+	// published (nil: every version counts as passing).
+	Checks KitChecker
 
 	// Workers is how many batches are in flight at once (default 4).
 	Workers int
@@ -173,7 +176,7 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	)
 	side.Go(func() { rate, rateErr = a.Mailer.MaxSendRate(ctx) })
 	side.Go(func() { suppressed, suppressErr = a.Store.Suppressed(ctx) })
-	plan, err := a.plan(ctx, r)
+	plan, err := a.plan(ctx, r, &pub)
 	side.Wait()
 	if err != nil {
 		return err

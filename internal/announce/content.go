@@ -189,7 +189,14 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 	if err != nil {
 		return nil, nil, err
 	}
-	kits, err := a.kitLinks(ctx, round)
+	var pub *pg.Publication // nil while the round is a draft: the kits are checked now
+	switch p, err := a.Store.Publication(ctx, round); {
+	case err == nil:
+		pub = &p
+	case pg.KindOf(err) != pg.KindNotFound:
+		return nil, nil, err
+	}
+	kits, err := a.kitLinks(ctx, round, pub)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -205,7 +212,7 @@ func (a *Announcer) Preview(ctx context.Context, round int, groupID, to, name st
 		return nil, nil, fmt.Errorf("preview the brief: %w", err)
 	}
 	if hasEvent {
-		at, err := a.announceTemplate(r, g, event, kits.ForMembers(groupID)) // members cannot open the core kit
+		at, err := a.announceTemplate(r, g, event, kits.ForMembers(groupID))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -24,7 +24,7 @@ type plan struct {
 	kits   kitLinks
 }
 
-func (a *Announcer) plan(ctx context.Context, r pg.Round) (*plan, error) {
+func (a *Announcer) plan(ctx context.Context, r pg.Round, pub *pg.Publication) (*plan, error) {
 	groups, err := a.Store.Groups(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
@@ -33,7 +33,7 @@ func (a *Announcer) plan(ctx context.Context, r pg.Round) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	kits, err := a.kitLinks(ctx, r.Number)
+	kits, err := a.kitLinks(ctx, r.Number, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (p *plan) produce(ctx context.Context, a *Announcer, size int, emit func(ba
 		if !hasEvent {
 			continue // members are not told of an event that does not exist
 		}
-		announcement, err := a.announceTemplate(p.round, g, event, p.kits.ForMembers(g.ID)) // members cannot open the core kit
+		announcement, err := a.announceTemplate(p.round, g, event, p.kits.ForMembers(g.ID))
 		if err != nil {
 			return err
 		}

@@ -121,6 +121,15 @@ var expectations = map[string]row{
 	"GET /kits/{round}/compare":                            anyFacilitator,
 	"GET /kits/{round}/download":                           anyFacilitator,
 
+	// The core kit as participants see it: every confirmed member of a group (their
+	// announcement links to it when their group's version has accessibility errors, or
+	// there is none), facilitators and admins; kits_announce_test.go has the rest.
+	"GET /kits/{round}/for-participants": signedIn,
+
+	// A group's version's agenda: its facilitators and admins.
+	"GET /kits/{round}/groups/{group}/agenda":  groupFacilitator,
+	"POST /kits/{round}/groups/{group}/agenda": groupFacilitator,
+
 	"GET /kits/{round}/files/new":      anyFacilitator,
 	"GET /kits/{round}/files/uploaded": anyFacilitator,
 	"POST /kits/{round}/files":         anyFacilitator,

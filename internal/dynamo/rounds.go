@@ -46,6 +46,9 @@ type (
 		FinishedAt string `dynamodbav:"finishedAt"`
 		ResumedAt  string `dynamodbav:"resumedAt"`
 		Published  string `dynamodbav:"publishedAt"`
+		// KitsChecked and KitVariants: pg.Publication's.
+		KitsChecked bool     `dynamodbav:"kitsChecked"`
+		KitVariants []string `dynamodbav:"kitVariants"`
 	}
 	progressItem struct {
 		Sent       int    `dynamodbav:"sent"`
@@ -144,10 +147,25 @@ func (st *RoundStore) Events(ctx context.Context, round int) ([]pg.Event, error)
 
 // PublishRound marks a draft round published and inserts its publication, whose
 // arrival on the stream starts the announcements, with the audit entry.
-func (st *RoundStore) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry) error {
+func (st *RoundStore) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEntry, kits ...pg.PublishedKits) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
+	}
+	publication := map[string]types.AttributeValue{
+		attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), attrRound: n(int64(r.Number)), "kind": s("publication"),
+		"total": n(0), "done": &types.AttributeValueMemberBOOL{Value: false}, "publishedAt": s(stamp(r.PublishedAt)),
+	}
+	var notices []pg.OutboxItem
+	for _, k := range kits {
+		// Which groups' members are linked to their own version of the kit.
+		variants := make([]types.AttributeValue, len(k.Variants))
+		for i, g := range k.Variants {
+			variants[i] = s(g)
+		}
+		publication["kitsChecked"] = &types.AttributeValueMemberBOOL{Value: true}
+		publication["kitVariants"] = &types.AttributeValueMemberL{Value: variants}
+		notices = append(notices, k.Notices...)
 	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
@@ -157,11 +175,11 @@ func (st *RoundStore) PublishRound(ctx context.Context, r pg.Round, a pg.AuditEn
 			ExpressionAttributeNames:  map[string]string{"#state": "state"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":published": s(pg.RoundPublished), ":draft": s(pg.RoundDraft), ":at": s(stamp(r.PublishedAt))},
 		}},
-		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-			attrPK: s(roundPK(r.Number)), attrSK: s(skPublication), attrRound: n(int64(r.Number)), "kind": s("publication"),
-			"total": n(0), "done": &types.AttributeValueMemberBOOL{Value: false}, "publishedAt": s(stamp(r.PublishedAt)),
-		}}},
+		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: publication}},
 		audit,
+	}
+	if items, err = st.withOutbox(items, notices); err != nil {
+		return err
 	}
 	err = st.transact(ctx, "publish round", items, 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && (reasonAt(cancelled, 0) == "ConditionalCheckFailed" || reasonAt(cancelled, 1) == "ConditionalCheckFailed") {
@@ -179,7 +197,8 @@ func (st *RoundStore) Publication(ctx context.Context, round int) (pg.Publicatio
 		return pg.Publication{}, err
 	}
 	pub := pg.Publication{Round: it.Round, Total: it.Total, Done: it.Done,
-		StartedAt: parseStamp(it.StartedAt), FinishedAt: parseStamp(it.FinishedAt), ResumedAt: parseStamp(it.ResumedAt), PublishedAt: parseStamp(it.Published)}
+		StartedAt: parseStamp(it.StartedAt), FinishedAt: parseStamp(it.FinishedAt), ResumedAt: parseStamp(it.ResumedAt), PublishedAt: parseStamp(it.Published),
+		KitsChecked: it.KitsChecked, KitVariants: it.KitVariants}
 	var raw []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, progressPK(round), "", &raw); err != nil {
 		return pg.Publication{}, err

@@ -70,6 +70,8 @@ type emailData struct {
 	When       string
 	Round      *Round
 	Mail       *mailAckData // the mail-in emails'
+	// KitProblems are the accessibility errors of a group's version of a kit.
+	KitProblems []KitProblem
 }
 
 // render builds a message from the text and HTML templates called name.

@@ -28,10 +28,18 @@ type Invitations struct {
 	Env
 	Store   InvitationStore
 	Network GroupReader
+	// Kits gives the new group its version of the latest round's core kit (nil: none).
+	Kits GroupKitStarter
 }
 
-// RunInvitations does an outbox item's Invite: it puts an invitation to join the group
-// of an approved proposal in the outbox for everyone interested who has not been
+// GroupKitStarter starts a new group's kit (NewGroupKits does).
+type GroupKitStarter interface {
+	StartGroupKit(ctx context.Context, group string) (int, error)
+}
+
+// RunInvitations does an outbox item's Invite: it gives the group of an approved
+// proposal its version of the latest core kit (when Kits is set), and puts an
+// invitation to join the group in the outbox for everyone interested who has not been
 // invited yet, and returns how many it queued. The outbox function runs it.
 func (s *Invitations) RunInvitations(ctx context.Context, id string) (int, error) {
 	p, err := readProposal(ctx, s.Store, id)
@@ -44,6 +52,13 @@ func (s *Invitations) RunInvitations(ctx context.Context, id string) (int, error
 	g, err := s.Network.Group(ctx, p.GroupID)
 	if err != nil {
 		return 0, err
+	}
+	if s.Kits != nil {
+		// Before the invitations, so that those who accept find the kit there; a
+		// failure is tried again with the whole item, which invites nobody twice.
+		if _, err := s.Kits.StartGroupKit(ctx, g.ID); err != nil {
+			return 0, err
+		}
 	}
 	people, err := s.Store.InterestedIn(ctx, id)
 	if err != nil {

@@ -135,6 +135,11 @@ func (k *Kits) SaveAgenda(ctx context.Context, c Caller, round int, from string,
 	if !canWriteCore(c) {
 		return Kit{}, ErrForbidden
 	}
+	return k.saveAgenda(ctx, c, round, CoreKit, from, rows, note)
+}
+
+// saveAgenda saves the agenda of a round's kit (CoreKit, or a group's variant).
+func (k *Kits) saveAgenda(ctx context.Context, c Caller, round int, kit, from string, rows []AgendaRow, note string) (Kit, error) {
 	rows = slices.DeleteFunc(NormaliseAgenda(rows), AgendaRow.Blank)
 	note = normaliseLine(note)
 	if err := append(ValidateAgenda(rows), ValidateChangeNote(note)...).Err(); err != nil {
@@ -153,11 +158,11 @@ func (k *Kits) SaveAgenda(ctx context.Context, c Caller, round int, from string,
 	}
 	ours := base
 	ours.Agenda = rows
-	kit, err := k.saveKit(ctx, c, r, CoreKit, from, base, ours, note)
+	saved, err := k.saveKit(ctx, c, r, kit, from, base, ours, note)
 	if conflict, ok := errors.AsType[*KitConflict](err); ok {
 		conflict.Ours.Agenda, _ = mergeAgenda(base.Agenda, ours.Agenda, conflict.Head.Doc.Agenda, true)
 	}
-	return kit, err
+	return saved, err
 }
 
 // mergeAgenda merges two sides' agendas made from base, by row ID and field: a field

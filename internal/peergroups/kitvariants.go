@@ -243,16 +243,12 @@ func (v *KitVariants) Variant(ctx context.Context, c Caller, round int, group st
 		return out, err
 	}
 	if participant {
-		out.Doc = participantDoc(out.Doc)
-		html, from := map[string]string{}, map[string]string{}
+		from := map[string]string{}
+		out.Kit = participantKit(out.Kit)
 		for _, s := range out.Doc.Sections {
-			if h, ok := out.Kit.HTML[s.ID]; ok {
-				html[s.ID] = h
-			}
 			from[s.ID] = out.Origins[s.ID]
 		}
-		out.Kit.HTML, out.Origins = html, from
-		out.Kit.Revision = ""
+		out.Origins = from
 		return out, nil
 	}
 	if out.CanWrite {
@@ -367,17 +363,23 @@ func (v *KitVariants) CreateVariant(ctx context.Context, c Caller, round int, gr
 	if err != nil {
 		return err
 	}
-	now := v.Kits.Now()
-	l := KitLineage{Round: round, Kit: group, Parent: from, BaseHash: head.Revision.Hash, BaseNumber: head.Revision.Number,
-		CopiedHash: head.Revision.Hash, CopiedNumber: head.Revision.Number, CopiedBy: c.Email, CopiedAt: now}
-	rev := KitRevision{Number: 1, Hash: head.Revision.Hash, Author: c.Email, At: now,
-		Note: fmt.Sprintf("Copied from %s, revision %d", name, head.Revision.Number)}
-	a := v.Kits.audit(c, "copy kit", fmt.Sprintf("%d %s", round, group), nil, map[string]any{"from": from, "revision": head.Revision.Hash})
-	err = v.Store.CreateKitVariant(ctx, r.Number, rev, l, a)
+	err = v.copyKit(ctx, c, r.Number, group, from, head.Revision, fmt.Sprintf("Copied from %s, revision %d", name, head.Revision.Number))
 	if errors.Is(err, ErrKitMoved) {
 		return Errorf(KindConflict, "%s already has its version of round %d’s kit.", g.Name, round)
 	}
 	return err
+}
+
+// copyKit makes a group's variant whose first revision is a kit's revision (its
+// document itself: nothing is copied) and records its lineage; ErrKitMoved when the
+// group has a variant of the round already.
+func (v *KitVariants) copyKit(ctx context.Context, c Caller, round int, group, from string, head KitRevision, note string) error {
+	now := v.Kits.Now()
+	l := KitLineage{Round: round, Kit: group, Parent: from, BaseHash: head.Hash, BaseNumber: head.Number,
+		CopiedHash: head.Hash, CopiedNumber: head.Number, CopiedBy: c.Email, CopiedAt: now}
+	rev := KitRevision{Number: 1, Hash: head.Hash, Author: c.Email, At: now, Note: note}
+	a := v.Kits.audit(c, "copy kit", fmt.Sprintf("%d %s", round, group), nil, map[string]any{"from": from, "revision": head.Hash})
+	return v.Store.CreateKitVariant(ctx, round, rev, l, a)
 }
 
 // SaveVariantSection saves one section of a group's variant (a new one when its ID is
@@ -396,6 +398,24 @@ func (v *KitVariants) SaveVariantSection(ctx context.Context, c Caller, round in
 		return Kit{}, err
 	}
 	return v.Kits.saveSection(ctx, c, round, group, from, s, note)
+}
+
+// SaveVariantAgenda saves a group's variant's agenda as Kits.SaveAgenda saves the core
+// kit's, merged row by row with what was saved meanwhile.
+func (v *KitVariants) SaveVariantAgenda(ctx context.Context, c Caller, round int, group, from string, rows []AgendaRow, note string) (Kit, error) {
+	if !canWriteVariant(c, group) {
+		return Kit{}, ErrForbidden
+	}
+	if _, err := v.group(ctx, group); err != nil {
+		return Kit{}, err
+	}
+	if _, err := v.Store.KitLineage(ctx, round, group); err != nil {
+		if KindOf(err) == KindNotFound {
+			return Kit{}, ErrNoVariant
+		}
+		return Kit{}, err
+	}
+	return v.Kits.saveAgenda(ctx, c, round, group, from, rows, note)
 }
 
 // VariantHistory returns a variant with its revisions, newest first: facilitators and

@@ -65,6 +65,11 @@ type Publication struct {
 	FinishedAt  time.Time
 	MovedAt     time.Time // when the last recipient was settled
 	ResumedAt   time.Time // when an admin last resumed sending
+	// KitsChecked says whether the groups' versions of the kit were checked when the
+	// round was published (not by earlier versions of the service); KitVariants are
+	// the groups whose version passed: their members are linked to it.
+	KitsChecked bool
+	KitVariants []string
 }
 
 // SendingLease is how long a run of the announcements may hold a recipient it has
@@ -118,8 +123,9 @@ type RoundStore interface {
 	RoundReader
 	PutEvent(ctx context.Context, e Event, a AuditEntry) error
 	// PublishRound marks a draft round published and writes its publication, the item
-	// whose arrival on the table's stream starts the announcements.
-	PublishRound(ctx context.Context, r Round, a AuditEntry) error
+	// whose arrival on the table's stream starts the announcements; with kits (at most
+	// one), what the check of the groups' versions of the kit decided, and its notices.
+	PublishRound(ctx context.Context, r Round, a AuditEntry, kits ...PublishedKits) error
 	Publication(ctx context.Context, round int) (Publication, error)
 	// ResumePublication records that an admin resumed a stalled round's sending, and
 	// starts the announcements again (on the same ledger).
@@ -143,6 +149,15 @@ type Rounds struct {
 	Network GroupReader
 	Places  PlaceFiller
 	Kits    KitGate // nil: publishing does not wait for the core kit
+	// Variants checks the groups' versions of the kit as the round is published
+	// (nil: they are not checked).
+	Variants VariantGate
+}
+
+// VariantGate checks the groups' versions of a round's kit as it is published
+// (KitPublishing does).
+type VariantGate interface {
+	PublishedKits(ctx context.Context, r Round) (PublishedKits, error)
 }
 
 // KitGate is what publishing asks of the kits: the accessibility errors of the
@@ -300,9 +315,17 @@ func (s *Rounds) Publish(ctx context.Context, c Caller, number int) error {
 			return &KitNotAccessible{Round: number, Problems: problems}
 		}
 	}
+	var kits []PublishedKits
+	if s.Variants != nil {
+		k, err := s.Variants.PublishedKits(ctx, r)
+		if err != nil {
+			return err
+		}
+		kits = append(kits, k)
+	}
 	before := r
 	r.State, r.PublishedAt = RoundPublished, s.Now()
-	if err := s.Store.PublishRound(ctx, r, s.audit(c, "publish round", strconv.Itoa(number), before, r)); err != nil {
+	if err := s.Store.PublishRound(ctx, r, s.audit(c, "publish round", strconv.Itoa(number), before, r), kits...); err != nil {
 		return fmt.Errorf("publish round %d: %w", number, err)
 	}
 	return nil

@@ -25,6 +25,10 @@ type agendaView struct {
 	Kinds   []string
 	Clashes []agendaClash
 	Minutes int // how long the rows last
+
+	// Path is the page of the kit whose agenda it is (the form is at Path/agenda), and
+	// Name the kit's name: "core kit", "London’s version".
+	Path, Name string
 }
 
 // agendaFormRow is a row of the form, with the minutes as they were typed.
@@ -135,14 +139,38 @@ func (f agendaForm) agendaRows() []pg.AgendaRow {
 	return rows
 }
 
-// agendaFormPage shows the agenda's form, with an empty row when the agenda has none.
+// agendaKit is the kit an agenda form edits: the core kit, or a group's version.
+type agendaKit struct {
+	load func(ctx context.Context, c pg.Caller) (pg.Kit, error)
+	save func(ctx context.Context, c pg.Caller, from string, rows []pg.AgendaRow, note string) (pg.Kit, error)
+	path string // the kit's page
+	name string // "core kit", "London’s version"
+}
+
+// coreAgenda is the core kit's agenda form's kit.
+func (s kitPages) coreAgenda(n int) agendaKit {
+	return agendaKit{
+		load: func(ctx context.Context, c pg.Caller) (pg.Kit, error) { return s.svc.CoreKit(ctx, c, n) },
+		save: func(ctx context.Context, c pg.Caller, from string, rows []pg.AgendaRow, note string) (pg.Kit, error) {
+			return s.svc.SaveAgenda(ctx, c, n, from, rows, note)
+		},
+		path: kitPath(n), name: "core kit",
+	}
+}
+
+// agendaFormPage shows the core kit's agenda's form.
 func (s kitPages) agendaFormPage(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	kit, err := s.svc.CoreKit(r.Context(), caller(r), n)
+	s.agendaForm(w, r, s.coreAgenda(n))
+}
+
+// agendaForm shows a kit's agenda's form, with an empty row when the agenda has none.
+func (s kitPages) agendaForm(w http.ResponseWriter, r *http.Request, k agendaKit) {
+	kit, err := k.load(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -151,12 +179,12 @@ func (s kitPages) agendaFormPage(w http.ResponseWriter, r *http.Request) {
 	if len(rows) == 0 {
 		rows = []pg.AgendaRow{{ID: pg.NewAgendaRowID(), Kind: pg.AgendaTalk}}
 	}
-	s.renderAgenda(w, r, http.StatusOK, &agendaView{Kit: kit, Rows: formRows(rows), From: kit.Revision})
+	s.renderAgenda(w, r, http.StatusOK, k, &agendaView{Kit: kit, Rows: formRows(rows), From: kit.Revision})
 }
 
-func (s kitPages) renderAgenda(w http.ResponseWriter, r *http.Request, status int, p *agendaView) {
-	p.Kinds = pg.AgendaKinds
-	p.Title = fmt.Sprintf("Round %d core kit: the agenda", p.Kit.Round.Number)
+func (s kitPages) renderAgenda(w http.ResponseWriter, r *http.Request, status int, k agendaKit, p *agendaView) {
+	p.Kinds, p.Path, p.Name = pg.AgendaKinds, k.path, k.name
+	p.Title = fmt.Sprintf("Round %d %s: the agenda", p.Kit.Round.Number, k.name)
 	if len(p.Clashes) > 0 {
 		p.Title = "Someone else changed the agenda"
 	}
@@ -166,14 +194,19 @@ func (s kitPages) renderAgenda(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, "kit-agenda", p)
 }
 
-// agendaSave saves the agenda, or, for the form's other buttons, shows it again with a
-// row added, moved or removed (nothing is saved until "Save the agenda").
+// agendaSave saves the core kit's agenda.
 func (s kitPages) agendaSave(w http.ResponseWriter, r *http.Request) {
 	n, err := roundNumber(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.saveAgenda(w, r, s.coreAgenda(n))
+}
+
+// saveAgenda saves a kit's agenda, or, for the form's other buttons, shows it again
+// with a row added, moved or removed (nothing is saved until "Save the agenda").
+func (s kitPages) saveAgenda(w http.ResponseWriter, r *http.Request, k agendaKit) {
 	f, errs := decodeAgenda(values(r))
 	c := caller(r)
 	if f.Action != "save" && f.Action != "" {
@@ -181,19 +214,19 @@ func (s kitPages) agendaSave(w http.ResponseWriter, r *http.Request) {
 		errs = nil
 	}
 	if len(errs) > 0 || f.Action != "save" && f.Action != "" {
-		s.agendaAgain(w, r, n, f, errs)
+		s.agendaAgain(w, r, k, f, errs)
 		return
 	}
-	kit, err := s.svc.SaveAgenda(r.Context(), c, n, f.From, f.agendaRows(), f.Note)
+	kit, err := k.save(r.Context(), c, f.From, f.agendaRows(), f.Note)
 	if conflict, ok := errors.AsType[*pg.KitConflict](err); ok {
 		p := &agendaView{Kit: conflict.Head, Rows: formRows(conflict.Ours.Agenda), Note: f.Note, From: conflict.Head.Revision}
 		p.Clashes = agendaClashes(conflict, p.Rows)
 		p.Errors = pg.FieldErrors{{Field: p.Clashes[0].Link, Message: "Someone else changed the agenda while you were editing it. Check the items below, then save yours again"}}
-		s.renderAgenda(w, r, http.StatusConflict, p)
+		s.renderAgenda(w, r, http.StatusConflict, k, p)
 		return
 	}
 	if fe, ok := errors.AsType[pg.FieldErrors](err); ok {
-		s.agendaAgain(w, r, n, f, fe) // what the form's own checks did not find
+		s.agendaAgain(w, r, k, f, fe) // what the form's own checks did not find
 		return
 	}
 	if err != nil {
@@ -204,12 +237,12 @@ func (s kitPages) agendaSave(w http.ResponseWriter, r *http.Request) {
 	if kit.Head.Parent != f.From {
 		done = "merged"
 	}
-	http.Redirect(w, r, fmt.Sprintf("%s?done=%s#agenda", kitPath(n), done), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s?done=%s#agenda", k.path, done), http.StatusSeeOther)
 }
 
 // agendaAgain shows the agenda's form again as it was sent (with its problems, if any).
-func (s kitPages) agendaAgain(w http.ResponseWriter, r *http.Request, n int, f agendaForm, errs pg.FieldErrors) {
-	kit, err := s.svc.CoreKit(r.Context(), caller(r), n)
+func (s kitPages) agendaAgain(w http.ResponseWriter, r *http.Request, k agendaKit, f agendaForm, errs pg.FieldErrors) {
+	kit, err := k.load(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -218,7 +251,7 @@ func (s kitPages) agendaAgain(w http.ResponseWriter, r *http.Request, n int, f a
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
 	}
-	s.renderAgenda(w, r, status, &agendaView{base: base{Errors: errs}, Kit: kit, Rows: f.Rows, Note: f.Note, From: f.From})
+	s.renderAgenda(w, r, status, k, &agendaView{base: base{Errors: errs}, Kit: kit, Rows: f.Rows, Note: f.Note, From: f.From})
 }
 
 // changeRows adds a row, or moves or removes row N, as the form's buttons ask.

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -31,6 +32,8 @@ type variantService interface {
 	AnswerMerge(ctx context.Context, c pg.Caller, round int, group, ours, theirs string, answers []pg.KitMergeAnswer, finish bool) (pg.KitMergeState, error)
 	AbandonMerge(ctx context.Context, c pg.Caller, round int, group string) error
 	LineageMap(ctx context.Context, c pg.Caller, round int) (pg.KitLineageMap, error)
+	CoreForParticipants(ctx context.Context, c pg.Caller, round int) (pg.Kit, string, error)
+	SaveVariantAgenda(ctx context.Context, c pg.Caller, round int, group, from string, rows []pg.AgendaRow, note string) (pg.Kit, error)
 }
 
 // variantPath is the address of a group's variant of a round's kit.
@@ -49,6 +52,7 @@ type variantView struct {
 	New      bool
 
 	Suggestions []groupSuggestion // the group's suggestions to the core kit (kits_suggestions.go)
+	HasEvent    bool              // the group has its event for the round: the run sheet can be timed
 }
 
 // variantSection is a section of a variant with where it comes from, in words.
@@ -123,6 +127,14 @@ func (s variantPages) variantPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+	}
+	if !v.Participant {
+		_, events, err := s.Rounds.Round(r.Context(), n)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.HasEvent = slices.ContainsFunc(events, func(e pg.Event) bool { return e.GroupID == group })
 	}
 	s.render(w, r, http.StatusOK, "kit-variant", p)
 }

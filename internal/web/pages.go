@@ -29,6 +29,7 @@ var pageNames = []string{
 	"kit-upload", "kit-file",
 	"kit-suggestions",
 	"inbox", "conversation",
+	"kit-participant",
 }
 
 // funcs are the helpers page templates may call.

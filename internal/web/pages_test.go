@@ -71,6 +71,8 @@ var viewOf = map[string]func() view{
 	"kit-suggestions": func() view { return &kitSuggestionsView{} },
 	"inbox":           func() view { return &inboxView{} },
 	"conversation":    func() view { return &conversationView{} },
+
+	"kit-participant": func() view { return &participantView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -169,6 +169,10 @@ func (s *Server) Routes() []Route {
 		{"GET /kits/{round}/run-sheet/{group}", AnyFacilitator, kits.runSheet},
 
 		{"GET /kits/{round}/lineage", Admin, variants.lineagePage},
+		{"GET /kits/{round}/groups/{group}/agenda", GroupFacilitator, variants.agendaFormPage},
+		{"POST /kits/{round}/groups/{group}/agenda", GroupFacilitator, variants.agendaSave},
+		// Members of any group: their announcement may link to it.
+		{"GET /kits/{round}/for-participants", SignedIn, variants.coreForParticipants},
 		{"GET /kits/{round}/groups/{group}", SignedIn, variants.variantPage}, // members of the group read it for participants
 		{"POST /kits/{round}/groups/{group}", GroupFacilitator, variants.variantCreate},
 		{"GET /kits/{round}/groups/{group}/sections/new", GroupFacilitator, variants.sectionForm},

@@ -61,7 +61,12 @@ func NewOutbox(cfg app.Config, clients Clients, log *slog.Logger, opts ...app.Op
 	}
 	env := pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}
 	stores := dynamo.Capabilities(store)
-	invitations := &pg.Invitations{Env: env, Store: stores.Invitations, Network: &pg.Network{Env: env, Store: stores.Network}}
+	network := &pg.Network{Env: env, Store: stores.Network}
+	invitations := &pg.Invitations{Env: env, Store: stores.Invitations, Network: network}
+	// A new group's kit: DynamoDB alone (a version's first revision is its parent's
+	// document, already in S3), so the outbox function links no S3.
+	kits := &pg.Kits{Env: env, Store: stores.Kits, Rounds: stores.Rounds}
+	invitations.Kits = &pg.NewGroupKits{Variants: &pg.KitVariants{Kits: kits, Store: stores.Kits, Groups: network, People: stores.Memberships}, Rounds: stores.Rounds}
 	return &outbox.Sender{
 		Store: stores.Outbox, Mailer: Mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,

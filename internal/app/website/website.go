@@ -62,7 +62,7 @@ func NewServices(st dynamo.Stores, env pg.Env, councils *pg.Councils, limiter pg
 		Register:    &pg.Register{Env: env, Store: st.Register, Councils: councils, Limiter: limiter},
 		Proposals:   &pg.Proposals{Env: env, Store: st.Proposals, Councils: councils, Limiter: limiter, Network: network, Inviter: access},
 		Invitations: &pg.Invitations{Env: env, Store: st.Invitations, Network: network},
-		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps, Kits: kits},
+		Rounds:      &pg.Rounds{Env: env, Store: st.Rounds, Network: network, Places: rsvps, Kits: kits, Variants: &pg.KitPublishing{Variants: variants, Roles: st.Network}},
 		RSVPs:       rsvps,
 		Kits:        kits,
 		KitVariants: variants,
@@ -106,6 +106,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Store: stores.Announcements, Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log,
 		Reserve: cfg.TransactionalShare, Kits: stores.Kits,
 	}
+	announcer.Checks = services.KitVariants // a draft round's preview checks the groups' versions of the kit now
 	server := &web.Server{
 		Memberships: services.Memberships,
 		Access:      services.Access,
