@@ -193,6 +193,10 @@ func (st *MembershipStore) ConfirmSignup(ctx context.Context, p pg.Person, su pg
 	}
 	profile[attrPK], profile[attrSK] = s(pk), s(skProfile)
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: profile}})
+	if su.ErasedHash != "" {
+		// Signing up anew with a confirmed link lifts the suppression of an erased address.
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pkSuppressed, erasedSK(su.ErasedHash))}})
+	}
 	for _, g := range su.Groups {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pk, pendingSK(g))}})
 		items = append(items, st.joinItem(su.Email, g, su.Form, su.Profile, at, p.IsMember(g)))

@@ -71,6 +71,10 @@ var viewOf = map[string]func() view{
 	"kit-suggestions": func() view { return &kitSuggestionsView{} },
 	"inbox":           func() view { return &inboxView{} },
 	"conversation":    func() view { return &conversationView{} },
+
+	"privacy":       func() view { return &privacyNoticeView{} },
+	"privacy-link":  func() view { return &privacyLinkView{} },
+	"admin-privacy": func() view { return &adminPrivacyView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -117,6 +117,9 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 
 		KitSuggestions: services.KitSuggestions,
 
+		Privacy:   &pg.Privacy{Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.Pseudonym},
+		Retention: cfg.Retention,
+
 		Announcer: announcer,
 		Councils:  list,
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
