@@ -77,10 +77,13 @@ func (st *PrivacyStore) UsePrivacyLink(ctx context.Context, purpose, nonceHash s
 // found is what was found about a person: the items, by where they came from.
 type found struct {
 	person, rsvps, deliveries, messages, suppression []map[string]types.AttributeValue
+	// conversations are the items of the conversations they started (with our replies
+	// to them), and each message's "seen" item: deleted with them, not exported.
+	conversations []map[string]types.AttributeValue
 }
 
 func (f found) all() [][]map[string]types.AttributeValue {
-	return [][]map[string]types.AttributeValue{f.person, f.rsvps, f.deliveries, f.messages, f.suppression}
+	return [][]map[string]types.AttributeValue{f.person, f.rsvps, f.deliveries, f.messages, f.suppression, f.conversations}
 }
 
 // find reads everything held about an address, by its keys.
@@ -134,12 +137,45 @@ func (st *PrivacyStore) find(ctx context.Context, email string) (found, error) {
 		}
 		f.messages = append(f.messages, page.Items...)
 	}
+	refs := map[string]bool{}
+	var seen []map[string]types.AttributeValue
+	for _, it := range f.messages {
+		if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
+			refs[pk.Value] = true
+		}
+		if id, ok := it["id"].(*types.AttributeValueMemberS); ok && id.Value != "" {
+			seen = append(seen, key(inboundPK(id.Value), skInbound))
+		}
+	}
+	for pk := range refs {
+		var items []map[string]types.AttributeValue
+		if err := st.queryPrefix(ctx, pk, "", &items); err != nil {
+			return f, err
+		}
+		for _, it := range items {
+			if sk, _ := it[attrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == skConversation {
+				if from, _ := it["from"].(*types.AttributeValueMemberS); from != nil && pg.NormaliseEmail(from.Value) == email {
+					f.conversations = append(f.conversations, items...)
+				}
+			}
+		}
+	}
+	var err error
+	if f.conversations, err = appendFound(ctx, st, f.conversations, seen); err != nil {
+		return f, err
+	}
 	sup, err := st.batchGet(ctx, []map[string]types.AttributeValue{key(pkSuppressed, email)})
 	if err != nil {
 		return f, err
 	}
 	f.suppression = sup
 	return f, nil
+}
+
+// appendFound appends to items those of keys that exist.
+func appendFound(ctx context.Context, st *PrivacyStore, items []map[string]types.AttributeValue, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	got, err := st.batchGet(ctx, keys)
+	return append(items, got...), err
 }
 
 // batchGet reads the items of keys that exist, 100 keys a request.
@@ -231,8 +267,15 @@ func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at 
 		}
 	}
 	var reqs []types.WriteRequest
+	deleting := map[[2]string]bool{} // a batch may not name one key twice
 	for _, items := range f.all() {
 		for _, it := range items {
+			pk, _ := it[attrPK].(*types.AttributeValueMemberS)
+			sk, _ := it[attrSK].(*types.AttributeValueMemberS)
+			if pk == nil || sk == nil || deleting[[2]string{pk.Value, sk.Value}] {
+				continue
+			}
+			deleting[[2]string{pk.Value, sk.Value}] = true
 			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]}}})
 		}
 	}

@@ -85,6 +85,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	if err != nil {
 		return nil, err
 	}
+	store.Now = now
 	stores := dynamo.Capabilities(store)
 	services := NewServices(stores, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
