@@ -48,6 +48,14 @@ func privacyMember(t *testing.T) (*rsvpEvent, string, string) {
 	if _, err := e.open(t, person{email: email, name: "Ada Lovelace", token: token}).answer("going"); err != nil {
 		t.Fatal(err)
 	}
+	// A message they sent us, stored as the inbound function stores it.
+	at := e.s.Clock.Now()
+	ref := "PG-" + strings.ToUpper(testenv.RandomID()[:6])
+	msg := pg.InboundMessage{ID: "ses-" + testenv.RandomID(), RawKey: "inbound/x", Received: at, From: email, Subject: "A question", Text: "When is the next meeting?"}
+	conv := pg.Conversation{Ref: ref, Status: "open", From: email, Subject: msg.Subject, Started: at, Updated: at, Messages: 1, Version: 1}
+	if err := e.s.App.Stores.MailIn.SaveInbound(context.Background(), msg, conv, nil, nil, pg.AuditEntry{At: at, Actor: "mail-in", Action: "receive mail", Target: ref}); err != nil {
+		t.Fatal(err)
+	}
 	return e, email, tokenOf(t, manage)
 }
 
@@ -85,9 +93,10 @@ func TestAPersonDownloadsTheirDataOnceWithinTheHour(t *testing.T) {
 		t.Fatalf("export: %d %v\n%s", r.Status, r.Header, r.Body)
 	}
 	var data struct {
-		Email  string           `json:"email"`
-		Person []map[string]any `json:"person"`
-		RSVPs  []map[string]any `json:"rsvps"`
+		Email    string           `json:"email"`
+		Person   []map[string]any `json:"person"`
+		RSVPs    []map[string]any `json:"rsvps"`
+		Messages []map[string]any `json:"messages"`
 	}
 	if err := json.Unmarshal([]byte(r.Body), &data); err != nil {
 		t.Fatalf("export is not JSON: %v\n%s", err, r.Body)
@@ -112,6 +121,9 @@ func TestAPersonDownloadsTheirDataOnceWithinTheHour(t *testing.T) {
 	}
 	if len(data.RSVPs) != 1 || data.RSVPs[0]["status"] != pg.Going {
 		t.Errorf("export's answers: %v, want going to London's event", data.RSVPs)
+	}
+	if len(data.Messages) != 1 || data.Messages[0]["text"] != "When is the next meeting?" {
+		t.Errorf("export's messages: %v, want the one they sent", data.Messages)
 	}
 
 	// The link works once.
