@@ -91,6 +91,7 @@ func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 	}
 	store := dynamo.New(clients.DynamoDB, cfg.TableName)
 	store.Box = box
+	store.Retention = cfg.Retention
 	return store, nil
 }
 

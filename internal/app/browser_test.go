@@ -195,6 +195,8 @@ func TestTheJoiningJourneyInABrowser(t *testing.T) {
 	b.checkAccessibility("manage link, with errors")
 	b.do("a page that does not exist", chromedp.Navigate(s.URL+"/nowhere"), waitFor("Page not found"))
 	b.checkAccessibility("not found")
+	b.do("open the privacy notice from the footer", chromedp.Click(chromedp.CSS(`footer a[href="/privacy"]`)), waitFor("How long we keep it"))
+	b.checkAccessibility("privacy notice")
 	b.do("a link that is not valid", chromedp.Navigate(s.URL+"/join/confirm?token=nonsense"), waitFor("This link is not valid"))
 	b.checkAccessibility("invalid link")
 	s.Clock.Add(49 * time.Hour)

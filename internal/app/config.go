@@ -50,6 +50,11 @@ var Vars = []Var{
 	{Name: "RECEIVING_PREFIX", Default: "inbound/", Help: "Key prefix of the receipt rule's S3 action.", Only: "InboundFunction"},
 	{Name: "ADMIN_ADDRESS", Default: "admin@peergroups.example.org", Help: "The admin address people write to: mail to it is acknowledged, classified and shown to the admins.", Only: "InboundFunction"},
 	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (<group ID>@<domain>), whose mail goes to the group's facilitators; empty: no group addresses.", Only: "InboundFunction"},
+	// Retention: how long each kind of data is kept (the README's retention table gives the reasons).
+	{Name: "RETENTION_AUDIT_DAYS", Default: "2190", Help: "Days an audit entry is kept (six years): each is written with a TTL this far ahead, and older ones are left out of the audit trail even before DynamoDB deletes them."},
+	{Name: "RETENTION_LEFT_MEMBERS_DAYS", Default: "365", Help: "Days the details of someone who left every group are kept before they are erased, as the privacy notice states."},
+	{Name: "RETENTION_INBOUND_MAIL_DAYS", Default: "365", Help: "Days messages people send us are kept, as the privacy notice states."},
+	{Name: "RETENTION_DELIVERY_EVENTS_DAYS", Default: "90", Help: "Days what happened to each email we sent (delivery events) is kept, as the privacy notice states."},
 	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
 }
 
@@ -102,6 +107,9 @@ type Config struct {
 	ReceivingPrefix  string
 	AdminAddress     string
 	GroupsMailDomain string
+
+	// Retention is how long each kind of data is kept.
+	Retention pg.Retention
 }
 
 // Secure reports whether the service is served over HTTPS.
@@ -198,6 +206,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("%s must be a whole number above 0", n.name)
 		}
 		*n.dst = v
+	}
+	c.Retention = pg.DefaultRetention
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"RETENTION_AUDIT_DAYS", &c.Retention.Audit}, {"RETENTION_LEFT_MEMBERS_DAYS", &c.Retention.LeftMembers},
+		{"RETENTION_INBOUND_MAIL_DAYS", &c.Retention.InboundMail}, {"RETENTION_DELIVERY_EVENTS_DAYS", &c.Retention.DeliveryEvents},
+	} {
+		v, err := strconv.Atoi(get(d.name))
+		if err != nil || v < 1 || v > 36500 {
+			return Config{}, fmt.Errorf("%s must be a whole number of days from 1 to 36500", d.name)
+		}
+		*d.dst = time.Duration(v) * 24 * time.Hour
 	}
 	return c, nil
 }

@@ -79,8 +79,9 @@ func TestTemplateAuditTableMatchesAuditTableDefinition(t *testing.T) {
 	compare("KeySchema", templateKeySchema(props["KeySchema"]), definitionKeySchema(want.KeySchema))
 	compare("GlobalSecondaryIndexes", templateIndexes(props["GlobalSecondaryIndexes"]), definitionGSIs(want.GlobalSecondaryIndexes))
 	compare("TableName", yamlStrings(props["TableName"]), []string{dynamo.AuditTableName("${Table}")})
-	if props["TimeToLiveSpecification"] != nil {
-		t.Errorf("%s has a TTL: audit entries are kept", auditTable)
+	// Entries are kept six years (RETENTION_AUDIT_DAYS), then deleted by TTL.
+	if got := yamlAt(props, "TimeToLiveSpecification", "AttributeName"); got != dynamo.TTLAttribute || !yamlTrue(yamlAt(props, "TimeToLiveSpecification", "Enabled")) {
+		t.Errorf("%s: TimeToLiveSpecification is not enabled on %q (got %v)", auditTable, dynamo.TTLAttribute, got)
 	}
 	if !yamlTrue(yamlAt(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) {
 		t.Errorf("%s: point-in-time recovery is not enabled", auditTable)

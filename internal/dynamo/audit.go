@@ -41,6 +41,9 @@ func (st *Store) auditPut(a pg.AuditEntry) (types.TransactWriteItem, error) {
 		return types.TransactWriteItem{}, fmt.Errorf("encode audit entry: %w", err)
 	}
 	item[attrPK] = s(pkAudit)
+	if st.Retention.Audit > 0 {
+		item[attrTTL] = n(a.At.Add(st.Retention.Audit).Unix())
+	}
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(AuditTableName(st.Table)), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}, nil
@@ -97,6 +100,16 @@ func (st *Store) auditPage(ctx context.Context, table string, limit int, before 
 	var items []auditItem
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
 		return nil, false, fmt.Errorf("decode audit trail: %w", err)
+	}
+	if st.Retention.Audit > 0 {
+		// TTL deletion is lazy: an entry past its retention is gone already. Entries
+		// come newest first, so none after the first expired one is kept either.
+		oldest := st.now().Add(-st.Retention.Audit)
+		for i, it := range items {
+			if !parseStamp(it.At).After(oldest) {
+				return items[:i], false, nil
+			}
+		}
 	}
 	return items, out.LastEvaluatedKey != nil, nil
 }

@@ -103,6 +103,7 @@ type Stores struct {
 	People        *PeopleStore
 	Announcements *AnnouncementStore
 	Reminders     *ReminderStore
+	Privacy       *PrivacyStore
 }
 
 // Capabilities returns every capability's store over st.
@@ -129,5 +130,6 @@ func Capabilities(st *Store) Stores {
 		People:        &people,
 		Announcements: &AnnouncementStore{LedgerStore{st}, rounds, network, SuppressionStore{st}},
 		Reminders:     &ReminderStore{LedgerStore{st}, rsvps, network, people, SuppressionStore{st}},
+		Privacy:       &PrivacyStore{st, rsvps},
 	}
 }

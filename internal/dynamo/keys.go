@@ -43,6 +43,8 @@ import (
 //	  once sent, also in gsi1:                                  SENT#<ses id>     SENT
 //	reminder's row       REMIND#<nnnn>       remind#<group>#<email>   (the reminders' own ledger)
 //	suppressed address   SUPPRESSED          <email>
+//	erased address       SUPPRESSED          ERASED#<keyed hash>  (never mailed again until it signs up anew)
+//	privacy link         PRIVACY#<hash>      <purpose>     (an export or erase link's nonce, until used; ttl)
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
@@ -51,6 +53,7 @@ import (
 //	inbound message seen INBOUND#<ses id>    INBOUND       (its conversation: the same delivery twice is stored once)
 //	conversation         CONV#<ref>          CONV                INBOX#<status>    <updated>#<ref>
 //	inbound message      CONV#<ref>          MSG#<received>#<ses id>  (what was read of it; the raw message is in S3)
+//	                                                                 gsi1: SENDER#<from>  MSG#<received>#<ses id>
 //	variant's lineage    KITS#<nnnn>         LINEAGE#<group>  (parent kit, base and copied revisions of a group's variant)
 //	variant's merge      KIT#<nnnn>#<group>  MERGE         (a merge in progress: the revisions merged, the answers so far)
 //	used upload token    UPLOAD#<hash>       UPLOAD        (a kit file's upload, checked once; ttl)
@@ -93,7 +96,16 @@ import (
 //     SES message ID its In-Reply-To names. The settle that records a row's message ID
 //     writes these index keys in the same UpdateItem: no extra item, no extra request,
 //     one index write per recipient (a ledger row is otherwise in no index)
-//   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED
+//   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED;
+//     an erased address: GetItem SUPPRESSED / ERASED#<hash>, deleted in the transaction
+//     of a confirmed sign-up
+//   - a privacy link: GetItem PRIVACY#<hash> / <purpose>; using it is a conditional
+//     DeleteItem (unexpired). Everything about a person, for export and erasure:
+//     Query pk = PERSON#<email>, Query pk = ROUNDS, then BatchGetItem of their answers
+//     (ATTEND#<nnnn>#<group> / <email>) and ledger rows (SEND#/REMIND#<nnnn> /
+//     <kind>#<group>#<email>) for each round and each group they belonged to, and
+//     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
+//     gsi1pk = SENDER#<email>
 //   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
 //     function reads it from the stream's key and claims and settles it with conditional
@@ -305,6 +317,13 @@ func kindOf(sk string) (kind, rest string) {
 	}
 	return sk, ""
 }
+
+// Privacy.
+func erasedSK(hash string) string  { return "ERASED#" + hash }
+func privacyPK(hash string) string { return "PRIVACY#" + hash }
+
+// senderPK lists the messages an address sent us (gsi1), for its export and erasure.
+func senderPK(email string) string { return "SENDER#" + pg.NormaliseEmail(email) }
 
 // Mail in.
 const (

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,6 +125,10 @@ func (st *Store) settleUpdate(pk string, r pg.LedgerRow, at time.Time) *types.Up
 		"state": s(string(r.State)), "messageId": s(r.MessageID), "reason": s(r.Reason), "settledAt": s(stamp(at)),
 	}
 	sentIndexKeys(attrs, r)
+	if st.Retention.DeliveryEvents > 0 {
+		// What happened to the email is kept DeliveryEvents (90 days), then deleted by TTL.
+		attrs[attrTTL] = n(at.Add(st.Retention.DeliveryEvents).Unix())
+	}
 	expr, names, values := set(attrs)
 	names["#state"], names["#run"] = "state", "run"
 	values[":sending"], values[":run"] = s(string(pg.LedgerSending)), s(r.Run)
@@ -187,6 +192,10 @@ func (st *LedgerStore) Ledger(ctx context.Context, round int) ([]pg.LedgerRow, e
 	if err := st.queryPrefix(ctx, ledgerPK(round), "", &raw); err != nil {
 		return nil, err
 	}
+	// TTL deletion is lazy: a row past its retention is gone already. (LedgerRows, which
+	// the claims read, does not leave expired rows out: a claim is conditioned on the
+	// row's absence, which only DynamoDB's deletion brings.)
+	raw = slices.DeleteFunc(raw, func(it map[string]types.AttributeValue) bool { return expired(it, st.now()) })
 	var items []ledgerItem
 	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
 		return nil, fmt.Errorf("decode ledger: %w", err)

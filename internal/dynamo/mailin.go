@@ -79,6 +79,14 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 		return fmt.Errorf("encode inbound message: %w", err)
 	}
 	msg[attrPK], msg[attrSK] = s(conversationPK(c.Ref)), s(inboundSK(m.Received, m.ID))
+	if m.From != "" {
+		// Listed by sender, so that a person's export and erasure find their messages.
+		msg[attrGSI1PK], msg[attrGSI1SK] = s(senderPK(m.From)), s(inboundSK(m.Received, m.ID))
+	}
+	if st.Retention.InboundMail > 0 {
+		// Kept as long as the raw message (the receiving bucket's lifecycle rule).
+		msg[attrTTL] = n(m.Received.Add(st.Retention.InboundMail).Unix())
+	}
 	convPut, err := st.conversationPut(c)
 	if err != nil {
 		return err

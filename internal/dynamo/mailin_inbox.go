@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,6 +96,8 @@ func (st *MailInStore) ConversationMessages(ctx context.Context, ref string) ([]
 	if err := st.queryPrefix(ctx, conversationPK(ref), "MSG#", &raw); err != nil {
 		return nil, err
 	}
+	// TTL deletion is lazy: a message past its retention is gone already.
+	raw = slices.DeleteFunc(raw, func(it map[string]types.AttributeValue) bool { return expired(it, st.now()) })
 	var items []inboxMessageItem
 	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
 		return nil, fmt.Errorf("decode the messages of %s: %w", ref, err)

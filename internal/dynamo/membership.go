@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,12 +74,25 @@ func (st *PeopleStore) Person(ctx context.Context, email string) (pg.Person, err
 			return person, unavailable(fmt.Errorf("query person: %w", err))
 		}
 		for _, item := range page.Items {
+			if expired(item, st.now()) {
+				continue // TTL deletion is lazy: an expired item is gone already
+			}
 			if err := decodePersonItem(&person, item); err != nil {
 				return person, err
 			}
 		}
 	}
 	return person, nil
+}
+
+// expired reports whether an item's ttl has passed at now.
+func expired(item map[string]types.AttributeValue, now time.Time) bool {
+	v, ok := item[attrTTL].(*types.AttributeValueMemberN)
+	if !ok {
+		return false
+	}
+	ttl, err := strconv.ParseInt(v.Value, 10, 64)
+	return err == nil && ttl <= now.Unix()
 }
 
 func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) error {
@@ -193,6 +207,10 @@ func (st *MembershipStore) ConfirmSignup(ctx context.Context, p pg.Person, su pg
 	}
 	profile[attrPK], profile[attrSK] = s(pk), s(skProfile)
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: profile}})
+	if su.ErasedHash != "" {
+		// Signing up anew with a confirmed link lifts the suppression of an erased address.
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pkSuppressed, erasedSK(su.ErasedHash))}})
+	}
 	for _, g := range su.Groups {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pk, pendingSK(g))}})
 		items = append(items, st.joinItem(su.Email, g, su.Form, su.Profile, at, p.IsMember(g)))
@@ -217,7 +235,7 @@ func (st *MembershipStore) ConfirmSignup(ctx context.Context, p pg.Person, su pg
 // members list shows. For someone already a member it only refreshes the details.
 func (st *Store) joinItem(email, group, form string, profile pg.Profile, at time.Time, already bool) types.TransactWriteItem {
 	update := "SET groupId = :g, #status = :s, joinedAt = :at, consentForm = :f, gsi1pk = :gpk, gsi1sk = :gsk, " +
-		"email = :email, #name = :name, councilCode = :council, organisation = :org, jobTitle = :job REMOVE leftAt"
+		"email = :email, #name = :name, councilCode = :council, organisation = :org, jobTitle = :job REMOVE leftAt, #ttl"
 	if already {
 		update = "SET email = :email, #name = :name, councilCode = :council, organisation = :org, jobTitle = :job"
 	}
@@ -228,7 +246,7 @@ func (st *Store) joinItem(email, group, form string, profile pg.Profile, at time
 	if !already {
 		values[":g"], values[":s"], values[":at"], values[":f"] = s(group), s(string(pg.StatusConfirmed)), s(stamp(at)), s(form)
 		values[":gpk"], values[":gsk"] = s(groupMembersPK(group)), s(groupMemberSK(string(pg.StatusConfirmed), email))
-		names["#status"] = "status"
+		names["#status"], names["#ttl"] = "status", attrTTL
 	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName:                 aws.String(st.Table),
@@ -239,6 +257,20 @@ func (st *Store) joinItem(email, group, form string, profile pg.Profile, at time
 	}}
 }
 
+// leftEveryGroup reports whether a change that joins join and leaves leave leaves the
+// person in no group at all.
+func leftEveryGroup(p pg.Person, join, leave []string) bool {
+	if len(join) > 0 || len(leave) == 0 {
+		return false
+	}
+	for _, g := range p.ConfirmedGroups() {
+		if !slices.Contains(leave, g) {
+			return false
+		}
+	}
+	return true
+}
+
 // SetGroups joins and leaves groups and withdraws interests, in one transaction.
 // Leaving is idempotent: leaving twice keeps the first time.
 func (st *MembershipStore) SetGroups(ctx context.Context, p pg.Person, join, leave, withdraw []string, at time.Time) error {
@@ -246,20 +278,63 @@ func (st *MembershipStore) SetGroups(ctx context.Context, p pg.Person, join, lea
 	for _, g := range join {
 		items = append(items, st.joinItem(p.Email, g, "manage", p.Profile, at, false))
 	}
-	for _, g := range leave {
+	if len(join) > 0 && p.Known {
+		// Back in a group: the person's details are kept again.
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                aws.String(st.Table),
-			Key:                      key(personPK(p.Email), membershipSK(g)),
-			UpdateExpression:         aws.String("SET #status = :s, leftAt = if_not_exists(leftAt, :at), gsi1sk = :gsk"),
-			ConditionExpression:      aws.String("attribute_exists(pk)"),
-			ExpressionAttributeNames: map[string]string{"#status": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":s": s(string(pg.StatusLeft)), ":at": s(stamp(at)), ":gsk": s(groupMemberSK(string(pg.StatusLeft), p.Email)),
-			},
+			TableName: aws.String(st.Table), Key: key(personPK(p.Email), skProfile),
+			UpdateExpression: aws.String("REMOVE #ttl"), ExpressionAttributeNames: map[string]string{"#ttl": attrTTL},
+		}})
+	}
+	// Someone who leaves their last group is erased LeftMembers (12 months) later:
+	// every item of their partition gets that ttl (kept on while they hold a role).
+	erase := leftEveryGroup(p, join, leave) && st.Retention.LeftMembers > 0 && !p.Admin && len(p.Facilitates) == 0
+	ttl := n(at.Add(st.Retention.LeftMembers).Unix())
+	for _, g := range leave {
+		update := "SET #status = :s, leftAt = if_not_exists(leftAt, :at), gsi1sk = :gsk"
+		names := map[string]string{"#status": "status"}
+		values := map[string]types.AttributeValue{
+			":s": s(string(pg.StatusLeft)), ":at": s(stamp(at)), ":gsk": s(groupMemberSK(string(pg.StatusLeft), p.Email)),
+		}
+		if erase {
+			update += ", #ttl = :ttl"
+			names["#ttl"], values[":ttl"] = attrTTL, ttl
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(st.Table),
+			Key:                       key(personPK(p.Email), membershipSK(g)),
+			UpdateExpression:          aws.String(update),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
 		}})
 	}
 	for _, region := range withdraw {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(personPK(p.Email), interestSK(region))}})
+	}
+	if erase {
+		var keep []map[string]types.AttributeValue
+		if p.Known {
+			keep = append(keep, key(personPK(p.Email), skProfile))
+		}
+		for _, m := range p.Memberships {
+			if !slices.Contains(leave, m.GroupID) {
+				keep = append(keep, key(personPK(p.Email), membershipSK(m.GroupID)))
+			}
+		}
+		for _, in := range p.Interests {
+			if !slices.Contains(withdraw, in.Region) {
+				keep = append(keep, key(personPK(p.Email), interestSK(in.Region)))
+			}
+		}
+		for _, k := range keep {
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName: aws.String(st.Table), Key: k,
+				UpdateExpression:          aws.String("SET #ttl = :ttl"),
+				ConditionExpression:       aws.String("attribute_exists(pk)"),
+				ExpressionAttributeNames:  map[string]string{"#ttl": attrTTL},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":ttl": ttl},
+			}})
+		}
 	}
 	if len(items) == 0 {
 		return nil

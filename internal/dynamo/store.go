@@ -24,6 +24,20 @@ type Store struct {
 	// Box seals the emails kept in the outbox (they carry working links); a store
 	// without one refuses to write or read them.
 	Box Sealer
+
+	// Retention is how long items are kept (0: for ever): what is written gets a ttl
+	// that far ahead, and what is read past it is treated as gone, since DynamoDB's
+	// TTL deletes expired items only eventually.
+	Retention pg.Retention
+	// Now is the clock the read-time expiry checks tell the time by (nil: time.Now).
+	Now func() time.Time
+}
+
+func (st *Store) now() time.Time {
+	if st.Now != nil {
+		return st.Now()
+	}
+	return time.Now()
 }
 
 // operations are the DynamoDB operations the store calls, as the client's method

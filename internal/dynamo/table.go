@@ -44,7 +44,8 @@ func AuditTableName(table string) string { return table + "-audit" }
 // AuditTableDefinition returns the audit table's keys: pk (always AUDIT) and sk (the
 // time and a random suffix). It is a table of its own so that IAM can let the web
 // function add entries (PutItem) and read them (Query) but never change or delete one;
-// it has no TTL, since entries are kept. template.yaml declares the same table.
+// each entry carries a ttl (RETENTION_AUDIT_DAYS, six years, ahead), after which
+// DynamoDB's TTL deletes it. template.yaml declares the same table.
 func AuditTableDefinition(name string) *dynamodb.CreateTableInput {
 	str := func(n string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
@@ -74,6 +75,13 @@ func CreateAuditTable(ctx context.Context, db *dynamodb.Client, table string) er
 	}
 	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9); err != nil {
 		return fmt.Errorf("wait for audit table %s: %w", name, err)
+	}
+	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("set ttl on %s: %w", name, err)
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ const (
 	Invite      Purpose = "invite"      // join a group started from a proposal
 	RSVP        Purpose = "rsvp"        // say whether you are going to your group's event
 	Calendar    Purpose = "calendar"    // download your group's event with its full details (until after it)
+	Export      Purpose = "export"      // download everything held about you (works once, an hour)
+	Erase       Purpose = "erase"       // delete everything held about you (works once)
 )
 
 // Claims is what a token says.

@@ -164,6 +164,9 @@ func (s *Memberships) Confirm(ctx context.Context, token string) (Signup, []Grou
 	if err != nil {
 		return Signup{}, nil, err
 	}
+	if s.Limiter.Pseudonym != nil {
+		signup.ErasedHash = ErasedHash(s.Limiter.Pseudonym, signup.Email)
+	}
 	if err := s.Store.ConfirmSignup(ctx, person, signup, s.Now(), welcome); err != nil {
 		return Signup{}, nil, fmt.Errorf("confirm signup: %w", err)
 	}

@@ -125,6 +125,9 @@ type Signup struct {
 	NonceHash string   // hash of the nonce in the newest confirmation link
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// ErasedHash is the keyed hash an erased address is suppressed by (ErasedHash):
+	// confirming the sign-up lifts that suppression, in the same transaction.
+	ErasedHash string
 }
 
 // Expired reports whether the signup can no longer be confirmed at now. TTL deletion

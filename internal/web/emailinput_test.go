@@ -36,9 +36,9 @@ func TestEveryEmailFieldIsTheSharedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	// join, register-form, admins, proposal, proposal-form, sign-in, group-admin,
-	// manage-link and the group forms' contact address (layout.html).
-	if users != 9 {
-		t.Errorf("%d templates use the shared email input, want 9", users)
+	// manage-link, admin-privacy and the group forms' contact address (layout.html).
+	if users != 10 {
+		t.Errorf("%d templates use the shared email input, want 10", users)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ var pageNames = []string{
 	"kit-suggestions",
 	"inbox", "conversation",
 	"kit-participant",
+	"privacy", "privacy-link", "admin-privacy",
 }
 
 // funcs are the helpers page templates may call.
@@ -84,6 +86,17 @@ var funcs = template.FuncMap{
 			return s
 		}
 		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	// period says a retention period: "48 hours", "90 days", "12 months", "6 years".
+	"period": func(d time.Duration) string {
+		const year = 365 * 24 * time.Hour
+		switch {
+		case d == year:
+			return "12 months"
+		case d > year && d%year == 0:
+			return strconv.FormatInt(int64(d/year), 10) + " years"
+		}
+		return pg.DurationText(d)
 	},
 	"datetime": func(t time.Time) string {
 		if t.IsZero() {

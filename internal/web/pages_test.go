@@ -73,6 +73,9 @@ var viewOf = map[string]func() view{
 	"conversation":    func() view { return &conversationView{} },
 
 	"kit-participant": func() view { return &participantView{} },
+	"privacy":         func() view { return &privacyNoticeView{} },
+	"privacy-link":    func() view { return &privacyLinkView{} },
+	"admin-privacy":   func() view { return &adminPrivacyView{} },
 }
 
 // Templates are parsed on first use; this test parses and renders every one with its

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/peergroups/peergroups/internal/announce"
+	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -46,6 +47,11 @@ type Server struct {
 	KitSuggestions *pg.KitSuggestions
 	// KitDownloads make the kits' zips.
 	KitDownloads *pg.KitDownloads
+
+	// Privacy exports and erases a person's data; Retention is what the privacy
+	// notice says is kept, and for how long.
+	Privacy   *pg.Privacy
+	Retention pg.Retention
 
 	Announcer *announce.Announcer
 	Councils  *pg.Councils
@@ -99,6 +105,7 @@ func (s *Server) Routes() []Route {
 		kitFiles  = kitFilePages{s, s.KitFiles}
 		kitSuggs  = suggestionPages{s, s.KitSuggestions}
 		inbox     = inboxPages{s, inboxAndGroups{s.MailInbox, s.Network}}
+		privacy   = privacyPages{s, s.Privacy}
 	)
 	return []Route{
 		{"GET /{$}", Public, join.home},
@@ -118,6 +125,17 @@ func (s *Server) Routes() []Route {
 		{"GET /unsubscribe", Public, manage.unsubscribeForm},
 		{"POST /unsubscribe", Public, manage.unsubscribe},
 		{"GET /assets/", Public, s.assets()},
+
+		{"GET /privacy", Public, privacy.notice},
+		{"POST /manage/export", Public, privacy.request(links.Export)},
+		{"POST /manage/erase", Public, privacy.request(links.Erase)},
+		{"GET /privacy/export", Public, privacy.linkPage(links.Export)},
+		{"POST /privacy/export", Public, privacy.export},
+		{"GET /privacy/erase", Public, privacy.linkPage(links.Erase)},
+		{"POST /privacy/erase", Public, privacy.erase},
+		{"GET /admin/privacy", Admin, privacy.adminPage},
+		{"POST /admin/privacy/export", Admin, privacy.adminExport},
+		{"POST /admin/privacy/erase", Admin, privacy.adminErase},
 
 		{"GET /councils", Public, register.registerPage},
 		{"GET /councils/sign-up", Public, register.registerForm},

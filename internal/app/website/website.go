@@ -88,6 +88,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	if err != nil {
 		return nil, err
 	}
+	store.Now = now
 	stores := dynamo.Capabilities(store)
 	services := NewServices(stores, pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, list, pg.Limiter{
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
@@ -124,6 +125,9 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 
 		KitSuggestions: services.KitSuggestions,
 		KitDownloads:   services.KitDownloads,
+
+		Privacy:   &pg.Privacy{Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.Pseudonym},
+		Retention: cfg.Retention,
 
 		Announcer: announcer,
 		Councils:  list,
