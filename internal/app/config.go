@@ -49,7 +49,7 @@ var Vars = []Var{
 	{Name: "RECEIVING_BUCKET", Default: "peergroups-inbound-mail", Help: "Private S3 bucket SES receiving stores each inbound message in (raw, at RECEIVING_PREFIX + its SES message ID), which the inbound function reads.", Only: "InboundFunction"},
 	{Name: "RECEIVING_PREFIX", Default: "inbound/", Help: "Key prefix of the receipt rule's S3 action.", Only: "InboundFunction"},
 	{Name: "ADMIN_ADDRESS", Default: "admin@peergroups.example.org", Help: "The admin address people write to: mail to it is acknowledged, classified and shown to the admins.", Only: "InboundFunction"},
-	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (<group ID>@<domain>), whose mail goes to the group's facilitators; empty: no group addresses.", Only: "InboundFunction"},
+	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (<group ID>@<domain>), whose mail goes to the group's facilitators, and which the home page shows beside each group; empty: no group addresses."},
 	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
 }
 
