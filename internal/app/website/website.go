@@ -117,9 +117,9 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Announcer: announcer,
 		Councils:  list,
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
+		Log:       log,
 
 		GroupsMailDomain: cfg.GroupsMailDomain,
-		Log:       log,
 	}
 	return &App{Store: store, Stores: stores, Services: services, Web: server}, nil
 }
