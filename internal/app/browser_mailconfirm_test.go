@@ -63,6 +63,8 @@ func TestAJoinRequestByMailFromTheSMTPListenerToMembershipInABrowser(t *testing.
 	}
 
 	b := newBrowser(t)
+	b.do("open the home page", chromedp.Navigate(s.URL+"/"), waitFor("midlands@"+groupsDomain))
+	b.checkAccessibility("home, with the groups' addresses")
 	b.signIn(t, s, admin, "Create a group")
 	b.do("open the inbox", chromedp.Navigate(s.URL+"/admin/inbox"), waitFor(ref))
 	b.checkAccessibility("inbox, with the request by mail")

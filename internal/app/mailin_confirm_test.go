@@ -175,3 +175,14 @@ func TestAForgedRequestNeverSendsALinkForTheAddressItClaims(t *testing.T) {
 		t.Errorf("the victim was sent %d emails by forged requests", n-sent)
 	}
 }
+
+// With mail in configured, the home page shows each group's address beside it, as a
+// mailto link; without, none.
+func TestTheHomePageShowsEachGroupsAddressWhenMailInIsConfigured(t *testing.T) {
+	t.Parallel()
+	with := newSite(t, map[string]string{"GROUPS_MAIL_DOMAIN": groupsDomain}).get("/")
+	mustContain(t, with.Body, "Email the group", `<a class="govuk-link" href="mailto:midlands@`+groupsDomain+`">midlands@`+groupsDomain+`</a>`)
+	if without := newSite(t, nil).get("/"); strings.Contains(without.Body, "mailto:") || strings.Contains(without.Body, "Email the group") {
+		t.Error("the home page shows group addresses with no mail domain configured")
+	}
+}
