@@ -54,6 +54,7 @@ func mailSiteOn(s *site, admin string) *mailSite {
 		Env: svc.Memberships.Env, Store: s.App.Stores.MailIn, Network: svc.Network, People: s.App.Stores.Network,
 		Admins: s.Config.Admins, Admin: adminAddress, Domain: groupsDomain, Ours: []string{"peergroups@example.org"},
 		Pseudonym: svc.Memberships.Limiter.Pseudonym, Sent: s.App.Stores.MailIn,
+		Confirm: pg.MailConfirm{Signups: s.App.Stores.Memberships, Registrations: s.App.Stores.Register, Councils: svc.Memberships.Councils},
 	}
 	return &mailSite{site: s, in: in, admin: admin}
 }
@@ -95,7 +96,7 @@ func simple(from, subject, body string, headers ...string) []byte {
 
 // A person writes to the admin address asking to join the Midlands: they get one
 // acknowledgement with a reference, threaded, marked so that no machine answers it,
-// with the join form's link; the admins are told, with a link to the conversation.
+// with the join confirmation link; the admins are told, with a link to the conversation.
 // The same message delivered again by SES changes nothing and sends nothing.
 func TestAJoinRequestByMailIsAcknowledgedOnceWithAReferenceAndTheAdminsAreTold(t *testing.T) {
 	t.Parallel()
@@ -123,8 +124,8 @@ func TestAJoinRequestByMailIsAcknowledgedOnceWithAReferenceAndTheAdminsAreTold(t
 			t.Errorf("header %s: %q, want %q", name, got, want)
 		}
 	}
-	if !strings.Contains(ack.Body.Text, "join a peer group (midlands)") || !strings.Contains(ack.Body.Text, s.URL+"/join?group=midlands") {
-		t.Errorf("the acknowledgement does not say what was understood with the form's link:\n%s", ack.Body.Text)
+	if !strings.Contains(ack.Body.Text, "join the Midlands peer group") || !strings.Contains(ack.Body.Text, s.URL+"/join/confirm?token=") {
+		t.Errorf("the acknowledgement does not say what was understood with the join confirmation link:\n%s", ack.Body.Text)
 	}
 	notes := testenv.Mail(t, s.admin)
 	if len(notes) != 1 || !strings.Contains(notes[0].Body.Text, s.URL+"/admin/inbox/"+c.Ref) || strings.Contains(notes[0].Body.Text, "I work on our digital team") {

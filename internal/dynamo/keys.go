@@ -329,11 +329,19 @@ func senderPK(email string) string { return "SENDER#" + pg.NormaliseEmail(email)
 const (
 	skInbound      = "INBOUND"
 	skConversation = "CONV"
+	// A conversation assigned to a group has a second item (pk CONV#<ref>), a copy of
+	// it listed in gsi1 under its group and status (groupInboxPK), so that a
+	// facilitator's inbox queries their groups' partitions only.
+	skConversationGroup = "CONV#GROUP"
 )
 
 func inboundPK(sesID string) string    { return "INBOUND#" + sesID }
 func conversationPK(ref string) string { return "CONV#" + ref }
 func inboxPK(status string) string     { return "INBOX#" + status }
+
+// groupInboxPK lists a group's conversations of a status (gsi1, sk <updated>#<ref>):
+// a facilitator's inbox.
+func groupInboxPK(group, status string) string { return "GROUPINBOX#" + group + "#" + status }
 func inboundSK(received time.Time, sesID string) string {
 	return "MSG#" + stampMilli(received) + "#" + sesID
 }

@@ -117,6 +117,14 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 		return err
 	}
 	items = append(items, puts...)
+	if c.Group != "" {
+		// Listed in its group's inbox too (mail in never takes a conversation's group away).
+		groupWrite, err := st.conversationGroupWrite(c)
+		if err != nil {
+			return err
+		}
+		items = append(items, groupWrite)
+	}
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err

@@ -1,15 +1,16 @@
 package dynamo
 
 // Mail in: the console's inbox. Conversations are listed from gsi1 by status (no
-// Scan), a facilitator's filtered to their groups; changes are conditional on the
-// version read.
+// Scan): an admin's from the status's partition, a facilitator's from their groups'
+// own partitions; changes are conditional on the version read.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,65 +24,92 @@ import (
 // inboxMaxPages bounds the pages read for one list of the inbox.
 const inboxMaxPages = 50
 
-// inboxQuery is the query of one status's conversations in gsi1, latest first, of
-// groups when not nil.
-func (st *MailInStore) inboxQuery(status string, groups []string) *dynamodb.QueryInput {
-	in := &dynamodb.QueryInput{
+// inboxQuery is the query of one status's conversations in gsi1, latest first: every
+// one's (INBOX#<status>), or one group's (GROUPINBOX#<group>#<status>).
+func (st *MailInStore) inboxQuery(pk string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
 		TableName: aws.String(st.Table), IndexName: aws.String(indexGSI1), ScanIndexForward: aws.Bool(false),
 		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(inboxPK(status))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
 	}
-	if groups != nil {
-		if len(groups) == 0 {
-			groups = []string{"\x00none"} // nobody's group: matches nothing
-		}
-		names := make([]string, len(groups))
-		for i, g := range groups {
-			names[i] = ":g" + strconv.Itoa(i)
-			in.ExpressionAttributeValues[names[i]] = s(g)
-		}
-		in.FilterExpression = aws.String("#group IN (" + strings.Join(names, ", ") + ")")
-		in.ExpressionAttributeNames = map[string]string{"#group": "group"}
-	}
-	return in
 }
 
-// Inbox lists the conversations of a status, latest first, at most limit of them.
+// inboxKeys are the gsi1 partitions of a status's conversations: the status's own
+// when groups is nil, otherwise each group's.
+func inboxKeys(status string, groups []string) []string {
+	if groups == nil {
+		return []string{inboxPK(status)}
+	}
+	keys := make([]string, 0, len(groups))
+	for _, g := range groups {
+		keys = append(keys, groupInboxPK(g, status))
+	}
+	return keys
+}
+
+// Inbox lists the conversations of a status, latest first, at most limit of them:
+// every one when groups is nil, otherwise those of groups, each group's read from its
+// own partition (nothing of another group's is read).
 func (st *MailInStore) Inbox(ctx context.Context, status string, groups []string, limit int) ([]pg.Conversation, error) {
 	var out []pg.Conversation
-	p := dynamodb.NewQueryPaginator(st.db.Query, st.inboxQuery(status, groups))
-	for pages := 0; p.HasMorePages() && pages < inboxMaxPages && len(out) < limit; pages++ {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, unavailable(fmt.Errorf("query the %s inbox: %w", status, err))
-		}
-		var items []conversationItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("decode the %s inbox: %w", status, err)
-		}
-		for _, it := range items {
-			if len(out) < limit {
-				out = append(out, it.conversation())
+	for _, pk := range inboxKeys(status, groups) {
+		p := dynamodb.NewQueryPaginator(st.db.Query, st.inboxQuery(pk))
+		for pages, n := 0, 0; p.HasMorePages() && pages < inboxMaxPages && n < limit; pages++ {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, unavailable(fmt.Errorf("query the %s inbox: %w", status, err))
+			}
+			var items []conversationItem
+			if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+				return nil, fmt.Errorf("decode the %s inbox: %w", status, err)
+			}
+			for _, it := range items {
+				if n < limit {
+					out, n = append(out, it.conversation()), n+1
+				}
 			}
 		}
 	}
-	return out, nil
+	// Several groups' lists, each latest first, make one.
+	slices.SortStableFunc(out, func(a, b pg.Conversation) int {
+		return cmp.Or(b.Updated.Compare(a.Updated), strings.Compare(a.Ref, b.Ref))
+	})
+	return out[:min(len(out), limit)], nil
 }
 
 // CountInbox counts the conversations of a status without reading them.
 func (st *MailInStore) CountInbox(ctx context.Context, status string, groups []string) (int, error) {
-	in := st.inboxQuery(status, groups)
-	in.Select = types.SelectCount
 	total := 0
-	p := dynamodb.NewQueryPaginator(st.db.Query, in)
-	for pages := 0; p.HasMorePages() && pages < inboxMaxPages; pages++ {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, unavailable(fmt.Errorf("count the %s inbox: %w", status, err))
+	for _, pk := range inboxKeys(status, groups) {
+		in := st.inboxQuery(pk)
+		in.Select = types.SelectCount
+		p := dynamodb.NewQueryPaginator(st.db.Query, in)
+		for pages := 0; p.HasMorePages() && pages < inboxMaxPages; pages++ {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return 0, unavailable(fmt.Errorf("count the %s inbox: %w", status, err))
+			}
+			total += int(page.Count)
 		}
-		total += int(page.Count)
 	}
 	return total, nil
+}
+
+// conversationGroupWrite writes, or deletes, the copy of a conversation that lists it
+// in its group's inbox (skConversationGroup), in the transaction that writes the
+// conversation: a conversation assigned to another group moves, one assigned to the
+// admins leaves its group's.
+func (st *MailInStore) conversationGroupWrite(c pg.Conversation) (types.TransactWriteItem, error) {
+	if c.Group == "" {
+		return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(conversationPK(c.Ref), skConversationGroup)}}, nil
+	}
+	put, err := st.conversationPut(c)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	item := maps.Clone(put.Item)
+	item[attrSK], item[attrGSI1PK] = s(skConversationGroup), s(groupInboxPK(c.Group, c.Status))
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}}, nil
 }
 
 // inboxMessageItem is a message of a conversation, received or one of our replies.
@@ -137,11 +165,15 @@ func (st *MailInStore) SaveConversation(ctx context.Context, c pg.Conversation, 
 		return err
 	}
 	items = append(items, puts...)
+	groupWrite, err := st.conversationGroupWrite(c)
+	if err != nil {
+		return err
+	}
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "save conversation", append(items, audit), 0)
+	err = st.transact(ctx, "save conversation", append(items, groupWrite, audit), 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
 		return fmt.Errorf("conversation %s changed meanwhile: %w", c.Ref, pg.ErrConversationChanged)
 	}

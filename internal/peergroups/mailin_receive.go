@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/peergroups/peergroups/internal/links"
 )
 
 // InboundMessage is one email received, as kept: what was read of it, never its raw
@@ -131,7 +129,8 @@ type MailIn struct {
 	Pseudonym     func(parts ...string) string
 	// Sent finds the email of a round a reply answers (see mailin_threads.go); nil:
 	// replies are not matched to the emails they answer.
-	Sent SentMailFinder
+	Sent    SentMailFinder
+	Confirm MailConfirm // the stores behind the confirmation links of requests by mail
 }
 
 // MailFloodLimit is how many messages one sender may send in an hour before they are
@@ -209,9 +208,16 @@ func (s *MailIn) receive(ctx context.Context, m InboundMessage) (MailReceipt, er
 		}
 	}
 	if answer && c.AckedOn != today {
-		ack, err := s.acknowledgement(c, m)
+		ack, pending, err := s.acknowledgement(ctx, c, m)
 		if err != nil {
 			return MailReceipt{}, err
+		}
+		if pending != nil {
+			// What the acknowledgement's link confirms is stored first, the same every
+			// time (a message delivered again is one pending request, and one link).
+			if err := pending(ctx); err != nil {
+				return MailReceipt{}, err
+			}
 		}
 		out = append(out, ack)
 		c.AckedOn, r.Acknowledged = today, true
@@ -337,40 +343,30 @@ func (s *MailIn) ours(addr string) bool {
 }
 
 // acknowledgement is our reply to a person's message: what we understood and what
-// happens next, threaded, and marked so that no machine answers it.
-func (s *MailIn) acknowledgement(c Conversation, m InboundMessage) (OutboxItem, error) {
+// happens next, threaded, and marked so that no machine answers it. A request that
+// changes something carries the confirmation link its web form would send, whose
+// pending request pending stores (see confirmation).
+func (s *MailIn) acknowledgement(ctx context.Context, c Conversation, m InboundMessage) (OutboxItem, mailPending, error) {
 	to := m.ReturnPath
 	if to == "" {
 		to = m.From
 	}
-	data, err := s.emailData(m.From, m.FromName, nil)
+	// Every link in it, the manage link too, is for the address it goes to.
+	data, err := s.emailData(to, m.FromName, nil)
 	if err != nil {
-		return OutboxItem{}, err
+		return OutboxItem{}, nil, err
 	}
-	data.Mail = &mailAckData{Ref: c.Ref, Class: c.Class, Group: cmp.Or(c.Group, c.Named), Deadline: c.Deadline}
-	switch c.Class {
-	case MailLeave:
-		// The same link the "email me a manage link" page sends, to the sender's address.
-		token, err := s.Links.Seal(links.Claims{Purpose: links.Manage, Email: m.From}, ManageLinkTTLAsked)
-		if err != nil {
-			return OutboxItem{}, err
-		}
-		data.Link = s.link("/manage", token)
-	case MailJoin:
-		data.Link = s.BaseURL + "/join"
-		if g := cmp.Or(c.Group, c.Named); g != "" {
-			data.Link += "?group=" + g
-		}
-	case MailRegister:
-		data.Link = s.BaseURL + "/register"
-	case MailPropose:
-		data.Link = s.BaseURL + "/propose"
-	case MailFacilitate:
-		data.Link = s.BaseURL + "/join"
+	confirm, pending, err := s.confirmation(ctx, c, m, to)
+	if err != nil {
+		return OutboxItem{}, nil, err
+	}
+	data.Mail = &mailAckData{Ref: c.Ref, Class: c.Class, Group: cmp.Or(c.Group, c.Named), Deadline: c.Deadline, Confirm: confirm}
+	if confirm != nil {
+		data.Link = confirm.Link
 	}
 	msg, err := render(to, ReplySubject(m.Subject, c.Ref), "mail-ack", data)
 	if err != nil {
-		return OutboxItem{}, err
+		return OutboxItem{}, nil, err
 	}
 	msg.Headers = append(msg.Headers,
 		Header{"Auto-Submitted", "auto-replied"},
@@ -384,7 +380,7 @@ func (s *MailIn) acknowledgement(c Conversation, m InboundMessage) (OutboxItem, 
 		}
 		msg.Headers = append(msg.Headers, Header{"In-Reply-To", "<" + m.MessageID + ">"}, Header{"References", "<" + strings.Join(refs, "> <") + ">"})
 	}
-	return OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg}, nil
+	return OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg}, pending, nil
 }
 
 // MailLoopHeader marks every email we send in answer to mail, so that it is never
@@ -434,7 +430,8 @@ type mailAckData struct {
 	Group    string
 	Status   string
 	Deadline time.Time
-	Text     string // a reply's, written in the console
+	Text     string           // a reply's, written in the console
+	Confirm  *mailConfirmView // an acknowledgement's of a request that changes something
 }
 
 // Words says what a class of message asks for, in words.

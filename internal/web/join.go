@@ -26,7 +26,8 @@ type joinService interface {
 // homeView is the home page: the groups.
 type homeView struct {
 	base
-	Groups []pg.Group
+	Groups     []pg.Group
+	MailDomain string // the groups' addresses' domain, when mail in is configured
 }
 
 // detailsView is the first page of joining: the person's details.
@@ -71,7 +72,7 @@ func (s joinPages) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", &homeView{base: base{Title: "Peer groups for local government digital people"}, Groups: groups})
+	s.render(w, r, http.StatusOK, "home", &homeView{base: base{Title: "Peer groups for local government digital people"}, Groups: groups, MailDomain: s.GroupsMailDomain})
 }
 
 func (s joinPages) joinForm(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,10 @@ type Server struct {
 	Sessions  *Sessions
 	Log       *slog.Logger
 	Exports   Exports
+
+	// GroupsMailDomain is the domain of the groups' addresses (<group ID>@domain),
+	// shown with each group when mail in is configured; "" shows none.
+	GroupsMailDomain string
 }
 
 // The pages of some capabilities reach a second service: the network's consoles list

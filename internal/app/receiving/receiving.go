@@ -4,6 +4,7 @@
 package receiving
 
 import (
+	"fmt"
 	"log/slog"
 	"net/mail"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/mailin"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -19,6 +21,10 @@ import (
 
 // New composes the mail-in service and the inbound function's handler over it.
 func New(cfg app.Config, clients app.Clients, raw *s3.Client, log *slog.Logger, opts ...app.Option) (*pg.MailIn, *mailin.Handler, error) {
+	list, err := councils.Load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load councils: %w", err)
+	}
 	now, keys, sealer, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, nil, err
@@ -39,6 +45,7 @@ func New(cfg app.Config, clients app.Clients, raw *s3.Client, log *slog.Logger, 
 		Env: env, Store: stores.MailIn, Network: &pg.Network{Env: env, Store: stores.Network, Admins: cfg.Admins}, People: stores.Network,
 		Admins: cfg.Admins, Admin: cfg.AdminAddress, Domain: cfg.GroupsMailDomain, Ours: ours, Pseudonym: keys.Pseudonym,
 		Sent: stores.MailIn,
+		Confirm: pg.MailConfirm{Signups: stores.Memberships, Registrations: stores.Register, Councils: list},
 	}
 	bucket := s3mail.New(raw, cfg.ReceivingBucket)
 	return in, &mailin.Handler{Raw: bucket, Receiver: in, Files: bucket, Prefix: cfg.ReceivingPrefix, Log: log}, nil

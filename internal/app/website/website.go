@@ -133,6 +133,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Councils:  list,
 		Sessions:  &web.Sessions{Keys: keys, Secure: cfg.Secure()},
 		Log:       log,
+
+		GroupsMailDomain: cfg.GroupsMailDomain,
 	}
 	return &App{Store: store, Stores: stores, Services: services, Web: server}, nil
 }
