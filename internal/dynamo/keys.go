@@ -41,7 +41,8 @@ import (
 //	publication          ROUND#<nnnn>        PUBLICATION   (its INSERT on the stream starts the announcements)
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email: brief, announce)
 //	reminder's row       REMIND#<nnnn>       remind#<group>#<email>   (the reminders' own ledger)
-//	suppressed address   SUPPRESSED          <email>
+//	suppressed address   SUPPRESSED          <email>        (why; bounce or complaint)
+//	delivery of a person PERSON#<email>      DELIVERY       (transient bounces in a row; why suppressed)
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
@@ -88,7 +89,12 @@ import (
 //   - the ledger of a round: BatchGetItem of a batch's rows; claims are conditional writes
 //     (one transaction of conditional updates, for announcements and reminders alike)
 //   - a reminder's row: GetItem REMIND#<nnnn> / remind#<group>#<email>
-//   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED
+//   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED;
+//     one address (the outbox, before each transactional email): GetItem SUPPRESSED / <email>
+//   - an SES event: UpdateItem of the ledger row or outbox item its tags name; a
+//     transient bounce an UpdateItem of the person's DELIVERY item (a set of message
+//     IDs, so each counts once); a suppression one transaction (SUPPRESSED, DELIVERY,
+//     the audit entry, and a complaint's memberships)
 //   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
 //     function reads it from the stream's key and claims and settles it with conditional
@@ -125,6 +131,7 @@ const (
 const (
 	skProfile    = "PROFILE"
 	skSignup     = "SIGNUP"
+	skDelivery   = "DELIVERY"
 	skRate       = "RATE"
 	skSignIn     = "SIGNIN"
 	skSession    = "SESSION"
