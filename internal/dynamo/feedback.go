@@ -22,37 +22,34 @@ func (st *FeedbackStore) RecordDelivery(ctx context.Context, round int, id pg.Le
 	if id.Kind == pg.LedgerReminder {
 		k = key(reminderPK(round), ledgerSK(id)) // the reminders' own ledger
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(st.Table),
-		Key:                 k,
-		UpdateExpression:    aws.String("SET delivery = :n, deliveryState = :word, deliveryDetail = :detail, deliveryAt = :at, deliveryMessage = :message"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(delivery) OR delivery < :n)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":n": n(int64(state)), ":word": s(state.String()), ":detail": s(detail), ":at": s(stamp(e.At)), ":message": s(e.MessageID),
-		},
-	})
-	moved := true
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		moved, err = false, nil
+	moved, sending, err := st.raiseDelivery(ctx, k, e, state, detail, string(pg.LedgerSending))
+	if err != nil || !sending {
+		return moved, err
 	}
-	if err != nil {
-		return false, unavailable(fmt.Errorf("record delivery: %w", err))
+	// SES took it: a row a stopped run left "sending" is sent, not to be sent again.
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                 aws.String(st.Table),
+		Key:                       k,
+		UpdateExpression:          aws.String("SET #state = :sent, messageId = :message, settledAt = :at, reason = :reason"),
+		ConditionExpression:       aws.String("#state = :sending"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(string(pg.LedgerSent)), ":sending": s(string(pg.LedgerSending)), ":message": s(e.MessageID), ":at": s(stamp(e.At)), ":reason": s("settled by SES's " + e.Type + " event")},
+	}}}
+	if id.Kind != pg.LedgerReminder {
+		// The round's progress counts it, as the settle the run never made would have.
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			Item: map[string]types.AttributeValue{
+				attrPK: s(progressPK(round)), attrSK: s("feedback-" + e.MessageID), "at": s(stamp(e.At)),
+				"sent": n(1), "failed": n(0), "suppressed": n(0),
+			},
+		}})
 	}
-	if e.Type == pg.FeedbackSend || e.Type == pg.FeedbackDelivery {
-		// SES took it: a row a stopped run left "sending" is sent, not to be sent again.
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(st.Table),
-			Key:                       k,
-			UpdateExpression:          aws.String("SET #state = :sent, messageId = :message, settledAt = :at"),
-			ConditionExpression:       aws.String("#state = :sending"),
-			ExpressionAttributeNames:  map[string]string{"#state": "state"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(string(pg.LedgerSent)), ":sending": s(string(pg.LedgerSending)), ":message": s(e.MessageID), ":at": s(stamp(e.At))},
-		})
-		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok && err != nil {
-			return moved, unavailable(fmt.Errorf("settle a row SES took: %w", err))
-		}
+	err = st.transact(ctx, "settle a row SES took", items, 0)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && !contended(cancelled) {
+		return moved, nil // settled meanwhile: by its run, or by this event before
 	}
-	return moved, nil
+	return moved, err
 }
 
 // RecordOutboxDelivery raises an outbox item's delivery state (see pg.FeedbackStore):
@@ -61,7 +58,31 @@ func (st *FeedbackStore) RecordDelivery(ctx context.Context, round int, id pg.Le
 // next delivery does not send it again.
 func (st *FeedbackStore) RecordOutboxDelivery(ctx context.Context, id string, e pg.FeedbackEvent, state pg.DeliveryState, detail string) (bool, error) {
 	k := key(outboxPK(id), OutboxSK)
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	moved, sending, err := st.raiseDelivery(ctx, k, e, state, detail, outbox.StateSending)
+	if err != nil || !sending {
+		return moved, err
+	}
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.Table),
+		Key:                       k,
+		UpdateExpression:          aws.String("SET #state = :sent, settledAt = :at, reason = :reason REMOVE sealed"),
+		ConditionExpression:       aws.String("#state = :sending"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(outbox.StateSent), ":sending": s(outbox.StateSending), ":at": s(stampMilli(e.At)), ":reason": s("settled by SES's " + e.Type + " event")},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok && err != nil {
+		return moved, unavailable(fmt.Errorf("settle an outbox item SES took: %w", err))
+	}
+	return moved, nil
+}
+
+// raiseDelivery raises the delivery state of the item at k to state, if it exists
+// and is below (moved), with one conditional UpdateItem. sending says whether the
+// event is a Send or a Delivery and the item is still in the state sendingState: a
+// run stopped before recording what SES took, which the caller settles then (so
+// that the common case, an item already settled, costs one write).
+func (st *FeedbackStore) raiseDelivery(ctx context.Context, k map[string]types.AttributeValue, e pg.FeedbackEvent, state pg.DeliveryState, detail, sendingState string) (moved, sending bool, err error) {
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(st.Table),
 		Key:                 k,
 		UpdateExpression:    aws.String("SET delivery = :n, deliveryState = :word, deliveryDetail = :detail, deliveryAt = :at, deliveryMessage = :message"),
@@ -69,28 +90,22 @@ func (st *FeedbackStore) RecordOutboxDelivery(ctx context.Context, id string, e 
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":n": n(int64(state)), ":word": s(state.String()), ":detail": s(detail), ":at": s(stamp(e.At)), ":message": s(e.MessageID),
 		},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	moved := true
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		moved, err = false, nil
+	item := map[string]types.AttributeValue(nil)
+	moved = true
+	if failed, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		moved, err, item = false, nil, failed.Item
+	} else if err == nil {
+		item = out.Attributes
 	}
 	if err != nil {
-		return false, unavailable(fmt.Errorf("record delivery of outbox item %s: %w", id, err))
+		return false, false, unavailable(fmt.Errorf("record delivery: %w", err))
 	}
-	if e.Type == pg.FeedbackSend || e.Type == pg.FeedbackDelivery {
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(st.Table),
-			Key:                       k,
-			UpdateExpression:          aws.String("SET #state = :sent, settledAt = :at, reason = :reason REMOVE sealed"),
-			ConditionExpression:       aws.String("#state = :sending"),
-			ExpressionAttributeNames:  map[string]string{"#state": "state"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(outbox.StateSent), ":sending": s(outbox.StateSending), ":at": s(stampMilli(e.At)), ":reason": s("settled by SES's " + e.Type + " event")},
-		})
-		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok && err != nil {
-			return moved, unavailable(fmt.Errorf("settle an outbox item SES took: %w", err))
-		}
-	}
-	return moved, nil
+	current, _ := item["state"].(*types.AttributeValueMemberS)
+	took := e.Type == pg.FeedbackSend || e.Type == pg.FeedbackDelivery
+	return moved, took && current != nil && current.Value == sendingState, nil
 }
 
 // CountTransientBounce adds the event's message to the person's run of transient

@@ -44,6 +44,7 @@ import (
 //	suppressed address   SUPPRESSED          <email>        (why; bounce or complaint)
 //	delivery of a person PERSON#<email>      DELIVERY       (transient bounces in a row; why suppressed)
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
+//	                     PROGRESS#<nnnn>     feedback-<SES id> (a row SES's Send event settled for a dead run)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //	kit head             KIT#<nnnn>#<kit>    HEAD          (<kit> is "core"; the head revision's number and hash)
