@@ -269,3 +269,24 @@ func testBox(t *testing.T) *links.Box {
 	}
 	return box
 }
+
+// A reminder's events find its row in the reminders' own ledger: a Send event for a
+// reminder a stopped run left "sending" marks it sent, so the next hourly run skips it.
+func TestAReminderSESTookIsMarkedSentByItsSendEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	stores := dynamo.Capabilities(st)
+	id := pg.LedgerID{Kind: pg.LedgerReminder, Group: "london", Email: "ada@example.org"}
+	if err := stores.Reminders.ClaimReminder(ctx, 12, pg.LedgerRow{LedgerID: id, Name: "Ada", State: pg.LedgerSending, Run: "run-dead", ClaimedAt: claimedAt}); err != nil {
+		t.Fatal(err)
+	}
+	e := pg.FeedbackEvent{Type: pg.FeedbackSend, MessageID: "ses-r1", At: claimedAt, Tags: pg.LedgerTags(12, pg.LedgerReminder, "london"), Recipients: []pg.FeedbackRecipient{{Email: id.Email}}}
+	if out, err := feedbackOn(st, 3).Apply(ctx, e); err != nil || out.Recorded != 1 {
+		t.Fatalf("the reminder's Send event: %+v %v", out, err)
+	}
+	row, found, err := stores.Reminders.ReminderRow(ctx, 12, id)
+	if err != nil || !found || row.State != pg.LedgerSent || row.MessageID != "ses-r1" {
+		t.Fatalf("the reminder's row: %+v (found %v, %v), want sent with SES's message ID", row, found, err)
+	}
+}
