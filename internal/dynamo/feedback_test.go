@@ -143,6 +143,11 @@ func TestTransientBouncesSuppressOnlyAfterSeveralInARow(t *testing.T) {
 	if suppressed, err := dynamo.Capabilities(st).Announcements.Suppressed(ctx); err != nil || !suppressed[who] {
 		t.Fatalf("suppressed %v, %v", suppressed, err)
 	}
+	for addr, want := range map[string]bool{who: true, "other@example.org": false} {
+		if got, err := dynamo.Capabilities(st).Outbox.AddressSuppressed(ctx, addr); err != nil || got != want {
+			t.Errorf("the outbox reads %s as suppressed: %v (%v), want %v", addr, got, err, want)
+		}
+	}
 	entries, _, err := dynamo.Capabilities(st).Network.Audit(ctx, 50, "")
 	if err != nil {
 		t.Fatal(err)
