@@ -7,7 +7,7 @@ DYNAMODB_JAR := .local/dynamodb/DynamoDBLocal.jar
 FUNCTIONS := $(notdir $(wildcard functions/*))
 GO_BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 
-.PHONY: help dev test deps build bench mail fuzz assets dev-reset clean
+.PHONY: help dev test deps build bench mail feedback fuzz assets dev-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -55,6 +55,9 @@ bench: deps ## measure start-up, binary sizes and requests per sign-up
 mail: ## send FILE (an .eml, e.g. events/mail/join-request.eml) to make dev's SMTP listener
 	go run ./internal/cmd/sendmail $(FILE)
 
+feedback: ## inject an SES event into make dev: ID=<SES message ID> TYPE=Send|Delivery|DeliveryDelay|Bounce|TransientBounce|Complaint|Reject (or FILE=<an event>)
+	go run ./internal/cmd/feedback $(if $(ID),-id '$(ID)') $(if $(TYPE),-type '$(TYPE)') $(if $(FILE),-file '$(FILE)')
+
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
 	go test ./internal/links -run '^$$' -fuzz FuzzOpen -fuzztime 30s
@@ -92,3 +95,6 @@ build-RenderFunction:
 
 build-OutboxFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/outbox
+
+build-FeedbackFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GO_BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/feedback

@@ -172,6 +172,7 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 	}
 	msg, err := m.message(r, g, e, a)
 	if err == nil {
+		msg.Tags = pg.LedgerTags(r.Number, pg.LedgerReminder, e.GroupID)
 		// Once claimed, a reminder is sent and recorded whatever happens to the run.
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()

@@ -56,6 +56,7 @@ var Vars = []Var{
 	{Name: "RETENTION_INBOUND_MAIL_DAYS", Default: "365", Help: "Days messages people send us are kept, as the privacy notice states."},
 	{Name: "RETENTION_DELIVERY_EVENTS_DAYS", Default: "90", Help: "Days what happened to each email we sent (delivery events) is kept, as the privacy notice states."},
 	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
+	{Name: "TRANSIENT_BOUNCE_LIMIT", Default: "3", Help: "Transient bounces (a full mailbox, a server saying try later) in a row, with no delivery between them, after which an address is suppressed; permanent bounces and complaints suppress at once.", Only: "FeedbackFunction"},
 }
 
 // isBucketName reports whether name is what S3 accepts as a bucket's name: 3 to 63
@@ -101,6 +102,10 @@ type Config struct {
 	KitsBucket         string
 	RenderFunction     string
 	KitsUploadURL      string // "" for S3's own address
+
+	// TransientBounceLimit is how many transient bounces in a row suppress an
+	// address (the feedback function).
+	TransientBounceLimit int
 
 	// Mail in (the inbound function).
 	ReceivingBucket  string
@@ -200,7 +205,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	for _, n := range []struct {
 		name string
 		dst  *int
-	}{{"SIGNUP_LIMIT_PER_EMAIL", &c.LimitPerEmail}, {"SIGNUP_LIMIT_PER_IP", &c.LimitPerIP}} {
+	}{{"SIGNUP_LIMIT_PER_EMAIL", &c.LimitPerEmail}, {"SIGNUP_LIMIT_PER_IP", &c.LimitPerIP}, {"TRANSIENT_BOUNCE_LIMIT", &c.TransientBounceLimit}} {
 		v, err := strconv.Atoi(get(n.name))
 		if err != nil || v < 1 {
 			return Config{}, fmt.Errorf("%s must be a whole number above 0", n.name)

@@ -61,7 +61,10 @@ type (
 	KitStore struct{ *Store }
 	// FeedbackStore is pg.FeedbackStore: SES's events on ledger rows, and suppression
 	// (feedback.go).
-	FeedbackStore struct{ *Store }
+	FeedbackStore struct {
+		*Store
+		PeopleStore
+	}
 	// MailInStore is pg.MailInStore: inbound messages and conversations (mailin.go).
 	MailInStore struct{ *Store }
 	// LedgerStore claims and settles the announcements' and reminders' ledger rows
@@ -124,7 +127,7 @@ func Capabilities(st *Store) Stores {
 		RSVPs:         &rsvps,
 		Kits:          &KitStore{st},
 		MailIn:        &MailInStore{st},
-		Feedback:      &FeedbackStore{st},
+		Feedback:      &FeedbackStore{st, people},
 		Outbox:        &outbox,
 		Members:       &MemberStore{st},
 		People:        &people,

@@ -2,12 +2,15 @@ package dynamo_test
 
 import (
 	"context"
+	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/peergroups/peergroups/internal/dynamo"
+	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
@@ -89,5 +92,206 @@ func TestSESEventsCloseTheLedgersOpenWindowAndOnlyRaiseADeliveryState(t *testing
 	other := event(pg.FeedbackDelivery, "carol@example.org")
 	if out := apply(other); out.Recorded != 0 {
 		t.Errorf("an event for no row: %+v", out)
+	}
+}
+
+// feedbackOn returns the feedback service over st, at claimedAt, suppressing after
+// limit transient bounces in a row.
+func feedbackOn(st *dynamo.Store, limit int) *pg.Feedback {
+	return &pg.Feedback{Env: pg.Env{Now: func() time.Time { return claimedAt }}, Store: dynamo.Capabilities(st).Feedback, TransientLimit: limit}
+}
+
+func bounceOf(id, email, bounceType string, at time.Time) pg.FeedbackEvent {
+	return pg.FeedbackEvent{Type: pg.FeedbackBounce, MessageID: id, At: at, BounceType: bounceType, BounceSubType: "MailboxFull", FeedbackID: "fb-" + id,
+		Recipients: []pg.FeedbackRecipient{{Email: email, Status: "4.2.2", Diagnostic: "smtp; 452 4.2.2 mailbox full"}}}
+}
+
+// Transient bounces suppress only when there have been the limit in a row: a delivery
+// ends a run, the same bounce twice counts once, and a late delivery older than the
+// last bounce ends nothing. The suppression's audit entry carries the evidence.
+func TestTransientBouncesSuppressOnlyAfterSeveralInARow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	f := feedbackOn(st, 3)
+	const who = "full@example.org"
+	apply := func(e pg.FeedbackEvent) pg.FeedbackOutcome {
+		t.Helper()
+		out, err := f.Apply(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	at := func(h int) time.Time { return claimedAt.Add(time.Duration(h) * time.Hour) }
+	apply(bounceOf("m1", who, "Transient", at(1)))
+	apply(bounceOf("m1", who, "Transient", at(1))) // delivered twice: counts once
+	if out := apply(bounceOf("m2", who, "Transient", at(2))); len(out.Suppressed) != 0 {
+		t.Fatalf("suppressed after two transient bounces (one of them twice): %+v", out)
+	}
+	apply(pg.FeedbackEvent{Type: pg.FeedbackDelivery, MessageID: "m3", At: at(3), Recipients: []pg.FeedbackRecipient{{Email: who}}})
+	apply(bounceOf("m4", who, "Transient", at(4)))
+	apply(bounceOf("m5", who, "Transient", at(5)))
+	// A delivery from before those bounces, arriving late, does not end their run.
+	apply(pg.FeedbackEvent{Type: pg.FeedbackDelivery, MessageID: "m0", At: at(0), Recipients: []pg.FeedbackRecipient{{Email: who}}})
+	if out := apply(bounceOf("m6", who, "Transient", at(6))); len(out.Suppressed) != 1 {
+		t.Fatalf("the third transient bounce in a row since the delivery: %+v, want the address suppressed", out)
+	}
+	if out := apply(bounceOf("m7", who, "Transient", at(7))); len(out.Suppressed) != 0 {
+		t.Errorf("a fourth transient bounce suppressed the address again: %+v", out)
+	}
+	if suppressed, err := dynamo.Capabilities(st).Announcements.Suppressed(ctx); err != nil || !suppressed[who] {
+		t.Fatalf("suppressed %v, %v", suppressed, err)
+	}
+	for addr, want := range map[string]bool{who: true, "other@example.org": false} {
+		if got, err := dynamo.Capabilities(st).Outbox.AddressSuppressed(ctx, addr); err != nil || got != want {
+			t.Errorf("the outbox reads %s as suppressed: %v (%v), want %v", addr, got, err, want)
+		}
+	}
+	entries, _, err := dynamo.Capabilities(st).Network.Audit(ctx, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Action != "suppress address" || entries[0].Target != who {
+		t.Fatalf("audit entries %+v, want one suppression", entries)
+	}
+	for _, want := range []string{`"bounceType":"Transient"`, `"bounceSubType":"MailboxFull"`, `"diagnostic":"smtp; 452 4.2.2 mailbox full"`, `"feedbackId":"fb-m6"`, `3 transient bounces in a row`} {
+		if !strings.Contains(entries[0].After, want) {
+			t.Errorf("the suppression's evidence %s lacks %s", entries[0].After, want)
+		}
+	}
+}
+
+// A complaint suppresses the address and ends the person's memberships and interests,
+// as an unsubscribe would, with the reason on each membership, in one write with its
+// audit entry; the same complaint twice changes nothing more. A sign-up confirmed by
+// its link afterwards lifts our suppression, with an audit entry.
+func TestAComplaintEndsTheMembershipsAndAConfirmedSignUpLiftsTheSuppression(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	stores := dynamo.Capabilities(st)
+	const who = "angry@example.org"
+	su := pg.Signup{Email: who, Profile: pg.Profile{Name: "Angry"}, Groups: []string{"london", "midlands"}, Form: "join", NonceHash: "n1", CreatedAt: claimedAt, ExpiresAt: claimedAt.Add(time.Hour)}
+	if err := stores.Memberships.SaveSignup(ctx, pg.Person{Email: who}, su, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := stores.Memberships.ConfirmSignup(ctx, pg.Person{Email: who}, su, claimedAt); err != nil {
+		t.Fatal(err)
+	}
+	f := feedbackOn(st, 3)
+	complaint := pg.FeedbackEvent{Type: pg.FeedbackComplaint, MessageID: "c1", At: claimedAt, ComplaintType: "abuse", FeedbackID: "fb-c1", Recipients: []pg.FeedbackRecipient{{Email: who}}}
+	out, err := f.Apply(ctx, complaint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Suppressed) != 1 || len(out.Left) != 2 {
+		t.Fatalf("the complaint: %+v, want the address suppressed and two groups left", out)
+	}
+	if again, err := f.Apply(ctx, complaint); err != nil || len(again.Suppressed) != 0 {
+		t.Fatalf("the same complaint again: %+v %v", again, err)
+	}
+	person, err := stores.People.Person(ctx, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(person.ConfirmedGroups()) != 0 || person.Suppressed == "" {
+		t.Fatalf("after the complaint: groups %v, suppressed %q", person.ConfirmedGroups(), person.Suppressed)
+	}
+	london := item(t, st, "PERSON#"+who, "MEMBERSHIP#london")
+	if got := london["leftReason"].(*types.AttributeValueMemberS).Value; !strings.HasPrefix(got, "complaint: complaint; abuse") {
+		t.Errorf("the membership's reason for leaving is %q", got)
+	}
+	entries, _, err := stores.Network.Audit(ctx, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || !strings.Contains(entries[0].After, `"left":["london","midlands"]`) || !strings.Contains(entries[0].After, `"feedbackId":"fb-c1"`) {
+		t.Fatalf("audit entries %+v, want one suppression naming the groups left and the feedback ID", entries)
+	}
+
+	// They sign up again through the form and confirm: new consent lifts our suppression.
+	su.NonceHash = "n2"
+	if err := stores.Memberships.SaveSignup(ctx, person, su, nil); err != nil {
+		t.Fatal(err)
+	}
+	person, _ = stores.People.Person(ctx, who)
+	if err := stores.Memberships.ConfirmSignup(ctx, person, su, claimedAt.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if suppressed, _ := stores.Announcements.Suppressed(ctx); suppressed[who] {
+		t.Error("still suppressed after confirming a new sign-up")
+	}
+	if person, _ = stores.People.Person(ctx, who); person.Suppressed != "" || len(person.ConfirmedGroups()) != 2 {
+		t.Errorf("after the new sign-up: suppressed %q, groups %v", person.Suppressed, person.ConfirmedGroups())
+	}
+	entries, _, _ = stores.Network.Audit(ctx, 50, "")
+	if len(entries) != 2 || entries[0].Action != "lift suppression" || !strings.Contains(entries[0].After, `"consentForm":"join"`) {
+		t.Errorf("audit entries %+v, want the lift, with the new consent, on top", entries)
+	}
+}
+
+// A transactional email's events find its outbox item by its tag: its delivery state
+// only moves up, and a Send event for an item a stopped run left "sending" settles it.
+func TestTransactionalMailGetsDeliveryStatesThroughItsOutboxTag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	st.Box = testBox(t)
+	stores := dynamo.Capabilities(st)
+	id := "0123456789abcdef0123456789abcdef"
+	if err := stores.Outbox.Enqueue(ctx, pg.OutboxItem{ID: id, At: claimedAt, Message: &pg.Message{To: "ada@example.org", Subject: "Sign in"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores.Outbox.ClaimOutbox(ctx, id, "run-dead", time.Now(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	f := feedbackOn(st, 3)
+	tags := map[string]string{pg.TagOutbox: id}
+	for _, typ := range []string{pg.FeedbackSend, pg.FeedbackDelivery, pg.FeedbackSend} {
+		if _, err := f.Apply(ctx, pg.FeedbackEvent{Type: typ, MessageID: "ses-1", At: claimedAt, Tags: tags, Recipients: []pg.FeedbackRecipient{{Email: "ada@example.org"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it := item(t, st, "OUTBOX#"+id, "OUTBOX")
+	if got := it["state"].(*types.AttributeValueMemberS).Value; got != "sent" {
+		t.Errorf("the item a stopped run left sending is %q after SES's Send event, want sent", got)
+	}
+	if got := it["deliveryState"].(*types.AttributeValueMemberS).Value; got != "delivered" {
+		t.Errorf("its delivery state is %q, want delivered (a late Send does not lower it)", got)
+	}
+	if _, sealed := it["sealed"]; sealed {
+		t.Error("the settled item still holds its sealed email")
+	}
+}
+
+// testBox seals outbox items with a key of this test's own.
+func testBox(t *testing.T) *links.Box {
+	t.Helper()
+	box, err := links.NewBox(make([]byte, 32), "outbox", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
+// A reminder's events find its row in the reminders' own ledger: a Send event for a
+// reminder a stopped run left "sending" marks it sent, so the next hourly run skips it.
+func TestAReminderSESTookIsMarkedSentByItsSendEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	stores := dynamo.Capabilities(st)
+	id := pg.LedgerID{Kind: pg.LedgerReminder, Group: "london", Email: "ada@example.org"}
+	if err := stores.Reminders.ClaimReminder(ctx, 12, pg.LedgerRow{LedgerID: id, Name: "Ada", State: pg.LedgerSending, Run: "run-dead", ClaimedAt: claimedAt}); err != nil {
+		t.Fatal(err)
+	}
+	e := pg.FeedbackEvent{Type: pg.FeedbackSend, MessageID: "ses-r1", At: claimedAt, Tags: pg.LedgerTags(12, pg.LedgerReminder, "london"), Recipients: []pg.FeedbackRecipient{{Email: id.Email}}}
+	if out, err := feedbackOn(st, 3).Apply(ctx, e); err != nil || out.Recorded != 1 {
+		t.Fatalf("the reminder's Send event: %+v %v", out, err)
+	}
+	row, found, err := stores.Reminders.ReminderRow(ctx, 12, id)
+	if err != nil || !found || row.State != pg.LedgerSent || row.MessageID != "ses-r1" {
+		t.Fatalf("the reminder's row: %+v (found %v, %v), want sent with SES's message ID", row, found, err)
 	}
 }

@@ -42,10 +42,12 @@ import (
 //	ledger row           SEND#<nnnn>         <kind>#<group>#<email>   (one per recipient and email: brief, announce)
 //	  once sent, also in gsi1:                                  SENT#<ses id>     SENT
 //	reminder's row       REMIND#<nnnn>       remind#<group>#<email>   (the reminders' own ledger)
-//	suppressed address   SUPPRESSED          <email>
+//	suppressed address   SUPPRESSED          <email>        (why; bounce or complaint)
 //	erased address       SUPPRESSED          ERASED#<keyed hash>  (never mailed again until it signs up anew)
 //	privacy link         PRIVACY#<hash>      <purpose>     (an export or erase link's nonce, until used; ttl)
+//	delivery of a person PERSON#<email>      DELIVERY       (transient bounces in a row; why suppressed)
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
+//	                     PROGRESS#<nnnn>     feedback-<SES id> (a row SES's Send event settled for a dead run)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //	kit head             KIT#<nnnn>#<kit>    HEAD          (<kit> is "core"; the head revision's number and hash)
@@ -97,6 +99,7 @@ import (
 //     writes these index keys in the same UpdateItem: no extra item, no extra request,
 //     one index write per recipient (a ledger row is otherwise in no index)
 //   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED;
+//     one address (the outbox, before each transactional email): GetItem SUPPRESSED / <email>;
 //     an erased address: GetItem SUPPRESSED / ERASED#<hash>, deleted in the transaction
 //     of a confirmed sign-up
 //   - a privacy link: GetItem PRIVACY#<hash> / <purpose>; using it is a conditional
@@ -106,6 +109,10 @@ import (
 //     <kind>#<group>#<email>) for each round and each group they belonged to, and
 //     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
 //     gsi1pk = SENDER#<email>
+//   - an SES event: UpdateItem of the ledger row or outbox item its tags name; a
+//     transient bounce an UpdateItem of the person's DELIVERY item (a set of message
+//     IDs, so each counts once); a suppression one transaction (SUPPRESSED, DELIVERY,
+//     the audit entry, and a complaint's memberships)
 //   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
 //     function reads it from the stream's key and claims and settles it with conditional
@@ -142,6 +149,7 @@ const (
 const (
 	skProfile    = "PROFILE"
 	skSignup     = "SIGNUP"
+	skDelivery   = "DELIVERY"
 	skRate       = "RATE"
 	skSignIn     = "SIGNIN"
 	skSession    = "SESSION"

@@ -5,6 +5,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -138,6 +139,10 @@ func decodePersonItem(person *pg.Person, item map[string]types.AttributeValue) e
 		case pg.RoleFacilitator:
 			person.Facilitates = append(person.Facilitates, group)
 		}
+	case skDelivery:
+		if v, ok := item["suppressed"].(*types.AttributeValueMemberS); ok {
+			person.Suppressed = v.Value
+		}
 	case kindInterest:
 		var it interestItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
@@ -220,6 +225,20 @@ func (st *MembershipStore) ConfirmSignup(ctx context.Context, p pg.Person, su pg
 			attrPK: s(pk), attrSK: s(interestSK(su.Interest)), attrGSI1PK: s(interestPK(su.Interest)), attrGSI1SK: s(su.Email),
 			"region": s(su.Interest), "at": s(stamp(at)),
 		}}})
+	}
+	// A sign-up confirmed by its link is new consent: it lifts our suppression of the
+	// address (not SES's account-level list), and ends any run of transient bounces.
+	items = append(items,
+		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pkSuppressed, su.Email)}},
+		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(pk, skDelivery)}})
+	if p.Suppressed != "" {
+		before, _ := json.Marshal(map[string]string{"suppressed": p.Suppressed})
+		after, _ := json.Marshal(map[string]string{"consentForm": su.Form, "consentAt": stamp(at)})
+		audit, err := st.auditPut(pg.AuditEntry{At: at, Actor: su.Email, Action: "lift suppression", Target: su.Email, Before: string(before), After: string(after)})
+		if err != nil {
+			return err
+		}
+		items = append(items, audit)
 	}
 	if items, err = st.withOutbox(items, out); err != nil {
 		return err

@@ -222,3 +222,14 @@ func parseStampMilli(v string) time.Time {
 	t, _ := time.Parse(milliLayout, v)
 	return t
 }
+
+// AddressSuppressed reports whether an address is on the suppression list (one GetItem).
+func (st *OutboxStore) AddressSuppressed(ctx context.Context, email string) (bool, error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.Table), Key: key(pkSuppressed, email), ProjectionExpression: aws.String("pk"),
+	})
+	if err != nil {
+		return false, unavailable(fmt.Errorf("read the suppression list: %w", err))
+	}
+	return len(out.Item) > 0, nil
+}

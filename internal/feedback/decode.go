@@ -23,20 +23,23 @@ type record struct {
 	EventType        string `json:"eventType"`
 	NotificationType string `json:"notificationType"`
 	Mail             struct {
-		MessageID string              `json:"messageId"`
-		Timestamp time.Time           `json:"timestamp"`
-		Tags      map[string][]string `json:"tags"`
+		MessageID   string              `json:"messageId"`
+		Destination []string            `json:"destination"`
+		Timestamp   time.Time           `json:"timestamp"`
+		Tags        map[string][]string `json:"tags"`
 	} `json:"mail"`
 	Bounce *struct {
 		BounceType        string      `json:"bounceType"`
 		BounceSubType     string      `json:"bounceSubType"`
 		BouncedRecipients []recipient `json:"bouncedRecipients"`
 		Timestamp         time.Time   `json:"timestamp"`
+		FeedbackID        string      `json:"feedbackId"`
 	} `json:"bounce"`
 	Complaint *struct {
 		ComplainedRecipients  []recipient `json:"complainedRecipients"`
 		ComplaintFeedbackType string      `json:"complaintFeedbackType"`
 		Timestamp             time.Time   `json:"timestamp"`
+		FeedbackID            string      `json:"feedbackId"`
 	} `json:"complaint"`
 	Delivery *struct {
 		Recipients []string  `json:"recipients"`
@@ -135,10 +138,12 @@ func decodeRecord(b []byte) (pg.FeedbackEvent, error) {
 	switch {
 	case r.Bounce != nil:
 		e.BounceType, e.BounceSubType = pg.OneLine(r.Bounce.BounceType, 40), pg.OneLine(r.Bounce.BounceSubType, 60)
+		e.FeedbackID = pg.OneLine(r.Bounce.FeedbackID, 200)
 		add(r.Bounce.BouncedRecipients)
 		e.At = later(e.At, r.Bounce.Timestamp)
 	case r.Complaint != nil:
 		e.ComplaintType = pg.OneLine(r.Complaint.ComplaintFeedbackType, 40)
+		e.FeedbackID = pg.OneLine(r.Complaint.FeedbackID, 200)
 		add(r.Complaint.ComplainedRecipients)
 		e.At = later(e.At, r.Complaint.Timestamp)
 	case r.Delivery != nil:
@@ -151,6 +156,12 @@ func decodeRecord(b []byte) (pg.FeedbackEvent, error) {
 		e.At = later(e.At, r.DeliveryDelay.Timestamp)
 	case r.Reject != nil:
 		e.Reason = pg.OneLine(r.Reject.Reason, 200)
+	}
+	if r.Bounce == nil && r.Complaint == nil && r.Delivery == nil && r.DeliveryDelay == nil {
+		// A Send or a Reject is about every recipient of the email.
+		for _, to := range r.Mail.Destination {
+			add([]recipient{{EmailAddress: to}})
+		}
 	}
 	return e, nil
 }

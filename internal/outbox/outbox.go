@@ -34,6 +34,8 @@ const (
 	StateSending = "sending"
 	StateSent    = "sent"
 	StateFailed  = "failed"
+	// StateSuppressed: not sent, the address being on the suppression list.
+	StateSuppressed = "suppressed"
 )
 
 // Item is an outbox item as claimed.
@@ -69,6 +71,8 @@ type Store interface {
 	SettleOutbox(ctx context.Context, id, run, state, reason string, at time.Time) error
 	// ReleaseOutbox puts an item run holds back to waiting, with why.
 	ReleaseOutbox(ctx context.Context, id, run, reason string) error
+	// AddressSuppressed reports whether an address is on the suppression list.
+	AddressSuppressed(ctx context.Context, email string) (bool, error)
 }
 
 // Invitations queues the invitations of an approved proposal (peergroups.Invitations does).
@@ -127,8 +131,21 @@ func (s *Sender) Do(ctx context.Context, id string) error {
 		s.Log.InfoContext(ctx, "invitations queued", "id", id, "proposal", item.Invite, "queued", n)
 		return s.settle(ctx, id, run, StateSent, "")
 	case item.Message != nil:
+		if !item.Message.Requested {
+			suppressed, err := s.Store.AddressSuppressed(ctx, item.Message.To)
+			if err != nil {
+				return s.release(ctx, id, run, fmt.Errorf("read the suppression list: %w", err))
+			}
+			if suppressed {
+				s.Log.InfoContext(ctx, "email not sent: the address is suppressed", "id", id)
+				return s.settle(ctx, id, run, StateSuppressed, "the address is on the suppression list")
+			}
+		}
+		// Its tag brings SES's events about it back to this item.
+		msg := *item.Message
+		msg.Tags = map[string]string{pg.TagOutbox: id}
 		sendCtx, cancel := context.WithTimeout(ctx, s.sendTimeout())
-		err := s.Mailer.Send(sendCtx, *item.Message)
+		err := s.Mailer.Send(sendCtx, msg)
 		cancel()
 		switch {
 		case err == nil:

@@ -14,8 +14,9 @@ import (
 
 // memStore keeps outbox items in memory with the same rules as the DynamoDB store.
 type memStore struct {
-	mu    sync.Mutex
-	items map[string]*memItem
+	mu         sync.Mutex
+	items      map[string]*memItem
+	suppressed map[string]bool
 }
 
 type memItem struct {
@@ -70,6 +71,12 @@ func (st *memStore) ReleaseOutbox(_ context.Context, id, run, reason string) err
 	return nil
 }
 
+func (st *memStore) AddressSuppressed(_ context.Context, email string) (bool, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.suppressed[email], nil
+}
+
 func (st *memStore) state(id string) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -81,15 +88,17 @@ type mailer struct {
 	mu   sync.Mutex
 	err  error
 	sent int
+	tags []map[string]string
 }
 
-func (m *mailer) Send(context.Context, pg.Message) error {
+func (m *mailer) Send(_ context.Context, msg pg.Message) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
 		return m.err
 	}
 	m.sent++
+	m.tags = append(m.tags, msg.Tags)
 	return nil
 }
 
@@ -170,5 +179,26 @@ func TestAnItemHeldWhenTheFunctionHasNoTimeLeftIsReported(t *testing.T) {
 	}
 	if m.sent != 0 {
 		t.Fatal("sent an item another run holds")
+	}
+}
+
+// A transactional email to a suppressed address is not sent, and its item says so;
+// one the person asked for just now (a sign-up's confirmation link) still goes. What
+// is sent carries its item's ID as a tag, for SES's events to find it.
+func TestASuppressedAddressGetsOnlyTheEmailItAskedFor(t *testing.T) {
+	st, m := newMemStore("a", "b", "c"), &mailer{}
+	st.suppressed = map[string]bool{"a@example.org": true, "b@example.org": true}
+	st.items["b"].msg.Requested = true
+	s := sender(st, m)
+	for _, id := range []string{"a", "b", "c"} {
+		if err := s.Do(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := []string{st.state("a"), st.state("b"), st.state("c")}; got[0] != StateSuppressed || got[1] != StateSent || got[2] != StateSent {
+		t.Fatalf("states %v, want suppressed, sent (asked for), sent", got)
+	}
+	if m.sent != 2 || m.tags[0][pg.TagOutbox] != "b" || m.tags[1][pg.TagOutbox] != "c" {
+		t.Fatalf("sent %d with tags %v", m.sent, m.tags)
 	}
 }

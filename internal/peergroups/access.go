@@ -158,6 +158,10 @@ func (s *Access) sendSignInLink(ctx context.Context, person Person, ttl time.Dur
 	if err != nil {
 		return err
 	}
+	// A sign-in link the person asked for on the sign-in page goes even to a suppressed
+	// address (an admin whose mailbox was full for a week must still be able to sign in);
+	// an invitation nobody asked for from this address does not.
+	mail.Message.Requested = template == "signin"
 	if err := s.Store.SaveSignInLink(ctx, link, limits, mail); err != nil {
 		return fmt.Errorf("save sign-in link: %w", err)
 	}

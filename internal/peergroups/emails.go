@@ -23,6 +23,13 @@ type Message struct {
 	HTML    string
 	Headers []Header
 	Kind    string `json:",omitempty"` // which email it is (its template's name), for the audit trail
+	// Tags are the SES message tags it is sent with (ASCII letters, digits, _ and -),
+	// which SES's events about it carry back: a ledger row's or an outbox item's.
+	Tags map[string]string `json:",omitempty"`
+	// Requested is set on an email the person asked for just now through the web form
+	// (a sign-up's confirmation link, a sign-in link): it is sent even to a suppressed
+	// address.
+	Requested bool `json:",omitempty"`
 }
 
 //go:embed emails

@@ -54,6 +54,7 @@ type FeedbackEvent struct {
 	BounceType, BounceSubType string
 	ComplaintType             string // abuse, fraud, not-spam… when the provider says
 	Reason                    string // a rejection's reason
+	FeedbackID                string // SES's ID of a bounce or complaint notice, the evidence's reference
 }
 
 // FeedbackRecipient is one recipient an event is about.

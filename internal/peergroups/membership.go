@@ -30,6 +30,8 @@ type MembershipStore interface {
 	SaveSignup(ctx context.Context, p Person, s Signup, limits []RateLimit, out ...OutboxItem) error
 	// ConfirmSignup turns a pending sign-up into memberships, with its outbox items, if
 	// its nonce hash is still the stored one; otherwise it returns ErrLinkUsed.
+	// It also lifts our suppression of the address (new consent), with an audit entry
+	// when p.Suppressed says it was suppressed.
 	ConfirmSignup(ctx context.Context, p Person, s Signup, at time.Time, out ...OutboxItem) error
 	// SetGroups makes the person a confirmed member of join and leaves leave.
 	SetGroups(ctx context.Context, p Person, join, leave []string, withdraw []string, at time.Time) error
@@ -117,6 +119,9 @@ func (s *Memberships) sendConfirmation(ctx context.Context, person Person, signu
 	if err != nil {
 		return err
 	}
+	// Asked for just now: it goes even to a suppressed address, since confirming it
+	// is how someone whose address bounced or who complained joins again.
+	mail.Message.Requested = true
 	if err := s.Store.SaveSignup(ctx, person, signup, s.Limiter.requests(signup.Email, clientIP, s.Now()), mail); err != nil {
 		return fmt.Errorf("save signup: %w", err)
 	}

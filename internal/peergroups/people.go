@@ -144,6 +144,7 @@ type Person struct {
 	Signup      *Signup  // nil when none is pending
 	Admin       bool     // appointed as an admin in the console
 	Facilitates []string // the groups they facilitate
+	Suppressed  string   // why the address is on our suppression list (bounces, a complaint), or ""
 }
 
 // Membership returns the person's membership of a group.

@@ -68,6 +68,12 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 		}
 		in.Content.Simple.Headers = append(in.Content.Simple.Headers, types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)})
 	}
+	for name, value := range msg.Tags {
+		if !pg.ValidTag(name) || !pg.ValidTag(value) {
+			return fmt.Errorf("send email: %w: tag %q is not letters, digits, _ and -", pg.ErrRejected, name)
+		}
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(name), Value: aws.String(value)})
+	}
 	if m.ReplyTo != "" {
 		in.ReplyToAddresses = []string{m.ReplyTo}
 	}

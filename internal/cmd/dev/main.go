@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/smtp"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/feedbacking"
 	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/app/receiving"
 	"github.com/peergroups/peergroups/internal/app/website"
@@ -44,14 +46,15 @@ func main() {
 	sesPort := flag.Int("ses-port", 8005, "the SES stand-in's port (its page of sent mail is there)")
 	s3Port := flag.Int("s3-port", 8006, "the S3 stand-in's port")
 	smtpAddr := flag.String("smtp", "127.0.0.1:2525", "where the local SMTP listener (SES receiving's stand-in) listens")
+	feedbackAddr := flag.String("feedback", "127.0.0.1:8007", "where make feedback delivers SES events (see devstack.InjectHandler)")
 	flag.Parse()
-	if err := run(*addr, *smtpAddr, *dynamoPort, *sesPort, *s3Port); err != nil {
+	if err := run(*addr, *smtpAddr, *feedbackAddr, *dynamoPort, *sesPort, *s3Port); err != nil {
 		fmt.Fprintln(os.Stderr, "make dev:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
+func run(addr, smtpAddr, feedbackAddr string, dynamoPort, sesPort, s3Port int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := os.Getwd()
@@ -99,12 +102,16 @@ func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
 	if err != nil {
 		return err
 	}
+	// The dev mailbox simulator watches what the SES client sends and delivers the
+	// events SES would publish to the feedback handler (composed below).
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	sim := &devstack.MailboxSimulator{Log: log}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, sim.APIOption(false))
 	clients := mailing.NewClients(awsCfg)
 	s3c := s3exports.NewClient(awsCfg)
 	if err := devstack.Prepare(ctx, clients.DynamoDB, s3c, cfg.TableName, true); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	a, err := website.New(cfg, clients.Clients, log)
 	if err != nil {
 		return err
@@ -158,6 +165,25 @@ func run(addr, smtpAddr string, dynamoPort, sesPort, s3Port int) error {
 	defer listener.Close()
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
+	// Delivery feedback: the simulator's events, and `make feedback`'s, reach the same
+	// handler as the feedback function's in AWS.
+	_, feedbackHandler, err := feedbacking.New(cfg, clients.Clients, log)
+	if err != nil {
+		return err
+	}
+	sim.Deliver = func(ctx context.Context, record []byte) error { return feedbackHandler.Handle(ctx, record) }
+	// SES's ooto@ answers the sender; here the answer goes to the admin address, where
+	// mail in files an automatic reply without answering it.
+	sim.AutoReply = func(ctx context.Context, _ string, raw []byte) error {
+		return smtp.SendMail(listener.Addr, nil, "ooto@"+devstack.SimulatorDomain, []string{cfg.AdminAddress}, raw)
+	}
+	feedbackLn, err := net.Listen("tcp", feedbackAddr)
+	if err != nil {
+		return fmt.Errorf("cannot take feedback events on %s: %w", feedbackAddr, err)
+	}
+	feedbackSrv := &http.Server{Handler: sim.InjectHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go feedbackSrv.Serve(feedbackLn)
+	defer feedbackSrv.Close()
 
 	fmt.Printf(`
 Peer Groups is running.
@@ -168,6 +194,8 @@ Peer Groups is running.
   S3 stand-in          %s   (buckets %s)
   Stand-ins' output    .local/stand-ins.log
   Mail in (SMTP)       %s   (write to %s; make mail FILE=events/mail/join-request.eml)
+  SES events           %s   (make feedback ID=<SES message ID> TYPE=Bounce; mail to bounce@,
+                       complaint@, ooto@ or suppressionlist@simulator.amazonses.com gets SES's own)
   A round's kits       %s/kits/%d   (the core kit; London's and the Midlands' versions at
                        /kits/%d/groups/london and /kits/%d/groups/midlands; the lineage at /kits/%d/lineage)
 
@@ -178,7 +206,7 @@ ask for another at %s/sign-in and read it in the sent mail):
 
 Press Ctrl-C to stop everything.
 `, cfg.BaseURL, stack.SESURL, stack.DynamoURL, cfg.TableName, stack.S3URL, strings.Join(devstack.Buckets, ", "),
-		listener.Addr, cfg.AdminAddress,
+		listener.Addr, cfg.AdminAddress, feedbackAddr,
 		cfg.BaseURL, seedRound, seedRound, seedRound, seedRound,
 		cfg.Admins[0], cfg.BaseURL, signIn)
 
