@@ -61,6 +61,8 @@ type Reminders struct {
 	// Watch is read for the rounds whose sending has stalled (see Stalled): the
 	// reminders function runs every hour, and looks for them too.
 	Watch WatchStore
+	// Pseudonym keys the hash that names a recipient in the audit trail (the keyring's).
+	Pseudonym func(parts ...string) string
 }
 
 // Tally is what a reminders run did.
@@ -236,7 +238,7 @@ func (m *Reminders) audit(ctx context.Context, round int, row pg.LedgerRow) {
 	if row.State == pg.LedgerFailed {
 		action = "reminder refused"
 	}
-	if err := m.Store.AppendAudit(ctx, pg.MailOutEntry(m.Now(), action, row.Email, map[string]any{"kind": row.Kind, "round": round, "group": row.Group})); err != nil {
+	if err := m.Store.AppendAudit(ctx, pg.MailOutEntry(m.Now(), action, pg.MailOutTarget(m.Pseudonym, row.Email), map[string]any{"kind": row.Kind, "round": round, "group": row.Group})); err != nil {
 		m.Log.WarnContext(ctx, "the audit entry of a reminder was not written", "round", round, "group", row.Group, "error", err)
 	}
 }

@@ -97,6 +97,8 @@ type Sender struct {
 	// Audit records each email once it is settled (sent, or refused for good); nil: not
 	// recorded.
 	Audit pg.AuditLog
+	// Pseudonym keys the hash that names a recipient in the audit trail (the keyring's).
+	Pseudonym func(parts ...string) string
 	// Now tells the real time: leases protect against runs that really overlap, so a
 	// test's frozen clock does not belong here.
 	Now         func() time.Time
@@ -278,7 +280,7 @@ func (s *Sender) settleAudited(ctx context.Context, id, run, state, reason strin
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.Audit.AppendAudit(actx, pg.MailOutEntry(s.Now(), action, m.To, map[string]any{"kind": m.Kind, "outbox": id})); err != nil {
+	if err := s.Audit.AppendAudit(actx, pg.MailOutEntry(s.Now(), action, pg.MailOutTarget(s.Pseudonym, m.To), map[string]any{"kind": m.Kind, "outbox": id})); err != nil {
 		s.Log.WarnContext(ctx, "the audit entry of an email sent was not written", "id", id, "error", err)
 	}
 	return nil

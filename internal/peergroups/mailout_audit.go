@@ -29,3 +29,14 @@ func MailOutEntry(at time.Time, action, target string, after map[string]any) Aud
 	b, _ := json.Marshal(after)
 	return AuditEntry{At: at, Actor: MailOutActor, Action: action, Target: target, After: string(b)}
 }
+
+// MailOutTarget is how the audit trail names an email's recipient: by the keyed hash
+// an erased address is known by (ErasedHash), never by the address, since the trail
+// cannot be rewritten and erasing a person must leave nothing in it that names them.
+// With no pseudonym function the recipient is not named at all.
+func MailOutTarget(pseudonym func(parts ...string) string, email string) string {
+	if pseudonym == nil {
+		return "person (not named)"
+	}
+	return "person " + ErasedHash(pseudonym, email)
+}

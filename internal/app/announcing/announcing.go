@@ -29,7 +29,7 @@ func New(cfg app.Config, clients mailing.Clients, log *slog.Logger, opts ...app.
 
 // NewReminders composes the reminders function: store → reminders.
 func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opts ...app.Option) (*announce.Reminders, error) {
-	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
+	now, keys, sealer, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +37,6 @@ func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opt
 	return &announce.Reminders{
 		Store: stores.Reminders, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
-		Watch: stores.Rounds,
+		Watch: stores.Rounds, Pseudonym: keys.Pseudonym,
 	}, nil
 }

@@ -51,7 +51,7 @@ func Mailer(cfg app.Config, clients Clients) *ses.Mailer {
 // NewOutbox composes the outbox function: store → sender, with the invitations of an
 // approved proposal. Leases are in real time, whatever the clock.
 func NewOutbox(cfg app.Config, clients Clients, log *slog.Logger, opts ...app.Option) (*outbox.Sender, error) {
-	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
+	now, keys, sealer, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,6 @@ func NewOutbox(cfg app.Config, clients Clients, log *slog.Logger, opts ...app.Op
 	return &outbox.Sender{
 		Store: stores.Outbox, Mailer: Mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
-		Audit: stores.Outbox,
+		Audit: stores.Outbox, Pseudonym: keys.Pseudonym,
 	}, nil
 }
