@@ -12,6 +12,7 @@ import (
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/feedbacking"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -96,8 +97,44 @@ func costFigures(ctx context.Context, out io.Writer, j journey, in inboundUse) e
 	announceSeconds := time.Since(began).Seconds() * float64(reference.members) / costMembers
 	perRecipient := m.take().per(costMembers)
 
-	// An RSVP (going), per answer: the one write the RSVP page's answer makes.
+	// SES's events, as the feedback function applies them: a Send and a Delivery for
+	// every email (the usual pair), and a permanent bounce (a suppression).
 	group := fanoutGroups[0]
+	feedbackService, _, err := feedbacking.New(e.cfg, e.clients.Clients, log)
+	if err != nil {
+		return err
+	}
+	apply := func(ev pg.FeedbackEvent) (requests, usage, float64, error) {
+		e.counter.take()
+		m.take()
+		began := time.Now()
+		if _, err := feedbackService.Apply(ctx, ev); err != nil {
+			return nil, usage{}, 0, fmt.Errorf("cost: feedback %s: %w", ev.Type, err)
+		}
+		return e.counter.take(), m.take(), time.Since(began).Seconds(), nil
+	}
+	event := func(typ string, i int) pg.FeedbackEvent {
+		return pg.FeedbackEvent{Type: typ, MessageID: fmt.Sprintf("bench-%s-%d", typ, i), At: time.Now(),
+			Tags: pg.LedgerTags(1, pg.LedgerAnnouncement, group), Recipients: []pg.FeedbackRecipient{{Email: fmt.Sprintf("m%d-%s@bench.example.org", i, group)}}}
+	}
+	sendCalls, sendUse, sendSeconds, err := apply(event(pg.FeedbackSend, 0))
+	if err != nil {
+		return err
+	}
+	deliveryCalls, deliveryUse, deliverySeconds, err := apply(event(pg.FeedbackDelivery, 0))
+	if err != nil {
+		return err
+	}
+	bounce := event(pg.FeedbackBounce, 1)
+	bounce.BounceType, bounce.BounceSubType = "Permanent", "General"
+	bounceCalls, _, _, err := apply(bounce)
+	if err != nil {
+		return err
+	}
+	perEmailEvents := sendUse.plus(deliveryUse)
+	eventSeconds := (sendSeconds + deliverySeconds) / 2
+
+	// An RSVP (going), per answer: the one write the RSVP page's answer makes.
 	rsvps := dynamo.Capabilities(dynamo.New(e.clients.DynamoDB, e.cfg.TableName)).RSVPs
 	for i := range e.members[group] {
 		email := fmt.Sprintf("m%d-%s@bench.example.org", i, group)
@@ -152,14 +189,19 @@ func costFigures(ctx context.Context, out io.Writer, j journey, in inboundUse) e
 	} {
 		year = year.plus(usage{part.u.ReadUnits * float64(part.n), part.u.WriteUnits * float64(part.n), part.u.S3Writes * part.n, part.u.S3Reads * part.n, part.u.Emails * part.n})
 	}
+	// Each email sent comes back as two events (Send, Delivery), each one invocation of
+	// the feedback function (SES's events on the default bus cost nothing).
+	events := 2 * year.Emails
+	year = year.plus(usage{ReadUnits: perEmailEvents.ReadUnits * float64(year.Emails), WriteUnits: perEmailEvents.WriteUnits * float64(year.Emails)})
 	webSecondsPerRequest := j.webSeconds / float64(max(j.webRequests, 1))
 	invocations := r.signups*j.webRequests + 2*answers + // the web function: the journey's pages; an RSVP's page and answer
-		transactional + r.rounds + hourly + r.inbound // outbox, announce, reminders, inbound
+		transactional + r.rounds + hourly + r.inbound + events // outbox, announce, reminders, inbound, feedback
 	gbSeconds := functionGB*(float64(r.signups)*j.webSeconds+float64(2*answers)*webSecondsPerRequest) +
 		functionGB*float64(transactional)*outboxSeconds +
 		announceGB*float64(r.rounds)*max(announceSeconds, float64(r.members)/(sesRate*(1-share))) +
 		functionGB*(float64(hourly)*idleSeconds+float64(reminded)*reminderSeconds) +
-		functionGB*float64(r.inbound)*in.seconds
+		functionGB*float64(r.inbound)*in.seconds +
+		functionGB*float64(events)*eventSeconds
 
 	ses := float64(year.Emails)*p.SESPer1000Emails/1000 +
 		float64(r.inbound)*(p.SESInboundPer1000Emails+p.SESInboundPer1000Chunks)/1000 // each under 256 KB: one chunk
@@ -174,6 +216,8 @@ func costFigures(ctx context.Context, out io.Writer, j journey, in inboundUse) e
 	}
 	standing := p.SecretPerMonth + float64(max(0, alarms-p.FreeAlarms))*p.AlarmPerMonth
 
+	figure(out, "feedback.event.dynamodb_requests", fmt.Sprintf("%.1f (a Send event %d, a Delivery %d; a permanent bounce %d)",
+		float64(sendCalls.service("DynamoDB")+deliveryCalls.service("DynamoDB"))/2, sendCalls.service("DynamoDB"), deliveryCalls.service("DynamoDB"), bounceCalls.service("DynamoDB")))
 	figure(out, "cost.reference", fmt.Sprintf("%d members, %d groups, %d rounds, %d reminders per person, %d sign-ups, %d inbound messages a year",
 		r.members, r.groups, r.rounds, r.remindersPerPerson, r.signups, r.inbound))
 	figure(out, "cost.prices", fmt.Sprintf("%s on %s (internal/cmd/bench/prices.json; no free tier)", p.Region, p.Date))
