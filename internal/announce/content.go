@@ -5,12 +5,13 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	htmltemplate "html/template"
 	"net/url"
 	"strconv"
 	"sync"
-	texttemplate "text/template"
 	"time"
+
+	htmltemplate "github.com/DataDog/datadog-agent/pkg/template/html"
+	texttemplate "github.com/DataDog/datadog-agent/pkg/template/text"
 
 	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
@@ -28,10 +29,10 @@ var files embed.FS
 
 var (
 	textEmails = sync.OnceValues(func() (*texttemplate.Template, error) {
-		return texttemplate.New("").Delims("[[", "]]").ParseFS(files, "emails/*.txt")
+		return texttemplate.New("").Funcs(pg.EmailFuncs).Delims("[[", "]]").ParseFS(files, "emails/*.txt")
 	})
 	htmlEmails = sync.OnceValues(func() (*htmltemplate.Template, error) {
-		t, err := htmltemplate.New("").Delims("[[", "]]").Parse(pg.EmailFrame)
+		t, err := htmltemplate.New("").Funcs(pg.EmailFuncs).Delims("[[", "]]").Parse(pg.EmailFrame)
 		if err != nil {
 			return nil, err
 		}

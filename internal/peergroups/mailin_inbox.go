@@ -281,14 +281,3 @@ func (s *MailInbox) Close(ctx context.Context, c Caller, ref string, version int
 		return nil, nil, nil
 	})
 }
-
-// Paragraphs splits a reply's text at its blank lines, for the HTML email.
-func (d mailAckData) Paragraphs() []string {
-	var ps []string
-	for p := range strings.SplitSeq(d.Text, "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			ps = append(ps, p)
-		}
-	}
-	return ps
-}

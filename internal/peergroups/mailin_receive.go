@@ -435,7 +435,7 @@ type mailAckData struct {
 }
 
 // Words says what a class of message asks for, in words.
-func (d mailAckData) Words() string { return mailClassWords[d.Class] }
+func (c MailClass) Words() string { return mailClassWords[c] }
 
 var mailClassWords = map[MailClass]string{
 	MailJoin:        "to join a group",

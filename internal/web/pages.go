@@ -3,7 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
-	"html/template"
+	"github.com/DataDog/datadog-agent/pkg/template/html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,12 +36,41 @@ var pageNames = []string{
 
 // funcs are the helpers page templates may call.
 var funcs = template.FuncMap{
-	"date":       dateOf,
-	"dateTime":   dateTime,
-	"classWords": pg.MailClassWords,
-	"stalledFor": func() string { return pg.DurationText(pg.SendingLease) },
-	"when":       pg.Event.When,
-	"licence":    pg.LicenceName,
+	// What the pages ask of the service's types is asked through these functions: the
+	// templates never call a method (see pageFuncs' comment below).
+	"signedIn":                pg.Caller.SignedIn,
+	"isFacilitator":           pg.Caller.IsFacilitator,
+	"area":                    pg.Group.Area,
+	"isMember":                pg.Person.IsMember,
+	"facilitatorOnly":         func(v interface{ FacilitatorOnly() bool }) bool { return v.FacilitatorOnly() },
+	"summary":                 pg.AgendaRow.Summary,
+	"same":                    func(v interface{ Same() bool }) bool { return v.Same() },
+	"errorFor":                pg.FieldErrors.For,
+	"listed":                  func(v interface{ Listed() bool }) bool { return v.Listed() },
+	"pending":                 pg.RegisterEntry.Pending,
+	"sizeText":                func(v interface{ SizeText() string }) string { return v.SizeText() },
+	"typeName":                func(v interface{ TypeName() string }) string { return v.TypeName() },
+	"left":                    pg.Publication.Left,
+	"settled":                 pg.Publication.Settled,
+	"percent":                 pg.Publication.Percent,
+	"isZero":                  time.Time.IsZero,
+	"filesWithoutAlternative": pg.KitDoc.FilesWithoutAlternative,
+	"attachmentFile":          pg.InboundAttachment.File,
+	"runSheetFacilitator":     pg.RunSheet.Facilitator,
+	"runSheetEnd":             pg.RunSheet.End,
+	// and of the pages' own views
+	"inboxLists":       (*inboxView).Lists,
+	"groupName":        (*conversationView).GroupName,
+	"conversationOpen": (*conversationView).Open,
+	"behindText":       variantView.BehindText,
+	"paragraphs":       func(v interface{ Paragraphs() []string }) []string { return v.Paragraphs() },
+	"rowField":         agendaFormRow.Field,
+	"date":             dateOf,
+	"dateTime":         dateTime,
+	"classWords":       pg.MailClassWords,
+	"stalledFor":       func() string { return pg.DurationText(pg.SendingLease) },
+	"when":             pg.Event.When,
+	"licence":          pg.LicenceName,
 	// possessive is a name's possessive: "London’s", "Midlands’".
 	"possessive": pg.Possessive,
 	// minutes and clock say an agenda's length and a run sheet's times.
