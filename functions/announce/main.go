@@ -4,12 +4,10 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/peergroups/peergroups/internal/app"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/peergroups/peergroups/internal/app/announcing"
 	"github.com/peergroups/peergroups/internal/app/mailing"
@@ -17,22 +15,8 @@ import (
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, clients, err := mailing.FromEnvironment(context.Background())
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	redacting, err := app.Logger(cfg)
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	log = redacting
+	cfg, clients, log := mailing.Boot(context.Background())
 	announcer, err := announcing.New(cfg, clients, log)
-	if err != nil {
-		log.Error("compose", "error", err)
-		os.Exit(1)
-	}
+	app.ExitIf(log, "compose", err)
 	lambda.Start((&dynamostream.Handler{Announcer: announcer, Log: log}).Handle)
 }

@@ -6,10 +6,8 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/receiving"
@@ -17,22 +15,8 @@ import (
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, clients, err := app.FromEnvironment(context.Background())
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	redacting, err := app.Logger(cfg)
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	log = redacting
+	cfg, clients, log := app.Boot(context.Background())
 	_, handler, err := receiving.New(cfg, clients, s3exports.NewClient(clients.AWS), log)
-	if err != nil {
-		log.Error("compose", "error", err)
-		os.Exit(1)
-	}
+	app.ExitIf(log, "compose", err)
 	lambda.Start(handler.Handle)
 }

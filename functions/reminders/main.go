@@ -20,23 +20,9 @@ import (
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, clients, err := mailing.FromEnvironment(context.Background())
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	redacting, err := app.Logger(cfg)
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	log = redacting
+	cfg, clients, log := mailing.Boot(context.Background())
 	reminders, err := announcing.NewReminders(cfg, clients, log)
-	if err != nil {
-		log.Error("compose", "error", err)
-		os.Exit(1)
-	}
+	app.ExitIf(log, "compose", err)
 	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) error {
 		tally, err := reminders.Run(ctx)
 		log.InfoContext(ctx, "reminders", "sent", tally.Sent, "failed", tally.Failed, "skipped", tally.Skipped)

@@ -4,10 +4,8 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/peergroups/peergroups/internal/app"
@@ -17,23 +15,9 @@ import (
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, clients, err := app.FromEnvironment(context.Background())
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	redacting, err := app.Logger(cfg)
-	if err != nil {
-		log.Error("start", "error", err)
-		os.Exit(1)
-	}
-	log = redacting
+	cfg, clients, log := app.Boot(context.Background())
 	a, err := website.New(cfg, clients, log)
-	if err != nil {
-		log.Error("compose", "error", err)
-		os.Exit(1)
-	}
+	app.ExitIf(log, "compose", err)
 	a.Web.Exports = s3exports.Deferred(clients.AWS, cfg.ExportsBucket)
 	if cfg.RenderFunction != "" {
 		a.Services.Kits.Renderer = kitrender.New(clients.AWS, cfg.RenderFunction)

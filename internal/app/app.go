@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -107,6 +108,32 @@ func FromEnvironment(ctx context.Context) (Config, Clients, error) {
 		return Config{}, Clients{}, err
 	}
 	return cfg, NewClients(awsCfg), nil
+}
+
+// Boot is how every function's main begins: the configuration, the DynamoDB client and
+// the logger the function logs with. A function cannot start without them, so one that
+// cannot have them logs why and exits.
+func Boot(ctx context.Context) (Config, Clients, *slog.Logger) {
+	cfg, clients, err := FromEnvironment(ctx)
+	if err == nil {
+		var log *slog.Logger
+		if log, err = Logger(cfg); err == nil {
+			return cfg, clients, log
+		}
+	}
+	// Without the configuration there is no key to write addresses as pseudonyms
+	// with: the reason is logged as it is (it names a setting, not a person).
+	ExitIf(lambdacontext.NewLogger(), "start", err)
+	panic("unreachable")
+}
+
+// ExitIf ends the process, saying why in the log, when err is not nil: a function
+// whose composition fails cannot serve anything, and Lambda reports the failed start.
+func ExitIf(log *slog.Logger, step string, err error) {
+	if err != nil {
+		log.Error(step, "error", err)
+		os.Exit(1)
+	}
 }
 
 // Logger is every function's logger (package logging): Lambda's structured logs, with

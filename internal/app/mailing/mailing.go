@@ -31,14 +31,10 @@ func NewClients(cfg aws.Config) Clients {
 	return Clients{Clients: app.NewClients(cfg), SES: sesv2.NewFromConfig(cfg)}
 }
 
-// FromEnvironment reads the configuration and builds the clients, as the main of every
-// function that sends mail does first.
-func FromEnvironment(ctx context.Context) (app.Config, Clients, error) {
-	cfg, clients, err := app.FromEnvironment(ctx)
-	if err != nil {
-		return app.Config{}, Clients{}, err
-	}
-	return cfg, Clients{Clients: clients, SES: sesv2.NewFromConfig(clients.AWS)}, nil
+// Boot is app.Boot with the SES client: how the functions that send mail begin.
+func Boot(ctx context.Context) (app.Config, Clients, *slog.Logger) {
+	cfg, clients, log := app.Boot(ctx)
+	return cfg, Clients{Clients: clients, SES: sesv2.NewFromConfig(clients.AWS)}, log
 }
 
 // Mailer is the SES mailer every function that sends mail uses.
