@@ -131,6 +131,9 @@ type MailIn struct {
 	// replies are not matched to the emails they answer.
 	Sent    SentMailFinder
 	Confirm MailConfirm // the stores behind the confirmation links of requests by mail
+	// Mailboxes finds the group an address at Domain is given to (see
+	// groupaddress.go); nil: a group's address is its ID.
+	Mailboxes GroupMailboxes
 }
 
 // MailFloodLimit is how many messages one sender may send in an hour before they are
@@ -255,12 +258,34 @@ func (s *MailIn) route(ctx context.Context, recipients []string) (string, bool) 
 		}
 		local, domain, ok := strings.Cut(to, "@")
 		if ok && s.Domain != "" && domain == strings.ToLower(s.Domain) {
-			if g, err := s.Network.Group(ctx, local); err == nil {
-				return g.ID, true
+			if g, ok := s.groupAt(ctx, local); ok {
+				return g, true
 			}
 		}
 	}
 	return "", false
+}
+
+// groupAt returns the group whose address (at Domain) has the local part local: the
+// group that holds it (its current address, or a former one still received), or else
+// the group whose ID it is, unless that group has another address now.
+func (s *MailIn) groupAt(ctx context.Context, local string) (string, bool) {
+	if s.Mailboxes != nil {
+		m, err := s.Mailboxes.GroupMailbox(ctx, local)
+		switch {
+		case err == nil && (m.Until.IsZero() || s.Now().Before(m.Until)):
+			return m.Group, true
+		case err == nil:
+			return "", false // a former address whose time is up
+		case KindOf(err) != KindNotFound:
+			return "", false
+		}
+	}
+	g, err := s.Network.Group(ctx, local)
+	if err != nil || (g.Mailbox != "" && g.Mailbox != local) {
+		return "", false
+	}
+	return g.ID, true
 }
 
 // conversation returns the conversation a message belongs to: the one its subject
