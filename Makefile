@@ -7,7 +7,7 @@ DYNAMODB_JAR := .local/dynamodb/DynamoDBLocal.jar
 FUNCTIONS := $(notdir $(wildcard functions/*))
 GO_BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 
-.PHONY: help dev test deps build bench mail feedback fuzz assets dev-reset clean
+.PHONY: help dev test deps build bench mail feedback backfill-inbox fuzz assets dev-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -57,6 +57,9 @@ mail: ## send FILE (an .eml, e.g. events/mail/join-request.eml) to make dev's SM
 
 feedback: ## inject an SES event into make dev: ID=<SES message ID> TYPE=Send|Delivery|DeliveryDelay|Bounce|TransientBounce|Complaint|Reject (or FILE=<an event>)
 	go run ./internal/cmd/feedback $(if $(ID),-id '$(ID)') $(if $(TYPE),-type '$(TYPE)') $(if $(FILE),-file '$(FILE)')
+
+backfill-inbox: ## once, after upgrading: list older conversations in their group's inbox and by sender (TABLE_NAME=<table>; safe to run again)
+	go run ./internal/cmd/backfill-inbox
 
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s

@@ -154,6 +154,7 @@ var expectations = map[string]row{
 	"POST /admin/groups/{group}":                     adminOnly,
 	"POST /admin/groups/{group}/pause":               adminOnly,
 	"POST /admin/groups/{group}/resume":              adminOnly,
+	"POST /admin/groups/{group}/address":             adminOnly,
 	"POST /admin/groups/{group}/facilitators":        adminOnly,
 	"POST /admin/groups/{group}/facilitators/remove": adminOnly,
 	"GET /admin/admins":                              adminOnly,

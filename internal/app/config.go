@@ -49,7 +49,7 @@ var Vars = []Var{
 	{Name: "RECEIVING_BUCKET", Default: "peergroups-inbound-mail", Help: "Private S3 bucket SES receiving stores each inbound message in (raw, at RECEIVING_PREFIX + its SES message ID), which the inbound function reads; the attachments it takes out of them are at RECEIVING_PREFIX + attachments/<sha256>, which the console links to for 5 minutes.", Only: "InboundFunction WebFunction"},
 	{Name: "RECEIVING_PREFIX", Default: "inbound/", Help: "Key prefix of the receipt rule's S3 action.", Only: "InboundFunction"},
 	{Name: "ADMIN_ADDRESS", Default: "admin@peergroups.example.org", Help: "The admin address people write to: mail to it is acknowledged, classified and shown to the admins.", Only: "InboundFunction"},
-	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (<group ID>@<domain>), whose mail goes to the group's facilitators, and which the home page shows beside each group; empty: no group addresses."},
+	{Name: "GROUPS_MAIL_DOMAIN", Default: "", Help: "Domain of the groups' addresses (each group's ID, or the address an admin gave it, @<domain>), whose mail goes to the group's facilitators, and which the home page shows beside each group; empty: no group addresses."},
 	// Retention: how long each kind of data is kept (the README's retention table gives the reasons).
 	{Name: "RETENTION_AUDIT_DAYS", Default: "2190", Help: "Days an audit entry is kept (six years): each is written with a TTL this far ahead, and older ones are left out of the audit trail even before DynamoDB deletes them."},
 	{Name: "RETENTION_LEFT_MEMBERS_DAYS", Default: "365", Help: "Days the details of someone who left every group are kept before they are erased, as the privacy notice states."},

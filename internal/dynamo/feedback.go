@@ -65,13 +65,20 @@ func (st *FeedbackStore) RecordOutboxDelivery(ctx context.Context, id string, e 
 	if err != nil || !sending {
 		return moved, err
 	}
+	update := "SET #state = :sent, settledAt = :at, reason = :reason"
+	values := map[string]types.AttributeValue{":sent": s(outbox.StateSent), ":sending": s(outbox.StateSending), ":at": s(stampMilli(e.At)), ":reason": s("settled by SES's " + e.Type + " event")}
+	if e.MessageID != "" {
+		// Listed under its SES message ID, as the run's settle does (mail in).
+		update += ", messageId = :message, gsi1pk = :sentpk, gsi1sk = :sentsk"
+		values[":message"], values[":sentpk"], values[":sentsk"] = s(e.MessageID), s(sentMailPK(e.MessageID)), s(skSentMail)
+	}
 	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
 		Key:                       k,
-		UpdateExpression:          aws.String("SET #state = :sent, settledAt = :at, reason = :reason REMOVE sealed"),
+		UpdateExpression:          aws.String(update + " REMOVE sealed"),
 		ConditionExpression:       aws.String("#state = :sending"),
 		ExpressionAttributeNames:  map[string]string{"#state": "state"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":sent": s(outbox.StateSent), ":sending": s(outbox.StateSending), ":at": s(stampMilli(e.At)), ":reason": s("settled by SES's " + e.Type + " event")},
+		ExpressionAttributeValues: values,
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok && err != nil {
 		return moved, unavailable(fmt.Errorf("settle an outbox item SES took: %w", err))

@@ -60,6 +60,8 @@ import (
 //	variant's merge      KIT#<nnnn>#<group>  MERGE         (a merge in progress: the revisions merged, the answers so far)
 //	used upload token    UPLOAD#<hash>       UPLOAD        (a kit file's upload, checked once; ttl)
 //	kit suggestion       KIT#<nnnn>#core     SUGGEST#<id>  (a group's section offered to the core kit, and its outcome)
+//	group's address      MAILBOX#<local>     MAILBOX       (the group holding it; a former one's until, ttl)
+//	outbox item, sent    OUTBOX#<id>         OUTBOX        gsi1: SENT#<ses id>  SENT  (its conversation, if any)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -98,6 +100,12 @@ import (
 //     SES message ID its In-Reply-To names. The settle that records a row's message ID
 //     writes these index keys in the same UpdateItem: no extra item, no extra request,
 //     one index write per recipient (a ledger row is otherwise in no index)
+//   - a transactional email (an outbox item) a reply answers: the same Query; the outbox's
+//     settle writes the keys with the SES message ID the send returned
+//   - the group an address at the groups' domain goes to (mail in, and the SMTP
+//     listener's RCPT): GetItem MAILBOX#<local> / MAILBOX, then (none) the group whose
+//     ID it is: GetItem GROUPS / GROUP#<local>. A change of address is one transaction
+//     (the group, both claims conditioned on no other group holding them, the audit)
 //   - the suppression list (the announcer reads it once a run): Query pk = SUPPRESSED;
 //     one address (the outbox, before each transactional email): GetItem SUPPRESSED / <email>;
 //     an erased address: GetItem SUPPRESSED / ERASED#<hash>, deleted in the transaction
@@ -359,3 +367,8 @@ func inboundSK(received time.Time, sesID string) string {
 func sentMailPK(sesID string) string { return "SENT#" + sesID }
 
 const skSentMail = "SENT"
+
+// mailboxPK is an address at the groups' domain a group holds (its local part).
+func mailboxPK(local string) string { return "MAILBOX#" + local }
+
+const skMailbox = "MAILBOX"

@@ -27,8 +27,8 @@ func sentIndexKeys(attrs map[string]types.AttributeValue, r pg.LedgerRow) {
 	}
 }
 
-// SentMail returns the email of a round that SES sent with the message ID sesID; a
-// KindNotFound error when there is none. The index is eventually consistent: a reply
+// SentMail returns the email of a round, or the transactional email (an outbox item),
+// that SES sent with the message ID sesID; a KindNotFound error when there is none. The index is eventually consistent: a reply
 // comes minutes after its email at the earliest.
 func (st *MailInStore) SentMail(ctx context.Context, sesID string) (pg.SentMail, error) {
 	if sesID == "" {
@@ -49,10 +49,19 @@ func (st *MailInStore) SentMail(ctx context.Context, sesID string) (pg.SentMail,
 	}
 	var it struct {
 		PK string `dynamodbav:"pk"`
+		SK string `dynamodbav:"sk"`
 		ledgerItem
+		Conversation string `dynamodbav:"conversation"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Items[0], &it); err != nil {
 		return pg.SentMail{}, fmt.Errorf("decode the email SES sent as %s: %w", sesID, err)
+	}
+	if _, ok := OutboxID(it.PK, it.SK); ok {
+		// A transactional email (the outbox's): the conversation it belongs to, if any.
+		if expired(out.Items[0], st.now()) {
+			return pg.SentMail{}, errNotFound
+		}
+		return pg.SentMail{Conversation: it.Conversation}, nil
 	}
 	round, err := strconv.Atoi(strings.TrimPrefix(it.PK, "SEND#"))
 	if err != nil || !strings.HasPrefix(it.PK, "SEND#") {

@@ -28,6 +28,8 @@ type groupItem struct {
 	Contact     string   `dynamodbav:"contact,omitempty"`
 	Paused      bool     `dynamodbav:"paused"`
 	Version     int      `dynamodbav:"version"` // absent (0) on groups written before versions
+	// Mailbox is its address's local part, when not its ID.
+	Mailbox string `dynamodbav:"mailbox,omitempty"`
 }
 
 func (st *Store) groupPut(g pg.Group, condition string) (types.TransactWriteItem, error) {
@@ -48,9 +50,13 @@ func (st *NetworkStore) CreateGroupAudited(ctx context.Context, g pg.Group, a pg
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "create group", []types.TransactWriteItem{put, audit}, 0)
+	// Its ID is its address: not one another group holds (see groupaddress.go).
+	err = st.transact(ctx, "create group", []types.TransactWriteItem{put, audit, st.mailboxFree(g.ID, g.ID, a.At)}, 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
 		return pg.Errorf(pg.KindConflict, "There is already a group with the short name %s", g.ID)
+	}
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 2) == "ConditionalCheckFailed" {
+		return pg.Errorf(pg.KindConflict, "Another group’s email address is %s: choose another short name", g.ID)
 	}
 	return err
 }
@@ -202,7 +208,7 @@ func (st *NetworkStore) Groups(ctx context.Context) ([]pg.Group, error) {
 }
 
 func (it groupItem) group() pg.Group {
-	return pg.Group{ID: it.ID, Name: it.Name, Description: it.Description, Regions: it.Regions, Contact: it.Contact, Paused: it.Paused, Version: it.Version}
+	return pg.Group{ID: it.ID, Name: it.Name, Description: it.Description, Regions: it.Regions, Contact: it.Contact, Paused: it.Paused, Version: it.Version, Mailbox: it.Mailbox}
 }
 
 // Group reads one group with a strongly consistent GetItem.

@@ -37,6 +37,10 @@ type outboxItem struct {
 	Attempts  int    `dynamodbav:"attempts"`
 	Reason    string `dynamodbav:"reason,omitempty"`
 	SettledAt string `dynamodbav:"settledAt,omitempty"`
+	// Conversation is the mail-in conversation its email belongs to, and MessageID the
+	// SES message ID of its email once sent (listed in gsi1 under SENT#<ses id>).
+	Conversation string `dynamodbav:"conversation,omitempty"`
+	MessageID    string `dynamodbav:"messageId,omitempty"`
 }
 
 // outboxPuts returns the puts of outbox items, for the transaction of the change they
@@ -44,7 +48,7 @@ type outboxItem struct {
 func (st *Store) outboxPuts(items []pg.OutboxItem) ([]types.TransactWriteItem, error) {
 	var puts []types.TransactWriteItem
 	for _, it := range items {
-		row := outboxItem{ID: it.ID, State: outbox.StateWaiting, Invite: it.Invite, CreatedAt: stamp(it.At)}
+		row := outboxItem{ID: it.ID, State: outbox.StateWaiting, Invite: it.Invite, CreatedAt: stamp(it.At), Conversation: it.Conversation}
 		if it.ID == "" || (it.Message == nil) == (it.Invite == "") {
 			return nil, fmt.Errorf("outbox item %q: want an ID and either a message or an invitation", it.ID)
 		}
@@ -65,6 +69,11 @@ func (st *Store) outboxPuts(items []pg.OutboxItem) ([]types.TransactWriteItem, e
 			return nil, fmt.Errorf("encode outbox item %s: %w", it.ID, err)
 		}
 		item[attrPK], item[attrSK], item[attrTTL] = s(outboxPK(it.ID)), s(OutboxSK), n(it.At.Add(pg.OutboxTTL).Unix())
+		if it.Conversation != "" && st.Retention.DeliveryEvents > pg.OutboxTTL {
+			// The email of a conversation is found by its SES message ID as long as what
+			// happened to an email is kept, so that a late reply still joins it.
+			item[attrTTL] = n(it.At.Add(st.Retention.DeliveryEvents).Unix())
+		}
 		puts = append(puts, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
@@ -157,17 +166,25 @@ func (st *Store) open(sealed []byte, id string) ([]byte, error) {
 	return st.Box.Open(sealed, id)
 }
 
-// SettleOutbox records the final state of an item run holds and drops its email.
-func (st *OutboxStore) SettleOutbox(ctx context.Context, id, run, state, reason string, at time.Time) error {
+// SettleOutbox records the final state of an item run holds and drops its email. An
+// email sent is listed in gsi1 under its SES message ID (SENT#<ses id>), in the same
+// UpdateItem, as a round's ledger row is: a reply to it finds it (mail in).
+func (st *OutboxStore) SettleOutbox(ctx context.Context, id, run, state, reason, messageID string, at time.Time) error {
+	update := "SET #state = :state, settledAt = :at, reason = :reason"
+	values := map[string]types.AttributeValue{
+		":state": s(state), ":at": s(stampMilli(at)), ":reason": s(reason), ":sending": s(outbox.StateSending), ":run": s(run),
+	}
+	if messageID != "" {
+		update += ", messageId = :message, gsi1pk = :sentpk, gsi1sk = :sentsk"
+		values[":message"], values[":sentpk"], values[":sentsk"] = s(messageID), s(sentMailPK(messageID)), s(skSentMail)
+	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.Table),
-		Key:                      key(outboxPK(id), OutboxSK),
-		UpdateExpression:         aws.String("SET #state = :state, settledAt = :at, reason = :reason REMOVE sealed"),
-		ConditionExpression:      aws.String("#state = :sending AND #run = :run"),
-		ExpressionAttributeNames: map[string]string{"#state": "state", "#run": "run"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":state": s(state), ":at": s(stampMilli(at)), ":reason": s(reason), ":sending": s(outbox.StateSending), ":run": s(run),
-		},
+		TableName:                 aws.String(st.Table),
+		Key:                       key(outboxPK(id), OutboxSK),
+		UpdateExpression:          aws.String(update + " REMOVE sealed"),
+		ConditionExpression:       aws.String("#state = :sending AND #run = :run"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state", "#run": "run"},
+		ExpressionAttributeValues: values,
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return outbox.ErrLost

@@ -235,6 +235,10 @@ func (st *ProposalStore) DecideProposal(ctx context.Context, p pg.Proposal, g *p
 	if items, err = st.withOutbox(append(items, audit), out); err != nil {
 		return err
 	}
+	if g != nil {
+		// Its ID is its address: not one another group holds (see groupaddress.go).
+		items = append(items, st.mailboxFree(g.ID, g.ID, a.At))
+	}
 	err = st.transact(ctx, "decide proposal", items, 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
 		switch {
@@ -242,6 +246,8 @@ func (st *ProposalStore) DecideProposal(ctx context.Context, p pg.Proposal, g *p
 			return pg.Errorf(pg.KindConflict, "This proposal has already been decided.")
 		case g != nil && reasonAt(cancelled, 1) == "ConditionalCheckFailed":
 			return pg.Errorf(pg.KindConflict, "There is already a group with the short name %s", g.ID)
+		case g != nil && reasonAt(cancelled, len(items)-1) == "ConditionalCheckFailed":
+			return pg.Errorf(pg.KindConflict, "Another group’s email address is %s: choose another short name", g.ID)
 		}
 	}
 	return err

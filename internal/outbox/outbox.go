@@ -67,8 +67,10 @@ type Store interface {
 	// ClaimOutbox marks an item "sending" for run if it is waiting, or if the run that
 	// claimed it did so before now minus lease; ErrDone or a *BusyError otherwise.
 	ClaimOutbox(ctx context.Context, id, run string, now time.Time, lease time.Duration) (Item, error)
-	// SettleOutbox records the final state of an item run holds; ErrLost if it does not.
-	SettleOutbox(ctx context.Context, id, run, state, reason string, at time.Time) error
+	// SettleOutbox records the final state of an item run holds, with the SES message
+	// ID of its email when it was sent ("" otherwise), by which a reply to it finds it;
+	// ErrLost if the run does not hold it.
+	SettleOutbox(ctx context.Context, id, run, state, reason, messageID string, at time.Time) error
 	// ReleaseOutbox puts an item run holds back to waiting, with why.
 	ReleaseOutbox(ctx context.Context, id, run, reason string) error
 	// AddressSuppressed reports whether an address is on the suppression list.
@@ -147,15 +149,15 @@ func (s *Sender) Do(ctx context.Context, id string) error {
 		msg := *item.Message
 		msg.Tags = map[string]string{pg.TagOutbox: id}
 		sendCtx, cancel := context.WithTimeout(ctx, s.sendTimeout())
-		err := s.Mailer.Send(sendCtx, msg)
+		sesID, err := s.Mailer.SendMessage(sendCtx, msg)
 		cancel()
 		switch {
 		case err == nil:
-			s.Log.InfoContext(ctx, "email sent", "id", id)
-			return s.settleAudited(ctx, id, run, StateSent, "", *item.Message)
+			s.Log.InfoContext(ctx, "email sent", "id", id, "messageId", sesID)
+			return s.settleAudited(ctx, id, run, StateSent, "", sesID, *item.Message)
 		case errors.Is(err, pg.ErrRejected):
 			s.Log.ErrorContext(ctx, "email refused for good", "id", id, "error", err)
-			return s.settleAudited(ctx, id, run, StateFailed, err.Error(), *item.Message)
+			return s.settleAudited(ctx, id, run, StateFailed, err.Error(), "", *item.Message)
 		default:
 			return s.release(ctx, id, run, fmt.Errorf("send email: %w", err))
 		}
@@ -193,11 +195,16 @@ func (s *Sender) claim(ctx context.Context, id, run string) (Item, error) {
 // settle records the outcome. It must not be lost: SES may already have the email.
 // So it runs even when ctx has ended, and tries again a few times.
 func (s *Sender) settle(ctx context.Context, id, run, state, reason string) error {
+	return s.settleSent(ctx, id, run, state, reason, "")
+}
+
+// settleSent is settle, recording the SES message ID of the email sent.
+func (s *Sender) settleSent(ctx context.Context, id, run, state, reason, messageID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	var err error
 	for attempt := range 5 {
-		if err = s.Store.SettleOutbox(ctx, id, run, state, reason, s.Now()); err == nil || errors.Is(err, ErrLost) {
+		if err = s.Store.SettleOutbox(ctx, id, run, state, reason, messageID, s.Now()); err == nil || errors.Is(err, ErrLost) {
 			break
 		}
 		s.Log.WarnContext(ctx, "settling an outbox item failed: trying again", "id", id, "attempt", attempt+1, "error", err)
@@ -267,8 +274,8 @@ func newRun() string {
 // settleAudited settles an email's item and, once settled, records it in the audit
 // trail: once, since an item settled is never claimed again. The email is out whatever
 // the audit trail says: an entry that cannot be written is logged, not tried again.
-func (s *Sender) settleAudited(ctx context.Context, id, run, state, reason string, m pg.Message) error {
-	if err := s.settle(ctx, id, run, state, reason); err != nil {
+func (s *Sender) settleAudited(ctx context.Context, id, run, state, reason, messageID string, m pg.Message) error {
+	if err := s.settleSent(ctx, id, run, state, reason, messageID); err != nil {
 		return err
 	}
 	if s.Audit == nil {

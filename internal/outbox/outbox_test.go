@@ -49,7 +49,7 @@ func (st *memStore) ClaimOutbox(_ context.Context, id, run string, now time.Time
 	return Item{ID: id, Message: it.msg, ClaimedAt: now}, nil
 }
 
-func (st *memStore) SettleOutbox(_ context.Context, id, run, state, reason string, _ time.Time) error {
+func (st *memStore) SettleOutbox(_ context.Context, id, run, state, reason, _ string, _ time.Time) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	it := st.items[id]
@@ -91,15 +91,15 @@ type mailer struct {
 	tags []map[string]string
 }
 
-func (m *mailer) Send(_ context.Context, msg pg.Message) error {
+func (m *mailer) SendMessage(_ context.Context, msg pg.Message) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
-		return m.err
+		return "", m.err
 	}
 	m.sent++
 	m.tags = append(m.tags, msg.Tags)
-	return nil
+	return fmt.Sprintf("ses-%d", m.sent), nil
 }
 
 func sender(st Store, m pg.Mailer) *Sender {

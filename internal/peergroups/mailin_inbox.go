@@ -225,7 +225,7 @@ func (s *MailInbox) Reply(ctx context.Context, c Caller, ref string, version int
 			}
 			msg.Headers = append(msg.Headers, Header{"In-Reply-To", "<" + conv.LastMsgID + ">"}, Header{"References", "<" + strings.Join(refs, "> <") + ">"})
 		}
-		item := OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg}
+		item := OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg, Conversation: conv.Ref}
 		conv.Status = ConversationWaiting
 		conv.Messages++
 		reply := &InboxMessage{By: c.Email, InboundMessage: InboundMessage{

@@ -131,6 +131,9 @@ type MailIn struct {
 	// replies are not matched to the emails they answer.
 	Sent    SentMailFinder
 	Confirm MailConfirm // the stores behind the confirmation links of requests by mail
+	// Mailboxes finds the group an address at Domain is given to (see
+	// groupaddress.go); nil: a group's address is its ID.
+	Mailboxes GroupMailboxes
 }
 
 // MailFloodLimit is how many messages one sender may send in an hour before they are
@@ -255,41 +258,69 @@ func (s *MailIn) route(ctx context.Context, recipients []string) (string, bool) 
 		}
 		local, domain, ok := strings.Cut(to, "@")
 		if ok && s.Domain != "" && domain == strings.ToLower(s.Domain) {
-			if g, err := s.Network.Group(ctx, local); err == nil {
-				return g.ID, true
+			if g, ok := s.groupAt(ctx, local); ok {
+				return g, true
 			}
 		}
 	}
 	return "", false
 }
 
+// groupAt returns the group whose address (at Domain) has the local part local: the
+// group that holds it (its current address, or a former one still received), or else
+// the group whose ID it is, unless that group has another address now.
+func (s *MailIn) groupAt(ctx context.Context, local string) (string, bool) {
+	if s.Mailboxes != nil {
+		m, err := s.Mailboxes.GroupMailbox(ctx, local)
+		switch {
+		case err == nil && (m.Until.IsZero() || s.Now().Before(m.Until)):
+			return m.Group, true
+		case err == nil:
+			return "", false // a former address whose time is up
+		case KindOf(err) != KindNotFound:
+			return "", false
+		}
+	}
+	g, err := s.Network.Group(ctx, local)
+	if err != nil || (g.Mailbox != "" && g.Mailbox != local) {
+		return "", false
+	}
+	return g.ID, true
+}
+
 // conversation returns the conversation a message belongs to: the one its subject
-// names when the sender is a party to it, or a new one.
+// names, or the one whose email (an acknowledgement, a reply) it answers, when the
+// sender is a party to it; or a new one.
 func (s *MailIn) conversation(ctx context.Context, m InboundMessage, group string) (Conversation, error) {
+	reopen := func(c Conversation) Conversation {
+		if c.Status == ConversationDone || c.Status == ConversationWaiting {
+			c.Status = ConversationNew // the person wrote again: it needs an answer
+		}
+		return c
+	}
 	if ref := FindMailReference(m.Subject); ref != "" {
 		c, err := s.Store.Conversation(ctx, ref)
 		switch {
 		case err == nil && m.From != "" && c.From == m.From:
-			if c.Status == ConversationDone || c.Status == ConversationWaiting {
-				c.Status = ConversationNew // the person wrote again: it needs an answer
-			}
-			return c, nil
+			return reopen(c), nil
 		case err != nil && KindOf(err) != KindNotFound:
 			return Conversation{}, err
 		}
 		// Someone else's reference, or none by that name: a conversation of its own.
 	}
+	// Threaded by the SES message ID of an email of ours it answers.
+	sent, answers, isReply, err := s.answered(ctx, m)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if answers != nil {
+		return reopen(*answers), nil
+	}
 	now := s.Now()
 	c := Conversation{Ref: NewMailReference(), Status: ConversationNew, Group: group, From: m.From, FromName: m.FromName, Subject: m.Subject, Started: now}
-	if group == "" {
-		sent, isReply, err := s.answered(ctx, m)
-		if err != nil {
-			return Conversation{}, err
-		}
-		if isReply {
-			c.Group, c.Class = sent.Group, MailReply // a reply to a round's email: its group's facilitators answer it
-			return c, nil
-		}
+	if group == "" && isReply {
+		c.Group, c.Class = sent.Group, MailReply // a reply to a round's email: its group's facilitators answer it
+		return c, nil
 	}
 	if group == "" {
 		groups, err := s.Network.Groups(ctx)
@@ -380,7 +411,7 @@ func (s *MailIn) acknowledgement(ctx context.Context, c Conversation, m InboundM
 		}
 		msg.Headers = append(msg.Headers, Header{"In-Reply-To", "<" + m.MessageID + ">"}, Header{"References", "<" + strings.Join(refs, "> <") + ">"})
 	}
-	return OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg}, pending, nil
+	return OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg, Conversation: c.Ref}, pending, nil
 }
 
 // MailLoopHeader marks every email we send in answer to mail, so that it is never

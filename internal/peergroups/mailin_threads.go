@@ -23,6 +23,10 @@ type SentMail struct {
 	Kind  LedgerKind
 	Group string
 	Email string
+	// Conversation is set instead for a transactional email of a conversation (an
+	// acknowledgement, a reply from the console): the sender of that conversation is
+	// the only party to it.
+	Conversation string
 }
 
 // SentMailFinder finds an email we sent by the message ID SES gave it.
@@ -52,11 +56,14 @@ func SESMessageID(messageID string) (string, bool) {
 	return id, true
 }
 
-// answered returns the email of ours that m answers, when m's sender is the person it
-// went to: its In-Reply-To first, then its References, newest first.
-func (s *MailIn) answered(ctx context.Context, m InboundMessage) (SentMail, bool, error) {
+// answered returns what m answers, when m's sender is a party to it: its In-Reply-To
+// first, then its References, newest first. A transactional email of a conversation
+// (an acknowledgement, a reply from the console) gives that conversation, when m comes
+// from its sender (conv); a round's email gives itself, when m comes from the person it
+// went to (sent). found is false when m answers nothing of ours that it may.
+func (s *MailIn) answered(ctx context.Context, m InboundMessage) (sent SentMail, conv *Conversation, found bool, err error) {
 	if s.Sent == nil || m.From == "" {
-		return SentMail{}, false, nil
+		return SentMail{}, nil, false, nil
 	}
 	ids := slices.Clone(m.References)
 	slices.Reverse(ids)
@@ -75,11 +82,22 @@ func (s *MailIn) answered(ctx context.Context, m InboundMessage) (SentMail, bool
 		case KindOf(err) == KindNotFound:
 			continue
 		case err != nil:
-			return SentMail{}, false, err
+			return SentMail{}, nil, false, err
+		case sent.Conversation != "":
+			c, err := s.Store.Conversation(ctx, sent.Conversation)
+			switch {
+			case KindOf(err) == KindNotFound:
+				continue // gone (past its retention)
+			case err != nil:
+				return SentMail{}, nil, false, err
+			case c.From == "" || !strings.EqualFold(c.From, m.From):
+				continue // someone else's conversation: the thread is not theirs
+			}
+			return sent, &c, true, nil
 		case sent.Group == "" || !strings.EqualFold(sent.Email, m.From):
 			continue // someone else's email: the thread is not theirs
 		}
-		return sent, true, nil
+		return sent, nil, true, nil
 	}
-	return SentMail{}, false, nil
+	return SentMail{}, nil, false, nil
 }

@@ -74,6 +74,11 @@ type Network struct {
 	// Admins are the addresses that are admins by configuration (ADMIN_EMAILS).
 	Admins  []string
 	Inviter FacilitatorInviter
+	// Addresses changes the groups' addresses (nil: they cannot be changed), and
+	// ReservedMailboxes are local parts no group may take beside ReservedMailboxes
+	// (the service's own addresses').
+	Addresses         GroupAddressStore
+	ReservedMailboxes []string
 
 	mu       sync.Mutex
 	groups   []Group

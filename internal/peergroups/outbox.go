@@ -20,12 +20,19 @@ type OutboxItem struct {
 	// Invite is the ID of an approved proposal whose interested people are to be
 	// invited to its group, or "".
 	Invite string
+	// Conversation is the reference of the mail-in conversation the email belongs to
+	// (an acknowledgement, a reply from the console), or "": once sent, the item is
+	// found by the SES message ID of its email, so that a reply to it joins the
+	// conversation even without the reference in its subject.
+	Conversation string
 }
 
 // Mailer sends one email. No service calls one: their emails go through the outbox
 // (see OutboxItem); the outbox function and the reminders do.
 type Mailer interface {
-	Send(ctx context.Context, m Message) error
+	// SendMessage sends m and returns the message ID SES gave it (SES sends it with
+	// the Message-ID <that ID@REGION.amazonses.com>, which replies name).
+	SendMessage(ctx context.Context, m Message) (string, error)
 }
 
 // Outbox stores outbox items on their own (when no other change goes with them).

@@ -18,6 +18,9 @@ type Group struct {
 	Regions     []string
 	Contact     string
 	Paused      bool
+	// Mailbox is the local part of the group's address at the groups' mail domain,
+	// when an admin gave it one; "" for its ID (see MailLocal).
+	Mailbox string
 	// Version counts the changes made to the group. An edit is saved only if the group
 	// is still at the version the editor saw, so that no edit undoes another unseen.
 	Version int

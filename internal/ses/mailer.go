@@ -45,11 +45,17 @@ func NewMailer(client *sesv2.Client, from string) *Mailer {
 // sent (ours or SES's verdict) comes back as peergroups.ErrRejected; any other error
 // may pass, and the message is worth sending again later.
 func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
+	_, err := m.SendMessage(ctx, msg)
+	return err
+}
+
+// SendMessage is Send, returning the message ID SES gave the email.
+func (m *Mailer) SendMessage(ctx context.Context, msg pg.Message) (string, error) {
 	if !pg.ValidEmail(msg.To) {
-		return fmt.Errorf("send email: %w: recipient is not a plain address", pg.ErrRejected)
+		return "", fmt.Errorf("send email: %w: recipient is not a plain address", pg.ErrRejected)
 	}
 	if strings.ContainsAny(msg.Subject, "\r\n") {
-		return fmt.Errorf("send email: %w: subject contains a line break", pg.ErrRejected)
+		return "", fmt.Errorf("send email: %w: subject contains a line break", pg.ErrRejected)
 	}
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.From),
@@ -64,13 +70,13 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 	}
 	for _, h := range msg.Headers {
 		if !safeHeader(h.Name) || strings.ContainsAny(h.Value, "\r\n") {
-			return fmt.Errorf("send email: %w: header %q is not safe", pg.ErrRejected, h.Name)
+			return "", fmt.Errorf("send email: %w: header %q is not safe", pg.ErrRejected, h.Name)
 		}
 		in.Content.Simple.Headers = append(in.Content.Simple.Headers, types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)})
 	}
 	for name, value := range msg.Tags {
 		if !pg.ValidTag(name) || !pg.ValidTag(value) {
-			return fmt.Errorf("send email: %w: tag %q is not letters, digits, _ and -", pg.ErrRejected, name)
+			return "", fmt.Errorf("send email: %w: tag %q is not letters, digits, _ and -", pg.ErrRejected, name)
 		}
 		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(name), Value: aws.String(value)})
 	}
@@ -80,16 +86,17 @@ func (m *Mailer) Send(ctx context.Context, msg pg.Message) error {
 	if m.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
 	}
-	if _, err := m.send(ctx, in); err != nil {
+	out, err := m.send(ctx, in)
+	if err != nil {
 		if throttled(err) {
-			return fmt.Errorf("send email: %w: %v", pg.ErrThrottled, err)
+			return "", fmt.Errorf("send email: %w: %v", pg.ErrThrottled, err)
 		}
 		if rejected(err) {
-			return fmt.Errorf("send email: %w: %v", pg.ErrRejected, err)
+			return "", fmt.Errorf("send email: %w: %v", pg.ErrRejected, err)
 		}
-		return fmt.Errorf("send email: %w", err)
+		return "", fmt.Errorf("send email: %w", err)
 	}
-	return nil
+	return aws.ToString(out.MessageId), nil
 }
 
 // rejected reports whether SES refused a message for good: by its error types in AWS

@@ -21,6 +21,7 @@ type facilitateGroupView struct {
 	Status      string // the members shown: confirmed, pending or left
 	Members     []pg.MemberRow
 	MembersPage pg.MembersPage
+	MailDomain  string // the groups' addresses' domain, "" when they have none
 }
 
 func (s networkPages) facilitateHome(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +56,7 @@ func (s networkPages) renderFacilitateGroup(w http.ResponseWriter, r *http.Reque
 		s.fail(w, r, err)
 		return
 	}
+	p.MailDomain = s.GroupsMailDomain
 	filter := pg.Status(r.URL.Query().Get("status"))
 	if filter == "" {
 		filter = pg.StatusConfirmed

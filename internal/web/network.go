@@ -33,6 +33,7 @@ type networkService interface {
 	SetAdmin(ctx context.Context, c pg.Caller, email string, grant bool) error
 	SetPaused(ctx context.Context, c pg.Caller, id string, paused bool) error
 	UpdateGroup(ctx context.Context, c pg.Caller, g pg.Group, form []string) error
+	ChangeGroupAddress(ctx context.Context, c pg.Caller, id string, version int, local string) error
 }
 
 // groupListView lists groups: all of them to the admins, a facilitator's own to them.
@@ -61,6 +62,10 @@ type groupAdminView struct {
 	groupFields
 	Facilitators []string
 	Form         contact // the address of a facilitator to appoint, kept on error
+	// MailDomain is the groups' addresses' domain ("" when mail in has none), and
+	// Address the local part typed in the address form, kept on error.
+	MailDomain string
+	Address    string
 }
 
 // groupConflictView answers an edit made to a version of the group that is no longer
@@ -142,6 +147,7 @@ func bannerFor(done string) string {
 		"resumed":   "The group has been resumed",
 		"appointed": "The facilitator has been appointed and sent an invitation",
 		"removed":   "The facilitator has been removed",
+		"address":   "The group’s email address has been changed. Mail to its old address still reaches it for 90 days",
 	}[done]
 }
 
@@ -165,7 +171,32 @@ func (s networkPages) renderGroupAdmin(w http.ResponseWriter, r *http.Request, s
 	p.Regions = s.Councils.Regions()
 	p.Chosen = chosen(p.Group.Regions)
 	p.Facilitators = facilitators
+	p.MailDomain = s.GroupsMailDomain
+	if p.Errors.For("address") == "" {
+		p.Address = g.MailLocal()
+	}
 	s.render(w, r, status, "group-admin", p)
+}
+
+// groupAddress changes a group's email address (admins only), from the version of the
+// group the form was read at.
+func (s networkPages) groupAddress(w http.ResponseWriter, r *http.Request) {
+	v := values(r)
+	id, local := r.PathValue("group"), strings.TrimSpace(v.Get("address"))
+	err := s.svc.ChangeGroupAddress(r.Context(), caller(r), id, decodeVersion(v), local)
+	var fields pg.FieldErrors
+	switch {
+	case errors.As(err, &fields):
+		s.renderGroupAdmin(w, r, http.StatusBadRequest, &groupAdminView{base: base{Errors: fields}, Address: local})
+		return
+	case errors.Is(err, pg.ErrGroupChanged):
+		s.renderGroupAdmin(w, r, http.StatusConflict, &groupAdminView{base: base{Errors: pg.FieldErrors{{Field: "address", Message: "Someone else changed this group while you were editing it: check its email address and try again"}}}, Address: local})
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(id)+"?done=address", http.StatusSeeOther)
 }
 
 func (s networkPages) groupUpdate(w http.ResponseWriter, r *http.Request) {

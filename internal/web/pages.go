@@ -41,6 +41,7 @@ var funcs = template.FuncMap{
 	"signedIn":                pg.Caller.SignedIn,
 	"isFacilitator":           pg.Caller.IsFacilitator,
 	"area":                    pg.Group.Area,
+	"mailLocal":               pg.Group.MailLocal,
 	"isMember":                pg.Person.IsMember,
 	"facilitatorOnly":         func(v interface{ FacilitatorOnly() bool }) bool { return v.FacilitatorOnly() },
 	"summary":                 pg.AgendaRow.Summary,

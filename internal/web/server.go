@@ -224,6 +224,7 @@ func (s *Server) Routes() []Route {
 		{"POST /admin/groups/{group}", Admin, network.groupUpdate},
 		{"POST /admin/groups/{group}/pause", Admin, network.groupPause},
 		{"POST /admin/groups/{group}/resume", Admin, network.groupResume},
+		{"POST /admin/groups/{group}/address", Admin, network.groupAddress},
 		{"POST /admin/groups/{group}/facilitators", Admin, network.facilitatorAppoint},
 		{"POST /admin/groups/{group}/facilitators/remove", Admin, network.facilitatorRemove},
 		{"GET /admin/admins", Admin, network.adminsPage},

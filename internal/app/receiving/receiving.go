@@ -44,8 +44,10 @@ func New(cfg app.Config, clients app.Clients, raw *s3.Client, log *slog.Logger, 
 	in := &pg.MailIn{
 		Env: env, Store: stores.MailIn, Network: &pg.Network{Env: env, Store: stores.Network, Admins: cfg.Admins}, People: stores.Network,
 		Admins: cfg.Admins, Admin: cfg.AdminAddress, Domain: cfg.GroupsMailDomain, Ours: ours, Pseudonym: keys.Pseudonym,
-		Sent:    stores.MailIn,
-		Confirm: pg.MailConfirm{Signups: stores.Memberships, Registrations: stores.Register, Councils: list},
+		Sent: stores.MailIn,
+		// The group an address goes to: one GetItem (groupaddress.go).
+		Mailboxes: stores.Network,
+		Confirm:   pg.MailConfirm{Signups: stores.Memberships, Registrations: stores.Register, Councils: list},
 	}
 	bucket := s3mail.New(raw, cfg.ReceivingBucket)
 	return in, &mailin.Handler{Raw: bucket, Receiver: in, Files: bucket, Prefix: cfg.ReceivingPrefix, Log: log}, nil

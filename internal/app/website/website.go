@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
@@ -100,6 +101,11 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	services.KitDownloads.Zips = s3kits.DeferredZips(clients.AWS, cfg.KitsBucket)
 	// Mail's attachments, stored apart by the inbound function, are downloaded by link.
 	services.MailInbox.Files = s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
+	if cfg.GroupsMailDomain != "" {
+		// The groups' addresses, changed by admins: none may be one of the service's own.
+		services.Network.Addresses = stores.Network
+		services.Network.ReservedMailboxes = localParts(cfg.AdminAddress, cfg.MailFrom, cfg.ReplyTo)
+	}
 	// The web function previews announcements and briefs, and serves calendars; it sends
 	// no mail itself (the announce function does), so its announcer has no mailer, and
 	// the function does not link the SES client.
@@ -141,3 +147,18 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 
 // Handler returns the web handler.
 func (a *App) Handler() http.Handler { return a.Web.Handler() }
+
+// localParts returns the local parts of addresses ("Peer Groups <peergroups@example.org>"
+// gives "peergroups"), lower case; those that do not parse are left out.
+func localParts(addrs ...string) []string {
+	var out []string
+	for _, a := range addrs {
+		if i := strings.LastIndexByte(a, '<'); i >= 0 {
+			a = strings.TrimSuffix(a[i+1:], ">")
+		}
+		if local, _, ok := strings.Cut(strings.TrimSpace(a), "@"); ok && local != "" {
+			out = append(out, strings.ToLower(local))
+		}
+	}
+	return out
+}
