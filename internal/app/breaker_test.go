@@ -39,7 +39,9 @@ func (m *simulatedSES) SendBulk(ctx context.Context, t pg.BulkTemplate, to []pg.
 	return results, err
 }
 
-func (m *simulatedSES) MaxSendRate(ctx context.Context) (float64, error) { return m.inner.MaxSendRate(ctx) }
+func (m *simulatedSES) MaxSendRate(ctx context.Context) (float64, error) {
+	return m.inner.MaxSendRate(ctx)
+}
 
 // deliver hands the feedback function the events of everything SES took so far.
 func (m *simulatedSES) deliver(ctx context.Context) error {
