@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -106,4 +107,88 @@ func TestDeliveryFiguresCountEachEmailOnceAtTheStateItEndedInWhateverTheEventsOr
 			t.Error("Bob's row does not say why it bounced")
 		}
 	}
+}
+
+// Workers that see the same figures at once pause the round once, with one set of
+// emails to the admins; a resume lifts the pause and arms the breaker at its figures,
+// after which a pause needs the count of pauses it read.
+func TestARoundIsPausedOnceWhenSeveralRunsTripItsBreakerAtOnceAndAResumeArmsIt(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	st.Box = testBox(t)
+	ctx := context.Background()
+	r := draftRound(t, st, 3)
+	r.PublishedAt = claimedAt
+	rounds := dynamo.Capabilities(st).Rounds
+	if err := rounds.PublishRound(ctx, r, auditBy); err != nil {
+		t.Fatal(err)
+	}
+	state, _, err := rounds.BreakerReading(ctx, 3)
+	if err != nil || state.Paused || state.Pauses != 0 {
+		t.Fatalf("a round just published: %+v, %v", state, err)
+	}
+	mail := func(to string) pg.OutboxItem {
+		return pg.OutboxItem{ID: "pause-" + to, At: claimedAt, Message: &pg.Message{To: to, Subject: "Round 3: sending paused because of bounces", Text: "t", HTML: "h"}}
+	}
+	var wg sync.WaitGroup
+	won := make(chan bool, 4)
+	for i := range 4 {
+		wg.Go(func() {
+			done, err := retryDone(func() (bool, error) {
+				return rounds.PauseRound(ctx, 3, state, pg.Pause{At: claimedAt, Reason: fmt.Sprintf("seen by worker %d", i)},
+					[]pg.OutboxItem{mail(fmt.Sprintf("admin-%d@example.org", i))}, auditBy)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			won <- done
+		})
+	}
+	wg.Wait()
+	close(won)
+	wins := 0
+	for w := range won {
+		if w {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d pauses written, want 1", wins)
+	}
+	queued := 0
+	for i := range 4 {
+		if item(t, st, "OUTBOX#pause-"+fmt.Sprintf("admin-%d@example.org", i), "OUTBOX") != nil {
+			queued++
+		}
+	}
+	if queued != 1 {
+		t.Errorf("%d sets of emails to the admins queued, want 1", queued)
+	}
+	if err := rounds.ResumePaused(ctx, 3, claimedAt.Add(time.Hour), pg.DeliveryCounts{Delivered: 96, Bounced: 4}, auditBy); err != nil {
+		t.Fatal(err)
+	}
+	if err := rounds.ResumePaused(ctx, 3, claimedAt.Add(2*time.Hour), pg.DeliveryCounts{}, auditBy); pg.KindOf(err) != pg.KindConflict {
+		t.Errorf("resuming a round that is not paused: %v", err)
+	}
+	state, _, err = rounds.BreakerReading(ctx, 3)
+	if err != nil || state.Paused || state.Pauses != 1 || state.ArmedSent != 100 || state.ArmedBounced != 4 {
+		t.Fatalf("after the resume: %+v, %v; want not paused, paused once, armed at 100 sent and 4 bounced", state, err)
+	}
+	if done, err := rounds.PauseRound(ctx, 3, pg.BreakerState{}, pg.Pause{At: claimedAt, Reason: "stale"}, nil, auditBy); done || err != nil {
+		t.Errorf("a pause decided on the figures before the resume was written: %v, %v", done, err)
+	}
+	if done, err := rounds.PauseRound(ctx, 3, state, pg.Pause{At: claimedAt, Reason: "again"}, nil, auditBy); !done || err != nil {
+		t.Errorf("a pause decided after the resume: %v, %v", done, err)
+	}
+}
+
+// retryDone calls write until DynamoDB stops cancelling it for other writes in flight.
+func retryDone(write func() (bool, error)) (bool, error) {
+	var done bool
+	err := retryContended(func() error {
+		var err error
+		done, err = write()
+		return err
+	})
+	return done, err
 }
