@@ -112,7 +112,8 @@ import (
 //     <kind>#<group>#<email>) for each round and each group they belonged to, and
 //     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
 //     gsi1pk = SENDER#<email>
-//   - an SES event: UpdateItem of the ledger row or outbox item its tags name; a
+//   - an SES event: UpdateItem of the outbox item its tags name, or for a ledger row
+//     GetItem, then a transaction moving the row and its DELIVERY count; a
 //     transient bounce an UpdateItem of the person's DELIVERY item (a set of message
 //     IDs, so each counts once); a suppression one transaction (SUPPRESSED, DELIVERY,
 //     the audit entry, and a complaint's memberships)
