@@ -218,9 +218,6 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 			for b := range work {
 				err := a.nearDeadline(ctx)
 				if err == nil {
-					err = a.paused(runCtx, round)
-				}
-				if err == nil {
 					err = a.process(runCtx, round, run, b, limiter, suppressed)
 				}
 				if err != nil {
@@ -237,6 +234,11 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 		if err := a.nearDeadline(ctx); err != nil {
 			return err
 		}
+		// The breaker is read while the workers send (not in their way): a batch is
+		// handed out only when the round is not paused.
+		if err := a.paused(runCtx, round); err != nil {
+			return err
+		}
 		select {
 		case work <- b:
 			return nil
@@ -248,15 +250,15 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		if errors.Is(err, pg.ErrPaused) {
-			return pg.ErrPaused
-		}
 		if errors.Is(err, pg.ErrDeadline) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return pg.ErrDeadline
 		}
 		return fmt.Errorf("announce round %d: %w", round, err)
 	}
 	if produceErr != nil {
+		if errors.Is(produceErr, pg.ErrPaused) {
+			return pg.ErrPaused // the batches handed out were sent and settled
+		}
 		if errors.Is(produceErr, pg.ErrDeadline) {
 			return pg.ErrDeadline
 		}
@@ -288,7 +290,7 @@ func runID() string {
 }
 
 // paused returns pg.ErrPaused when the round's circuit breaker has paused its sending
-// (before, or now, on the figures so far): no more batches are claimed, and those
+// (before, or now, on the figures so far): no more batches are handed out, and those
 // in flight finish.
 func (a *Announcer) paused(ctx context.Context, round int) error {
 	if a.Breaker == nil {
