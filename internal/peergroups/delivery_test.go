@@ -3,6 +3,7 @@ package peergroups_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
@@ -42,5 +43,17 @@ func TestRatesAgainstSESsReviewLevels(t *testing.T) {
 	}
 	if (pg.DeliveryCounts{}).BounceOverReview() || (pg.DeliveryCounts{}).BouncePercent() != "0%" {
 		t.Error("no emails is no bounce rate")
+	}
+}
+
+func TestAPausedRoundIsNotStalled(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	pub := pg.Publication{Total: 10, Sent: 3, StartedAt: at, MovedAt: at}
+	if !pub.Stalled(at.Add(time.Hour), pg.SendingLease) {
+		t.Fatal("a round that has not moved for an hour is not stalled")
+	}
+	pub.Breaker = pg.BreakerState{Paused: true, Pause: pg.Pause{At: at, Reason: "bounces"}}
+	if pub.Stalled(at.Add(time.Hour), pg.SendingLease) {
+		t.Error("a round its breaker paused counts as stalled (and would raise the stalled-round alarm)")
 	}
 }

@@ -90,7 +90,7 @@ const SendingLease = 15 * time.Minute
 // live run can hold a recipient: no run is working on it, and the trigger's retries
 // may have run out. An admin can resume it.
 func (p Publication) Stalled(now time.Time, lease time.Duration) bool {
-	if p.Done {
+	if p.Done || p.Breaker.Paused { // paused on purpose, and the admins were emailed: not stalled
 		return false
 	}
 	var last time.Time
