@@ -87,6 +87,9 @@ type Announcer struct {
 	// Elapsed is the clock the rate is kept by: the machine's (time.Now), even when
 	// Now is a test's frozen clock, since the mail service counts real seconds.
 	Elapsed func() time.Time
+	// Breaker is the round's circuit breaker, checked before each batch is claimed:
+	// when the round's bounces climb it pauses the round (nil: no breaker).
+	Breaker *pg.RoundBreaker
 }
 
 func (a *Announcer) workers() int {
@@ -163,6 +166,9 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 	if pub.Done {
 		return nil
 	}
+	if pub.Breaker.Paused {
+		return pg.ErrPaused // an admin's resume starts a run again
+	}
 	r, err := a.Store.Round(ctx, round)
 	if err != nil {
 		return fmt.Errorf("read round %d: %w", round, err)
@@ -228,6 +234,11 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 		if err := a.nearDeadline(ctx); err != nil {
 			return err
 		}
+		// The breaker is read while the workers send (not in their way): a batch is
+		// handed out only when the round is not paused.
+		if err := a.paused(runCtx, round); err != nil {
+			return err
+		}
 		select {
 		case work <- b:
 			return nil
@@ -245,6 +256,9 @@ func (a *Announcer) Run(ctx context.Context, round int) error {
 		return fmt.Errorf("announce round %d: %w", round, err)
 	}
 	if produceErr != nil {
+		if errors.Is(produceErr, pg.ErrPaused) {
+			return pg.ErrPaused // the batches handed out were sent and settled
+		}
 		if errors.Is(produceErr, pg.ErrDeadline) {
 			return pg.ErrDeadline
 		}
@@ -273,4 +287,22 @@ func runID() string {
 	b := make([]byte, 8)
 	crand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// paused returns pg.ErrPaused when the round's circuit breaker has paused its sending
+// (before, or now, on the figures so far): no more batches are handed out, and those
+// in flight finish.
+func (a *Announcer) paused(ctx context.Context, round int) error {
+	if a.Breaker == nil {
+		return nil
+	}
+	paused, err := a.Breaker.Check(ctx, round)
+	if err != nil {
+		return err
+	}
+	if paused {
+		a.Log.WarnContext(ctx, "sending paused by the round's circuit breaker", "round", round)
+		return pg.ErrPaused
+	}
+	return nil
 }

@@ -57,6 +57,9 @@ var Vars = []Var{
 	{Name: "RETENTION_DELIVERY_EVENTS_DAYS", Default: "90", Help: "Days what happened to each email we sent (delivery events) is kept, as the privacy notice states."},
 	{Name: "RENDER_FUNCTION", Default: "", Help: "Name or ARN of the render function, which the web function calls to turn a saved kit's Markdown into safe HTML; empty: kits are shown as the text they were written in. `make dev` renders in its own process.", Only: "WebFunction"},
 	{Name: "TRANSIENT_BOUNCE_LIMIT", Default: "3", Help: "Transient bounces (a full mailbox, a server saying try later) in a row, with no delivery between them, after which an address is suppressed; permanent bounces and complaints suppress at once.", Only: "FeedbackFunction"},
+	// The per-round circuit breaker (the announce function's).
+	{Name: "BOUNCE_BREAKER_PERCENT", Default: "4", Help: "A round's sending pauses when this share (per cent) or more of the emails SES took since it was published or last resumed bounced; an admin resumes it on the round's page. SES reviews an account at 5 %.", Only: "AnnounceFunction"},
+	{Name: "BOUNCE_BREAKER_MIN_SENDS", Default: "100", Help: "Emails SES must have taken (since the round was published or last resumed) before the circuit breaker judges the bounce rate, so that the first bounce of a few does not pause a round.", Only: "AnnounceFunction"},
 }
 
 // isBucketName reports whether name is what S3 accepts as a bucket's name: 3 to 63
@@ -106,6 +109,9 @@ type Config struct {
 	// TransientBounceLimit is how many transient bounces in a row suppress an
 	// address (the feedback function).
 	TransientBounceLimit int
+
+	// Breaker is the per-round circuit breaker's setting (the announce function).
+	Breaker pg.Breaker
 
 	// Mail in (the inbound function).
 	ReceivingBucket  string
@@ -212,6 +218,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		*n.dst = v
 	}
+	breakerPercent, err := strconv.ParseFloat(get("BOUNCE_BREAKER_PERCENT"), 64)
+	if err != nil || breakerPercent <= 0 || breakerPercent > 100 {
+		return Config{}, fmt.Errorf("BOUNCE_BREAKER_PERCENT must be a share of bounces in per cent, above 0 and at most 100 (4 is 4 %%)")
+	}
+	breakerMin, err := strconv.Atoi(get("BOUNCE_BREAKER_MIN_SENDS"))
+	if err != nil || breakerMin < 1 {
+		return Config{}, fmt.Errorf("BOUNCE_BREAKER_MIN_SENDS must be a whole number above 0")
+	}
+	c.Breaker = pg.Breaker{Percent: breakerPercent, MinSends: breakerMin}
 	c.Retention = pg.DefaultRetention
 	for _, d := range []struct {
 		name string

@@ -148,8 +148,16 @@ func (s *MailboxSimulator) deliverAll(ctx context.Context, sent []SentEmail) {
 }
 
 // SimulatedEvents are the events SES publishes for an email to the address, in order.
+// As in SES's own simulator, a label after + is ignored (bounce+round4@…), so that
+// tests and people can tell their simulated addresses apart.
 func SimulatedEvents(to string) []string {
-	switch strings.ToLower(to) {
+	to = strings.ToLower(to)
+	if local, domain, ok := strings.Cut(to, "@"); ok {
+		if base, _, labelled := strings.Cut(local, "+"); labelled {
+			to = base + "@" + domain
+		}
+	}
+	switch to {
 	case "bounce@" + SimulatorDomain:
 		return []string{"Send", "Bounce"}
 	case "suppressionlist@" + SimulatorDomain:

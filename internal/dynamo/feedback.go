@@ -22,7 +22,7 @@ func (st *FeedbackStore) RecordDelivery(ctx context.Context, round int, id pg.Le
 	if id.Kind == pg.LedgerReminder {
 		k = key(reminderPK(round), ledgerSK(id)) // the reminders' own ledger
 	}
-	moved, sending, err := st.raiseDelivery(ctx, k, e, state, detail, string(pg.LedgerSending))
+	moved, sending, err := st.raiseCounted(ctx, k, round, id, e, state, detail)
 	if err != nil || !sending {
 		return moved, err
 	}
@@ -44,7 +44,7 @@ func (st *FeedbackStore) RecordDelivery(ctx context.Context, round int, id pg.Le
 			TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"),
 			Item: map[string]types.AttributeValue{
 				attrPK: s(progressPK(round)), attrSK: s("feedback-" + e.MessageID), "at": s(stamp(e.At)),
-				"sent": n(1), "failed": n(0), "suppressed": n(0),
+				"sent": n(1), "failed": n(0), "suppressed": n(0), "kind": s(string(id.Kind)), "groupId": s(id.Group),
 			},
 		}})
 	}

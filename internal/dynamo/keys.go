@@ -49,6 +49,9 @@ import (
 //	settle's progress    PROGRESS#<nnnn>     <run>-<seq>   (counts of one settle: one item each, never shared)
 //	                     PROGRESS#<nnnn>     feedback-<SES id> (a row SES's Send event settled for a dead run)
 //	resumed sending      ROUND#<nnnn>        PUBLICATION#RESUME#<time>  (its INSERT restarts the announcements; ttl)
+//	delivery counts      DELIVERY#<nnnn>     <kind>#<group>  (how many of a round's emails of a kind to a group are at
+//	                                                          each delivery state: the feedback function moves one
+//	                                                          count with each ledger row's move, in one transaction)
 //	outbox item          OUTBOX#<id>         OUTBOX              (ttl; its INSERT on the stream runs the outbox function)
 //	kit head             KIT#<nnnn>#<kit>    HEAD          (<kit> is "core"; the head revision's number and hash)
 //	kit revision         KIT#<nnnn>#<kit>    REV#<nnnnnn>  (hash, parent, author, time, change note; never changed)
@@ -117,11 +120,18 @@ import (
 //     <kind>#<group>#<email>) for each round and each group they belonged to, and
 //     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
 //     gsi1pk = SENDER#<email>
-//   - an SES event: UpdateItem of the ledger row or outbox item its tags name; a
+//   - an SES event: UpdateItem of the outbox item its tags name, or for a ledger row
+//     GetItem, then a transaction moving the row and its DELIVERY count; a
 //     transient bounce an UpdateItem of the person's DELIVERY item (a set of message
 //     IDs, so each counts once); a suppression one transaction (SUPPRESSED, DELIVERY,
 //     the audit entry, and a complaint's memberships)
-//   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed)
+//   - a round's progress: GetItem of its PUBLICATION and Query pk = PROGRESS#<nnnn> (summed;
+//     by group too, from the progress items' groupId)
+//   - a round's delivery figures: Query pk = DELIVERY#<nnnn> (an item per email and
+//     group); before each batch, the announcer's circuit breaker reads them and
+//     GetItem PUBLICATION (paused, and the figures it was armed at)
+//   - a page of a round's recipients (admins): Query pk = SEND#<nnnn>, Limit 100, from
+//     the last row of the page before
 //   - an outbox item: written inside the transaction of the change it follows; the outbox
 //     function reads it from the stream's key and claims and settles it with conditional
 //     UpdateItems (no Query: nothing lists the outbox)
@@ -219,6 +229,7 @@ func eventSK(group string) string               { return prefixEvent + group }
 func ledgerPK(n int) string                     { return fmt.Sprintf("SEND#%04d", n) }
 func reminderPK(n int) string                   { return fmt.Sprintf("REMIND#%04d", n) }
 func progressPK(n int) string                   { return fmt.Sprintf("PROGRESS#%04d", n) }
+func deliveryPK(n int) string                   { return fmt.Sprintf("DELIVERY#%04d", n) }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
 

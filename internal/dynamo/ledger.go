@@ -29,6 +29,9 @@ type ledgerItem struct {
 	MessageID string `dynamodbav:"messageId"`
 	Reason    string `dynamodbav:"reason"`
 	SettledAt string `dynamodbav:"settledAt"`
+	// What SES said became of the email (the feedback function's).
+	Delivery       int    `dynamodbav:"delivery"`
+	DeliveryDetail string `dynamodbav:"deliveryDetail"`
 }
 
 // row is the one conversion of a stored ledger item to the domain's row.
@@ -37,6 +40,7 @@ func (it ledgerItem) row() pg.LedgerRow {
 		LedgerID: pg.LedgerID{Kind: pg.LedgerKind(it.Kind), Group: it.Group, Email: it.Email},
 		Name:     it.Name, State: pg.LedgerState(it.State), Run: it.Run, ClaimedAt: parseStamp(it.ClaimedAt),
 		MessageID: it.MessageID, Reason: it.Reason,
+		Delivery: pg.DeliveryState(it.Delivery), DeliveryDetail: it.DeliveryDetail,
 	}
 }
 
@@ -159,6 +163,8 @@ func (st *LedgerStore) Settle(ctx context.Context, round int, id string, rows []
 			Item: map[string]types.AttributeValue{
 				attrPK: s(progressPK(round)), attrSK: s(id), "at": s(stamp(at)),
 				"sent": n(counts[pg.LedgerSent]), "failed": n(counts[pg.LedgerFailed]), "suppressed": n(counts[pg.LedgerSuppressed]),
+				// A batch is one email to one group: the group's figures are summed from these.
+				"kind": s(string(rows[0].Kind)), "groupId": s(rows[0].Group),
 			},
 		}})
 	}

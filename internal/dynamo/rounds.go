@@ -49,12 +49,15 @@ type (
 		// KitsChecked and KitVariants: pg.Publication's.
 		KitsChecked bool     `dynamodbav:"kitsChecked"`
 		KitVariants []string `dynamodbav:"kitVariants"`
+		breakerItem
 	}
 	progressItem struct {
 		Sent       int    `dynamodbav:"sent"`
 		Failed     int    `dynamodbav:"failed"`
 		Suppressed int    `dynamodbav:"suppressed"`
 		At         string `dynamodbav:"at"`
+		Kind       string `dynamodbav:"kind"`
+		Group      string `dynamodbav:"groupId"`
 	}
 )
 
@@ -198,7 +201,7 @@ func (st *RoundStore) Publication(ctx context.Context, round int) (pg.Publicatio
 	}
 	pub := pg.Publication{Round: it.Round, Total: it.Total, Done: it.Done,
 		StartedAt: parseStamp(it.StartedAt), FinishedAt: parseStamp(it.FinishedAt), ResumedAt: parseStamp(it.ResumedAt), PublishedAt: parseStamp(it.Published),
-		KitsChecked: it.KitsChecked, KitVariants: it.KitVariants}
+		KitsChecked: it.KitsChecked, KitVariants: it.KitVariants, Breaker: it.breakerItem.state(), Groups: map[string]pg.Progress{}}
 	var raw []map[string]types.AttributeValue
 	if err := st.queryPrefix(ctx, progressPK(round), "", &raw); err != nil {
 		return pg.Publication{}, err
@@ -211,6 +214,11 @@ func (st *RoundStore) Publication(ctx context.Context, round int) (pg.Publicatio
 		pub.Sent += p.Sent
 		pub.Failed += p.Failed
 		pub.Suppressed += p.Suppressed
+		if p.Kind == string(pg.LedgerAnnouncement) && p.Group != "" {
+			g := pub.Groups[p.Group]
+			g.Sent, g.Failed, g.Suppressed = g.Sent+p.Sent, g.Failed+p.Failed, g.Suppressed+p.Suppressed
+			pub.Groups[p.Group] = g
+		}
 		if at := parseStamp(p.At); at.After(pub.MovedAt) {
 			pub.MovedAt = at
 		}

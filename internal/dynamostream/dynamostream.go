@@ -88,6 +88,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		switch {
 		case err == nil:
 			h.Log.InfoContext(ctx, "announcements sent", "round", round)
+		case errors.Is(err, pg.ErrPaused):
+			// Not to be delivered again: an admin's "Resume sending" inserts a new trigger.
+			h.Log.WarnContext(ctx, "announcements paused by the round's circuit breaker", "round", round)
 		case errors.Is(err, pg.ErrDeadline):
 			h.Log.InfoContext(ctx, "announcements to continue", "round", round, "why", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})

@@ -106,3 +106,15 @@ func TestARunThatFoundRecipientsHeldElsewherePausesBeforeTheRetry(t *testing.T) 
 		t.Fatal("the pause ran into the deadline: Lambda would have killed the run before it reported the record")
 	}
 }
+
+// A run the round's circuit breaker paused is done with its trigger: delivered again
+// it would only find the round paused, for up to a day; an admin's resume inserts a
+// new one.
+func TestARunPausedByTheCircuitBreakerIsNotDeliveredAgain(t *testing.T) {
+	r := &runs{err: pg.ErrPaused}
+	h := &Handler{Announcer: r, Log: slog.New(slog.DiscardHandler), Pause: time.Millisecond}
+	resp, err := h.Handle(context.Background(), load(t))
+	if err != nil || len(resp.BatchItemFailures) != 0 || len(r.rounds) != 1 {
+		t.Fatalf("rounds run %v, response %+v, %v: want it run once and not reported", r.rounds, resp, err)
+	}
+}

@@ -59,6 +59,10 @@ type LedgerRow struct {
 	ClaimedAt time.Time
 	MessageID string
 	Reason    string
+	// Delivery is what SES said became of the email (DeliveryUnknown: nothing yet),
+	// and DeliveryDetail its evidence in words (a bounce's diagnostic, a complaint).
+	Delivery       DeliveryState
+	DeliveryDetail string
 }
 
 // ErrClaimed is returned by a store's claim when a row was claimed by another run

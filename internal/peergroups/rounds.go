@@ -70,7 +70,16 @@ type Publication struct {
 	// the groups whose version passed: their members are linked to it.
 	KitsChecked bool
 	KitVariants []string
+	// Breaker is the round's circuit breaker: paused, why, and the figures it was
+	// last armed at.
+	Breaker BreakerState
+	// Groups are the announcements' progress by group (settled since the progress
+	// items name their group; older ones count only in the totals).
+	Groups map[string]Progress
 }
+
+// Progress is how many of a group's announcements were settled each way.
+type Progress struct{ Sent, Failed, Suppressed int }
 
 // SendingLease is how long a run of the announcements may hold a recipient it has
 // claimed: a Lambda function's longest life. After it, a recipient left "sending" by a
@@ -81,7 +90,7 @@ const SendingLease = 15 * time.Minute
 // live run can hold a recipient: no run is working on it, and the trigger's retries
 // may have run out. An admin can resume it.
 func (p Publication) Stalled(now time.Time, lease time.Duration) bool {
-	if p.Done {
+	if p.Done || p.Breaker.Paused { // paused on purpose, and the admins were emailed: not stalled
 		return false
 	}
 	var last time.Time
@@ -127,6 +136,7 @@ type RoundStore interface {
 	// one), what the check of the groups' versions of the kit decided, and its notices.
 	PublishRound(ctx context.Context, r Round, a AuditEntry, kits ...PublishedKits) error
 	Publication(ctx context.Context, round int) (Publication, error)
+	DeliveryStore
 	// ResumePublication records that an admin resumed a stalled round's sending, and
 	// starts the announcements again (on the same ledger).
 	ResumePublication(ctx context.Context, round int, at time.Time, a AuditEntry) error
@@ -344,6 +354,8 @@ func (s *Rounds) Resume(ctx context.Context, c Caller, number int) error {
 	switch {
 	case pub.Done:
 		return Errorf(KindConflict, "Round %d has finished sending.", number)
+	case pub.Breaker.Paused:
+		return s.resumePaused(ctx, c, number, pub)
 	case !pub.Stalled(s.Now(), SendingLease):
 		return Errorf(KindConflict, "Round %d is still sending. Sending can be resumed when nothing has moved for %d minutes.", number, int(SendingLease.Minutes()))
 	}

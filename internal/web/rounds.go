@@ -34,6 +34,10 @@ type roundService interface {
 	Rounds(ctx context.Context) ([]pg.Round, error)
 	SendCopy(ctx context.Context, c pg.Caller, m *pg.Message) error
 	SetEvent(ctx context.Context, c pg.Caller, e pg.Event) error
+	// Delivery figures (delivery_rounds.go).
+	DeliveryOf(ctx context.Context, c pg.Caller, round int) (pg.RoundDelivery, error)
+	Recipients(ctx context.Context, c pg.Caller, round int, token string) (pg.RecipientsPage, error)
+	GroupDelivery(ctx context.Context, c pg.Caller, round int, group string) (pg.GroupFigures, error)
 }
 
 // roundNumber reads the {round} path value.
@@ -65,8 +69,19 @@ type roundView struct {
 	RoundRows   []roundRow
 	Publication pg.Publication
 	Stalled     bool            // a round's sending has not moved for longer than a lease
+	Paused      bool            // the round's circuit breaker has paused its sending
 	Refresh     bool            // the page refreshes itself every 5 seconds (the person asked; no JavaScript)
 	KitProblems []pg.KitProblem // why publishing was refused: the core kit's accessibility errors
+	// What became of the round's emails (admins): by group, the round's rates, and a
+	// page of its recipients.
+	Delivery   pg.RoundDelivery
+	Counts     pg.DeliveryCounts
+	Recipients pg.RecipientsPage
+}
+
+// GroupFigures are a group's announcement figures, for the admins' table.
+func (p *roundView) GroupFigures(group string) pg.GroupFigures {
+	return pg.GroupFigures{Progress: p.Publication.Groups[group], Counts: p.Delivery.For(pg.LedgerAnnouncement, group)}
 }
 
 // roundPreviewView shows the emails of a round for one group, as they will be sent.
@@ -87,6 +102,7 @@ type eventFormView struct {
 	Event     pg.Event
 	Form      map[string][]string // the answers: the event's, or those sent, on error
 	Attendees []pg.Attendance
+	Figures   *pg.GroupFigures // what became of the announcements (nil before publication)
 }
 
 func (s roundPages) adminRounds(w http.ResponseWriter, r *http.Request) {
@@ -172,8 +188,16 @@ func (s roundPages) adminView(r *http.Request, n int) (*roundView, error) {
 			return nil, err
 		}
 		p.Publication = pub
-		p.Stalled = pub.Stalled(s.Server.Now(), pg.SendingLease)
-		p.Refresh = !pub.Done && !p.Stalled && r.URL.Query().Get("auto") == "on"
+		p.Paused = pub.Breaker.Paused && !pub.Done
+		p.Stalled = !p.Paused && pub.Stalled(s.Server.Now(), pg.SendingLease)
+		p.Refresh = !pub.Done && !p.Stalled && !p.Paused && r.URL.Query().Get("auto") == "on"
+		if p.Delivery, err = s.svc.DeliveryOf(r.Context(), caller(r), n); err != nil {
+			return nil, err
+		}
+		p.Counts = p.Delivery.Round()
+		if p.Recipients, err = s.svc.Recipients(r.Context(), caller(r), n, r.URL.Query().Get("recipients")); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -321,6 +345,14 @@ func (s roundPages) renderEventForm(w http.ResponseWriter, r *http.Request, stat
 		return
 	}
 	p.Title, p.Round, p.Group, p.Attendees = fmt.Sprintf("Round %d: your event", n), round, g, attendees
+	if round.State != pg.RoundDraft {
+		figures, err := s.svc.GroupDelivery(r.Context(), caller(r), n, g.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.Figures = &figures
+	}
 	if p.Form == nil {
 		p.Form = map[string][]string{}
 		for _, e := range events {

@@ -11,6 +11,7 @@ import (
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/app/mailing"
 	"github.com/peergroups/peergroups/internal/dynamo"
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // New composes the announce function: store → announcer.
@@ -19,11 +20,20 @@ func New(cfg app.Config, clients mailing.Clients, log *slog.Logger, opts ...app.
 	if err != nil {
 		return nil, err
 	}
-	stores := dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName))
+	// The store seals the emails the circuit breaker leaves in the outbox for the admins.
+	store, err := app.OutboxStore(cfg, clients.Clients)
+	if err != nil {
+		return nil, err
+	}
+	stores := dynamo.Capabilities(store)
 	return &announce.Announcer{
 		Store: stores.Announcements, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Reserve: cfg.TransactionalShare,
 		Kits: stores.Kits,
+		Breaker: &pg.RoundBreaker{
+			Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Breaker: cfg.Breaker, Admins: cfg.Admins,
+			Store: stores.Announcements,
+		},
 	}, nil
 }
 
