@@ -3,10 +3,13 @@ package dynamo_test
 import (
 	"context"
 	"crypto/rand"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/peergroups/peergroups/internal/dynamo"
@@ -293,5 +296,63 @@ func TestAReminderSESTookIsMarkedSentByItsSendEvent(t *testing.T) {
 	row, found, err := stores.Reminders.ReminderRow(ctx, 12, id)
 	if err != nil || !found || row.State != pg.LedgerSent || row.MessageID != "ses-r1" {
 		t.Fatalf("the reminder's row: %+v (found %v, %v), want sent with SES's message ID", row, found, err)
+	}
+}
+
+// SES's Send event for one email of a batch can reach the feedback function before the
+// run that sent the batch settles it. The feedback function marks that row sent and
+// counts it; the run's settle then finds one row no longer "sending" and settles the
+// others without stopping. Each row ends sent once, and the round counts each once.
+func TestASendEventBeforeItsRunsSettleNeitherStopsTheRunNorCountsTwice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	stores := dynamo.Capabilities(st)
+	const round = 14
+	emails := []string{"ada@example.org", "bob@example.org", "cy@example.org"}
+	rows := batchOf("run-live", emails...)
+	if err := retryContended(func() error { return stores.Announcements.Claim(ctx, round, rows) }); err != nil {
+		t.Fatal(err)
+	}
+	f := &pg.Feedback{Env: pg.Env{Now: func() time.Time { return claimedAt }}, Store: stores.Feedback}
+	early := pg.FeedbackEvent{Type: pg.FeedbackSend, MessageID: "ses-bob@example.org", At: claimedAt, Tags: pg.LedgerTags(round, pg.LedgerAnnouncement, "london"),
+		Recipients: []pg.FeedbackRecipient{{Email: "bob@example.org"}}}
+	if out, err := f.Apply(ctx, early); err != nil || out.Recorded != 1 {
+		t.Fatalf("the early Send event: %+v, %v", out, err)
+	}
+	for i := range rows {
+		rows[i].State, rows[i].MessageID = pg.LedgerSent, "ses-"+rows[i].Email
+	}
+	if err := retryContended(func() error {
+		return stores.Announcements.Settle(ctx, round, "run-live-1", rows, claimedAt.Add(time.Second))
+	}); err != nil {
+		t.Fatalf("the run's settle after an early Send event: %v", err)
+	}
+	ledger, err := stores.Announcements.Ledger(ctx, round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ledger {
+		if r.State != pg.LedgerSent || r.MessageID != "ses-"+r.Email {
+			t.Errorf("%s is %s with message %q, want sent with ses-%s", r.Email, r.State, r.MessageID, r.Email)
+		}
+	}
+	// The round's progress items: the feedback function's for Bob, the run's for the
+	// other two.
+	out, err := dbClient(t).Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(st.Table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "PROGRESS#0014"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, it := range out.Items {
+		n, _ := strconv.Atoi(str(it, "sent"))
+		sent += n
+	}
+	if sent != len(emails) {
+		t.Errorf("the round counts %d sent in %d progress items, want %d (each email once)", sent, len(out.Items), len(emails))
 	}
 }

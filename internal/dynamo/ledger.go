@@ -142,6 +142,8 @@ func (st *Store) settleUpdate(pk string, r pg.LedgerRow, at time.Time) *types.Up
 		ConditionExpression:       aws.String("#state = :sending AND #run = :run"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
+		// Settle tells a row the feedback function settled from one another run holds.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 }
 
@@ -150,7 +152,45 @@ func (st *Store) settleUpdate(pk string, r pg.LedgerRow, at time.Time) *types.Up
 // that no two settles ever write the same item: four workers settling at once cannot
 // cancel each other's transactions. id is also the transaction's idempotency token, so
 // a settle retried after a lost answer does not count twice.
+//
+// SES's Send event for an email can reach the feedback function before its run
+// settles it; the feedback function then marks that row sent (and counts it itself),
+// and the run's transaction is cancelled on that row's condition. The run settles the
+// rest again without it: a row that is no longer its own is not its to settle, and
+// the run does not stop over it.
 func (st *LedgerStore) Settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error {
+	for attempt := 0; len(rows) > 0; attempt++ {
+		token := id
+		if attempt > 0 {
+			token = fmt.Sprintf("%s-%d", id, attempt)
+		}
+		err := st.settle(ctx, round, token, rows, at)
+		cancelled, ok := errors.AsType[*types.TransactionCanceledException](err)
+		if !ok || contended(cancelled) || attempt >= 3 {
+			return err
+		}
+		var left []pg.LedgerRow
+		for i, r := range rows {
+			if reasonAt(cancelled, i) != "ConditionalCheckFailed" {
+				left = append(left, r)
+				continue
+			}
+			// The row as it was when the condition failed: sent while this run
+			// still held it is the feedback function's settle; anything else (a
+			// run that took it over after the lease) is not this run's to settle.
+			now := cancelled.CancellationReasons[i].Item
+			run, _ := now["run"].(*types.AttributeValueMemberS)
+			state, _ := now["state"].(*types.AttributeValueMemberS)
+			if run == nil || state == nil || run.Value != r.Run || state.Value != string(pg.LedgerSent) || r.State != pg.LedgerSent {
+				return err
+			}
+		}
+		rows = left
+	}
+	return nil
+}
+
+func (st *LedgerStore) settle(ctx context.Context, round int, id string, rows []pg.LedgerRow, at time.Time) error {
 	var items []types.TransactWriteItem
 	counts := map[pg.LedgerState]int64{}
 	for _, r := range rows {
