@@ -239,14 +239,87 @@ func (st *PrivacyStore) PersonData(ctx context.Context, email string) (pg.Person
 	return d, nil
 }
 
+// messageFiles returns, of the inbound messages among items, the keys of their raw
+// messages in the receiving bucket, the keys of their stored attachments, the keys of
+// the items that record those attachments' uses, and the messages' SES IDs.
+func messageFiles(items [][]map[string]types.AttributeValue) (raw, attachments []string, uses []map[string]types.AttributeValue, ids map[string]bool) {
+	ids = map[string]bool{}
+	seen := map[string]bool{}
+	for _, group := range items {
+		for _, it := range group {
+			sk, _ := it[attrSK].(*types.AttributeValueMemberS)
+			if sk == nil || !strings.HasPrefix(sk.Value, "MSG#") {
+				continue
+			}
+			var msg inboundItem
+			if err := attributevalue.UnmarshalMap(it, &msg); err != nil || msg.ID == "" || ids[msg.ID] {
+				continue
+			}
+			ids[msg.ID] = true
+			if msg.RawKey != "" && !seen[msg.RawKey] {
+				seen[msg.RawKey] = true
+				raw = append(raw, msg.RawKey)
+			}
+			for _, a := range msg.Attachments {
+				if a.Key == "" {
+					continue
+				}
+				uses = append(uses, key(attachmentUsePK(a.Key), msg.ID))
+				if !seen[a.Key] {
+					seen[a.Key] = true
+					attachments = append(attachments, a.Key)
+				}
+			}
+		}
+	}
+	return raw, attachments, uses, ids
+}
+
+// unusedFiles returns those of the attachment keys that no message but the ones named
+// by erased uses: a file is stored once for every message with the same bytes, so one
+// that a kept message also has is kept.
+func (st *PrivacyStore) unusedFiles(ctx context.Context, keys []string, erased map[string]bool) ([]string, error) {
+	var unused []string
+	for _, k := range keys {
+		var uses []map[string]types.AttributeValue
+		if err := st.queryPrefix(ctx, attachmentUsePK(k), "", &uses); err != nil {
+			return nil, err
+		}
+		kept := false
+		for _, u := range uses {
+			if id, _ := u[attrSK].(*types.AttributeValueMemberS); id != nil && !erased[id.Value] {
+				kept = true
+				break
+			}
+		}
+		if !kept {
+			unused = append(unused, k)
+		}
+	}
+	return unused, nil
+}
+
 // ErasePerson deletes everything held about an address: an answer that held a place
 // or a waiting place is first withdrawn (so the place goes to whoever waited longest),
-// then every item found is deleted; last, one transaction puts the address's hash on
-// the suppression list with the audit entry.
-func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at time.Time, a pg.AuditEntry) error {
+// then the objects of the messages being deleted are handed to files (their raw
+// messages, and the attachments no other message uses), while the items still name
+// them, then every item found is deleted; last, one transaction puts the address's
+// hash on the suppression list with the audit entry.
+func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at time.Time, a pg.AuditEntry, files func(ctx context.Context, keys []string) error) error {
 	f, err := st.find(ctx, email)
 	if err != nil {
 		return err
+	}
+	raw, attachments, uses, ids := messageFiles(f.all())
+	f.conversations = append(f.conversations, uses...)
+	if files != nil && len(raw)+len(attachments) > 0 {
+		unused, err := st.unusedFiles(ctx, attachments, ids)
+		if err != nil {
+			return err
+		}
+		if err := files(ctx, append(raw, unused...)); err != nil {
+			return fmt.Errorf("delete the stored messages: %w", err)
+		}
 	}
 	for _, it := range f.rsvps {
 		var ans attendanceItem

@@ -12,6 +12,7 @@ import (
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/s3kits"
 	"github.com/peergroups/peergroups/internal/s3mail"
 	"github.com/peergroups/peergroups/internal/web"
@@ -99,7 +100,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
 	services.KitDownloads.Zips = s3kits.DeferredZips(clients.AWS, cfg.KitsBucket)
 	// Mail's attachments, stored apart by the inbound function, are downloaded by link.
-	services.MailInbox.Files = s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
+	mailFiles := s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
+	services.MailInbox.Files = mailFiles
 	// The web function previews announcements and briefs, and serves calendars; it sends
 	// no mail itself (the announce function does), so its announcer has no mailer, and
 	// the function does not link the SES client.
@@ -126,7 +128,11 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		KitSuggestions: services.KitSuggestions,
 		KitDownloads:   services.KitDownloads,
 
-		Privacy:   &pg.Privacy{Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.Pseudonym},
+		Privacy: &pg.Privacy{
+			Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.Pseudonym,
+			// An erasure deletes the person's received mail and the members CSVs that list them.
+			Mail: mailFiles, Exports: s3exports.Deferred(clients.AWS, cfg.ExportsBucket),
+		},
 		Retention: cfg.Retention,
 
 		Announcer: announcer,
