@@ -95,6 +95,8 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Pseudonym: keys.Pseudonym,
 	}, cfg.Admins)
+	// A confirmed sign-up lifts an erased address's suppression, found by its pseudonym.
+	services.Memberships.Pseudonym = keys.PersonPseudonym
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
@@ -129,7 +131,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		KitDownloads:   services.KitDownloads,
 
 		Privacy: &pg.Privacy{
-			Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.Pseudonym,
+			Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.PersonPseudonym,
 			// An erasure deletes the person's received mail and the members CSVs that list them.
 			Mail: mailFiles, Exports: s3exports.Deferred(clients.AWS, cfg.ExportsBucket),
 		},
