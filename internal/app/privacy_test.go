@@ -194,6 +194,8 @@ func TestAPersonDownloadsTheirDataOnceWithinTheHour(t *testing.T) {
 		Person   []map[string]any `json:"person"`
 		RSVPs    []map[string]any `json:"rsvps"`
 		Messages []map[string]any `json:"messages"`
+		Emails   []map[string]any `json:"emails"`
+		Audit    []map[string]any `json:"audit"`
 	}
 	if err := json.Unmarshal([]byte(r.Body), &data); err != nil {
 		t.Fatalf("export is not JSON: %v\n%s", err, r.Body)
@@ -221,6 +223,26 @@ func TestAPersonDownloadsTheirDataOnceWithinTheHour(t *testing.T) {
 	}
 	if len(data.Messages) != 1 || data.Messages[0]["text"] != "When is the next meeting?" {
 		t.Errorf("export's messages: %v, want the one they sent", data.Messages)
+	}
+	// The emails we sent them (the audit trail names them by their pseudonym), with
+	// what became of each, and the audit entries about them.
+	hash := s.App.Web.Privacy.AddressHash(email)
+	sentTo := 0
+	for _, a := range data.Audit {
+		if a["target"] == "person "+hash && a["action"] == "send email" {
+			sentTo++
+		}
+	}
+	if sentTo < 2 {
+		t.Errorf("export's audit entries: %v, want those of the emails sent to them (confirmation, welcome)", data.Audit)
+	}
+	for _, e := range data.Emails {
+		if e["state"] != "sent" || e["id"] == nil || e["sealed"] != nil {
+			t.Errorf("export's email %v: want its ID and state (sent), not the sealed message", e)
+		}
+	}
+	if len(data.Emails) != sentTo {
+		t.Errorf("export lists %d emails, want the %d the audit trail says were sent", len(data.Emails), sentTo)
 	}
 
 	// The link works once.
@@ -396,5 +418,79 @@ func TestAnAdminExportsAndErasesOnADataProtectionRequest(t *testing.T) {
 	audit := remains(t, s, "erased on a data-protection request")
 	if len(audit) != 1 || audit[0]["actor"] != admin {
 		t.Errorf("audit of the admin's erasure: %v", audit)
+	}
+}
+
+// What a person signed up to outside their own partition (a council's contact, a
+// proposed group they made and their interest in it) is in their export, and an
+// erasure deletes it: the proposal stays for the others interested in it, without its
+// proposer, and counts them only; declining it then tells nobody and fails nothing.
+func TestSignUpsOutsideThePersonsPartitionAreExportedAndErased(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	admin := testenv.Address("su-admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	email, fan := testenv.Address("su-person"), testenv.Address("su-fan")
+	if r := s.post("/councils/sign-up", registerForm(email)); r.Status != http.StatusOK {
+		t.Fatalf("council sign-up: %d\n%s", r.Status, r.Body)
+	}
+	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, email).Body.Text, "/councils/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("council confirm: %d\n%s", r.Status, r.Body)
+	}
+	s.post("/proposals/new", url.Values{"area": {"North West"}, "name": {"Grace Hopper"}, "email": {email}, "why": {"No group covers Manchester."}})
+	if r := s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, email).Body.Text, "/proposals/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("confirm proposal: %d\n%s", r.Status, r.Body)
+	}
+	props, err := s.App.Services.Proposals.OpenProposals(ctx)
+	if err != nil || len(props) != 1 {
+		t.Fatalf("proposals: %+v %v", props, err)
+	}
+	id := props[0].ID
+	s.signIn(admin)
+	if r := s.post("/admin/proposals/"+id+"/list", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("list: %d", r.Status)
+	}
+	s.post("/proposals/"+id+"/interest", url.Values{"name": {"Fan"}, "email": {fan}})
+	if r := s.post("/proposals/interest/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, fan).Body.Text, "/proposals/interest/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("confirm interest: %d\n%s", r.Status, r.Body)
+	}
+
+	r := s.post("/admin/privacy/export", url.Values{"email": {email}})
+	var data struct {
+		Signups []map[string]any `json:"signups"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &data); err != nil {
+		t.Fatalf("export: %d %v\n%s", r.Status, err, r.Body)
+	}
+	var contact, interest, proposal bool
+	for _, it := range data.Signups {
+		contact = contact || it["role"] == "Head of Digital"
+		interest = interest || it["proposalId"] == id
+		proposal = proposal || (it["area"] == "North West" && it["proposerEmail"] == email)
+	}
+	if !contact || !interest || !proposal {
+		t.Errorf("export's sign-ups (council contact %v, interest %v, proposal %v): %v", contact, interest, proposal, data.Signups)
+	}
+
+	mailed := len(testenv.Mail(t, email))
+	if r := s.post("/admin/privacy/erase", url.Values{"email": {email}}); r.Status != http.StatusOK {
+		t.Fatalf("erase: %d\n%s", r.Status, r.Body)
+	}
+	// Nothing is left but the audit trail's record of the admin listing the proposal
+	// (before and after): the trail is never changed (README, "Privacy").
+	for _, left := range remains(t, s, email) {
+		if left["pk"] != "AUDIT" || left["actor"] != admin || left["action"] != "list proposal" {
+			t.Errorf("after erasure the tables still mention the address: %v", left)
+		}
+	}
+	p, err := s.App.Services.Proposals.Proposal(ctx, id)
+	if err != nil || p.Interested != 1 || p.ProposerEmail != "" || p.ProposerName != "" || p.Area != "North West" {
+		t.Errorf("the proposal after its proposer was erased: %+v %v; want it kept, counting the fan only, naming nobody", p, err)
+	}
+	if err := s.App.Services.Proposals.DeclineProposal(ctx, pg.Caller{Email: admin, Admin: true}, id, "Too few people."); err != nil {
+		t.Errorf("declining the proposal of an erased proposer: %v", err)
+	}
+	if got := len(testenv.Mail(t, email)); got != mailed {
+		t.Errorf("the erased proposer got %d emails, want the %d before the erasure", got, mailed)
 	}
 }

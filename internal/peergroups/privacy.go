@@ -31,6 +31,9 @@ type PersonData struct {
 	Deliveries  []map[string]any `json:"deliveries"`  // the ledger's rows of announcements, briefs and reminders to them
 	Messages    []map[string]any `json:"messages"`    // messages they sent us (what was read of them)
 	Suppression []map[string]any `json:"suppression"` // whether their address is on our suppression list
+	Signups     []map[string]any `json:"signups"`     // a council's contact, interest in a proposed group, the proposals they made
+	Emails      []map[string]any `json:"emails"`      // the emails the audit trail says were sent to them, with what became of each
+	Audit       []map[string]any `json:"audit"`       // the audit entries about them (by their address, or the keyed hash that stands for it)
 }
 
 // PrivacyStore is what Privacy keeps and reads.
@@ -43,8 +46,9 @@ type PrivacyStore interface {
 	// UsePrivacyLink removes a privacy link's nonce if it is unused and unexpired at
 	// now; otherwise it returns ErrLinkUsed.
 	UsePrivacyLink(ctx context.Context, purpose, nonceHash string, now time.Time) error
-	// PersonData reads everything held about an address, by its keys.
-	PersonData(ctx context.Context, email string) (PersonData, error)
+	// PersonData reads everything held about an address, by its keys, and the audit
+	// entries about it (by the address or hash, the keyed hash that stands for it).
+	PersonData(ctx context.Context, email, hash string) (PersonData, error)
 	// ErasePerson deletes everything held about an address, puts its hash on the
 	// suppression list and records the audit entry (which names only the hash). Before
 	// it deletes the items of their messages, it hands files the keys of the objects
@@ -185,7 +189,7 @@ func (s *Privacy) Export(ctx context.Context, token string) ([]byte, error) {
 }
 
 func (s *Privacy) exportJSON(ctx context.Context, email string) ([]byte, error) {
-	data, err := s.Store.PersonData(ctx, email)
+	data, err := s.Store.PersonData(ctx, email, s.AddressHash(email))
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
