@@ -109,7 +109,11 @@ import (
 //     (ATTEND#<nnnn>#<group> / <email>) and ledger rows (SEND#/REMIND#<nnnn> /
 //     <kind>#<group>#<email>) for each round and each group they belonged to, and
 //     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
-//     gsi1pk = SENDER#<email>
+//     gsi1pk = SENDER#<email>; their sign-ups elsewhere: Query pk = REGISTER and
+//     pk = PROPOSALS, then BatchGetItem of REGISTER#<code> / CONTACT#<email> and
+//     PROPOSAL#<id> / INTERESTED#<email>; the audit entries about them: Query pk = AUDIT
+//     of the audit table (and of this table), filtered on the address and its keyed hash,
+//     then BatchGetItem of the outbox items those entries name
 //   - whether a stored attachment (content-addressed, so shared by every message with
 //     the same bytes) is still used by a message an erasure keeps: Query pk = FILE#<key>
 //   - an SES event: UpdateItem of the ledger row or outbox item its tags name; a
