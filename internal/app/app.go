@@ -144,5 +144,5 @@ func Logger(cfg Config) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return logging.Lambda(keys.Pseudonym), nil
+	return logging.Lambda(keys.PersonPseudonym), nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -12,10 +13,15 @@ import (
 // links emailed to them, and nothing about them is left but the pseudonymous audit
 // entry; every page passes axe-core.
 func TestExportingAndErasingInABrowser(t *testing.T) {
-	s := newSite(t, nil)
+	s := newSite(t, map[string]string{"RECEIVING_BUCKET": testenv.Bucket(t, s3exports.NewClient(testenv.AWSConfig(t)))})
 	b := newBrowser(t)
 	email := testenv.Address("privacy-browser")
 	welcome := s.joinAndConfirm(email)
+	// They wrote to us, with an attachment: both are in the receiving bucket.
+	storeMail(t, s, email, "A question", "My notes, from "+email)
+	if held := bucketsMention(t, s, email); len(held) != 2 {
+		t.Fatalf("the receiving bucket holds %v, want their message and its attachment", held)
+	}
 
 	b.do("open the privacy notice", chromedp.Navigate(s.URL+"/privacy"), waitFor("How long we keep it"))
 	b.checkAccessibility("privacy notice")
@@ -39,6 +45,9 @@ func TestExportingAndErasingInABrowser(t *testing.T) {
 	b.checkAccessibility("erased")
 	if left := remains(t, s, email); len(left) != 0 {
 		t.Errorf("after erasure in the browser the tables still mention the address:\n%v", left)
+	}
+	if left := bucketsMention(t, s, email); len(left) != 0 {
+		t.Errorf("after erasure in the browser the buckets still mention the address: %v", left)
 	}
 	b.do("follow the used erase link", chromedp.Navigate(erase), waitFor("already been used"))
 	b.checkAccessibility("used erase link")

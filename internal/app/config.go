@@ -38,6 +38,7 @@ var Vars = []Var{
 	{Name: "LINK_KEY", Require: true, Help: "Base64 of 32 random bytes: the secret from which the keys that seal links and sign sessions and rate-limit keys are derived. In AWS it comes from Secrets Manager; `make dev` generates one in .local/."},
 	{Name: "LINK_KEY_PREVIOUS", Default: "", Help: "The LINK_KEY before a rotation (base64 of 32 bytes): links and session cookies it made keep working until LINK_KEY_PREVIOUS_UNTIL. Empty for none."},
 	{Name: "LINK_KEY_PREVIOUS_UNTIL", Default: "", Help: "When LINK_KEY_PREVIOUS stops working (RFC 3339 time or YYYY-MM-DD, UTC midnight); required with LINK_KEY_PREVIOUS."},
+	{Name: "PSEUDONYM_KEY", Default: "", Help: "A secret of at least 32 characters, never rotated, from which the key of the pseudonyms that stand for a person is derived (the audit trail's names for them, an erased address's suppression, the logs), so that rotating LINK_KEY changes none. In AWS Secrets Manager generates it; empty: derived from LINK_KEY, and they change when it is rotated (tests and `make dev`)."},
 	{Name: "ADMIN_EMAILS", Default: "", Help: "Comma-separated addresses that are network admins whatever the table says: the first admins, who appoint the others in the console."},
 	{Name: "SES_MAX_SEND_RATE", Default: "0", Help: "Emails a second the announcements may go at; 0 reads SES's MaxSendRate (GetAccount). The SES stand-in has no quota, so `make dev` sets 14."},
 	{Name: "TRANSACTIONAL_SHARE", Default: "0.1", Help: "Share of the send rate an announcement leaves for transactional mail (sign-in links, confirmations) and reminders while it is sending: 0 to 0.9."},
@@ -93,6 +94,10 @@ type Config struct {
 	LimitPerIP       int
 	Admins           []string
 	MaxSendRate      float64 // 0: ask SES
+
+	// PseudonymKey is the secret, never rotated, of the pseudonyms that stand for a
+	// person; nil: they are keyed by LinkKey.
+	PseudonymKey []byte
 
 	// The secret before a rotation, accepted until PreviousLinkKeyUntil; nil for none.
 	PreviousLinkKey      []byte
@@ -176,6 +181,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if err := c.loadPreviousLinkKey(get); err != nil {
 		return Config{}, err
+	}
+	if p := get("PSEUDONYM_KEY"); p != "" {
+		if len(p) < links.MinPseudonymSecret {
+			return Config{}, fmt.Errorf("PSEUDONYM_KEY must be a secret of at least %d characters (openssl rand -base64 32)", links.MinPseudonymSecret)
+		}
+		c.PseudonymKey = []byte(p)
 	}
 	for _, a := range strings.Split(get("ADMIN_EMAILS"), ",") {
 		if a = strings.ToLower(strings.TrimSpace(a)); a == "" {
@@ -274,6 +285,11 @@ func (c Config) Keyring(now func() time.Time) (*links.Keyring, error) {
 	ring, err := links.NewKeyring(c.LinkKey, c.PreviousLinkKey, c.PreviousLinkKeyUntil, now)
 	if err != nil {
 		return nil, fmt.Errorf("link keys: %w", err)
+	}
+	if c.PseudonymKey != nil {
+		if err := ring.SetPseudonymKey(c.PseudonymKey); err != nil {
+			return nil, err
+		}
 	}
 	return ring, nil
 }

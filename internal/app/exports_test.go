@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,15 +41,23 @@ func TestTemplateExportsAreWrittenByTheWebFunctionOnlyAndExpire(t *testing.T) {
 				t.Errorf("%s: %v on %v; only the web function uses the exports bucket", s.where, s3Actions, resource)
 				continue
 			}
+			if resource == "${ExportsBucket.Arn}" {
+				// An erasure lists the members CSVs to delete those that list the person:
+				// members/ only.
+				if !slices.Equal(s3Actions, []string{"s3:ListBucket"}) || yamlAt(s.body, "Condition", "StringLike", "s3:prefix") != "members/*" {
+					t.Errorf("%s: %v on the bucket (condition %v), want only s3:ListBucket of the prefix members/*", s.where, s3Actions, s.body["Condition"])
+				}
+				continue
+			}
 			if resource != "${ExportsBucket.Arn}/members/*" {
 				t.Errorf("%s: s3 actions on %v, want only ${ExportsBucket.Arn}/members/*", s.where, resource)
 			}
 			for _, a := range s3Actions {
-				if a != "s3:PutObject" && a != "s3:GetObject" {
-					t.Errorf("%s: %s; the web function needs only s3:PutObject and s3:GetObject", s.where, a)
+				if a != "s3:PutObject" && a != "s3:GetObject" && a != "s3:DeleteObject" {
+					t.Errorf("%s: %s; the web function needs only s3:PutObject, s3:GetObject and (for an erasure) s3:DeleteObject", s.where, a)
 				}
 			}
-			found = true
+			found = found || slices.Contains(s3Actions, "s3:PutObject")
 		}
 	}
 	if !found {

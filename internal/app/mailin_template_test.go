@@ -44,8 +44,10 @@ func TestTemplateReceivesMailIntoAPrivateBucketForTheInboundFunctionOnly(t *test
 				// it stores the attachments apart
 			case id == "WebFunction" && resources == "${ReceivingBucket.Arn}/inbound/attachments/*" && slices.Equal(actions, []string{"s3:GetObject"}):
 				// the console presigns downloads of the attachments, not of the raw mail
+			case id == "WebFunction" && resources == "${ReceivingBucket.Arn}/inbound/*" && slices.Equal(actions, []string{"s3:DeleteObject"}):
+				// an erasure deletes the person's messages and attachments, without reading them
 			default:
-				t.Errorf("%s: %v on %s; only the inbound function reads received mail (s3:GetObject on inbound/*) and stores its attachments (s3:PutObject on inbound/attachments/*), and the web function only links to those (s3:GetObject)", s.where, actions, resources)
+				t.Errorf("%s: %v on %s; only the inbound function reads received mail (s3:GetObject on inbound/*) and stores its attachments (s3:PutObject on inbound/attachments/*), and the web function only links to those (s3:GetObject) and deletes an erased person's (s3:DeleteObject on inbound/*)", s.where, actions, resources)
 			}
 		}
 	}

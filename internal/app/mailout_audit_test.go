@@ -56,7 +56,7 @@ func TestEveryEmailTheOutboxSendsIsAuditedOnce(t *testing.T) {
 	sent := testenv.Mail(t, email)
 	var entries []pg.AuditEntry
 	for _, e := range auditTrail(t, s, admin) {
-		if e.Action == "send email" && e.Target == pg.MailOutTarget(s.App.Services.Memberships.Limiter.Pseudonym, email) {
+		if e.Action == "send email" && e.Target == pg.MailOutTarget(s.App.Services.Memberships.Pseudonym, email) {
 			entries = append(entries, e)
 		}
 	}

@@ -2,7 +2,11 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,12 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/peergroups/peergroups/internal/announce"
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
 
@@ -25,7 +31,99 @@ import (
 // London's event of a published round: someone with something in most corners.
 func privacyMember(t *testing.T) (*rsvpEvent, string, string) {
 	t.Helper()
-	e := newRSVPEvent(t, 5)
+	e, email, manage, _ := privacyMemberWithFiles(t)
+	return e, email, manage
+}
+
+// mailFiles are the objects in the receiving bucket of privacyMember's message, and
+// of another person's message that has one of the same attachments.
+type mailFiles struct {
+	raw, own, shared string // their raw message, the attachment only they sent, the one both sent
+	otherRaw         string // the other sender's raw message
+}
+
+// storeMail stores a message from an address as the inbound function does: its raw
+// message in the receiving bucket at inbound/<SES ID>, each attachment apart at
+// inbound/attachments/<sha256>, and its item in a conversation of its own. It
+// returns the raw message's key.
+func storeMail(t *testing.T, s *site, from, subject string, attachments ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	s3c := s3exports.NewClient(testenv.AWSConfig(t))
+	put := func(key, body string) {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Config.ReceivingBucket), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := s.Clock.Now()
+	msg := pg.InboundMessage{ID: "ses-" + strings.ToLower(testenv.RandomID()), Received: at, From: from, Subject: subject, Text: "When is the next meeting?"}
+	msg.RawKey = "inbound/" + msg.ID
+	put(msg.RawKey, "From: "+from+"\r\nSubject: "+subject+"\r\n\r\nWhen is the next meeting?\r\n")
+	for i, body := range attachments {
+		sum := sha256.Sum256([]byte(body))
+		key := "inbound/attachments/" + hex.EncodeToString(sum[:])
+		put(key, body)
+		msg.Attachments = append(msg.Attachments, pg.InboundAttachment{Name: fmt.Sprintf("notes-%d.txt", i+1), Type: "text/plain", Size: len(body), Key: key})
+	}
+	ref := "PG-" + strings.ToUpper(testenv.RandomID()[:6])
+	conv := pg.Conversation{Ref: ref, Status: "open", From: from, Subject: msg.Subject, Started: at, Updated: at, Messages: 1, Version: 1}
+	if err := s.App.Stores.MailIn.SaveInbound(ctx, msg, conv, nil, nil, pg.AuditEntry{At: at, Actor: "mail-in", Action: "receive mail", Target: ref}); err != nil {
+		t.Fatal(err)
+	}
+	return msg.RawKey
+}
+
+// attachmentKey is where storeMail keeps an attachment.
+func attachmentKey(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return "inbound/attachments/" + hex.EncodeToString(sum[:])
+}
+
+// bucketsMention returns, by listing the site's buckets (receiving, exports, kits),
+// every object whose contents or key mention text, as bucket/key.
+func bucketsMention(t *testing.T, s *site, text string) []string {
+	t.Helper()
+	ctx := context.Background()
+	s3c := s3exports.NewClient(testenv.AWSConfig(t))
+	var found []string
+	for _, bucket := range []string{s.Config.ReceivingBucket, s.Config.ExportsBucket, s.Config.KitsBucket} {
+		p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		for page := 0; p.HasMorePages(); page++ {
+			if page > 100 {
+				t.Fatalf("bucket %s: more than 100 pages", bucket)
+			}
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("list %s: %v", bucket, err)
+			}
+			for _, o := range out.Contents {
+				obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(obj.Body)
+				obj.Body.Close()
+				if strings.Contains(strings.ToLower(string(body)+aws.ToString(o.Key)), strings.ToLower(text)) {
+					found = append(found, bucket+"/"+aws.ToString(o.Key))
+				}
+			}
+		}
+	}
+	return found
+}
+
+// objectExists reports whether the receiving bucket holds key.
+func objectExists(t *testing.T, s *site, bucket, key string) bool {
+	t.Helper()
+	_, err := s3exports.NewClient(testenv.AWSConfig(t)).HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	return err == nil
+}
+
+// privacyMemberWithFiles is privacyMember, with the objects of the messages in the
+// receiving bucket.
+func privacyMemberWithFiles(t *testing.T) (*rsvpEvent, string, string, mailFiles) {
+	t.Helper()
+	e := newRSVPEventWith(t, 5, map[string]string{"RECEIVING_BUCKET": testenv.Bucket(t, s3exports.NewClient(testenv.AWSConfig(t)))})
 	email := testenv.Address("privacy")
 	form := joinForm(email)
 	form["groups"] = []string{"london", "midlands"}
@@ -48,15 +146,14 @@ func privacyMember(t *testing.T) (*rsvpEvent, string, string) {
 	if _, err := e.open(t, person{email: email, name: "Ada Lovelace", token: token}).answer("going"); err != nil {
 		t.Fatal(err)
 	}
-	// A message they sent us, stored as the inbound function stores it.
-	at := e.s.Clock.Now()
-	ref := "PG-" + strings.ToUpper(testenv.RandomID()[:6])
-	msg := pg.InboundMessage{ID: "ses-" + testenv.RandomID(), RawKey: "inbound/x", Received: at, From: email, Subject: "A question", Text: "When is the next meeting?"}
-	conv := pg.Conversation{Ref: ref, Status: "open", From: email, Subject: msg.Subject, Started: at, Updated: at, Messages: 1, Version: 1}
-	if err := e.s.App.Stores.MailIn.SaveInbound(context.Background(), msg, conv, nil, nil, pg.AuditEntry{At: at, Actor: "mail-in", Action: "receive mail", Target: ref}); err != nil {
-		t.Fatal(err)
-	}
-	return e, email, tokenOf(t, manage)
+	// A message they sent us, stored as the inbound function stores it, with an
+	// attachment only they sent and one that someone else sent too (stored once: its
+	// key is its content's hash).
+	own, shared := "Notes by "+email+" for the next session", "Agenda for the Derby session "+testenv.RandomID()
+	files := mailFiles{own: attachmentKey(own), shared: attachmentKey(shared)}
+	files.raw = storeMail(t, e.s, email, "A question", own, shared)
+	files.otherRaw = storeMail(t, e.s, testenv.Address("other-sender"), "The agenda", shared)
+	return e, email, tokenOf(t, manage), files
 }
 
 // askFor presses a manage page's "Download my data" or "Delete my data" and returns
@@ -97,6 +194,8 @@ func TestAPersonDownloadsTheirDataOnceWithinTheHour(t *testing.T) {
 		Person   []map[string]any `json:"person"`
 		RSVPs    []map[string]any `json:"rsvps"`
 		Messages []map[string]any `json:"messages"`
+		Emails   []map[string]any `json:"emails"`
+		Audit    []map[string]any `json:"audit"`
 	}
 	if err := json.Unmarshal([]byte(r.Body), &data); err != nil {
 		t.Fatalf("export is not JSON: %v\n%s", err, r.Body)
@@ -124,6 +223,26 @@ func TestAPersonDownloadsTheirDataOnceWithinTheHour(t *testing.T) {
 	}
 	if len(data.Messages) != 1 || data.Messages[0]["text"] != "When is the next meeting?" {
 		t.Errorf("export's messages: %v, want the one they sent", data.Messages)
+	}
+	// The emails we sent them (the audit trail names them by their pseudonym), with
+	// what became of each, and the audit entries about them.
+	hash := s.App.Web.Privacy.AddressHash(email)
+	sentTo := 0
+	for _, a := range data.Audit {
+		if a["target"] == "person "+hash && a["action"] == "send email" {
+			sentTo++
+		}
+	}
+	if sentTo < 2 {
+		t.Errorf("export's audit entries: %v, want those of the emails sent to them (confirmation, welcome)", data.Audit)
+	}
+	for _, e := range data.Emails {
+		if e["state"] != "sent" || e["id"] == nil || e["sealed"] != nil {
+			t.Errorf("export's email %v: want its ID and state (sent), not the sealed message", e)
+		}
+	}
+	if len(data.Emails) != sentTo {
+		t.Errorf("export lists %d emails, want the %d the audit trail says were sent", len(data.Emails), sentTo)
 	}
 
 	// The link works once.
@@ -176,10 +295,24 @@ func remains(t *testing.T, s *site, text string) []map[string]any {
 
 func TestAPersonErasesTheirDataByAConfirmedLinkAndMayJoinAgain(t *testing.T) {
 	t.Parallel()
-	e, email, manage := privacyMember(t)
+	e, email, manage, files := privacyMemberWithFiles(t)
 	s := e.s
 	if left := remains(t, s, email); len(left) == 0 {
 		t.Fatal("the member left nothing in the table to erase")
+	}
+	// An admin downloaded the London members CSV, which lists them (kept a day in the
+	// exports bucket), and another download lists only others.
+	admin := s.as(e.admin.Email)
+	if csv := admin.download("/facilitate/london/members.csv"); !strings.Contains(csv.Body, email) {
+		t.Fatalf("the members CSV does not list them:\n%s", csv.Body)
+	}
+	s3c := s3exports.NewClient(testenv.AWSConfig(t))
+	othersCSV := "members/midlands/" + testenv.RandomID() + "/midlands-confirmed-members.csv"
+	if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(s.Config.ExportsBucket), Key: aws.String(othersCSV), Body: strings.NewReader("email,name\nsomeone@example.org,Someone\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if left := bucketsMention(t, s, email); len(left) < 3 {
+		t.Fatalf("the buckets hold %v, want their raw message, their attachment and the members CSV", left)
 	}
 	askFor(t, s, manage, "erase")
 	link := testenv.Link(t, testenv.LastMail(t, email).Body.Text, "/privacy/erase")
@@ -196,6 +329,23 @@ func TestAPersonErasesTheirDataByAConfirmedLinkAndMayJoinAgain(t *testing.T) {
 	}
 	if left := remains(t, s, email); len(left) != 0 {
 		t.Errorf("after erasure the tables still mention the address:\n%v", left)
+	}
+	if left := bucketsMention(t, s, email); len(left) != 0 {
+		t.Errorf("after erasure the buckets still mention the address: %v", left)
+	}
+	for _, gone := range []string{files.raw, files.own} {
+		if objectExists(t, s, s.Config.ReceivingBucket, gone) {
+			t.Errorf("after erasure the receiving bucket still holds %s", gone)
+		}
+	}
+	// What others sent is kept: their message, and the attachment that theirs has too.
+	for _, kept := range []string{files.otherRaw, files.shared} {
+		if !objectExists(t, s, s.Config.ReceivingBucket, kept) {
+			t.Errorf("erasing one person deleted %s, which another person's message has", kept)
+		}
+	}
+	if !objectExists(t, s, s.Config.ExportsBucket, othersCSV) {
+		t.Error("erasing one person deleted a members CSV that does not list them")
 	}
 	// The place they held went back: the event counts nobody going.
 	if _, status, going := e.answers(t); going != 1 || status[email] != "" {
@@ -241,9 +391,10 @@ func TestAnEraseLinkExpiresUnused(t *testing.T) {
 func TestAnAdminExportsAndErasesOnADataProtectionRequest(t *testing.T) {
 	t.Parallel()
 	admin := testenv.Address("dp-admin")
-	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin, "RECEIVING_BUCKET": testenv.Bucket(t, s3exports.NewClient(testenv.AWSConfig(t)))})
 	email := testenv.Address("dp-subject")
 	s.joinAndConfirm(email)
+	raw := storeMail(t, s, email, "Please delete my data", "My notes, from "+email)
 	s.signIn(admin)
 	if r := s.get("/admin/privacy"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Data-protection requests") {
 		t.Fatalf("admin privacy page: %d\n%s", r.Status, r.Body)
@@ -261,8 +412,85 @@ func TestAnAdminExportsAndErasesOnADataProtectionRequest(t *testing.T) {
 	if left := remains(t, s, email); len(left) != 0 {
 		t.Errorf("after an admin's erasure the tables still mention the address:\n%v", left)
 	}
+	if left := bucketsMention(t, s, email); len(left) != 0 || objectExists(t, s, s.Config.ReceivingBucket, raw) {
+		t.Errorf("after an admin's erasure the buckets still mention the address: %v", left)
+	}
 	audit := remains(t, s, "erased on a data-protection request")
 	if len(audit) != 1 || audit[0]["actor"] != admin {
 		t.Errorf("audit of the admin's erasure: %v", audit)
+	}
+}
+
+// What a person signed up to outside their own partition (a council's contact, a
+// proposed group they made and their interest in it) is in their export, and an
+// erasure deletes it: the proposal stays for the others interested in it, without its
+// proposer, and counts them only; declining it then tells nobody and fails nothing.
+func TestSignUpsOutsideThePersonsPartitionAreExportedAndErased(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	admin := testenv.Address("su-admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	email, fan := testenv.Address("su-person"), testenv.Address("su-fan")
+	if r := s.post("/councils/sign-up", registerForm(email)); r.Status != http.StatusOK {
+		t.Fatalf("council sign-up: %d\n%s", r.Status, r.Body)
+	}
+	if r := s.post("/councils/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, email).Body.Text, "/councils/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("council confirm: %d\n%s", r.Status, r.Body)
+	}
+	s.post("/proposals/new", url.Values{"area": {"North West"}, "name": {"Grace Hopper"}, "email": {email}, "why": {"No group covers Manchester."}})
+	if r := s.post("/proposals/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, email).Body.Text, "/proposals/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("confirm proposal: %d\n%s", r.Status, r.Body)
+	}
+	props, err := s.App.Services.Proposals.OpenProposals(ctx)
+	if err != nil || len(props) != 1 {
+		t.Fatalf("proposals: %+v %v", props, err)
+	}
+	id := props[0].ID
+	s.signIn(admin)
+	if r := s.post("/admin/proposals/"+id+"/list", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("list: %d", r.Status)
+	}
+	s.post("/proposals/"+id+"/interest", url.Values{"name": {"Fan"}, "email": {fan}})
+	if r := s.post("/proposals/interest/confirm", url.Values{"token": {tokenOf(t, testenv.Link(t, testenv.LastMail(t, fan).Body.Text, "/proposals/interest/confirm"))}}); r.Status != http.StatusOK {
+		t.Fatalf("confirm interest: %d\n%s", r.Status, r.Body)
+	}
+
+	r := s.post("/admin/privacy/export", url.Values{"email": {email}})
+	var data struct {
+		Signups []map[string]any `json:"signups"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &data); err != nil {
+		t.Fatalf("export: %d %v\n%s", r.Status, err, r.Body)
+	}
+	var contact, interest, proposal bool
+	for _, it := range data.Signups {
+		contact = contact || it["role"] == "Head of Digital"
+		interest = interest || it["proposalId"] == id
+		proposal = proposal || (it["area"] == "North West" && it["proposerEmail"] == email)
+	}
+	if !contact || !interest || !proposal {
+		t.Errorf("export's sign-ups (council contact %v, interest %v, proposal %v): %v", contact, interest, proposal, data.Signups)
+	}
+
+	mailed := len(testenv.Mail(t, email))
+	if r := s.post("/admin/privacy/erase", url.Values{"email": {email}}); r.Status != http.StatusOK {
+		t.Fatalf("erase: %d\n%s", r.Status, r.Body)
+	}
+	// Nothing is left but the audit trail's record of the admin listing the proposal
+	// (before and after): the trail is never changed (README, "Privacy").
+	for _, left := range remains(t, s, email) {
+		if left["pk"] != "AUDIT" || left["actor"] != admin || left["action"] != "list proposal" {
+			t.Errorf("after erasure the tables still mention the address: %v", left)
+		}
+	}
+	p, err := s.App.Services.Proposals.Proposal(ctx, id)
+	if err != nil || p.Interested != 1 || p.ProposerEmail != "" || p.ProposerName != "" || p.Area != "North West" {
+		t.Errorf("the proposal after its proposer was erased: %+v %v; want it kept, counting the fan only, naming nobody", p, err)
+	}
+	if err := s.App.Services.Proposals.DeclineProposal(ctx, pg.Caller{Email: admin, Admin: true}, id, "Too few people."); err != nil {
+		t.Errorf("declining the proposal of an erased proposer: %v", err)
+	}
+	if got := len(testenv.Mail(t, email)); got != mailed {
+		t.Errorf("the erased proposer got %d emails, want the %d before the erasure", got, mailed)
 	}
 }

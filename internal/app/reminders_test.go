@@ -61,7 +61,7 @@ func TestRemindersGoOnceToEveryoneGoingTwoDaysBefore(t *testing.T) {
 	}
 	audited := 0
 	for _, e := range auditTrail(t, f.s, f.admin.Email) {
-		if e.Actor == pg.MailOutActor && e.Action == "send reminder" && e.Target == pg.MailOutTarget(f.s.App.Services.Memberships.Limiter.Pseudonym, going) {
+		if e.Actor == pg.MailOutActor && e.Action == "send reminder" && e.Target == pg.MailOutTarget(f.s.App.Services.Memberships.Pseudonym, going) {
 			audited++
 		}
 	}

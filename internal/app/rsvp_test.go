@@ -30,8 +30,18 @@ type rsvpEvent struct {
 
 func newRSVPEvent(t *testing.T, capacity int) *rsvpEvent {
 	t.Helper()
+	return newRSVPEventWith(t, capacity, nil)
+}
+
+// newRSVPEventWith is newRSVPEvent on a site with more configuration (extra).
+func newRSVPEventWith(t *testing.T, capacity int, extra map[string]string) *rsvpEvent {
+	t.Helper()
 	admin := testenv.Address("admin")
-	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	extra["ADMIN_EMAILS"] = admin
+	s := newSite(t, extra)
 	s.Clock.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, pg.London))
 	e := &rsvpEvent{s: s, admin: pg.Caller{Email: admin, Admin: true}}
 	ctx := context.Background()

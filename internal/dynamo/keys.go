@@ -59,6 +59,7 @@ import (
 //	conversation         CONV#<ref>          CONV                INBOX#<status>    <updated>#<ref>
 //	inbound message      CONV#<ref>          MSG#<received>#<ses id>  (what was read of it; the raw message is in S3)
 //	                                                                 gsi1: SENDER#<from>  MSG#<received>#<ses id>
+//	attachment's use     FILE#<object key>   <ses id>      (a message whose attachment is stored at the key; ttl as the message)
 //	variant's lineage    KITS#<nnnn>         LINEAGE#<group>  (parent kit, base and copied revisions of a group's variant)
 //	variant's merge      KIT#<nnnn>#<group>  MERGE         (a merge in progress: the revisions merged, the answers so far)
 //	used upload token    UPLOAD#<hash>       UPLOAD        (a kit file's upload, checked once; ttl)
@@ -119,7 +120,13 @@ import (
 //     (ATTEND#<nnnn>#<group> / <email>) and ledger rows (SEND#/REMIND#<nnnn> /
 //     <kind>#<group>#<email>) for each round and each group they belonged to, and
 //     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
-//     gsi1pk = SENDER#<email>
+//     gsi1pk = SENDER#<email>; their sign-ups elsewhere: Query pk = REGISTER and
+//     pk = PROPOSALS, then BatchGetItem of REGISTER#<code> / CONTACT#<email> and
+//     PROPOSAL#<id> / INTERESTED#<email>; the audit entries about them: Query pk = AUDIT
+//     of the audit table (and of this table), filtered on the address and its keyed hash,
+//     then BatchGetItem of the outbox items those entries name
+//   - whether a stored attachment (content-addressed, so shared by every message with
+//     the same bytes) is still used by a message an erasure keeps: Query pk = FILE#<key>
 //   - an SES event: UpdateItem of the outbox item its tags name, or for a ledger row
 //     GetItem, then a transaction moving the row and its DELIVERY count; a
 //     transient bounce an UpdateItem of the person's DELIVERY item (a set of message
@@ -351,6 +358,10 @@ func privacyPK(hash string) string { return "PRIVACY#" + hash }
 
 // senderPK lists the messages an address sent us (gsi1), for its export and erasure.
 func senderPK(email string) string { return "SENDER#" + pg.NormaliseEmail(email) }
+
+// attachmentUsePK is the partition listing the messages whose attachment is stored at
+// an object key (one item per message, sk its SES message ID).
+func attachmentUsePK(objectKey string) string { return "FILE#" + objectKey }
 
 // Mail in.
 const (

@@ -129,7 +129,11 @@ func (st *MailInStore) SaveInbound(ctx context.Context, m pg.InboundMessage, c p
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "save inbound message", append(items, audit), 0)
+	items = append(items, audit)
+	// Each stored attachment's use by this message, last (the reasons above are read by
+	// position), so that erasing a sender deletes a file no other message uses.
+	items = append(items, st.attachmentUses(m, msg[attrTTL])...)
+	err = st.transact(ctx, "save inbound message", items, 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
 		switch {
 		case reasonAt(cancelled, 0) == "ConditionalCheckFailed":
@@ -198,4 +202,23 @@ func (st *MailInStore) MailCount(ctx context.Context, counter string) (int, erro
 		return 0, nil
 	}
 	return it.Hits, err
+}
+
+// attachmentUses are the puts that record which stored attachments a message uses
+// (FILE#<key> / <ses id>), kept as long as the message (ttl, nil for none).
+func (st *MailInStore) attachmentUses(m pg.InboundMessage, ttl types.AttributeValue) []types.TransactWriteItem {
+	var puts []types.TransactWriteItem
+	seen := map[string]bool{}
+	for _, a := range m.Attachments {
+		if a.Key == "" || seen[a.Key] {
+			continue
+		}
+		seen[a.Key] = true
+		item := map[string]types.AttributeValue{attrPK: s(attachmentUsePK(a.Key)), attrSK: s(m.ID)}
+		if ttl != nil {
+			item[attrTTL] = ttl
+		}
+		puts = append(puts, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
+	}
+	return puts
 }

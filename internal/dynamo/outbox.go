@@ -250,3 +250,15 @@ func (st *OutboxStore) AddressSuppressed(ctx context.Context, email string) (boo
 	}
 	return len(out.Item) > 0, nil
 }
+
+// AddressErased reports whether an erased address's hash is on the suppression list
+// (one GetItem of SUPPRESSED / ERASED#<hash>).
+func (st *OutboxStore) AddressErased(ctx context.Context, hash string) (bool, error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.Table), Key: key(pkSuppressed, erasedSK(hash)), ProjectionExpression: aws.String("pk"),
+	})
+	if err != nil {
+		return false, unavailable(fmt.Errorf("read the suppression list: %w", err))
+	}
+	return len(out.Item) > 0, nil
+}

@@ -7,6 +7,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,18 +78,32 @@ func (st *PrivacyStore) UsePrivacyLink(ctx context.Context, purpose, nonceHash s
 // found is what was found about a person: the items, by where they came from.
 type found struct {
 	person, rsvps, deliveries, messages, suppression []map[string]types.AttributeValue
+	// signups are what they signed up to outside their partition: a council's contact,
+	// someone interested in a proposed group, and the proposals they made (proposed:
+	// not deleted but stripped of them).
+	signups, proposed []map[string]types.AttributeValue
+	// audit are the entries about them (exported, never deleted); outbox the outbox
+	// items of the emails the entries say were sent to them: their delivery states.
+	audit, outbox []map[string]types.AttributeValue
 	// conversations are the items of the conversations they started (with our replies
 	// to them), and each message's "seen" item: deleted with them, not exported.
 	conversations []map[string]types.AttributeValue
 }
 
 func (f found) all() [][]map[string]types.AttributeValue {
-	return [][]map[string]types.AttributeValue{f.person, f.rsvps, f.deliveries, f.messages, f.suppression, f.conversations}
+	return [][]map[string]types.AttributeValue{f.person, f.rsvps, f.deliveries, f.messages, f.suppression, f.conversations, f.signups, f.outbox}
 }
 
-// find reads everything held about an address, by its keys.
-func (st *PrivacyStore) find(ctx context.Context, email string) (found, error) {
+// find reads everything held about an address, by its keys, and the audit entries
+// that name it or its keyed hash.
+func (st *PrivacyStore) find(ctx context.Context, email, hash string) (found, error) {
 	var f found
+	if err := st.findSignups(ctx, email, &f); err != nil {
+		return f, err
+	}
+	if err := st.findAudit(ctx, email, hash, &f); err != nil {
+		return f, err
+	}
 	if err := st.queryPrefix(ctx, personPK(email), "", &f.person); err != nil {
 		return f, err
 	}
@@ -172,6 +187,86 @@ func (st *PrivacyStore) find(ctx context.Context, email string) (found, error) {
 	return f, nil
 }
 
+// findSignups finds their sign-ups kept outside their partition: for each council in
+// the register, their contact item; for each proposal, their interest; and the
+// proposals they made.
+func (st *PrivacyStore) findSignups(ctx context.Context, email string, f *found) error {
+	var entries, proposals []map[string]types.AttributeValue
+	if err := st.queryPrefix(ctx, pkRegister, councilSK(""), &entries); err != nil {
+		return err
+	}
+	if err := st.queryPrefix(ctx, pkProposals, proposalSK(""), &proposals); err != nil {
+		return err
+	}
+	var keys []map[string]types.AttributeValue
+	for _, it := range entries {
+		if code, _ := it["code"].(*types.AttributeValueMemberS); code != nil {
+			keys = append(keys, key(registerContactsPK(code.Value), contactSK(email)))
+		}
+	}
+	for _, it := range proposals {
+		if id, _ := it["id"].(*types.AttributeValueMemberS); id != nil {
+			keys = append(keys, key(interestedPK(id.Value), interestedSK(email)))
+		}
+		if by, _ := it["proposerEmail"].(*types.AttributeValueMemberS); by != nil && pg.NormaliseEmail(by.Value) == email {
+			f.proposed = append(f.proposed, it)
+		}
+	}
+	var err error
+	f.signups, err = st.batchGet(ctx, keys)
+	return err
+}
+
+// maxAuditPages bounds the reading of the audit trail for one person (1 MB a page).
+const maxAuditPages = 2000
+
+// findAudit finds the audit entries that name the address or its keyed hash (as actor,
+// target, or in what changed): one Query of the trail's partition, filtered, in the
+// audit table and then in the older entries of the table. The trail has no index by
+// person, so this reads the whole trail; exports and erasures are rare. Of the emails
+// the entries say were sent to them, it reads the outbox items: their delivery states.
+func (st *PrivacyStore) findAudit(ctx context.Context, email, hash string, f *found) error {
+	for _, table := range []string{AuditTableName(st.Table), st.Table} {
+		p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
+			TableName:              aws.String(table),
+			KeyConditionExpression: aws.String("pk = :pk"),
+			FilterExpression: aws.String("contains(#actor, :email) OR contains(#target, :email) OR contains(#before, :email) OR contains(#after, :email) OR " +
+				"contains(#actor, :hash) OR contains(#target, :hash) OR contains(#before, :hash) OR contains(#after, :hash)"),
+			ExpressionAttributeNames:  map[string]string{"#actor": "actor", "#target": "target", "#before": "before", "#after": "after"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pkAudit), ":email": s(email), ":hash": s(hash)},
+		})
+		for page := 0; p.HasMorePages(); page++ {
+			if page >= maxAuditPages {
+				return unavailable(fmt.Errorf("read the audit trail of a person: more than %d pages", maxAuditPages))
+			}
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return unavailable(fmt.Errorf("read the audit trail of a person: %w", err))
+			}
+			f.audit = append(f.audit, out.Items...)
+		}
+	}
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, it := range f.audit {
+		after, _ := it["after"].(*types.AttributeValueMemberS)
+		actor, _ := it["actor"].(*types.AttributeValueMemberS)
+		if after == nil || actor == nil || actor.Value != pg.MailOutActor {
+			continue
+		}
+		var sent struct {
+			Outbox string `json:"outbox"`
+		}
+		if json.Unmarshal([]byte(after.Value), &sent) == nil && sent.Outbox != "" && !seen[sent.Outbox] {
+			seen[sent.Outbox] = true
+			keys = append(keys, key(outboxPK(sent.Outbox), OutboxSK))
+		}
+	}
+	var err error
+	f.outbox, err = st.batchGet(ctx, keys)
+	return err
+}
+
 // appendFound appends to items those of keys that exist.
 func appendFound(ctx context.Context, st *PrivacyStore, items []map[string]types.AttributeValue, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	got, err := st.batchGet(ctx, keys)
@@ -199,7 +294,7 @@ func (st *PrivacyStore) batchGet(ctx context.Context, keys []map[string]types.At
 }
 
 // internalAttributes are the table's own attributes, left out of an export.
-var internalAttributes = []string{attrPK, attrSK, attrGSI1PK, attrGSI1SK, attrTTL, "nonceHash"}
+var internalAttributes = []string{attrPK, attrSK, attrGSI1PK, attrGSI1SK, attrTTL, "nonceHash", "sealed", "run", "claimedAt"}
 
 func exported(items []map[string]types.AttributeValue) ([]map[string]any, error) {
 	out := []map[string]any{}
@@ -221,9 +316,10 @@ func exported(items []map[string]types.AttributeValue) ([]map[string]any, error)
 	return out, nil
 }
 
-// PersonData reads everything held about an address.
-func (st *PrivacyStore) PersonData(ctx context.Context, email string) (pg.PersonData, error) {
-	f, err := st.find(ctx, email)
+// PersonData reads everything held about an address, and the audit entries about it
+// (by the address or its keyed hash).
+func (st *PrivacyStore) PersonData(ctx context.Context, email, hash string) (pg.PersonData, error) {
+	f, err := st.find(ctx, email, hash)
 	if err != nil {
 		return pg.PersonData{}, err
 	}
@@ -231,7 +327,10 @@ func (st *PrivacyStore) PersonData(ctx context.Context, email string) (pg.Person
 	for _, part := range []struct {
 		to    *[]map[string]any
 		items []map[string]types.AttributeValue
-	}{{&d.Person, f.person}, {&d.RSVPs, f.rsvps}, {&d.Deliveries, f.deliveries}, {&d.Messages, f.messages}, {&d.Suppression, f.suppression}} {
+	}{
+		{&d.Person, f.person}, {&d.RSVPs, f.rsvps}, {&d.Deliveries, f.deliveries}, {&d.Messages, f.messages}, {&d.Suppression, f.suppression},
+		{&d.Signups, append(f.signups, f.proposed...)}, {&d.Emails, f.outbox}, {&d.Audit, f.audit},
+	} {
 		if *part.to, err = exported(part.items); err != nil {
 			return d, err
 		}
@@ -239,14 +338,87 @@ func (st *PrivacyStore) PersonData(ctx context.Context, email string) (pg.Person
 	return d, nil
 }
 
+// messageFiles returns, of the inbound messages among items, the keys of their raw
+// messages in the receiving bucket, the keys of their stored attachments, the keys of
+// the items that record those attachments' uses, and the messages' SES IDs.
+func messageFiles(items [][]map[string]types.AttributeValue) (raw, attachments []string, uses []map[string]types.AttributeValue, ids map[string]bool) {
+	ids = map[string]bool{}
+	seen := map[string]bool{}
+	for _, group := range items {
+		for _, it := range group {
+			sk, _ := it[attrSK].(*types.AttributeValueMemberS)
+			if sk == nil || !strings.HasPrefix(sk.Value, "MSG#") {
+				continue
+			}
+			var msg inboundItem
+			if err := attributevalue.UnmarshalMap(it, &msg); err != nil || msg.ID == "" || ids[msg.ID] {
+				continue
+			}
+			ids[msg.ID] = true
+			if msg.RawKey != "" && !seen[msg.RawKey] {
+				seen[msg.RawKey] = true
+				raw = append(raw, msg.RawKey)
+			}
+			for _, a := range msg.Attachments {
+				if a.Key == "" {
+					continue
+				}
+				uses = append(uses, key(attachmentUsePK(a.Key), msg.ID))
+				if !seen[a.Key] {
+					seen[a.Key] = true
+					attachments = append(attachments, a.Key)
+				}
+			}
+		}
+	}
+	return raw, attachments, uses, ids
+}
+
+// unusedFiles returns those of the attachment keys that no message but the ones named
+// by erased uses: a file is stored once for every message with the same bytes, so one
+// that a kept message also has is kept.
+func (st *PrivacyStore) unusedFiles(ctx context.Context, keys []string, erased map[string]bool) ([]string, error) {
+	var unused []string
+	for _, k := range keys {
+		var uses []map[string]types.AttributeValue
+		if err := st.queryPrefix(ctx, attachmentUsePK(k), "", &uses); err != nil {
+			return nil, err
+		}
+		kept := false
+		for _, u := range uses {
+			if id, _ := u[attrSK].(*types.AttributeValueMemberS); id != nil && !erased[id.Value] {
+				kept = true
+				break
+			}
+		}
+		if !kept {
+			unused = append(unused, k)
+		}
+	}
+	return unused, nil
+}
+
 // ErasePerson deletes everything held about an address: an answer that held a place
 // or a waiting place is first withdrawn (so the place goes to whoever waited longest),
-// then every item found is deleted; last, one transaction puts the address's hash on
-// the suppression list with the audit entry.
-func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at time.Time, a pg.AuditEntry) error {
-	f, err := st.find(ctx, email)
+// then the objects of the messages being deleted are handed to files (their raw
+// messages, and the attachments no other message uses), while the items still name
+// them, then every item found is deleted; last, one transaction puts the address's
+// hash on the suppression list with the audit entry.
+func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at time.Time, a pg.AuditEntry, files func(ctx context.Context, keys []string) error) error {
+	f, err := st.find(ctx, email, hash)
 	if err != nil {
 		return err
+	}
+	raw, attachments, uses, ids := messageFiles(f.all())
+	f.conversations = append(f.conversations, uses...)
+	if files != nil && len(raw)+len(attachments) > 0 {
+		unused, err := st.unusedFiles(ctx, attachments, ids)
+		if err != nil {
+			return err
+		}
+		if err := files(ctx, append(raw, unused...)); err != nil {
+			return fmt.Errorf("delete the stored messages: %w", err)
+		}
 	}
 	for _, it := range f.rsvps {
 		var ans attendanceItem
@@ -292,6 +464,9 @@ func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at 
 			batch = out.UnprocessedItems[st.Table]
 		}
 	}
+	if err := st.forgetSignups(ctx, f); err != nil {
+		return err
+	}
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
@@ -302,6 +477,37 @@ func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at 
 		}}},
 		audit,
 	}, 0)
+}
+
+// forgetSignups updates what their deleted sign-ups were counted in or named in: each
+// proposal they were interested in counts one fewer, and each they made no longer
+// names its proposer (its area and reasons stay, for the people interested in it).
+func (st *PrivacyStore) forgetSignups(ctx context.Context, f found) error {
+	for _, it := range f.signups {
+		id, _ := it["proposalId"].(*types.AttributeValueMemberS)
+		if id == nil {
+			continue // a council's contact: deleted, nothing counts it
+		}
+		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(st.Table), Key: key(pkProposals, proposalSK(id.Value)),
+			UpdateExpression:          aws.String("ADD interested :less"),
+			ConditionExpression:       aws.String("interested > :none"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":less": n(-1), ":none": n(0)},
+		})
+		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ok {
+			return unavailable(fmt.Errorf("count an erased person's interest out of proposal %s: %w", id.Value, err))
+		}
+	}
+	for _, it := range f.proposed {
+		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(st.Table), Key: map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]},
+			UpdateExpression: aws.String("REMOVE proposerEmail, proposerName"),
+		})
+		if err != nil {
+			return unavailable(fmt.Errorf("take an erased person off the proposal they made: %w", err))
+		}
+	}
+	return nil
 }
 
 // Erased reports whether an address's hash is on the suppression list as erased.

@@ -26,6 +26,11 @@ const (
 	useKeyID    Use = "peergroups/v1/key-id"          // the secret's public name
 )
 
+// UsePeople names the HMAC key of the pseudonyms that stand for a person (the audit
+// trail, an erased address's suppression, the logs), derived from PSEUDONYM_KEY, not
+// from LINK_KEY.
+const UsePeople Use = "peergroups/v1/person-pseudonyms"
+
 // SecretLength is the length of the secret every key is derived from.
 const SecretLength = 32
 
@@ -90,6 +95,9 @@ func newKeySet(secret []byte) (*keySet, error) {
 // made until its overlap ends. Rotating the secret therefore signs nobody out and breaks
 // no link already sent, as long as the overlap lasts.
 type Keyring struct {
+	// people keys PersonPseudonym: derived from a secret that is never rotated; nil
+	// until SetPseudonymKey, when the current link key's rate-limit key is used.
+	people        []byte
 	current       *keySet
 	previous      *keySet // nil when there is none
 	previousUntil time.Time
@@ -181,5 +189,31 @@ func (k *Keyring) Verify(use Use, signed string, parts ...string) bool {
 // rate-limit counters. It uses the current key only: counters last an hour, so a
 // rotation only starts them again.
 func (k *Keyring) Pseudonym(parts ...string) string {
+	return mac(k.current.rate, parts)
+}
+
+// MinPseudonymSecret is the length, in bytes, of the shortest secret SetPseudonymKey
+// accepts.
+const MinPseudonymSecret = 32
+
+// SetPseudonymKey keys PersonPseudonym with a key derived from secret (PSEUDONYM_KEY),
+// which is never rotated: a rotation of the link key then changes no person's pseudonym.
+func (k *Keyring) SetPseudonymKey(secret []byte) error {
+	if len(secret) < MinPseudonymSecret {
+		return fmt.Errorf("pseudonym key must be at least %d bytes, got %d", MinPseudonymSecret, len(secret))
+	}
+	k.people = Derive(secret, UsePeople)
+	return nil
+}
+
+// PersonPseudonym returns a keyed hash of parts that stands for a person where their
+// address may not appear and must be recognised for years: the audit trail's names
+// for them, the suppression of an erased address, the logs. Keyed by the pseudonym key
+// when one is set (SetPseudonymKey), so that it stays the same when the link key is
+// rotated; otherwise by the current link key, like Pseudonym.
+func (k *Keyring) PersonPseudonym(parts ...string) string {
+	if k.people != nil {
+		return mac(k.people, parts)
+	}
 	return mac(k.current.rate, parts)
 }

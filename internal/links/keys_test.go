@@ -138,3 +138,31 @@ func TestKeyringRefusesBadSecrets(t *testing.T) {
 		t.Error("the current secret as the previous one was accepted")
 	}
 }
+
+// A person's pseudonym is keyed by the pseudonym key, not the link key: a rotation of
+// the link key (a new secret, the old one previous) leaves it the same. Without a
+// pseudonym key it follows the link key, and changes.
+func TestPersonPseudonymsOutliveARotationOfTheLinkKey(t *testing.T) {
+	old, next := newSecret(), newSecret()
+	before, _ := links.NewKeyring(old, nil, time.Time{}, time.Now)
+	after, _ := links.NewKeyring(next, old, time.Now().Add(time.Hour), time.Now)
+	if before.PersonPseudonym("erased", "ada@example.org") == after.PersonPseudonym("erased", "ada@example.org") {
+		t.Fatal("without a pseudonym key, the pseudonym did not follow the link key")
+	}
+	stable := []byte("a-pseudonym-key-that-is-never-rotated")
+	for _, ring := range []*links.Keyring{before, after} {
+		if err := ring.SetPseudonymKey(stable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if before.PersonPseudonym("erased", "ada@example.org") != after.PersonPseudonym("erased", "ada@example.org") {
+		t.Error("the pseudonym changed with the link key")
+	}
+	if after.PersonPseudonym("erased", "ada@example.org") == after.PersonPseudonym("erased", "bob@example.org") ||
+		after.PersonPseudonym("erased", "ada@example.org") == after.Pseudonym("erased", "ada@example.org") {
+		t.Error("pseudonyms collide, or the person's pseudonym is the rate-limit key's")
+	}
+	if err := after.SetPseudonymKey(stable[:31]); err == nil {
+		t.Error("a 31-byte pseudonym key was accepted")
+	}
+}

@@ -75,6 +75,9 @@ type Store interface {
 	ReleaseOutbox(ctx context.Context, id, run, reason string) error
 	// AddressSuppressed reports whether an address is on the suppression list.
 	AddressSuppressed(ctx context.Context, email string) (bool, error)
+	// AddressErased reports whether the hash an erased address is known by
+	// (pg.ErasedHash) is on the suppression list.
+	AddressErased(ctx context.Context, hash string) (bool, error)
 }
 
 // Invitations queues the invitations of an approved proposal (peergroups.Invitations does).
@@ -137,6 +140,10 @@ func (s *Sender) Do(ctx context.Context, id string) error {
 	case item.Message != nil:
 		if !item.Message.Requested {
 			suppressed, err := s.Store.AddressSuppressed(ctx, item.Message.To)
+			if err == nil && !suppressed && s.Pseudonym != nil {
+				// An erased person is on the list by a keyed hash only.
+				suppressed, err = s.Store.AddressErased(ctx, pg.ErasedHash(s.Pseudonym, item.Message.To))
+			}
 			if err != nil {
 				return s.release(ctx, id, run, fmt.Errorf("read the suppression list: %w", err))
 			}

@@ -17,6 +17,7 @@ type memStore struct {
 	mu         sync.Mutex
 	items      map[string]*memItem
 	suppressed map[string]bool
+	erased     map[string]bool // by hash
 }
 
 type memItem struct {
@@ -75,6 +76,12 @@ func (st *memStore) AddressSuppressed(_ context.Context, email string) (bool, er
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.suppressed[email], nil
+}
+
+func (st *memStore) AddressErased(_ context.Context, hash string) (bool, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.erased[hash], nil
 }
 
 func (st *memStore) state(id string) string {
@@ -200,5 +207,27 @@ func TestASuppressedAddressGetsOnlyTheEmailItAskedFor(t *testing.T) {
 	}
 	if m.sent != 2 || m.tags[0][pg.TagOutbox] != "b" || m.tags[1][pg.TagOutbox] != "c" {
 		t.Fatalf("sent %d with tags %v", m.sent, m.tags)
+	}
+}
+
+// An erased address is on the suppression list by its keyed hash only: a transactional
+// email to it is not sent; one it asked for just now (signing up anew) still goes.
+func TestAnErasedAddressGetsOnlyTheEmailItAskedFor(t *testing.T) {
+	st, m := newMemStore("a", "b", "c"), &mailer{}
+	pseudonym := func(parts ...string) string { return fmt.Sprint(parts) }
+	st.erased = map[string]bool{pg.ErasedHash(pseudonym, "a@example.org"): true, pg.ErasedHash(pseudonym, "b@example.org"): true}
+	st.items["b"].msg.Requested = true
+	s := sender(st, m)
+	s.Pseudonym = pseudonym
+	for _, id := range []string{"a", "b", "c"} {
+		if err := s.Do(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := []string{st.state("a"), st.state("b"), st.state("c")}; got[0] != StateSuppressed || got[1] != StateSent || got[2] != StateSent {
+		t.Fatalf("states %v, want suppressed (erased), sent (asked for), sent", got)
+	}
+	if m.sent != 2 {
+		t.Fatalf("sent %d, want 2", m.sent)
 	}
 }

@@ -52,6 +52,9 @@ type Memberships struct {
 	Network  GroupReader // the groups people can join
 	Councils *Councils
 	Limiter  Limiter
+	// Pseudonym keys the hash an erased address is suppressed by (ErasedHash), which a
+	// confirmed sign-up lifts: the keyring's PersonPseudonym.
+	Pseudonym func(parts ...string) string
 }
 
 // Groups returns every group.
@@ -169,8 +172,8 @@ func (s *Memberships) Confirm(ctx context.Context, token string) (Signup, []Grou
 	if err != nil {
 		return Signup{}, nil, err
 	}
-	if s.Limiter.Pseudonym != nil {
-		signup.ErasedHash = ErasedHash(s.Limiter.Pseudonym, signup.Email)
+	if s.Pseudonym != nil {
+		signup.ErasedHash = ErasedHash(s.Pseudonym, signup.Email)
 	}
 	if err := s.Store.ConfirmSignup(ctx, person, signup, s.Now(), welcome); err != nil {
 		return Signup{}, nil, fmt.Errorf("confirm signup: %w", err)

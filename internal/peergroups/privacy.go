@@ -31,6 +31,9 @@ type PersonData struct {
 	Deliveries  []map[string]any `json:"deliveries"`  // the ledger's rows of announcements, briefs and reminders to them
 	Messages    []map[string]any `json:"messages"`    // messages they sent us (what was read of them)
 	Suppression []map[string]any `json:"suppression"` // whether their address is on our suppression list
+	Signups     []map[string]any `json:"signups"`     // a council's contact, interest in a proposed group, the proposals they made
+	Emails      []map[string]any `json:"emails"`      // the emails the audit trail says were sent to them, with what became of each
+	Audit       []map[string]any `json:"audit"`       // the audit entries about them (by their address, or the keyed hash that stands for it)
 }
 
 // PrivacyStore is what Privacy keeps and reads.
@@ -43,19 +46,43 @@ type PrivacyStore interface {
 	// UsePrivacyLink removes a privacy link's nonce if it is unused and unexpired at
 	// now; otherwise it returns ErrLinkUsed.
 	UsePrivacyLink(ctx context.Context, purpose, nonceHash string, now time.Time) error
-	// PersonData reads everything held about an address, by its keys.
-	PersonData(ctx context.Context, email string) (PersonData, error)
+	// PersonData reads everything held about an address, by its keys, and the audit
+	// entries about it (by the address or hash, the keyed hash that stands for it).
+	PersonData(ctx context.Context, email, hash string) (PersonData, error)
 	// ErasePerson deletes everything held about an address, puts its hash on the
-	// suppression list and records the audit entry (which names only the hash).
-	ErasePerson(ctx context.Context, email, hash string, at time.Time, a AuditEntry) error
+	// suppression list and records the audit entry (which names only the hash). Before
+	// it deletes the items of their messages, it hands files the keys of the objects
+	// those items name (raw messages, and attachments no other message uses), when
+	// there are any and files is not nil.
+	ErasePerson(ctx context.Context, email, hash string, at time.Time, a AuditEntry, files func(ctx context.Context, keys []string) error) error
 }
+
+// MailFiles deletes the objects of received mail (the receiving bucket).
+type MailFiles interface {
+	DeleteMailObjects(ctx context.Context, keys []string) error
+}
+
+// ExportFiles deletes downloads kept for a while (the exports bucket) whose contents
+// mention text.
+type ExportFiles interface {
+	DeleteMentioning(ctx context.Context, prefix, text string) (int, error)
+}
+
+// MembersExportPrefix is where the members CSV downloads are kept in the exports
+// bucket (each lists addresses).
+const MembersExportPrefix = "members/"
 
 // Privacy exports and erases a person's data.
 type Privacy struct {
 	Env
 	Store PrivacyStore
-	// Pseudonym is the keyed hash an erased address is known by afterwards.
+	// Pseudonym is the keyed hash an erased address is known by afterwards: keyed by a
+	// secret that is never rotated (PSEUDONYM_KEY), so that it stays the same.
 	Pseudonym func(parts ...string) string
+	// Mail deletes an erased person's received messages and attachments; Exports the
+	// members CSVs that list them. Nil where there is no bucket.
+	Mail    MailFiles
+	Exports ExportFiles
 }
 
 // AddressHash returns the keyed hash that stands for an address once it is erased: in
@@ -162,7 +189,7 @@ func (s *Privacy) Export(ctx context.Context, token string) ([]byte, error) {
 }
 
 func (s *Privacy) exportJSON(ctx context.Context, email string) ([]byte, error) {
-	data, err := s.Store.PersonData(ctx, email)
+	data, err := s.Store.PersonData(ctx, email, s.AddressHash(email))
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -192,7 +219,18 @@ func (s *Privacy) erase(ctx context.Context, email, action, actor string) error 
 		actor = "person " + hash
 	}
 	a := AuditEntry{At: s.Now(), Actor: actor, Action: action, Target: "person " + hash}
-	if err := s.Store.ErasePerson(ctx, NormaliseEmail(email), hash, s.Now(), a); err != nil {
+	email = NormaliseEmail(email)
+	if s.Exports != nil {
+		// The members CSVs an admin or facilitator downloaded (kept a day) list them.
+		if _, err := s.Exports.DeleteMentioning(ctx, MembersExportPrefix, email); err != nil {
+			return fmt.Errorf("erase: the members downloads: %w", err)
+		}
+	}
+	var files func(context.Context, []string) error
+	if s.Mail != nil {
+		files = s.Mail.DeleteMailObjects
+	}
+	if err := s.Store.ErasePerson(ctx, email, hash, s.Now(), a, files); err != nil {
 		return fmt.Errorf("erase: %w", err)
 	}
 	return nil

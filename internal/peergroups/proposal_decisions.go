@@ -54,6 +54,10 @@ func (s *Proposals) ApproveProposal(ctx context.Context, c Caller, id string, g 
 		return 0, fmt.Errorf("approve proposal: %w", err)
 	}
 	s.Network.ForgetGroups()
+	if before.ProposerEmail == "" {
+		// The proposer erased their data: an admin appoints the facilitators.
+		return s.toInvite(ctx, after)
+	}
 	if err := s.Inviter.InviteFacilitator(ctx, before.ProposerEmail, g); err != nil {
 		return 0, err
 	}
@@ -116,6 +120,13 @@ func (s *Proposals) DeclineProposal(ctx context.Context, c Caller, id, reason st
 	}
 	after := before
 	after.Status, after.Reason = ProposalDeclined, reason
+	if before.ProposerEmail == "" {
+		// The proposer erased their data: nobody to tell.
+		if err := s.Store.DecideProposal(ctx, after, nil, s.audit(c, "decline proposal", id, before, after)); err != nil {
+			return fmt.Errorf("decline proposal: %w", err)
+		}
+		return nil
+	}
 	data, err := s.emailData(before.ProposerEmail, before.ProposerName, nil)
 	if err != nil {
 		return err

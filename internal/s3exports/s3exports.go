@@ -9,15 +9,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // LinkTTL is how long a link to an export works: long enough to start the download,
@@ -33,6 +37,19 @@ type Bucket struct {
 	// of S3's operations in the web function, which renders templates (text/template
 	// calls methods by name): megabytes, and a slower cold start.
 	ops func() (putObject, presignGetObject)
+	// purge returns the operations an erasure uses to find and delete the downloads
+	// that mention a person (method values, for the same reason).
+	purge func() purgeOps
+}
+
+type purgeOps struct {
+	list func(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	get  func(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	del  func(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+func purgeOpsOf(client *s3.Client) purgeOps {
+	return purgeOps{list: client.ListObjectsV2, get: client.GetObject, del: client.DeleteObject}
 }
 
 type (
@@ -51,7 +68,8 @@ func NewClient(cfg aws.Config) *s3.Client {
 // New returns a Bucket for a bucket name that uses client.
 func New(client *s3.Client, name string) *Bucket {
 	put, presign := client.PutObject, s3.NewPresignClient(client).PresignGetObject
-	return &Bucket{Name: name, ops: func() (putObject, presignGetObject) { return put, presign }}
+	purge := purgeOpsOf(client)
+	return &Bucket{Name: name, ops: func() (putObject, presignGetObject) { return put, presign }, purge: func() purgeOps { return purge }}
 }
 
 // Deferred returns a Bucket that builds its S3 client from cfg on its first export,
@@ -62,14 +80,78 @@ func Deferred(cfg aws.Config, name string) *Bucket {
 		once    sync.Once
 		put     putObject
 		presign presignGetObject
+		purge   purgeOps
 	)
+	build := func() {
+		client := NewClient(cfg)
+		put, presign = client.PutObject, s3.NewPresignClient(client).PresignGetObject
+		purge = purgeOpsOf(client)
+	}
 	return &Bucket{Name: name, ops: func() (putObject, presignGetObject) {
-		once.Do(func() {
-			client := NewClient(cfg)
-			put, presign = client.PutObject, s3.NewPresignClient(client).PresignGetObject
-		})
+		once.Do(build)
 		return put, presign
+	}, purge: func() purgeOps {
+		once.Do(build)
+		return purge
 	}}
+}
+
+// maxPurgePages bounds the listing of an erasure's purge: 1,000 keys a page, and the
+// bucket keeps a day of downloads.
+const maxPurgePages = 100
+
+// DeleteMentioning deletes every object under prefix whose contents mention text
+// (compared without case), and returns how many it deleted. An erasure uses it for
+// the members CSVs, which list addresses and are kept a day.
+func (b *Bucket) DeleteMentioning(ctx context.Context, prefix, text string) (int, error) {
+	ops := b.purge()
+	needle := []byte(strings.ToLower(text))
+	deleted := 0
+	var token *string
+	for page := 0; ; page++ {
+		if page >= maxPurgePages {
+			return deleted, fmt.Errorf("list %s: more than %d pages", prefix, maxPurgePages)
+		}
+		out, err := ops.list(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b.Name), Prefix: aws.String(prefix), ContinuationToken: token})
+		if err != nil {
+			return deleted, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, o := range out.Contents {
+			mentions, err := b.mentions(ctx, ops, aws.ToString(o.Key), needle)
+			if err != nil {
+				return deleted, err
+			}
+			if !mentions {
+				continue
+			}
+			if _, err := ops.del(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: o.Key}); err != nil {
+				return deleted, fmt.Errorf("delete %s: %w", aws.ToString(o.Key), err)
+			}
+			deleted++
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			return deleted, nil
+		}
+		token = out.NextContinuationToken
+	}
+}
+
+// mentions reports whether the object at key holds needle (lower case), read without
+// case.
+func (b *Bucket) mentions(ctx context.Context, ops purgeOps, key string, needle []byte) (bool, error) {
+	obj, err := ops.get(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
+	if err != nil {
+		if _, ok := errors.AsType[*types.NoSuchKey](err); ok {
+			return false, nil // gone meanwhile (the lifecycle rule)
+		}
+		return false, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	body, err := io.ReadAll(obj.Body)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", key, err)
+	}
+	return bytes.Contains(bytes.ToLower(body), needle), nil
 }
 
 func (b *Bucket) Put(ctx context.Context, prefix, contentType, filename string, body []byte) (string, error) {

@@ -37,10 +37,11 @@ type ops struct {
 	get     func(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	put     func(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	presign func(context.Context, *s3.GetObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	del     func(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 func opsOf(client *s3.Client) ops {
-	return ops{get: client.GetObject, put: client.PutObject, presign: s3.NewPresignClient(client).PresignGetObject}
+	return ops{get: client.GetObject, put: client.PutObject, presign: s3.NewPresignClient(client).PresignGetObject, del: client.DeleteObject}
 }
 
 // New returns the bucket called name, through client.
@@ -108,4 +109,15 @@ func (b *Bucket) AttachmentLink(ctx context.Context, key, name string, ttl time.
 		return "", fmt.Errorf("presign attachment %s: %w", key, err)
 	}
 	return req.URL, nil
+}
+
+// DeleteMailObjects deletes stored messages and attachments (an erasure): one
+// DeleteObject each, which succeeds for a key already gone.
+func (b *Bucket) DeleteMailObjects(ctx context.Context, keys []string) error {
+	for _, key := range keys {
+		if _, err := b.ops().del(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)}); err != nil {
+			return pg.Wrap(pg.KindUnavailable, fmt.Errorf("delete %s: %w", key, err), "")
+		}
+	}
+	return nil
 }

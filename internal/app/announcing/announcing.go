@@ -47,6 +47,6 @@ func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opt
 	return &announce.Reminders{
 		Store: stores.Reminders, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,
-		Watch: stores.Rounds, Pseudonym: keys.Pseudonym,
+		Watch: stores.Rounds, Pseudonym: keys.PersonPseudonym,
 	}, nil
 }

@@ -66,6 +66,6 @@ func NewOutbox(cfg app.Config, clients Clients, log *slog.Logger, opts ...app.Op
 	return &outbox.Sender{
 		Store: stores.Outbox, Mailer: Mailer(cfg, clients), Invitations: invitations,
 		Now: time.Now, Log: log, RetryPause: outbox.DefaultRetryPause,
-		Audit: stores.Outbox, Pseudonym: keys.Pseudonym,
+		Audit: stores.Outbox, Pseudonym: keys.PersonPseudonym,
 	}, nil
 }

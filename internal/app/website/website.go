@@ -13,6 +13,7 @@ import (
 	"github.com/peergroups/peergroups/internal/councils"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
+	"github.com/peergroups/peergroups/internal/s3exports"
 	"github.com/peergroups/peergroups/internal/s3kits"
 	"github.com/peergroups/peergroups/internal/s3mail"
 	"github.com/peergroups/peergroups/internal/web"
@@ -95,12 +96,15 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		Limits:    pg.Limits{PerEmail: cfg.LimitPerEmail, PerIP: cfg.LimitPerIP},
 		Pseudonym: keys.Pseudonym,
 	}, cfg.Admins)
+	// A confirmed sign-up lifts an erased address's suppression, found by its pseudonym.
+	services.Memberships.Pseudonym = keys.PersonPseudonym
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
 	services.KitDownloads.Zips = s3kits.DeferredZips(clients.AWS, cfg.KitsBucket)
 	// Mail's attachments, stored apart by the inbound function, are downloaded by link.
-	services.MailInbox.Files = s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
+	mailFiles := s3mail.Deferred(clients.AWS, cfg.ReceivingBucket)
+	services.MailInbox.Files = mailFiles
 	if cfg.GroupsMailDomain != "" {
 		// The groups' addresses, changed by admins: none may be one of the service's own.
 		services.Network.Addresses = stores.Network
@@ -132,7 +136,11 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 		KitSuggestions: services.KitSuggestions,
 		KitDownloads:   services.KitDownloads,
 
-		Privacy:   &pg.Privacy{Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.Pseudonym},
+		Privacy: &pg.Privacy{
+			Env: pg.Env{Links: sealer, BaseURL: cfg.BaseURL, Now: now}, Store: stores.Privacy, Pseudonym: keys.PersonPseudonym,
+			// An erasure deletes the person's received mail and the members CSVs that list them.
+			Mail: mailFiles, Exports: s3exports.Deferred(clients.AWS, cfg.ExportsBucket),
+		},
 		Retention: cfg.Retention,
 
 		Announcer: announcer,
