@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
@@ -210,11 +210,15 @@ func costFigures(ctx context.Context, out io.Writer, j journey, in inboundUse) e
 	lambda := gbSeconds*p.LambdaPerGBSecond + float64(invocations)*p.LambdaPerMillionRequests/1e6
 	s3 := float64(year.S3Writes)*p.S3Per1000Writes/1000 + float64(year.S3Reads)*p.S3Per1000Reads/1000 +
 		12*storageGB*p.S3StoragePerGBMonth
-	alarms, err := templateAlarms()
+	alarms, err := templateCount("AWS::CloudWatch::Alarm")
 	if err != nil {
 		return err
 	}
-	standing := p.SecretPerMonth + float64(max(0, alarms-p.FreeAlarms))*p.AlarmPerMonth
+	secrets, err := templateCount("AWS::SecretsManager::Secret")
+	if err != nil {
+		return err
+	}
+	standing := float64(secrets)*p.SecretPerMonth + float64(max(0, alarms-p.FreeAlarms))*p.AlarmPerMonth
 
 	figure(out, "feedback.event.dynamodb_requests", fmt.Sprintf("%.1f (a Send event %d, a Delivery %d; a permanent bounce %d)",
 		float64(sendCalls.service("DynamoDB")+deliveryCalls.service("DynamoDB"))/2, sendCalls.service("DynamoDB"), deliveryCalls.service("DynamoDB"), bounceCalls.service("DynamoDB")))
@@ -231,15 +235,30 @@ func costFigures(ctx context.Context, out io.Writer, j journey, in inboundUse) e
 	figure(out, "cost.lambda.usd_per_year", fmt.Sprintf("%.2f", lambda))
 	figure(out, "cost.s3.usd_per_year", fmt.Sprintf("%.2f", s3))
 	figure(out, "cost.total.usd_per_month", fmt.Sprintf("%.2f", (ses+db+lambda+s3)/12))
-	figure(out, "cost.standing.usd_per_month", fmt.Sprintf("%.2f (the link key's secret, and %d alarms of which %d are free; not in the total)", standing, alarms, p.FreeAlarms))
+	figure(out, "cost.standing.usd_per_month", fmt.Sprintf("%.2f (%d secrets: the link key's and the pseudonym key's; %d alarms of which %d are free; not in the total)", standing, secrets, alarms, p.FreeAlarms))
 	return nil
 }
 
-// templateAlarms counts the CloudWatch alarms template.yaml declares.
-func templateAlarms() (int, error) {
+// templateCount counts the resources of a type template.yaml declares, apart from
+// those with a Condition (the previous link key's secret, only during a rotation).
+func templateCount(kind string) (int, error) {
 	tpl, err := os.ReadFile("template.yaml")
 	if err != nil {
 		return 0, fmt.Errorf("read template.yaml (run the bench from the repository root): %w", err)
 	}
-	return bytes.Count(tpl, []byte("Type: AWS::CloudWatch::Alarm")), nil
+	// A resource's block runs from its name (indented two spaces) to the next name.
+	var blocks []string
+	for line := range strings.Lines(string(tpl)) {
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && !strings.HasPrefix(line, "  #") || len(blocks) == 0 {
+			blocks = append(blocks, "")
+		}
+		blocks[len(blocks)-1] += line
+	}
+	count := 0
+	for _, b := range blocks {
+		if strings.Contains(b, "    Type: "+kind+"\n") && !strings.Contains(b, "\n    Condition:") {
+			count++
+		}
+	}
+	return count, nil
 }
