@@ -297,6 +297,26 @@ func TestAReminderSESTookIsMarkedSentByItsSendEvent(t *testing.T) {
 	if err != nil || !found || row.State != pg.LedgerSent || row.MessageID != "ses-r1" {
 		t.Fatalf("the reminder's row: %+v (found %v, %v), want sent with SES's message ID", row, found, err)
 	}
+	// The Send event of a reminder whose run is alive can come before the run
+	// settles it: the settle is then no error, and a run that took the row over is.
+	live := pg.LedgerID{Kind: pg.LedgerReminder, Group: "london", Email: "bob@example.org"}
+	claimed := pg.LedgerRow{LedgerID: live, Name: "Bob", State: pg.LedgerSending, Run: "run-live", ClaimedAt: claimedAt}
+	if err := stores.Reminders.ClaimReminder(ctx, 12, claimed); err != nil {
+		t.Fatal(err)
+	}
+	e.MessageID, e.Recipients = "ses-r2", []pg.FeedbackRecipient{{Email: live.Email}}
+	if out, err := feedbackOn(st, 3).Apply(ctx, e); err != nil || out.Recorded != 1 {
+		t.Fatalf("the live reminder's Send event: %+v %v", out, err)
+	}
+	settled := claimed
+	settled.State, settled.MessageID = pg.LedgerSent, "ses-r2"
+	if err := stores.Reminders.SettleReminder(ctx, 12, settled, claimedAt.Add(time.Second)); err != nil {
+		t.Errorf("settling a reminder its Send event settled first: %v", err)
+	}
+	settled.Run = "run-other"
+	if err := stores.Reminders.SettleReminder(ctx, 12, settled, claimedAt.Add(time.Second)); err == nil {
+		t.Error("a run that does not hold a reminder settled it")
+	}
 }
 
 // SES's Send event for one email of a batch can reach the feedback function before the

@@ -178,10 +178,7 @@ func (st *LedgerStore) Settle(ctx context.Context, round int, id string, rows []
 			// The row as it was when the condition failed: sent while this run
 			// still held it is the feedback function's settle; anything else (a
 			// run that took it over after the lease) is not this run's to settle.
-			now := cancelled.CancellationReasons[i].Item
-			run, _ := now["run"].(*types.AttributeValueMemberS)
-			state, _ := now["state"].(*types.AttributeValueMemberS)
-			if run == nil || state == nil || run.Value != r.Run || state.Value != string(pg.LedgerSent) || r.State != pg.LedgerSent {
+			if !settledByFeedback(cancelled.CancellationReasons[i].Item, r) {
 				return err
 			}
 		}
@@ -225,11 +222,23 @@ func (st *LedgerStore) SettleReminder(ctx context.Context, round int, r pg.Ledge
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	if failed, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok && settledByFeedback(failed.Item, r) {
+		return nil // SES's Send event came first, and the feedback function marked it sent
+	}
 	if err != nil {
 		return unavailable(fmt.Errorf("settle reminder: %w", err))
 	}
 	return nil
+}
+
+// settledByFeedback reports whether a row whose settle failed its condition, as it was
+// then (now), is one the feedback function marked sent while r's run still held it.
+func settledByFeedback(now map[string]types.AttributeValue, r pg.LedgerRow) bool {
+	run, _ := now["run"].(*types.AttributeValueMemberS)
+	state, _ := now["state"].(*types.AttributeValueMemberS)
+	return r.State == pg.LedgerSent && run != nil && state != nil && run.Value == r.Run && state.Value == string(pg.LedgerSent)
 }
 
 // Ledger returns every row of a round's announcement ledger (for tests and the admin's tally).
