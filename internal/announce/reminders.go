@@ -35,9 +35,10 @@ type ReminderStore interface {
 	AppendAudit(ctx context.Context, a pg.AuditEntry) error
 }
 
-// ReminderMailer sends one email, and says how many a second the mail service allows.
+// ReminderMailer sends one email, returning the message ID the mail service gave it, and
+// says how many a second the mail service allows.
 type ReminderMailer interface {
-	Send(ctx context.Context, m pg.Message) error
+	SendMessage(ctx context.Context, m pg.Message) (string, error)
 	MaxSendRate(ctx context.Context) (float64, error)
 }
 
@@ -178,8 +179,10 @@ func (m *Reminders) remind(ctx context.Context, r pg.Round, g pg.Group, e pg.Eve
 		// Once claimed, a reminder is sent and recorded whatever happens to the run.
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if err = m.send(sendCtx, *msg, limiter); err == nil {
-			row.State = pg.LedgerSent
+		var sesID string
+		if sesID, err = m.send(sendCtx, *msg, limiter); err == nil {
+			// Kept with the row, a reply to the reminder finds its group (mail in).
+			row.State, row.MessageID = pg.LedgerSent, sesID
 			if err := m.Store.SettleReminder(sendCtx, r.Number, row, m.Now()); err != nil {
 				return err
 			}
@@ -210,22 +213,22 @@ func (m *Reminders) message(r pg.Round, g pg.Group, e pg.Event, a pg.Attendance)
 
 // send sends one reminder within the rate, backing off and trying again while the mail
 // service throttles.
-func (m *Reminders) send(ctx context.Context, msg pg.Message, limiter *limiter) error {
+func (m *Reminders) send(ctx context.Context, msg pg.Message, limiter *limiter) (string, error) {
 	a := &Announcer{Sleep: m.Sleep}
 	backoff := 200 * time.Millisecond
 	for {
 		p, err := limiter.wait(ctx, 1)
 		if err != nil {
-			return err
+			return "", err
 		}
-		err = m.Mailer.Send(ctx, msg)
+		id, err := m.Mailer.SendMessage(ctx, msg)
 		limiter.done(p)
 		if !errors.Is(err, pg.ErrThrottled) {
-			return err
+			return id, err
 		}
 		m.Log.WarnContext(ctx, "mail service throttling: backing off", "wait", backoff.String())
 		if err := a.sleep(ctx, jitter(backoff)); err != nil {
-			return err
+			return "", err
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/app/announcing"
+	"github.com/peergroups/peergroups/internal/app/mailing"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/testenv"
 )
@@ -115,5 +119,37 @@ func TestAReplyToAnAnnouncementGoesToItsGroupsFacilitators(t *testing.T) {
 	unknown := s.receive(message(t, "announcement-reply.eml", testenv.Address("asha")), "ses-reply-unknown").Conversation
 	if unknown.Group != "" || unknown.Class == pg.MailReply {
 		t.Errorf("a reply to an email we never sent: %+v", unknown)
+	}
+}
+
+// A member replies to the reminder of their group's event: the reminder's SES message
+// ID is kept with its row, so the reply joins the group's thread like a reply to the
+// announcement.
+func TestAReplyToAReminderGoesToItsGroupsFacilitators(t *testing.T) {
+	t.Parallel()
+	f := newRound(t, 2)
+	ctx := context.Background()
+	going := f.members["london"][1]
+	if _, err := f.s.App.Stores.RSVPs.Attend(ctx, pg.Attendance{Round: 1, Group: "london", Email: going, Name: "Going", Since: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	reminders, err := announcing.NewReminders(f.s.Config, mailing.NewClients(testenv.AWSConfig(t)), testenv.Logger(t), app.WithClock(f.s.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s.Clock.Set(time.Date(2026, 12, 6, 15, 0, 0, 0, pg.London)) // two days before London's event
+	if tally, err := reminders.Run(ctx); err != nil || tally.Sent != 1 {
+		t.Fatalf("the reminders: %+v %v", tally, err)
+	}
+	row, found, err := f.s.App.Stores.Reminders.ReminderRow(ctx, 1, pg.LedgerID{Kind: pg.LedgerReminder, Group: "london", Email: going})
+	if err != nil || !found || row.MessageID == "" {
+		t.Fatalf("the reminder's row: %+v (found %v, %v), want SES's message ID kept", row, found, err)
+	}
+	if got := testenv.LastMail(t, going); got.MessageID != row.MessageID {
+		t.Fatalf("the SES stand-in sent the reminder as %q, the row holds %q", got.MessageID, row.MessageID)
+	}
+	c := mailSiteOn(f.s, f.admin.Email).receive(replyTo(t, going, row.MessageID), "ses-reminder-reply").Conversation
+	if c.Group != "london" || c.Class != pg.MailReply {
+		t.Errorf("the reply to the reminder: %+v, want a reply in London's thread", c)
 	}
 }

@@ -63,8 +63,10 @@ func (st *MailInStore) SentMail(ctx context.Context, sesID string) (pg.SentMail,
 		}
 		return pg.SentMail{Conversation: it.Conversation}, nil
 	}
-	round, err := strconv.Atoi(strings.TrimPrefix(it.PK, "SEND#"))
-	if err != nil || !strings.HasPrefix(it.PK, "SEND#") {
+	// A round's announcement or brief (SEND#), or a reminder of its event (REMIND#).
+	prefix, number, _ := strings.Cut(it.PK, "#")
+	round, err := strconv.Atoi(number)
+	if err != nil || (prefix != "SEND" && prefix != "REMIND") {
 		return pg.SentMail{}, fmt.Errorf("the email SES sent as %s is in %q, not a round's ledger", sesID, it.PK)
 	}
 	return pg.SentMail{Round: round, Kind: pg.LedgerKind(it.Kind), Group: it.Group, Email: it.Email}, nil
