@@ -76,6 +76,19 @@ func ClockAndKeys(cfg Config, opts ...Option) (func() time.Time, *links.Keyring,
 	return o.now, keys, links.NewSealer(keys, rand.Reader), nil
 }
 
+// TableStore is the store over the table as each function's composition starts it:
+// the audit entries it writes name people by their keyed pseudonym, never by address
+// (pg.PseudonymousEntry), so that erasing a person leaves nothing in the trail.
+func TableStore(cfg Config, clients Clients) (*dynamo.Store, error) {
+	keys, err := cfg.Keyring(time.Now)
+	if err != nil {
+		return nil, err
+	}
+	store := dynamo.New(clients.DynamoDB, cfg.TableName)
+	store.PersonPseudonym = keys.PersonPseudonym
+	return store, nil
+}
+
 // OutboxStore is the store with the key that seals the emails kept in the outbox.
 func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 	box, err := links.NewBox(cfg.LinkKey, "outbox", rand.Reader)
@@ -90,7 +103,10 @@ func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 			return nil, err
 		}
 	}
-	store := dynamo.New(clients.DynamoDB, cfg.TableName)
+	store, err := TableStore(cfg, clients)
+	if err != nil {
+		return nil, err
+	}
 	store.Box = box
 	store.Retention = cfg.Retention
 	return store, nil

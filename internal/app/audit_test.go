@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,4 +76,65 @@ func TestAuditEntriesAreWrittenToTheAuditTableAndOlderOnesStillShow(t *testing.T
 
 	s.client.Jar.SetCookies(mustURL(t, s.URL), []*http.Cookie{{Name: "session", Value: s.sessionFor(t, admin)}})
 	mustContain(t, s.get("/admin/audit").Body, "appoint facilitator", "legacy action")
+}
+
+// The audit trail names people by their keyed pseudonym, never by address, since it is
+// never rewritten and an erased person must not stay in it: the admins' page shows the
+// admins and facilitators by address again, and anyone else (a facilitator removed
+// since) by pseudonym.
+func TestAuditEntriesNamePeopleByPseudonymAndThePageShowsTheTeamByAddress(t *testing.T) {
+	t.Parallel()
+	admin := testenv.Address("admin")
+	s := newSite(t, map[string]string{"ADMIN_EMAILS": admin})
+	ctx := context.Background()
+	network := s.App.Services.Network
+	by := pg.Caller{Email: admin, Admin: true}
+	kept, gone := testenv.Address("kept"), testenv.Address("gone")
+	for _, fac := range []string{kept, gone} {
+		if err := network.AppointFacilitator(ctx, by, "london", fac); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := network.RemoveFacilitator(ctx, by, "london", gone); err != nil {
+		t.Fatal(err)
+	}
+
+	db := app.NewClients(testenv.AWSConfig(t)).DynamoDB
+	out, err := db.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(dynamo.AuditTableName(s.Table)), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "AUDIT"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) < 3 {
+		t.Fatalf("%d audit entries, want the three appointments and removal at least", len(out.Items))
+	}
+	for _, it := range out.Items {
+		for name, v := range it {
+			if sv, ok := v.(*types.AttributeValueMemberS); ok && strings.Contains(sv.Value, "@") {
+				t.Errorf("an audit entry's %s holds an address: %q", name, sv.Value)
+			}
+		}
+	}
+
+	entries := auditTrail(t, s, admin)
+	goneName := pg.MailOutTarget(s.App.Services.Memberships.Pseudonym, gone)
+	var sawKept, sawGone bool
+	for _, e := range entries {
+		if e.Action != "appoint facilitator" {
+			continue
+		}
+		if e.Actor != admin {
+			t.Errorf("the admin who appointed is shown as %q", e.Actor)
+		}
+		sawKept = sawKept || e.Target == "london "+kept
+		sawGone = sawGone || e.Target == "london "+goneName
+		if strings.Contains(e.Target, gone) || strings.Contains(e.After, gone) {
+			t.Errorf("a facilitator removed since is shown by address: %+v", e)
+		}
+	}
+	if !sawKept || !sawGone {
+		t.Errorf("the appointments as shown: kept by address %v, removed by pseudonym %v: %+v", sawKept, sawGone, entries)
+	}
 }

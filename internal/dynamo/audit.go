@@ -31,6 +31,7 @@ type auditItem struct {
 // Put into the audit table (a transaction may span two tables) that never replaces an
 // entry.
 func (st *Store) auditPut(a pg.AuditEntry) (types.TransactWriteItem, error) {
+	a = pg.PseudonymousEntry(a, st.PersonPseudonym)
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
 	item, err := attributevalue.MarshalMap(auditItem{

@@ -31,6 +31,9 @@ type Store struct {
 	Retention pg.Retention
 	// Now is the clock the read-time expiry checks tell the time by (nil: time.Now).
 	Now func() time.Time
+	// PersonPseudonym keys the names audit entries give people: every address in an
+	// entry is written as pg.MailOutTarget's "person <keyed hash>" (nil: as it is).
+	PersonPseudonym func(parts ...string) string
 }
 
 func (st *Store) now() time.Time {

@@ -79,6 +79,9 @@ type Network struct {
 	// (the service's own addresses').
 	Addresses         GroupAddressStore
 	ReservedMailboxes []string
+	// Pseudonym is the key of the names the audit trail gives people (nil: the
+	// entries are shown as they were written).
+	Pseudonym func(parts ...string) string
 
 	mu       sync.Mutex
 	groups   []Group

@@ -84,5 +84,28 @@ func (s *Network) AuditTrail(ctx context.Context, c Caller, before string) ([]Au
 	if !c.Admin {
 		return nil, "", ErrForbidden
 	}
-	return s.Store.Audit(ctx, 50, before)
+	entries, next, err := s.Store.Audit(ctx, 50, before)
+	if err != nil || s.Pseudonym == nil {
+		return entries, next, err
+	}
+	// The entries name people by pseudonym: the admins and facilitators are shown by
+	// address again (the admins work with them), everyone else stays a pseudonym.
+	known := append([]string{}, s.Admins...)
+	admins, err := s.Store.RoleHolders(ctx, RoleAdmin, "")
+	if err != nil {
+		return nil, "", err
+	}
+	known = append(known, admins...)
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, g := range groups {
+		facilitators, err := s.Store.RoleHolders(ctx, RoleFacilitator, g.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		known = append(known, facilitators...)
+	}
+	return NamedEntries(entries, known, s.Pseudonym), next, nil
 }

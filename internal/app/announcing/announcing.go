@@ -43,7 +43,11 @@ func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opt
 	if err != nil {
 		return nil, err
 	}
-	stores := dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName))
+	store, err := app.TableStore(cfg, clients.Clients)
+	if err != nil {
+		return nil, err
+	}
+	stores := dynamo.Capabilities(store)
 	return &announce.Reminders{
 		Store: stores.Reminders, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,

@@ -18,7 +18,11 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	if err != nil {
 		return nil, nil, err
 	}
-	stores := dynamo.Capabilities(dynamo.New(clients.DynamoDB, cfg.TableName))
+	store, err := app.TableStore(cfg, clients)
+	if err != nil {
+		return nil, nil, err
+	}
+	stores := dynamo.Capabilities(store)
 	f := &pg.Feedback{Env: pg.Env{BaseURL: cfg.BaseURL, Now: now}, Store: stores.Feedback, TransientLimit: cfg.TransientBounceLimit}
 	return f, &feedback.Handler{Feedback: f, Log: log}, nil
 }

@@ -98,6 +98,9 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	}, cfg.Admins)
 	// A confirmed sign-up lifts an erased address's suppression, found by its pseudonym.
 	services.Memberships.Pseudonym = keys.PersonPseudonym
+	// The audit trail names people by that pseudonym; its page shows the admins and
+	// facilitators by address again.
+	services.Network.Pseudonym = keys.PersonPseudonym
 	// The kits' documents are in S3, whose client is built when a kit is first asked for.
 	services.Kits.Objects = s3kits.Deferred(clients.AWS, cfg.KitsBucket)
 	services.KitFiles.Blobs = s3kits.DeferredBlobs(clients.AWS, cfg.KitsBucket, cfg.KitsUploadURL)
