@@ -77,20 +77,16 @@ func ClockAndKeys(cfg Config, opts ...Option) (func() time.Time, *links.Keyring,
 }
 
 // TableStore is the store over the table as each function's composition starts it:
-// the audit entries it writes name people by their keyed pseudonym, never by address
-// (pg.PseudonymousEntry), so that erasing a person leaves nothing in the trail.
-func TableStore(cfg Config, clients Clients) (*dynamo.Store, error) {
-	keys, err := cfg.Keyring(time.Now)
-	if err != nil {
-		return nil, err
-	}
+// the audit entries it writes name people by their keyed pseudonym (keys'), never by
+// address (pg.PseudonymousEntry), so that erasing a person leaves nothing in the trail.
+func TableStore(cfg Config, clients Clients, keys *links.Keyring) *dynamo.Store {
 	store := dynamo.New(clients.DynamoDB, cfg.TableName)
 	store.PersonPseudonym = keys.PersonPseudonym
-	return store, nil
+	return store
 }
 
 // OutboxStore is the store with the key that seals the emails kept in the outbox.
-func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
+func OutboxStore(cfg Config, clients Clients, keys *links.Keyring) (*dynamo.Store, error) {
 	box, err := links.NewBox(cfg.LinkKey, "outbox", rand.Reader)
 	if err != nil {
 		return nil, err
@@ -103,10 +99,7 @@ func OutboxStore(cfg Config, clients Clients) (*dynamo.Store, error) {
 			return nil, err
 		}
 	}
-	store, err := TableStore(cfg, clients)
-	if err != nil {
-		return nil, err
-	}
+	store := TableStore(cfg, clients, keys)
 	store.Box = box
 	store.Retention = cfg.Retention
 	return store, nil

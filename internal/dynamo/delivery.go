@@ -222,34 +222,15 @@ func (st *RoundStore) PauseRound(ctx context.Context, round int, prev pg.Breaker
 // PUBLICATION#RESUME item whose arrival on the stream runs the announce function again
 // (the same ledger), with the audit entry, in one transaction.
 func (st *RoundStore) ResumePaused(ctx context.Context, round int, at time.Time, armed pg.DeliveryCounts, a pg.AuditEntry) error {
-	audit, err := st.auditPut(a)
-	if err != nil {
-		return err
-	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-			UpdateExpression:    aws.String("SET resumedAt = :at, armedSent = :sent, armedBounced = :bounced REMOVE pausedAt, pauseReason"),
-			ConditionExpression: aws.String("attribute_exists(pausedAt) AND done = :no"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":at": s(stamp(at)), ":no": &types.AttributeValueMemberBOOL{Value: false},
-				":sent": n(int64(armed.Total())), ":bounced": n(int64(armed.Bounced)),
-			},
-		}},
-		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-			attrPK: s(roundPK(round)), attrSK: s(resumeSK(stamp(at))), attrRound: n(int64(round)), "kind": s("resume"),
-			attrTTL: n(at.Add(7 * 24 * time.Hour).Unix()),
-		}}},
-		audit,
-	}
-	err = st.transact(ctx, "resume paused publication", items, 0)
-	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
-		return pg.Errorf(pg.KindConflict, "Sending round %d is not paused: it has been resumed already, or has finished.", round)
-	}
-	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 1) == "ConditionalCheckFailed" {
-		return pg.Errorf(pg.KindConflict, "Sending round %d has just been resumed.", round)
-	}
-	return err
+	return st.resume(ctx, round, at, &types.Update{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:    aws.String("SET resumedAt = :at, armedSent = :sent, armedBounced = :bounced REMOVE pausedAt, pauseReason"),
+		ConditionExpression: aws.String("attribute_exists(pausedAt) AND done = :no"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": s(stamp(at)), ":no": &types.AttributeValueMemberBOOL{Value: false},
+			":sent": n(int64(armed.Total())), ":bounced": n(int64(armed.Bounced)),
+		},
+	}, fmt.Sprintf("Sending round %d is not paused: it has been resumed already, or has finished.", round), a)
 }
 
 // LedgerPage reads up to limit rows of a round's ledger after the row after (see

@@ -230,17 +230,26 @@ func (st *RoundStore) Publication(ctx context.Context, round int) (pg.Publicatio
 // inserts a PUBLICATION#RESUME item whose arrival on the stream runs the announce
 // function again (the same ledger, so nobody is sent twice), with its audit entry.
 func (st *RoundStore) ResumePublication(ctx context.Context, round int, at time.Time, a pg.AuditEntry) error {
+	return st.resume(ctx, round, at, &types.Update{
+		TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
+		UpdateExpression:          aws.String("SET resumedAt = :at"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND done = :no"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(stamp(at)), ":no": &types.AttributeValueMemberBOOL{Value: false}},
+	}, fmt.Sprintf("Round %d has finished sending.", round), a)
+}
+
+// resume writes, in one transaction, update (the round's PUBLICATION item, on the
+// condition that its sending may resume), the PUBLICATION#RESUME item whose arrival on
+// the stream runs the announce function again (the same ledger, so nobody is sent
+// twice), and the audit entry. refused is the conflict's message when update's
+// condition fails.
+func (st *RoundStore) resume(ctx context.Context, round int, at time.Time, update *types.Update, refused string, a pg.AuditEntry) error {
 	audit, err := st.auditPut(a)
 	if err != nil {
 		return err
 	}
 	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: aws.String(st.Table), Key: key(roundPK(round), skPublication),
-			UpdateExpression:          aws.String("SET resumedAt = :at"),
-			ConditionExpression:       aws.String("attribute_exists(pk) AND done = :no"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(stamp(at)), ":no": &types.AttributeValueMemberBOOL{Value: false}},
-		}},
+		{Update: update},
 		{Put: &types.Put{TableName: aws.String(st.Table), ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
 			attrPK: s(roundPK(round)), attrSK: s(resumeSK(stamp(at))), attrRound: n(int64(round)), "kind": s("resume"),
 			attrTTL: n(at.Add(7 * 24 * time.Hour).Unix()),
@@ -248,11 +257,13 @@ func (st *RoundStore) ResumePublication(ctx context.Context, round int, at time.
 		audit,
 	}
 	err = st.transact(ctx, "resume publication", items, 0)
-	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
-		return pg.Errorf(pg.KindConflict, "Round %d has finished sending.", round)
-	}
-	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 1) == "ConditionalCheckFailed" {
-		return pg.Errorf(pg.KindConflict, "Sending round %d has just been resumed.", round)
+	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
+		if reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
+			return pg.Errorf(pg.KindConflict, "%s", refused)
+		}
+		if reasonAt(cancelled, 1) == "ConditionalCheckFailed" {
+			return pg.Errorf(pg.KindConflict, "Sending round %d has just been resumed.", round)
+		}
 	}
 	return err
 }

@@ -9,11 +9,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // Lambda returns the functions' logger: lambdacontext's handler (AWS_LAMBDA_LOG_FORMAT
@@ -88,17 +88,8 @@ func (r *redacting) attr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// address matches what may be an email address: enough to catch one written anywhere
-// in a line, at the price of pseudonymising the odd thing that only looks like one.
-var address = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*`)
-})
-
 func (r *redacting) text(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	return address().ReplaceAllStringFunc(s, func(addr string) string {
+	return pg.ReplaceAddresses(s, func(addr string) string {
 		p := r.pseudonym("log", strings.ToLower(addr))
 		return PersonPrefix + p[:min(12, len(p))]
 	})

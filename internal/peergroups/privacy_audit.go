@@ -10,12 +10,21 @@ import (
 	"sync"
 )
 
-// emailInText matches what may be an email address written anywhere in a line (as the
-// logs' redaction does): enough to catch one in an audit entry's fields, at the price
-// of naming the odd thing that only looks like one by a pseudonym.
+// emailInText matches what may be an email address written anywhere in a line: enough
+// to catch one in a log line or an audit entry, at the price of naming the odd thing
+// that only looks like one by a pseudonym.
 var emailInText = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*`)
 })
+
+// ReplaceAddresses returns s with each email address in it replaced by with(address):
+// how the logs and the audit trail keep addresses out of what they write.
+func ReplaceAddresses(s string, with func(addr string) string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return emailInText().ReplaceAllStringFunc(s, with)
+}
 
 // PseudonymousEntry returns a with every email address in it (the actor, the target,
 // the states before and after) replaced by the person's name in the audit trail
@@ -26,10 +35,7 @@ func PseudonymousEntry(a AuditEntry, pseudonym func(parts ...string) string) Aud
 		return a
 	}
 	hide := func(s string) string {
-		if !strings.Contains(s, "@") {
-			return s
-		}
-		return emailInText().ReplaceAllStringFunc(s, func(addr string) string { return MailOutTarget(pseudonym, addr) })
+		return ReplaceAddresses(s, func(addr string) string { return MailOutTarget(pseudonym, addr) })
 	}
 	a.Actor, a.Target, a.Before, a.After = hide(a.Actor), hide(a.Target), hide(a.Before), hide(a.After)
 	return a

@@ -16,12 +16,12 @@ import (
 
 // New composes the announce function: store → announcer.
 func New(cfg app.Config, clients mailing.Clients, log *slog.Logger, opts ...app.Option) (*announce.Announcer, error) {
-	now, _, sealer, err := app.ClockAndKeys(cfg, opts...)
+	now, keys, sealer, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
 	// The store seals the emails the circuit breaker leaves in the outbox for the admins.
-	store, err := app.OutboxStore(cfg, clients.Clients)
+	store, err := app.OutboxStore(cfg, clients.Clients, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -43,11 +43,7 @@ func NewReminders(cfg app.Config, clients mailing.Clients, log *slog.Logger, opt
 	if err != nil {
 		return nil, err
 	}
-	store, err := app.TableStore(cfg, clients.Clients)
-	if err != nil {
-		return nil, err
-	}
-	stores := dynamo.Capabilities(store)
+	stores := dynamo.Capabilities(app.TableStore(cfg, clients.Clients, keys))
 	return &announce.Reminders{
 		Store: stores.Reminders, Mailer: mailing.Mailer(cfg, clients),
 		Links: sealer, BaseURL: cfg.BaseURL, Now: now, Log: log, Share: cfg.TransactionalShare,

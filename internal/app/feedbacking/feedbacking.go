@@ -14,15 +14,11 @@ import (
 
 // New composes the feedback service and the function's handler over it.
 func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Option) (*pg.Feedback, *feedback.Handler, error) {
-	now, _, _, err := app.ClockAndKeys(cfg, opts...)
+	now, keys, _, err := app.ClockAndKeys(cfg, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := app.TableStore(cfg, clients)
-	if err != nil {
-		return nil, nil, err
-	}
-	stores := dynamo.Capabilities(store)
+	stores := dynamo.Capabilities(app.TableStore(cfg, clients, keys))
 	f := &pg.Feedback{Env: pg.Env{BaseURL: cfg.BaseURL, Now: now}, Store: stores.Feedback, TransientLimit: cfg.TransientBounceLimit}
 	return f, &feedback.Handler{Feedback: f, Log: log}, nil
 }

@@ -51,7 +51,7 @@ func NewOutbox(cfg app.Config, clients Clients, log *slog.Logger, opts ...app.Op
 	if err != nil {
 		return nil, err
 	}
-	store, err := app.OutboxStore(cfg, clients.Clients)
+	store, err := app.OutboxStore(cfg, clients.Clients, keys)
 	if err != nil {
 		return nil, err
 	}

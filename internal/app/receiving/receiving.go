@@ -29,7 +29,7 @@ func New(cfg app.Config, clients app.Clients, raw *s3.Client, log *slog.Logger, 
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := app.OutboxStore(cfg, clients)
+	store, err := app.OutboxStore(cfg, clients, keys)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -86,7 +86,7 @@ func New(cfg app.Config, clients app.Clients, log *slog.Logger, opts ...app.Opti
 	if err != nil {
 		return nil, err
 	}
-	store, err := app.OutboxStore(cfg, clients)
+	store, err := app.OutboxStore(cfg, clients, keys)
 	if err != nil {
 		return nil, err
 	}
