@@ -10,9 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/peergroups/peergroups/internal/awsenv"
 	"github.com/peergroups/peergroups/internal/dynamo"
 	"github.com/peergroups/peergroups/internal/links"
 	"github.com/peergroups/peergroups/internal/logging"
@@ -26,15 +26,11 @@ type Clients struct {
 	AWS aws.Config
 }
 
-// AWSConfig loads the SDK configuration the standard way: credentials, region and
-// endpoints (AWS_ENDPOINT_URL_<SERVICE> for the local stand-ins) from the environment.
-func AWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
-	}
-	return cfg, nil
-}
+// AWSConfig is the SDK configuration the functions run with, read from the environment
+// Lambda gives them (package awsenv): the region, the role's credentials, and the
+// endpoints (AWS_ENDPOINT_URL_<SERVICE> for the local stand-ins). The dev server, the
+// tests and the bench use it too, so that they run the functions' configuration.
+func AWSConfig() (aws.Config, error) { return awsenv.Config(os.Getenv) }
 
 // NewClients builds the DynamoDB client from an SDK configuration. A function builds
 // any other client it uses itself, in its own composition package (package mailing
@@ -112,7 +108,7 @@ func FromEnvironment(ctx context.Context) (Config, Clients, error) {
 	if err != nil {
 		return Config{}, Clients{}, fmt.Errorf("configuration: %w", err)
 	}
-	awsCfg, err := AWSConfig(ctx)
+	awsCfg, err := AWSConfig()
 	if err != nil {
 		return Config{}, Clients{}, err
 	}

@@ -48,7 +48,7 @@ func Root() string {
 func AWSConfig(t testing.TB) aws.Config {
 	t.Helper()
 	Require(t)
-	cfg, err := app.AWSConfig(context.Background())
+	cfg, err := app.AWSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ var fanoutGroups = []string{"london", "midlands", "yorkshire", "south"}
 
 // newFanoutEnv makes a fresh table with recipients members spread over the four groups.
 func newFanoutEnv(ctx context.Context, recipients int, rate float64, apiOptions ...func(*middleware.Stack) error) (*fanoutEnv, error) {
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := app.AWSConfig()
 	if err != nil {
 		return nil, err
 	}

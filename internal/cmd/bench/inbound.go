@@ -43,7 +43,7 @@ func inboundFigures(ctx context.Context, out io.Writer) (inboundUse, error) {
 	if err != nil {
 		return inboundUse{}, err
 	}
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := app.AWSConfig()
 	if err != nil {
 		return inboundUse{}, err
 	}

@@ -65,7 +65,7 @@ func countKitSave(ctx context.Context) (requests, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := app.AWSConfig()
 	if err != nil {
 		return nil, err
 	}

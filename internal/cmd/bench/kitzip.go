@@ -28,7 +28,7 @@ func kitDownloadFigures(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	progress("zip a kit with 20 MB of files into S3")
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := app.AWSConfig()
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func countJourney(ctx context.Context) (journey, error) {
 	if err != nil {
 		return journey{}, err
 	}
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := app.AWSConfig()
 	if err != nil {
 		return journey{}, err
 	}

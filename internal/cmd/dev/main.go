@@ -98,7 +98,7 @@ func run(addr, smtpAddr, feedbackAddr string, dynamoPort, sesPort, s3Port int) e
 	if err != nil {
 		return err
 	}
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := app.AWSConfig()
 	if err != nil {
 		return err
 	}

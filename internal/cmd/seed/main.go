@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/awsprofile"
 	"github.com/peergroups/peergroups/internal/devstack"
 	"github.com/peergroups/peergroups/internal/dynamo"
 )
@@ -22,7 +23,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	cfg, err := app.AWSConfig(ctx)
+	cfg, err := awsprofile.Load(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		os.Exit(1)
