@@ -61,6 +61,10 @@ feedback: ## inject an SES event into make dev: ID=<SES message ID> TYPE=Send|De
 backfill-inbox: ## once, after upgrading: list older conversations in their group's inbox and by sender (TABLE_NAME=<table>; safe to run again)
 	go run ./internal/cmd/backfill-inbox
 
+.PHONY: pseudonymise-audit
+pseudonymise-audit: ## once, after upgrading, with operator credentials: write the addresses in older audit entries as keyed hashes and list entries by person (TABLE_NAME, LINK_KEY, PSEUDONYM_KEY; safe to run again)
+	go run ./internal/cmd/pseudonymise-audit
+
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s
 	go test ./internal/links -run '^$$' -fuzz FuzzOpen -fuzztime 30s

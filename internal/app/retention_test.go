@@ -102,9 +102,24 @@ func TestAuditEntriesAreKeptSixYears(t *testing.T) {
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("audit trail: %v %v", entries, err)
 	}
-	// The entry names the admin by their pseudonym (see audit_test.go).
-	if len(remains(t, s, pg.ErasedHash(s.App.Services.Memberships.Pseudonym, admin))) != 1 {
+	// The entry names the admin by their pseudonym (see audit_test.go); a pointer lists
+	// it under them (AUDITOF#<hash>, for their export), with the same ttl.
+	named := 0
+	var entryTTL, pointerTTL any
+	for _, it := range remains(t, s, pg.ErasedHash(s.App.Services.Memberships.Pseudonym, admin)) {
+		switch pk, _ := it["pk"].(string); {
+		case pk == "AUDIT":
+			named++
+			entryTTL = it["ttl"]
+		case strings.HasPrefix(pk, "AUDITOF#"):
+			pointerTTL = it["ttl"]
+		}
+	}
+	if named != 1 {
 		t.Fatal("the entry is not in the audit table")
+	}
+	if entryTTL == nil || pointerTTL != entryTTL {
+		t.Errorf("the entry's ttl %v, its pointer's %v: want the same", entryTTL, pointerTTL)
 	}
 	s.Clock.Set(entries[0].At.Add(6*365*day - time.Second))
 	if entries, _, _ := s.App.Stores.Network.Audit(ctx, 50, ""); len(entries) != 1 {

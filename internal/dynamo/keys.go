@@ -28,6 +28,8 @@ import (
 //	facilitator role     PERSON#<email>      ROLE#facilitator#<g> GROUP#<group>    facilitator#<email>
 //	audit entry          AUDIT               <time>#<random>   (in the audit table, <table>-audit;
 //	                                                              older ones in this table)
+//	audit entry's person AUDITOF#<keyed hash> <entry's sk>     (in the audit table: a pointer to an entry that
+//	                                                              names the person, written with it; trail: where)
 //	pending council      PERSON#<email>      REGISTERING#<code>                                     (ttl)
 //	register entry       REGISTER            COUNCIL#<code>
 //	register contact     REGISTER#<code>     CONTACT#<email>
@@ -122,9 +124,10 @@ import (
 //     GetItem SUPPRESSED / <email>; the messages they sent us: Query gsi1
 //     gsi1pk = SENDER#<email>; their sign-ups elsewhere: Query pk = REGISTER and
 //     pk = PROPOSALS, then BatchGetItem of REGISTER#<code> / CONTACT#<email> and
-//     PROPOSAL#<id> / INTERESTED#<email>; the audit entries about them: Query pk = AUDIT
-//     of the audit table (and of this table), filtered on the address and its keyed hash,
-//     then BatchGetItem of the outbox items those entries name
+//     PROPOSAL#<id> / INTERESTED#<email>; the audit entries about them: Query
+//     pk = AUDITOF#<keyed hash> of the audit table (their pointers only, never the whole
+//     trail), BatchGetItem of the entries they point to (in the audit table, or older ones
+//     in this table), then BatchGetItem of the outbox items those entries name
 //   - whether a stored attachment (content-addressed, so shared by every message with
 //     the same bytes) is still used by a message an erasure keeps: Query pk = FILE#<key>
 //   - an SES event: UpdateItem of the outbox item its tags name, or for a ledger row
@@ -272,6 +275,11 @@ func emailOfPersonPK(pk string) string { return strings.TrimPrefix(pk, prefixPer
 // ledgerSK is a ledger row's sort key in its round's ledger (SEND#<nnnn> for the
 // brief and the announcements, REMIND#<nnnn> for the reminders): <kind>#<group>#<email>.
 func ledgerSK(id pg.LedgerID) string { return string(id.Kind) + "#" + id.Group + "#" + id.Email }
+
+// auditOfPK is the partition, in the audit table, of the pointers to the entries that
+// name a person (by pg.MailOutTarget's keyed hash): apart from the trail's AUDIT
+// partition, so that the trail's pages list entries only.
+func auditOfPK(hash string) string { return "AUDITOF#" + hash }
 
 // auditSK is an audit entry's sort key: its time to the microsecond, then a random
 // suffix, so that entries sort by time and never collide.

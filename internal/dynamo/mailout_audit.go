@@ -5,16 +5,21 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 )
 
 // appendAudit writes an audit entry on its own: one conditional PutItem into the audit
-// table (mail out records what it sent after the send is settled).
+// table (mail out records what it sent after the send is settled), or, when it names
+// people (an email's recipient), one transaction with its pointers (audit_pointers.go).
 func (st *Store) appendAudit(ctx context.Context, a pg.AuditEntry) error {
 	w, err := st.auditPut(a)
 	if err != nil {
 		return err
+	}
+	if withPointers, _ := st.withAuditPointers([]types.TransactWriteItem{w}); len(withPointers) > 1 {
+		return st.transact(ctx, fmt.Sprintf("append audit entry %s %s", a.Action, a.Target), []types.TransactWriteItem{w}, 0)
 	}
 	p := w.Put
 	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression}); err != nil {

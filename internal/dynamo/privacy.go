@@ -7,7 +7,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -214,56 +213,6 @@ func (st *PrivacyStore) findSignups(ctx context.Context, email string, f *found)
 	}
 	var err error
 	f.signups, err = st.batchGet(ctx, keys)
-	return err
-}
-
-// maxAuditPages bounds the reading of the audit trail for one person (1 MB a page).
-const maxAuditPages = 2000
-
-// findAudit finds the audit entries that name the address or its keyed hash (as actor,
-// target, or in what changed): one Query of the trail's partition, filtered, in the
-// audit table and then in the older entries of the table. The trail has no index by
-// person, so this reads the whole trail; exports and erasures are rare. Of the emails
-// the entries say were sent to them, it reads the outbox items: their delivery states.
-func (st *PrivacyStore) findAudit(ctx context.Context, email, hash string, f *found) error {
-	for _, table := range []string{AuditTableName(st.Table), st.Table} {
-		p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
-			TableName:              aws.String(table),
-			KeyConditionExpression: aws.String("pk = :pk"),
-			FilterExpression: aws.String("contains(#actor, :email) OR contains(#target, :email) OR contains(#before, :email) OR contains(#after, :email) OR " +
-				"contains(#actor, :hash) OR contains(#target, :hash) OR contains(#before, :hash) OR contains(#after, :hash)"),
-			ExpressionAttributeNames:  map[string]string{"#actor": "actor", "#target": "target", "#before": "before", "#after": "after"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pkAudit), ":email": s(email), ":hash": s(hash)},
-		})
-		for page := 0; p.HasMorePages(); page++ {
-			if page >= maxAuditPages {
-				return unavailable(fmt.Errorf("read the audit trail of a person: more than %d pages", maxAuditPages))
-			}
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return unavailable(fmt.Errorf("read the audit trail of a person: %w", err))
-			}
-			f.audit = append(f.audit, out.Items...)
-		}
-	}
-	var keys []map[string]types.AttributeValue
-	seen := map[string]bool{}
-	for _, it := range f.audit {
-		after, _ := it["after"].(*types.AttributeValueMemberS)
-		actor, _ := it["actor"].(*types.AttributeValueMemberS)
-		if after == nil || actor == nil || actor.Value != pg.MailOutActor {
-			continue
-		}
-		var sent struct {
-			Outbox string `json:"outbox"`
-		}
-		if json.Unmarshal([]byte(after.Value), &sent) == nil && sent.Outbox != "" && !seen[sent.Outbox] {
-			seen[sent.Outbox] = true
-			keys = append(keys, key(outboxPK(sent.Outbox), OutboxSK))
-		}
-	}
-	var err error
-	f.outbox, err = st.batchGet(ctx, keys)
 	return err
 }
 

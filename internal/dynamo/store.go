@@ -110,11 +110,14 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// transact runs a transaction whose first rateItems items are rate-limit counters.
+// transact runs a transaction whose first rateItems items are rate-limit counters. An
+// audit entry among items is listed under each person it names in the same
+// transaction (withAuditPointers).
 func (st *Store) transact(ctx context.Context, what string, items []types.TransactWriteItem, rateItems int) error {
+	items, later := st.withAuditPointers(items)
 	_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		return nil
+		return st.putAuditPointers(ctx, later)
 	}
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
 		for i := 0; i < rateItems; i++ {
