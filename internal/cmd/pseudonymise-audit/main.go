@@ -15,6 +15,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -22,43 +23,51 @@ import (
 )
 
 func main() {
-	pages := flag.Int("max", 10000, "the most pages of 100 entries to read")
-	linkKeyed := flag.Bool("link-key-pseudonyms", false, "allow an empty PSEUDONYM_KEY: pseudonyms keyed by LINK_KEY, as `make dev` and the tests have them (never in AWS)")
-	flag.Parse()
-	if os.Getenv("TABLE_NAME") == "" {
-		fail(2, "set TABLE_NAME to the table's name (an output of the stack)")
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is the command with its arguments and environment, returning its exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fail := func(code int, why string) int {
+		fmt.Fprintln(stderr, "pseudonymise-audit:", why)
+		return code
 	}
-	cfg, err := app.LoadConfig(os.Getenv)
+	flags := flag.NewFlagSet("pseudonymise-audit", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	pages := flags.Int("max", 10000, "the most pages of 100 entries to read")
+	linkKeyed := flags.Bool("link-key-pseudonyms", false, "allow an empty PSEUDONYM_KEY: pseudonyms keyed by LINK_KEY, as `make dev` and the tests have them (never in AWS)")
+	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if getenv("TABLE_NAME") == "" {
+		return fail(2, "set TABLE_NAME to the table's name (an output of the stack)")
+	}
+	cfg, err := app.LoadConfig(getenv)
 	if err != nil {
-		fail(2, fmt.Sprintf("configuration: %v (LINK_KEY and PSEUDONYM_KEY are the stack's secrets)", err))
+		return fail(2, fmt.Sprintf("configuration: %v (LINK_KEY and PSEUDONYM_KEY are the stack's secrets)", err))
 	}
 	if cfg.PseudonymKey == nil && !*linkKeyed {
-		fail(2, "set PSEUDONYM_KEY to the stack's (its PseudonymKeySecret): with another key the entries would name people by hashes nobody can find them by")
+		return fail(2, "set PSEUDONYM_KEY to the stack's (its PseudonymKeySecret): with another key the entries would name people by hashes nobody could find them by")
 	}
 	keys, err := cfg.Keyring(time.Now)
 	if err != nil {
-		fail(2, err.Error())
+		return fail(2, err.Error())
 	}
-	ctx := context.Background()
 	awsCfg, err := app.AWSConfig(ctx)
 	if err != nil {
-		fail(1, err.Error())
+		return fail(1, err.Error())
 	}
 	store := app.TableStore(cfg, app.NewClients(awsCfg), keys)
 	r, err := store.PseudonymiseAudit(ctx, *pages)
-	fmt.Printf("pseudonymise-audit: %d entries read, %d rewritten without addresses, %d pointers written (entries listed by person)\n", r.Entries, r.Rewritten, r.Pointers)
+	fmt.Fprintf(stdout, "pseudonymise-audit: %d entries read, %d rewritten without addresses, %d pointers written (entries listed by person)\n", r.Entries, r.Rewritten, r.Pointers)
 	if err != nil {
-		fail(1, err.Error())
+		return fail(1, err.Error())
 	}
 	switch {
 	case r.More:
-		fmt.Printf("pseudonymise-audit: stopped at -max %d pages: run it again with a higher -max\n", *pages)
+		fmt.Fprintf(stdout, "pseudonymise-audit: stopped at -max %d pages: run it again with a higher -max\n", *pages)
 	case r.Rewritten == 0 && r.Pointers == 0:
-		fmt.Println("pseudonymise-audit: nothing to change: no entry holds an address, and every entry is listed under the people it names")
+		fmt.Fprintln(stdout, "pseudonymise-audit: nothing to change: no entry holds an address, and every entry is listed under the people it names")
 	}
-}
-
-func fail(code int, why string) {
-	fmt.Fprintln(os.Stderr, "pseudonymise-audit:", why)
-	os.Exit(code)
+	return 0
 }
