@@ -314,3 +314,108 @@ func TestAnExportReadsOnlyThePersonsAuditEntries(t *testing.T) {
 		t.Errorf("the export read %d items of the trail by Query and asked for %d entries of the audit table by key; want their 2 pointers and their 1 entry there", reads.scanned, reads.keys)
 	}
 }
+
+// tableCalls notes each DynamoDB item action the web function's client asks, and of
+// which table: a transaction as the item actions it is made of.
+type tableCalls struct {
+	mu    sync.Mutex
+	calls map[[2]string]bool // action, table
+}
+
+func (c *tableCalls) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("TestTableCalls",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			if c.calls == nil {
+				c.calls = map[[2]string]bool{}
+			}
+			note := func(action string, table *string) { c.calls[[2]string{"dynamodb:" + action, aws.ToString(table)}] = true }
+			switch p := in.Parameters.(type) {
+			case *dynamodb.GetItemInput:
+				note("GetItem", p.TableName)
+			case *dynamodb.QueryInput:
+				note("Query", p.TableName)
+			case *dynamodb.PutItemInput:
+				note("PutItem", p.TableName)
+			case *dynamodb.UpdateItemInput:
+				note("UpdateItem", p.TableName)
+			case *dynamodb.DeleteItemInput:
+				note("DeleteItem", p.TableName)
+			case *dynamodb.BatchGetItemInput:
+				for table := range p.RequestItems {
+					note("BatchGetItem", &table)
+				}
+			case *dynamodb.BatchWriteItemInput:
+				for table := range p.RequestItems {
+					note("BatchWriteItem", &table)
+				}
+			case *dynamodb.TransactWriteItemsInput:
+				for _, it := range p.TransactItems {
+					switch {
+					case it.Put != nil:
+						note("PutItem", it.Put.TableName)
+					case it.Update != nil:
+						note("UpdateItem", it.Update.TableName)
+					case it.Delete != nil:
+						note("DeleteItem", it.Delete.TableName)
+					case it.ConditionCheck != nil:
+						note("ConditionCheckItem", it.ConditionCheck.TableName)
+					}
+				}
+			}
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+// What an export and an erasure ask of the audit table (Query of the person's pointers,
+// BatchGetItem of their entries, the erasure's entry and its pointers) and of the
+// table, the web function's role in template.yaml allows on that table: the stand-in
+// checks no permissions.
+func TestTheWebFunctionMayReadAPersonsAuditEntries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	calls := &tableCalls{}
+	admin := testenv.Address("iam-audit-admin")
+	s := newSiteWith(t, siteOptions{noStream: true, apiOptions: []func(*middleware.Stack) error{calls.middleware}, extra: map[string]string{"ADMIN_EMAILS": admin, "PSEUDONYM_KEY": testPseudonymKey}})
+	person := testenv.Address("iam-audit-person")
+	network := s.App.Services.Network
+	if err := network.AppointFacilitator(ctx, pg.Caller{Email: admin, Admin: true}, "london", person); err != nil {
+		t.Fatal(err)
+	}
+	calls.mu.Lock()
+	calls.calls = nil
+	calls.mu.Unlock()
+	if _, err := s.App.Web.Privacy.AdminExport(ctx, pg.Caller{Email: admin, Admin: true}, person); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.App.Web.Privacy.AdminErase(ctx, pg.Caller{Email: admin, Admin: true}, person); err != nil {
+		t.Fatal(err)
+	}
+
+	statements := statementsIn(loadTemplate(t).Resources[webFunction].Properties["Policies"], webFunction+".Policies")
+	audit := dynamo.AuditTableName(s.Table)
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if !calls.calls[[2]string{"dynamodb:BatchGetItem", audit}] || !calls.calls[[2]string{"dynamodb:Query", audit}] {
+		t.Errorf("the export read no entries of the audit table by their pointers: %v", calls.calls)
+	}
+	for call := range calls.calls {
+		action, table := call[0], call[1]
+		resource := "Table"
+		if table == audit {
+			resource = "AuditTable"
+		}
+		allowed := false
+		for _, st := range statements {
+			named := fmt.Sprint(st.body["Resource"])
+			if st.body["Effect"] == "Allow" && slices.Contains(yamlStrings(st.body["Action"]), action) &&
+				(strings.Contains(named, "["+resource+" ") || strings.Contains(named, "${"+resource+".Arn}")) {
+				allowed = true
+			}
+		}
+		if !allowed {
+			t.Errorf("an export or erasure calls %s on %s, which the web function's role in template.yaml does not allow", action, resource)
+		}
+	}
+}

@@ -29,7 +29,8 @@ type auditItem struct {
 
 // auditPut returns the write of an audit entry, for the transaction of its change: a
 // Put into the audit table (a transaction may span two tables) that never replaces an
-// entry.
+// entry. The transaction (transact) adds the pointers that list the entry under each
+// person it names (audit_pointers.go).
 func (st *Store) auditPut(a pg.AuditEntry) (types.TransactWriteItem, error) {
 	a = pg.PseudonymousEntry(a, st.PersonPseudonym)
 	suffix := make([]byte, 6)
