@@ -329,7 +329,9 @@ func (c *tableCalls) middleware(stack *middleware.Stack) error {
 			if c.calls == nil {
 				c.calls = map[[2]string]bool{}
 			}
-			note := func(action string, table *string) { c.calls[[2]string{"dynamodb:" + action, aws.ToString(table)}] = true }
+			note := func(action string, table *string) {
+				c.calls[[2]string{"dynamodb:" + action, aws.ToString(table)}] = true
+			}
 			switch p := in.Parameters.(type) {
 			case *dynamodb.GetItemInput:
 				note("GetItem", p.TableName)
