@@ -121,11 +121,10 @@ const maxAuditPages = 100
 // target, or in what changed): a Query of their pointers (AUDITOF#<hash>), then
 // BatchGetItem of the entries, in the audit table and, for entries written before it
 // existed, in the table. Entries hold no address (the store writes every address as
-// its keyed hash, and make pseudonymise-audit rewrote those written before), so email
-// is not looked for. Of the emails the entries say were sent to them, it reads the
+// its keyed hash, and make pseudonymise-audit rewrote those written before), so the
+// address (find's email, its second argument) is not looked for. Of the emails the entries say were sent to them, it reads the
 // outbox items: their delivery states.
-func (st *PrivacyStore) findAudit(ctx context.Context, email, hash string, f *found) error {
-	_ = email
+func (st *PrivacyStore) findAudit(ctx context.Context, _, hash string, f *found) error {
 	keys := map[string][]map[string]types.AttributeValue{}
 	p := dynamodb.NewQueryPaginator(st.db.Query, &dynamodb.QueryInput{
 		TableName:                 aws.String(AuditTableName(st.Table)),
