@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/awsprofile"
 )
 
 func main() {
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fail(2, err.Error())
 	}
-	awsCfg, err := app.AWSConfig(ctx)
+	awsCfg, err := awsprofile.Load(ctx) // an operator's credentials: their profile, SSO session or environment
 	if err != nil {
 		return fail(1, err.Error())
 	}
