@@ -240,6 +240,10 @@ func deliveryPK(n int) string                   { return fmt.Sprintf("DELIVERY#%
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
 
+// loginsPK lists a person's sessions and sign-in links in gsi1 (gsi1sk: the item's
+// pk), so that their erasure ends them.
+func loginsPK(email string) string { return "LOGIN#" + pg.NormaliseEmail(email) }
+
 // kitPK is the partition of a round's kit (CoreKit, for now); kitRevisionSK numbers its
 // revisions so that they sort in the order they were saved.
 func kitPK(round int, kit string) string { return fmt.Sprintf("KIT#%04d#%s", round, kit) }
