@@ -8,6 +8,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 GO_BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 
 .PHONY: help dev test deps build bench mail feedback backfill-inbox fuzz assets dev-reset clean
+.PHONY: backfill-authors
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,6 +61,9 @@ feedback: ## inject an SES event into make dev: ID=<SES message ID> TYPE=Send|De
 
 backfill-inbox: ## once, after upgrading: list older conversations in their group's inbox and by sender (TABLE_NAME=<table>; safe to run again)
 	go run ./internal/cmd/backfill-inbox
+
+backfill-authors: ## once, after upgrading: list older kit revisions, suggestions, replies, sessions under their author (TABLE_NAME=<table>; Scans once; safe to run again)
+	go run ./internal/cmd/backfill-authors
 
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s

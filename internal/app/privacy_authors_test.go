@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/links"
 	pg "github.com/peergroups/peergroups/internal/peergroups"
 	"github.com/peergroups/peergroups/internal/s3exports"
@@ -211,7 +215,7 @@ func TestAFacilitatorsExportListsTheirWorkAndAnAdminErasesIt(t *testing.T) {
 		}
 	}
 	for what, want := range map[string]int{
-		pg.AuthoredKitRevision + " core": 4, // created, two sections, the Midlands' suggestion taken in
+		pg.AuthoredKitRevision + " core":   4, // created, two sections, the Midlands' suggestion taken in
 		pg.AuthoredKitRevision + " london": 3, pg.AuthoredKitCopy + " london": 1, pg.AuthoredKitMerge + " london": 1,
 		pg.AuthoredSuggestion + " london": 1, pg.AuthoredDecision + " midlands": 1, pg.AuthoredReply + " london": 1,
 	} {
@@ -305,3 +309,53 @@ func TestAnErasedAdminsApprovalsStayWithoutTheirAddress(t *testing.T) {
 	}
 }
 
+// Items written before the authors' index existed (a kit revision, a suggestion, a
+// merge, a reply) are listed by the backfill, once, and an erasure then finds them.
+func TestTheAuthorsBackfillListsOlderItemsForErasure(t *testing.T) {
+	t.Parallel()
+	s := authoringSite(t)
+	ctx := context.Background()
+	db := app.NewClients(testenv.AWSConfig(t)).DynamoDB
+	old := testenv.Address("au-old")
+	put := func(item map[string]types.AttributeValue) {
+		t.Helper()
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	num := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	at := s.Clock.Now().UTC().Format(time.RFC3339Nano)
+	// As the stores wrote them before: no index item beside them.
+	put(map[string]types.AttributeValue{"pk": str("KIT#0003#core"), "sk": str("HEAD"), "number": num("1"), "hash": str(strings.Repeat("a", 64)), "parent": str(""), "author": str(old), "at": str(at), "note": str("Created the kit")})
+	put(map[string]types.AttributeValue{"pk": str("KIT#0003#core"), "sk": str("REV#000001"), "number": num("1"), "hash": str(strings.Repeat("a", 64)), "parent": str(""), "author": str(old), "at": str(at), "note": str("Created the kit")})
+	put(map[string]types.AttributeValue{"pk": str("KIT#0003#core"), "sk": str("SUGGEST#0001"), "id": str("0001"), "group": str("london"), "by": str(strings.ToUpper(old)), "at": str(at), "status": str(pg.SuggestionDeclined), "decidedBy": str(old)})
+	put(map[string]types.AttributeValue{"pk": str("KITS#0003"), "sk": str("LINEAGE#london"), "kit": str("london"), "parent": str("core"), "copiedBy": str(old), "copiedAt": str(at)})
+	put(map[string]types.AttributeValue{"pk": str("KIT#0003#london"), "sk": str("MERGE"), "ours": str("x"), "theirs": str("y"), "startedBy": str(old), "startedAt": str(at)})
+	put(map[string]types.AttributeValue{"pk": str("CONV#PG-OLD1"), "sk": str("MSG#20260101T000000.000Z#reply-1"), "id": str("reply-1"), "by": str(old), "from": str(old), "fromName": str("Old Facilitator"), "text": str("Thanks.")})
+	if left := remains(t, s.site, old); len(left) != 6 {
+		t.Fatalf("want the 6 older items: %v", left)
+	}
+
+	first, err := s.App.Stores.Privacy.BackfillAuthors(ctx, db.Scan, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Listed != 6 || first.More {
+		t.Errorf("the backfill: %+v, want the 6 older items listed", first)
+	}
+	again, err := s.App.Stores.Privacy.BackfillAuthors(ctx, db.Scan, 1000)
+	if err != nil || again.Listed != 0 {
+		t.Errorf("the backfill run again: %+v %v, want nothing more listed", again, err)
+	}
+	if r := s.site.as(s.admin).post("/admin/privacy/erase", url.Values{"email": {old}}); r.Status != http.StatusOK {
+		t.Fatalf("admin erase: %d\n%s", r.Status, r.Body)
+	}
+	if left := remains(t, s.site, old); len(left) != 0 {
+		t.Errorf("after erasure the tables still mention the older items' author:\n%v", left)
+	}
+	head, err := s.App.Services.Kits.Store.KitHead(ctx, 3, pg.CoreKit)
+	if err != nil || head.Revision.Author != pg.FormerFacilitator || head.Revision.Note != "Created the kit" {
+		t.Errorf("the older head after erasure: %+v %v", head.Revision, err)
+	}
+}
