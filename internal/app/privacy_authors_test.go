@@ -147,6 +147,7 @@ func (w authoredWork) checkFormer(t *testing.T, email, who string) {
 		t.Fatalf("the core kit's history after erasure: %d revisions, %v", len(revs), err)
 	}
 	mustContain(t, s.get("/kits/3/history").Body, who, "Added Welcome")
+	mustContain(t, s.get(comparePath(revs[len(revs)-1].Hash, revs[len(revs)-2].Hash)).Body, "saved by "+who)
 	mustContain(t, s.get("/kits/3/groups/midlands").Body, "taken into revision", "of the core kit by "+who)
 	if sgs, err := s.App.Stores.Kits.KitSuggestions(ctx, 3); err != nil || len(sgs) != 2 {
 		t.Errorf("the suggestions after erasure: %d %v", len(sgs), err)

@@ -154,7 +154,7 @@ func (f authoredFound) exported() []map[string]any {
 		if item, ok := f.items[[2]string{a.PK, a.SK}]; ok {
 			var facts map[string]any
 			if attributevalue.UnmarshalMap(item, &facts) == nil {
-				for _, k := range []string{"number", "note", "title", "status", "subject"} {
+				for _, k := range []string{"number", "note", "title", "status"} {
 					if v, ok := facts[k]; ok && v != "" {
 						m[k] = v
 					}
