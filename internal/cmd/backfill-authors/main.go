@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"github.com/peergroups/peergroups/internal/app"
+	"github.com/peergroups/peergroups/internal/awsprofile"
 	"github.com/peergroups/peergroups/internal/dynamo"
 )
 
@@ -27,7 +28,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	cfg, err := app.AWSConfig(ctx)
+	cfg, err := awsprofile.Load(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "backfill-authors:", err)
 		os.Exit(1)
