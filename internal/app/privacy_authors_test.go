@@ -114,6 +114,20 @@ func facilitatorsWork(t *testing.T) authoredWork {
 		t.Fatalf("no merge in progress: %v", err)
 	}
 
+	// London's contact address is theirs.
+	as := pg.Caller{Email: s.fac, Facilitates: []string{"london"}}
+	g, err := s.App.Services.Network.GroupForEdit(ctx, as, "london")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Contact = s.fac
+	if err := s.App.Services.Network.UpdateGroup(ctx, as, g, pg.PublicGroupFields); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.App.Stores.Network.Group(ctx, "london"); err != nil || g.Contact != s.fac {
+		t.Fatalf("London's contact: %+v %v", g, err)
+	}
+
 	// A reply in London's inbox.
 	ms := mailSiteOn(s.site, s.admin)
 	c := ms.receive(simple(testenv.Address("au-asker"), "Venue in London", "Is it step-free?"), "ses-au-"+testenv.RandomID(), "london@"+groupsDomain).Conversation
@@ -160,6 +174,10 @@ func (w authoredWork) checkFormer(t *testing.T, email, who string) {
 	}
 	conv := s.site.as(s.admin).get("/admin/inbox/" + w.ref)
 	mustContain(t, conv.Body, "Our reply, by "+who, "Yes, it is.", "Is it step-free?")
+	// London has no contact address now (theirs was), and is otherwise as it was.
+	if g, err := s.App.Stores.Network.Group(ctx, "london"); err != nil || g.Contact != "" || g.Name != "London" {
+		t.Errorf("London after its contact was erased: %+v %v", g, err)
+	}
 }
 
 // A facilitator who saved the core kit, copied and merged London's version, made and
