@@ -8,6 +8,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 GO_BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 
 .PHONY: help dev test deps build bench mail feedback backfill-inbox fuzz assets dev-reset clean
+.PHONY: backfill-authors
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -64,6 +65,9 @@ backfill-inbox: ## once, after upgrading: list older conversations in their grou
 .PHONY: pseudonymise-audit
 pseudonymise-audit: ## once, after upgrading, with operator credentials: write the addresses in older audit entries as keyed hashes and list entries by person (TABLE_NAME, LINK_KEY, PSEUDONYM_KEY; safe to run again)
 	go run ./internal/cmd/pseudonymise-audit
+
+backfill-authors: ## once, after upgrading: list older kit revisions, suggestions, replies, sessions under their author (TABLE_NAME=<table>; Scans once; safe to run again)
+	go run ./internal/cmd/backfill-authors
 
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each
 	go test ./internal/web -run '^$$' -fuzz FuzzDecodeSignup -fuzztime 30s

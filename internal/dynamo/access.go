@@ -24,7 +24,7 @@ var errNotFound = pg.Errorf(pg.KindNotFound, "not found")
 // any, with the outbox item of the email that carries the link.
 func (st *AccessStore) SaveSignInLink(ctx context.Context, l pg.SignInLink, limits []pg.RateLimit, out ...pg.OutboxItem) error {
 	item := map[string]types.AttributeValue{
-		attrPK: s(signInPK(l.TokenHash)), attrSK: s(skSignIn),
+		attrPK: s(signInPK(l.TokenHash)), attrSK: s(skSignIn), attrGSI1PK: s(loginsPK(l.Email)), attrGSI1SK: s(signInPK(l.TokenHash)),
 		"email": s(l.Email), "expiresAt": s(stamp(l.ExpiresAt)), attrTTL: n(l.ExpiresAt.Unix()),
 	}
 	items := append(rateUpdates(st.Table, limits), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: item}})
@@ -69,7 +69,7 @@ func (st *AccessStore) ConsumeSignInLink(ctx context.Context, hash string) (pg.S
 // SaveSession stores a session by the hash of its ID.
 func (st *AccessStore) SaveSession(ctx context.Context, ses pg.Session) error {
 	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: map[string]types.AttributeValue{
-		attrPK: s(sessionPK(ses.Key)), attrSK: s(skSession),
+		attrPK: s(sessionPK(ses.Key)), attrSK: s(skSession), attrGSI1PK: s(loginsPK(ses.Email)), attrGSI1SK: s(sessionPK(ses.Key)),
 		"email": s(ses.Email), "expiresAt": s(stamp(ses.ExpiresAt)), attrTTL: n(ses.ExpiresAt.Unix()),
 	}})
 	if err != nil {

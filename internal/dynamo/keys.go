@@ -22,8 +22,8 @@ import (
 //	group                GROUPS              GROUP#<group>
 //	council              COUNCILS            COUNCIL#<code>
 //	rate-limit counter   RATE#<pseudonym>    RATE                                                   (ttl)
-//	sign-in link         SIGNIN#<hash>       SIGNIN                                                 (ttl)
-//	session              SESSION#<hash>      SESSION                                                (ttl)
+//	sign-in link         SIGNIN#<hash>       SIGNIN              LOGIN#<email>     SIGNIN#<hash>    (ttl)
+//	session              SESSION#<hash>      SESSION             LOGIN#<email>     SESSION#<hash>   (ttl)
 //	admin role           PERSON#<email>      ROLE#admin          ROLE#admin        <email>
 //	facilitator role     PERSON#<email>      ROLE#facilitator#<g> GROUP#<group>    facilitator#<email>
 //	audit entry          AUDIT               <time>#<random>   (in the audit table, <table>-audit;
@@ -68,6 +68,10 @@ import (
 //	kit suggestion       KIT#<nnnn>#core     SUGGEST#<id>  (a group's section offered to the core kit, and its outcome)
 //	group's address      MAILBOX#<local>     MAILBOX       (the group holding it; a former one's until, ttl)
 //	outbox item, sent    OUTBOX#<id>         OUTBOX        gsi1: SENT#<ses id>  SENT  (its conversation, if any)
+//	authored, by whom    AUTHOR#<email>      <item pk>#<item sk>#<attribute>  (an item that names a facilitator or
+//	                                                          admin by address in that attribute: a kit revision's author,
+//	                                                          a suggestion's by or decidedBy, a lineage's copiedBy, a
+//	                                                          merge's startedBy, a reply's by; what, round, kit, group, ref)
 //
 // Membership and pending-membership items also carry the person's name, council,
 // organisation and job title, written when they join, so that a group's members list
@@ -160,6 +164,15 @@ import (
 //     page, a group's outcomes on its variant page): Query pk = KIT#<nnnn>#core,
 //     begins_with(sk, "SUGGEST#"); one is answered by an UpdateItem conditioned on its
 //     being still open
+//   - what a facilitator or admin wrote or did (their export and erasure): Query
+//     pk = AUTHOR#<email>, then BatchGetItem of the items listed (and of the HEAD of each
+//     kit whose revision is listed); erasure replaces the address in each by an
+//     UpdateItem conditioned on its still holding it. Each AUTHOR# item is put in the
+//     transaction that writes the item it lists (authored.go). The roles they gave and
+//     a group's contact: Query pk = GROUPS, then gsi1 GROUP#<group> facilitator# and
+//     ROLE#admin. Their sessions and sign-in links: Query gsi1 gsi1pk = LOGIN#<email>.
+//     Items from before these lists: the backfill-authors command (one Scan, off the
+//     request path)
 const (
 	attrPK     = "pk"
 	attrSK     = "sk"
@@ -242,6 +255,10 @@ func progressPK(n int) string                   { return fmt.Sprintf("PROGRESS#%
 func deliveryPK(n int) string                   { return fmt.Sprintf("DELIVERY#%04d", n) }
 func signInPK(hash string) string               { return "SIGNIN#" + hash }
 func sessionPK(hash string) string              { return "SESSION#" + hash }
+
+// loginsPK lists a person's sessions and sign-in links in gsi1 (gsi1sk: the item's
+// pk), so that their erasure ends them.
+func loginsPK(email string) string { return "LOGIN#" + pg.NormaliseEmail(email) }
 
 // kitPK is the partition of a round's kit (CoreKit, for now); kitRevisionSK numbers its
 // revisions so that they sort in the order they were saved.

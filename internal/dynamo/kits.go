@@ -64,11 +64,11 @@ func (st *KitStore) SaveKitRevision(ctx context.Context, round int, kit string, 
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "save kit revision", []types.TransactWriteItem{
+	err = st.transact(ctx, "save kit revision", append([]types.TransactWriteItem{
 		{Put: headPut},
 		{Put: &types.Put{TableName: aws.String(st.Table), Item: revision, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		audit,
-	}, 0)
+	}, st.authoredPut(rev.Author, kitRevisionAuthored(round, kit, rev.Number), rev.At)...), 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && (reasonAt(cancelled, 0) == "ConditionalCheckFailed" || reasonAt(cancelled, 1) == "ConditionalCheckFailed") {
 		return pg.ErrKitMoved
 	}

@@ -64,10 +64,10 @@ func (st *KitStore) PutKitSuggestion(ctx context.Context, sg pg.KitSuggestion, a
 	if err != nil {
 		return err
 	}
-	return st.transact(ctx, "put kit suggestion", []types.TransactWriteItem{
+	return st.transact(ctx, "put kit suggestion", append([]types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		audit,
-	}, 0)
+	}, st.authoredPut(sg.By, suggestionAuthored(sg, "by", pg.AuthoredSuggestion), sg.At)...), 0)
 }
 
 // KitSuggestions returns a round's suggestions, oldest first.
@@ -103,7 +103,7 @@ func (st *KitStore) DecideKitSuggestion(ctx context.Context, sg pg.KitSuggestion
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "decide kit suggestion", []types.TransactWriteItem{
+	err = st.transact(ctx, "decide kit suggestion", append([]types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                aws.String(st.Table),
 			Key:                      key(kitPK(sg.Round, pg.CoreKit), kitSuggestionSK(sg.ID)),
@@ -116,9 +116,15 @@ func (st *KitStore) DecideKitSuggestion(ctx context.Context, sg pg.KitSuggestion
 			},
 		}},
 		audit,
-	}, 0)
+	}, st.authoredPut(sg.DecidedBy, suggestionAuthored(sg, "decidedBy", pg.AuthoredDecision), sg.DecidedAt)...), 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
 		return pg.ErrSuggestionDecided
 	}
 	return err
+}
+
+// suggestionAuthored is the index entry of who made or answered a suggestion
+// (authored.go), under its group.
+func suggestionAuthored(sg pg.KitSuggestion, field, what string) authored {
+	return authored{PK: kitPK(sg.Round, pg.CoreKit), SK: kitSuggestionSK(sg.ID), Field: field, What: what, Round: sg.Round, Kit: sg.Group}
 }

@@ -155,6 +155,9 @@ func (st *KitStore) CreateKitVariant(ctx context.Context, round int, rev pg.KitR
 	items = append(items,
 		types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: lineage, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		audit)
+	// Listed under who made it (authored.go): its first revision, and its lineage.
+	items = append(items, st.authoredPut(rev.Author, kitRevisionAuthored(round, l.Kit, rev.Number), rev.At)...)
+	items = append(items, st.authoredPut(l.CopiedBy, authored{PK: kitsPK(round), SK: kitLineageSK(l.Kit), Field: "copiedBy", What: pg.AuthoredKitCopy, Round: round, Kit: l.Kit}, l.CopiedAt)...)
 	return kitMoved(st.transact(ctx, "create kit variant", items, 0), 3)
 }
 
@@ -181,6 +184,7 @@ func (st *KitStore) SaveKitMerge(ctx context.Context, round int, kit string, rev
 		}},
 		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.Table), Key: key(kitPK(round, kit), skKitMerge)}},
 		audit)
+	items = append(items, st.authoredPut(rev.Author, kitRevisionAuthored(round, kit, rev.Number), rev.At)...)
 	return kitMoved(st.transact(ctx, "save kit merge", items, 0), 3)
 }
 
@@ -218,7 +222,8 @@ func (st *KitStore) KitMerge(ctx context.Context, round int, kit string) (pg.Kit
 	return m, nil
 }
 
-// SaveKitMergeProgress keeps a variant's merge in progress, replacing what was kept.
+// SaveKitMergeProgress keeps a variant's merge in progress, replacing what was kept,
+// listed under who started it (authored.go) in the same transaction.
 func (st *KitStore) SaveKitMergeProgress(ctx context.Context, round int, kit string, m pg.KitMerge) error {
 	it := kitMergeItem{Ours: m.Ours, Theirs: m.Theirs, StartedBy: m.StartedBy, StartedAt: stamp(m.StartedAt), Answers: []kitMergeAnswerItem{}}
 	size := 0
@@ -234,10 +239,14 @@ func (st *KitStore) SaveKitMergeProgress(ctx context.Context, round int, kit str
 		return fmt.Errorf("encode kit merge: %w", err)
 	}
 	item[attrPK], item[attrSK] = s(kitPK(round, kit)), s(skKitMerge)
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
-		return unavailable(fmt.Errorf("put kit merge %d %s: %w", round, kit, err))
+	by := st.authoredPut(m.StartedBy, authored{PK: kitPK(round, kit), SK: skKitMerge, Field: "startedBy", What: pg.AuthoredKitMerge, Round: round, Kit: kit}, m.StartedAt)
+	if len(by) == 0 {
+		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
+			return unavailable(fmt.Errorf("put kit merge %d %s: %w", round, kit, err))
+		}
+		return nil
 	}
-	return nil
+	return st.transact(ctx, fmt.Sprintf("put kit merge %d %s", round, kit), append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(st.Table), Item: item}}}, by...), 0)
 }
 
 // DeleteKitMerge forgets a variant's merge in progress (none is fine).

@@ -160,6 +160,12 @@ func (st *MailInStore) SaveConversation(ctx context.Context, c pg.Conversation, 
 		msg[attrPK], msg[attrSK] = s(conversationPK(c.Ref)), s(inboundSK(m.Received, m.ID))
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.Table), Item: msg, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
+	var by []types.TransactWriteItem
+	if m != nil {
+		// Listed under who wrote it (authored.go); its sender and name go with it.
+		by = st.authoredPut(m.By, authored{PK: conversationPK(c.Ref), SK: inboundSK(m.Received, m.ID), Field: "by", Blank: []string{"from", "fromName"},
+			What: pg.AuthoredReply, Group: c.Group, Ref: c.Ref}, m.Received)
+	}
 	puts, err := st.outboxPuts(out)
 	if err != nil {
 		return err
@@ -173,7 +179,7 @@ func (st *MailInStore) SaveConversation(ctx context.Context, c pg.Conversation, 
 	if err != nil {
 		return err
 	}
-	err = st.transact(ctx, "save conversation", append(items, groupWrite, audit), 0)
+	err = st.transact(ctx, "save conversation", append(append(items, groupWrite, audit), by...), 0)
 	if cancelled, ok := errors.AsType[*types.TransactionCanceledException](err); ok && reasonAt(cancelled, 0) == "ConditionalCheckFailed" {
 		return fmt.Errorf("conversation %s changed meanwhile: %w", c.Ref, pg.ErrConversationChanged)
 	}

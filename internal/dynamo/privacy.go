@@ -87,10 +87,15 @@ type found struct {
 	// conversations are the items of the conversations they started (with our replies
 	// to them), and each message's "seen" item: deleted with them, not exported.
 	conversations []map[string]types.AttributeValue
+	// authored is what they wrote or did in the kits and the inbox (authored.go): its
+	// index items are deleted with them, the items they list kept without their address.
+	authored authoredFound
+	// logins are their sessions and unused sign-in links (gsi1 LOGIN#<email>): deleted.
+	logins []map[string]types.AttributeValue
 }
 
 func (f found) all() [][]map[string]types.AttributeValue {
-	return [][]map[string]types.AttributeValue{f.person, f.rsvps, f.deliveries, f.messages, f.suppression, f.conversations, f.signups, f.outbox}
+	return [][]map[string]types.AttributeValue{f.person, f.rsvps, f.deliveries, f.messages, f.suppression, f.conversations, f.signups, f.outbox, f.authored.index, f.logins}
 }
 
 // find reads everything held about an address, by its keys, and the audit entries
@@ -183,6 +188,12 @@ func (st *PrivacyStore) find(ctx context.Context, email, hash string) (found, er
 		return f, err
 	}
 	f.suppression = sup
+	if f.authored, err = st.findAuthored(ctx, email); err != nil {
+		return f, err
+	}
+	if f.logins, err = st.queryIndex(ctx, loginsPK(email), ""); err != nil {
+		return f, err
+	}
 	return f, nil
 }
 
@@ -284,6 +295,7 @@ func (st *PrivacyStore) PersonData(ctx context.Context, email, hash string) (pg.
 			return d, err
 		}
 	}
+	d.Authored = f.authored.exported()
 	return d, nil
 }
 
@@ -386,6 +398,14 @@ func (st *PrivacyStore) ErasePerson(ctx context.Context, email, hash string, at 
 		if err := st.RSVPs.Withdraw(ctx, pg.Attendance{Round: round, Group: group, Email: email, Name: ans.Name, Since: at}, true); err != nil {
 			return fmt.Errorf("withdraw an answer: %w", err)
 		}
+	}
+	// What they wrote or did stays, by "a former facilitator" (or admin), before the
+	// index items that list it are deleted below.
+	if err := st.replaceAuthor(ctx, f.authored, email, formerOf(f.person)); err != nil {
+		return err
+	}
+	if err := st.forgetActor(ctx, email); err != nil {
+		return err
 	}
 	var reqs []types.WriteRequest
 	deleting := map[[2]string]bool{} // a batch may not name one key twice

@@ -193,11 +193,18 @@ func (k *KitDownloads) Download(ctx context.Context, c Caller, round int, kit st
 }
 
 // authorNames names the people who saved a kit as their profiles do, never by their
-// email addresses: those with no name are "a facilitator" ("2 other facilitators").
+// email addresses: those with no name are "a facilitator" ("2 other facilitators"),
+// and those erased since are FormerFacilitator or FormerAdmin.
 func (k *KitDownloads) authorNames(ctx context.Context, emails []string) ([]string, error) {
 	var names []string
 	unnamed := 0
 	for _, e := range emails {
+		if IsFormer(e) {
+			if !slices.Contains(names, e) {
+				names = append(names, e)
+			}
+			continue
+		}
 		p, err := k.Variants.People.Person(ctx, e)
 		if err != nil && KindOf(err) != KindNotFound {
 			return nil, fmt.Errorf("name of a kit's author: %w", err)

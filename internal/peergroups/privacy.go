@@ -34,6 +34,10 @@ type PersonData struct {
 	Signups     []map[string]any `json:"signups"`     // a council's contact, interest in a proposed group, the proposals they made
 	Emails      []map[string]any `json:"emails"`      // the emails the audit trail says were sent to them, with what became of each
 	Audit       []map[string]any `json:"audit"`       // the audit entries about them (by their address, or the keyed hash that stands for it)
+	// Authored is what they wrote or did as a facilitator or admin (kit revisions,
+	// variants, merges, suggestions made and answered, replies in the inbox), each with
+	// its round and kit, or its conversation and group.
+	Authored []map[string]any `json:"authored"`
 }
 
 // PrivacyStore is what Privacy keeps and reads.
@@ -50,7 +54,9 @@ type PrivacyStore interface {
 	// entries about it (by the address or hash, the keyed hash that stands for it).
 	PersonData(ctx context.Context, email, hash string) (PersonData, error)
 	// ErasePerson deletes everything held about an address, puts its hash on the
-	// suppression list and records the audit entry (which names only the hash). Before
+	// suppression list and records the audit entry (which names only the hash). What
+	// they wrote or did in items that are not theirs (kits, suggestions, replies, roles
+	// they gave) is kept, by FormerFacilitator or FormerAdmin instead of the address. Before
 	// it deletes the items of their messages, it hands files the keys of the objects
 	// those items name (raw messages, and attachments no other message uses), when
 	// there are any and files is not nil.
