@@ -66,7 +66,7 @@ backfill-inbox: ## once, after upgrading: list older conversations in their grou
 pseudonymise-audit: ## once, after upgrading, with operator credentials: write the addresses in older audit entries as keyed hashes and list entries by person (TABLE_NAME, LINK_KEY, PSEUDONYM_KEY; safe to run again)
 	go run ./internal/cmd/pseudonymise-audit
 
-backfill-authors: ## once, after upgrading: list older kit revisions, suggestions, replies, sessions under their author (TABLE_NAME=<table>; Scans once; safe to run again)
+backfill-authors: ## once, after upgrading: list older kit revisions, suggestions, replies, sessions under their author, forget authors erased before (TABLE_NAME, LINK_KEY, PSEUDONYM_KEY; Scans once; safe to run again)
 	go run ./internal/cmd/backfill-authors
 
 fuzz: ## fuzz the form decoding, the link tokens, template text and web addresses in names for a while each

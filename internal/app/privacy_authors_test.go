@@ -378,3 +378,47 @@ func TestTheAuthorsBackfillListsOlderItemsForErasure(t *testing.T) {
 		t.Errorf("the older head after erasure: %+v %v", head.Revision, err)
 	}
 }
+
+// Someone erased before what they wrote was listed under them kept their address in
+// it (the erasure of the time did not look there): the backfill recognises them by the
+// hash their erasure left and does what an erasure now does.
+func TestTheAuthorsBackfillForgetsAuthorsErasedBeforeTheIndex(t *testing.T) {
+	t.Parallel()
+	s := authoringSite(t)
+	ctx := context.Background()
+	db := app.NewClients(testenv.AWSConfig(t)).DynamoDB
+	gone, kept := testenv.Address("au-gone"), testenv.Address("au-kept")
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	num := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	at := s.Clock.Now().UTC().Format(time.RFC3339Nano)
+	for _, item := range []map[string]types.AttributeValue{
+		{"pk": str("KIT#0004#core"), "sk": str("REV#000001"), "number": num("1"), "hash": str(strings.Repeat("b", 64)), "parent": str(""), "author": str(gone), "at": str(at), "note": str("First")},
+		{"pk": str("KIT#0004#core"), "sk": str("SUGGEST#0002"), "id": str("0002"), "group": str("leeds"), "by": str(kept), "at": str(at), "status": str(pg.SuggestionDeclined), "decidedBy": str(gone)},
+	} {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Erased now, before the backfill: nothing lists those items under them yet, so
+	// their address stays there, as the older erasure left it.
+	if r := s.site.as(s.admin).post("/admin/privacy/erase", url.Values{"email": {gone}}); r.Status != http.StatusOK {
+		t.Fatalf("admin erase: %d\n%s", r.Status, r.Body)
+	}
+	if left := remains(t, s.site, gone); len(left) != 2 {
+		t.Fatalf("want the 2 older items still naming the erased author: %v", left)
+	}
+
+	r, err := s.App.Stores.Privacy.BackfillAuthors(ctx, db.Scan, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Erased != 1 {
+		t.Errorf("the backfill: %+v, want the one erased author forgotten", r)
+	}
+	if left := remains(t, s.site, gone); len(left) != 0 {
+		t.Errorf("after the backfill the tables still mention the erased author:\n%v", left)
+	}
+	if left := remains(t, s.site, kept); len(left) == 0 {
+		t.Errorf("the backfill forgot an author who was never erased")
+	}
+}

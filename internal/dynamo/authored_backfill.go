@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,18 +36,30 @@ type AuthorsBackfill struct {
 	Listed  int  // index items written under an author's address
 	Logins  int  // sessions and sign-in links listed under their address
 	More    bool // it stopped at its limit: run it again with a higher one
+	// Erased is how many of the authors found were erased before their items were
+	// listed (their hash is on the suppression list): their address was replaced in
+	// what they wrote or did, as an erasure does now, and their index items deleted.
+	Erased int
 }
 
 // BackfillAuthors reads at most limit items of the table and writes, for each that
 // names an author by address without its index item, the index item; and lists the
 // sessions and sign-in links that are not listed yet.
+//
+// An author erased before this index existed kept their address in what they wrote
+// or did (the erasure of the time did not look there). When the store has the
+// pseudonym key (PersonPseudonym), each author found is looked up on the suppression
+// list by the keyed hash an erasure leaves, and for one found there the backfill does
+// what an erasure now does with their items: "a former facilitator" in place of the
+// address, the roles they gave and a group's contact forgotten, the index items gone.
 func (st *PrivacyStore) BackfillAuthors(ctx context.Context, scan ScanFunc, limit int) (AuthorsBackfill, error) {
 	var r AuthorsBackfill
+	authors := map[string]bool{}
 	p := dynamodb.NewScanPaginator(scan, &dynamodb.ScanInput{TableName: aws.String(st.Table)})
 	for pages := 0; p.HasMorePages(); pages++ {
 		if r.Scanned >= limit || pages >= limit {
 			r.More = true
-			return r, nil
+			break
 		}
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -54,15 +68,54 @@ func (st *PrivacyStore) BackfillAuthors(ctx context.Context, scan ScanFunc, limi
 		for _, item := range page.Items {
 			if r.Scanned >= limit {
 				r.More = true
-				return r, nil
+				break
 			}
 			r.Scanned++
-			if err := st.backfillItem(ctx, item, &r); err != nil {
+			if err := st.backfillItem(ctx, item, &r, authors); err != nil {
 				return r, err
 			}
 		}
 	}
+	if st.PersonPseudonym == nil {
+		return r, nil
+	}
+	for _, who := range slices.Sorted(maps.Keys(authors)) {
+		erased, err := st.Erased(ctx, pg.ErasedHash(st.PersonPseudonym, who))
+		if err != nil {
+			return r, err
+		}
+		if !erased {
+			continue
+		}
+		if err := st.forgetErasedAuthor(ctx, who); err != nil {
+			return r, err
+		}
+		r.Erased++
+	}
 	return r, nil
+}
+
+// forgetErasedAuthor does for an address erased before its items were listed what an
+// erasure does now with what they wrote or did (ErasePerson).
+func (st *PrivacyStore) forgetErasedAuthor(ctx context.Context, email string) error {
+	f, err := st.findAuthored(ctx, email)
+	if err != nil {
+		return err
+	}
+	if err := st.replaceAuthor(ctx, f, email, pg.FormerFacilitator); err != nil {
+		return err
+	}
+	if err := st.forgetActor(ctx, email); err != nil {
+		return err
+	}
+	for _, it := range f.index {
+		if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(st.Table), Key: map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]},
+		}); err != nil {
+			return unavailable(fmt.Errorf("delete an erased author's index item: %w", err))
+		}
+	}
+	return nil
 }
 
 // authorsOf returns the index entries an item calls for, by the address each names.
@@ -99,7 +152,7 @@ func (st *PrivacyStore) authorsOf(ctx context.Context, item map[string]types.Att
 	return out, nil
 }
 
-func (st *PrivacyStore) backfillItem(ctx context.Context, item map[string]types.AttributeValue, r *AuthorsBackfill) error {
+func (st *PrivacyStore) backfillItem(ctx context.Context, item map[string]types.AttributeValue, r *AuthorsBackfill, seen map[string]bool) error {
 	pk, sk := str(item, attrPK), str(item, attrSK)
 	if (strings.HasPrefix(pk, "SESSION#") && sk == skSession || strings.HasPrefix(pk, "SIGNIN#") && sk == skSignIn) && str(item, attrGSI1PK) == "" {
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -123,6 +176,7 @@ func (st *PrivacyStore) backfillItem(ctx context.Context, item map[string]types.
 	}
 	for k, a := range authors {
 		who, _, _ := strings.Cut(k, "\x00")
+		seen[pg.NormaliseEmail(who)] = true
 		at := parseStamp(str(item, "at"))
 		index, err := st.authoredItem(who, a, at)
 		if err != nil {

@@ -5,7 +5,11 @@
 // so that an erasure finds them. It Scans the table once, reading at most -max items,
 // and writes only what is missing, so it is safe to run again.
 //
-//	TABLE_NAME=peergroups-Table-XYZ go run ./internal/cmd/backfill-authors
+// With the stack's LINK_KEY and PSEUDONYM_KEY it also finds the authors erased before
+// the index (their keyed hash is on the suppression list) and replaces their address
+// in what they wrote or did, as an erasure now does.
+//
+//	TABLE_NAME=peergroups-Table-XYZ LINK_KEY=... PSEUDONYM_KEY=... go run ./internal/cmd/backfill-authors
 package main
 
 import (
@@ -13,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/peergroups/peergroups/internal/app"
 	"github.com/peergroups/peergroups/internal/awsprofile"
@@ -34,9 +39,27 @@ func main() {
 		os.Exit(1)
 	}
 	db := app.NewClients(cfg).DynamoDB
-	store := dynamo.Capabilities(dynamo.New(db, table)).Privacy
+	base := dynamo.New(db, table)
+	if os.Getenv("PSEUDONYM_KEY") != "" {
+		// With the stack's keys it recognises the authors erased before the index by
+		// the hash their erasure left, and forgets them as an erasure now does.
+		conf, err := app.LoadConfig(os.Getenv)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "backfill-authors: configuration: %v (LINK_KEY and PSEUDONYM_KEY are the stack's secrets)\n", err)
+			os.Exit(2)
+		}
+		keys, err := conf.Keyring(time.Now)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "backfill-authors:", err)
+			os.Exit(2)
+		}
+		base = app.TableStore(conf, app.NewClients(cfg), keys)
+	} else {
+		fmt.Println("backfill-authors: PSEUDONYM_KEY is not set: authors erased before this upgrade cannot be recognised, and keep their address in what they wrote")
+	}
+	store := dynamo.Capabilities(base).Privacy
 	r, err := store.BackfillAuthors(ctx, db.Scan, *limit)
-	fmt.Printf("backfill-authors: %d items read, %d listed under their author, %d sessions and sign-in links listed under their address\n", r.Scanned, r.Listed, r.Logins)
+	fmt.Printf("backfill-authors: %d items read, %d listed under their author, %d sessions and sign-in links listed under their address, %d authors erased before forgotten\n", r.Scanned, r.Listed, r.Logins, r.Erased)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "backfill-authors:", err)
 		os.Exit(1)
