@@ -226,3 +226,29 @@ func TestReclassifyAssignAndCloseAConversation(t *testing.T) {
 		}
 	}
 }
+
+// Someone whose address is on our suppression list (here: erased, on a data-protection
+// request) writes to us again. The automatic acknowledgement is not sent, but the reply
+// a person writes to them is: they asked us something.
+func TestAReplyReachesASenderOnTheSuppressionList(t *testing.T) {
+	t.Parallel()
+	s := newMailSite(t)
+	sender := testenv.Address("erased-asker")
+	a := s.as(s.admin)
+	if r := a.post("/admin/privacy/erase", url.Values{"email": {sender}}); r.Status != http.StatusOK {
+		t.Fatalf("admin erase: %d\n%s", r.Status, r.Body)
+	}
+	c := s.receive(simple(sender, "Can I join again?", "I left last year. Can I come back?"), "ses-erased-1").Conversation
+	if got := testenv.Mail(t, sender); len(got) != 0 {
+		t.Fatalf("%d emails to an erased address before anyone answered, want none (no acknowledgement)", len(got))
+	}
+	page := a.get("/admin/inbox/" + c.Ref)
+	r := a.post("/admin/inbox/"+c.Ref+"/reply", url.Values{"version": {versionOn(t, page.Body)}, "reply": {"Yes: sign up again on the website."}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("reply: %d\n%s", r.Status, r.Body)
+	}
+	mail := testenv.Mail(t, sender)
+	if len(mail) != 1 || !strings.Contains(mail[0].Body.Text, "sign up again on the website") {
+		t.Fatalf("%d emails to the sender, want the reply", len(mail))
+	}
+}

@@ -30,8 +30,8 @@ type Message struct {
 	// which SES's events about it carry back: a ledger row's or an outbox item's.
 	Tags map[string]string `json:",omitempty"`
 	// Requested is set on an email the person asked for just now through the web form
-	// (a sign-up's confirmation link, a sign-in link): it is sent even to a suppressed
-	// address.
+	// (a sign-up's confirmation link, a sign-in link), and on a reply a facilitator or
+	// admin wrote to a message they sent us: it is sent even to a suppressed address.
 	Requested bool `json:",omitempty"`
 }
 

@@ -225,6 +225,10 @@ func (s *MailInbox) Reply(ctx context.Context, c Caller, ref string, version int
 			}
 			msg.Headers = append(msg.Headers, Header{"In-Reply-To", "<" + conv.LastMsgID + ">"}, Header{"References", "<" + strings.Join(refs, "> <") + ">"})
 		}
+		// The sender wrote to us, and a person answers: the reply goes even to an
+		// address on our suppression list (one that complained, or was erased and has
+		// written again), as a sign-in link does. SES's own list still applies.
+		msg.Requested = true
 		item := OutboxItem{ID: newOutboxID(), At: s.Now(), Message: &msg, Conversation: conv.Ref}
 		conv.Status = ConversationWaiting
 		conv.Messages++
