@@ -131,14 +131,7 @@ func (a *Announcer) sleep(ctx context.Context, d time.Duration) error {
 	if a.Sleep != nil {
 		return a.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return pg.Sleep(ctx, d)
 }
 
 // batch is up to 50 recipients of one email.

@@ -112,7 +112,7 @@ func (st *FeedbackStore) raiseCounted(ctx context.Context, k map[string]types.At
 			// attempt whose answer was lost): read it again.
 		case ok && contended(cancelled), inProgress:
 			// Another event's transaction was writing the same count: wait a little.
-			if err := sleepCtx(ctx, pause/2+rand.N(pause/2+1)); err != nil {
+			if err := pg.Sleep(ctx, pause/2+rand.N(pause/2+1)); err != nil {
 				return false, false, err
 			}
 			pause = min(2*pause, time.Second)
@@ -121,17 +121,6 @@ func (st *FeedbackStore) raiseCounted(ctx context.Context, k map[string]types.At
 		}
 	}
 	return false, false, unavailable(fmt.Errorf("record delivery: %w", pg.ErrContended))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // RoundDelivery reads a round's delivery counts by email and group (one Query).

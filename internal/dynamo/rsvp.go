@@ -238,14 +238,7 @@ func pause(ctx context.Context, attempt int, conflict bool) error {
 	if conflict {
 		limit = min(answerPauseMax, answerPauseFirst<<min(attempt, 10))
 	}
-	t := time.NewTimer(rand.N(limit) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return pg.Sleep(ctx, rand.N(limit)+time.Millisecond)
 }
 
 // Attend records "going" for a person, as the RSVP link does: a place while there is

@@ -43,14 +43,8 @@ func (h *Handler) pause(ctx context.Context) {
 	if deadline, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(deadline)-time.Second)
 	}
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+	if d > 0 {
+		pg.Sleep(ctx, d)
 	}
 }
 

@@ -193,7 +193,7 @@ func (s *Sender) claim(ctx context.Context, id, run string) (Item, error) {
 		if look == 1 {
 			s.Log.InfoContext(ctx, "outbox item held by another run: waiting", "id", id, "until", busy.Until)
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := pg.Sleep(ctx, time.Second); err != nil {
 			return item, err
 		}
 	}
@@ -215,7 +215,7 @@ func (s *Sender) settleSent(ctx context.Context, id, run, state, reason, message
 			break
 		}
 		s.Log.WarnContext(ctx, "settling an outbox item failed: trying again", "id", id, "attempt", attempt+1, "error", err)
-		if sleep(ctx, jitter(attempt)) != nil {
+		if pg.Sleep(ctx, jitter(attempt)) != nil {
 			break
 		}
 	}
@@ -236,7 +236,7 @@ func (s *Sender) release(ctx context.Context, id, run string, cause error) error
 		s.Log.WarnContext(ctx, "releasing an outbox item failed", "id", id, "error", err)
 	}
 	if s.RetryPause > 0 {
-		sleep(ctx, s.RetryPause)
+		pg.Sleep(ctx, s.RetryPause)
 	}
 	return cause
 }
@@ -259,17 +259,6 @@ func (s *Sender) sendTimeout() time.Duration {
 func jitter(attempt int) time.Duration {
 	base := 100 * time.Millisecond << attempt
 	return base/2 + mrand.N(base)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func newRun() string {

@@ -401,15 +401,7 @@ func (k *Kits) saveKit(ctx context.Context, c Caller, r Round, kit, from string,
 // pause waits before another try: 20 ms, 40 ms, 80 ms… with jitter, so that two saves
 // cancelled by each other do not meet again.
 func pause(ctx context.Context, attempt int) error {
-	d := time.Duration(10+rand.N(10)) * time.Millisecond << attempt
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return Sleep(ctx, time.Duration(10+rand.N(10))*time.Millisecond<<attempt)
 }
 
 // write stores a document and moves the core kit's head to it; it returns the kit
